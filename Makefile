@@ -1,0 +1,48 @@
+# drsorch: every task a developer or CI runs goes through here.
+SHELL := /bin/bash
+export UV_PYTHON_DOWNLOADS := never
+UV ?= uv
+PY := $(UV) run --frozen --all-packages
+PORT ?= 4566
+PACKAGES := -p drsorch.contracts -p drsorch.runtime -p drsorch.local -p drsorch.cli \
+	-p drsorch.discovery -p drsorch.matcher -p drsorch.configurator -p drsorch.monitor
+
+.PHONY: setup test test-unit test-integration lint schemas local-up local-down demo bench soak clean
+
+setup:  ## install the locked workspace into .venv
+	@command -v $(UV) >/dev/null || python3 -m pip install --quiet "uv==0.13.9"
+	$(UV) sync --frozen --all-packages
+
+test: setup  ## unit + integration tests (the CI gate)
+	$(PY) pytest tests/unit tests/integration -q
+
+test-unit: setup
+	$(PY) pytest tests/unit -q
+
+test-integration: setup
+	$(PY) pytest tests/integration -q
+
+lint: setup  ## ruff, mypy --strict, cfn-lint
+	$(PY) ruff check .
+	$(PY) ruff format --check .
+	$(PY) mypy $(PACKAGES)
+	$(PY) mypy tests bench
+	$(PY) cfn-lint infra/aws/*.yaml
+
+schemas: setup  ## export JSON Schemas and the AsyncAPI document into contracts/schemas
+	$(PY) python -m drsorch.contracts.export contracts/schemas
+
+local-up: setup  ## start the local AWS endpoint on 127.0.0.1:$(PORT) and deploy the topology
+	$(PY) drsorch local up --port $(PORT)
+
+local-down:
+	$(PY) drsorch local down
+
+demo: setup  ## the main job on the embedded default
+	$(PY) python -m drsorch.cli.demo
+
+bench: setup  ## benchmarks: print figures, assert nothing
+	$(PY) python -m bench
+
+clean:
+	rm -rf .venv .drsorch .pytest_cache .mypy_cache .ruff_cache
