@@ -1,0 +1,114 @@
+"""The local AWS endpoint: moto's server and drsorch's own routes on one port.
+
+Requests are dispatched by moto's `DomainDispatcherApplication` (by the SigV4
+credential scope), except paths under `/_drsorch/`, which are drsorch's admin
+routes (health, and what plugins add). A plugin is a function that receives the
+dispatcher and the admin route table; the DRS emulator is installed that way, so
+requests signed for `drs` reach it while everything else reaches moto.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterable, MutableMapping, Sequence
+from typing import Any, Protocol
+
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from werkzeug.serving import BaseWSGIServer, make_server
+
+ADMIN_PREFIX = "/_drsorch"
+
+
+class StartResponse(Protocol):
+    def __call__(self, status: str, headers: list[tuple[str, str]], /) -> object: ...
+
+
+WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+AdminRoutes = MutableMapping[str, WSGIApp]
+Plugin = Callable[[DomainDispatcherApplication, AdminRoutes], None]
+
+
+def json_response(start_response: StartResponse, status: int, body: object) -> list[bytes]:
+    """Answer a WSGI request with a JSON body."""
+    data = json.dumps(body).encode()
+    reason = {200: "OK", 400: "Bad Request", 404: "Not Found", 500: "Internal Server Error"}
+    start_response(
+        f"{status} {reason.get(status, 'Status')}",
+        [("Content-Type", "application/json"), ("Content-Length", str(len(data)))],
+    )
+    return [data]
+
+
+def _health(environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
+    return json_response(start_response, 200, {"status": "ok"})
+
+
+class EndpointApp:
+    """The WSGI application: admin routes by longest prefix, else moto's dispatcher."""
+
+    def __init__(self, plugins: Sequence[Plugin] = ()) -> None:
+        self.dispatcher = DomainDispatcherApplication(create_backend_app)
+        self.admin: dict[str, WSGIApp] = {f"{ADMIN_PREFIX}/health": _health}
+        for plugin in plugins:
+            plugin(self.dispatcher, self.admin)
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = str(environ.get("PATH_INFO", ""))
+        if path.startswith(ADMIN_PREFIX):
+            for prefix in sorted(self.admin, key=len, reverse=True):
+                if path == prefix or path.startswith(prefix + "/"):
+                    return self.admin[prefix](environ, start_response)
+            return json_response(start_response, 404, {"error": f"no admin route {path}"})
+        result: Iterable[bytes] = self.dispatcher(environ, start_response)
+        return result
+
+
+def default_plugins() -> list[Plugin]:
+    """The plugins a local endpoint runs with: everything drsorch adds to moto."""
+    plugins: list[Plugin] = []
+    try:
+        from drsorch.local.drs import install as install_drs  # noqa: PLC0415
+    except ImportError:  # the emulator is not built yet
+        pass
+    else:
+        plugins.append(install_drs)
+    return plugins
+
+
+class LocalEndpoint:
+    """The endpoint served from a background thread (tests, and `drsorch local` serve)."""
+
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 4566, plugins: Sequence[Plugin] | None = None
+    ) -> None:
+        self.app = EndpointApp(default_plugins() if plugins is None else plugins)
+        self._server: BaseWSGIServer = make_server(
+            host, port, self.app, threaded=True, request_handler=MotoRequestHandler
+        )
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> LocalEndpoint:
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="drsorch-local-endpoint", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        self._server.serve_forever()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
