@@ -1,0 +1,231 @@
+"""The life of one message, shared by the worker and the Lambda driver.
+
+timer not due yet → sent on with the rest of its delay;
+not a valid envelope, unknown version, no handler → parked in the DLQ at once;
+already in the inbox → dropped; handler fails → returns later, parked after the
+queue's last allowed receive; handler succeeds → its outbox is sent, then the
+inbox records the event. The caller deletes or returns the message by outcome.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
+from drsorch.contracts import ContractError, Envelope, Event
+from drsorch.runtime import logs, tracing
+from drsorch.runtime.messages import ATTR_DUE_AT, MAX_DELAY_SECONDS, InboundMessage
+from drsorch.runtime.outbox import Outbox
+from drsorch.runtime.ports import (
+    Clock,
+    Inbox,
+    InboxState,
+    OutgoingMessage,
+    Publisher,
+    Queue,
+    SystemClock,
+)
+from drsorch.runtime.service import Handler, Service
+from drsorch.runtime.wire import outgoing_timer
+
+log = logging.getLogger("drsorch.runtime")
+
+
+class Outcome(StrEnum):
+    HANDLED = "handled"
+    DUPLICATE = "duplicate"
+    PARKED = "parked"
+    DEFERRED = "deferred"  # a timer sent on towards its due time
+    RETRY = "retry"
+
+
+@dataclass(frozen=True)
+class Processed:
+    outcome: Outcome
+    reason: str = ""
+    retry_after: int = 0  # seconds, for RETRY
+
+    @property
+    def finished(self) -> bool:
+        """Whether the message may be deleted from its queue."""
+        return self.outcome is not Outcome.RETRY
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Backoff for a failed message: base * 2^(receives-1), capped."""
+
+    base_seconds: int = 5
+    max_seconds: int = 300
+    busy_seconds: int = 10
+
+    def after(self, receive_count: int) -> int:
+        exponent = min(max(receive_count - 1, 0), 16)
+        return int(min(self.base_seconds * 2**exponent, self.max_seconds))
+
+
+class MessageProcessor:
+    """Validates, de-duplicates, dispatches and settles one message at a time."""
+
+    def __init__(
+        self,
+        service: Service,
+        queue: Queue,
+        publisher: Publisher,
+        inbox: Inbox,
+        *,
+        max_receives: int,
+        retry: RetryPolicy | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.service = service
+        self.queue = queue
+        self.publisher = publisher
+        self.inbox = inbox
+        self.max_receives = max_receives
+        self.retry = retry or RetryPolicy()
+        self._now = (clock or SystemClock()).now
+
+    def _log(
+        self,
+        level: int,
+        text: str,
+        header: object | None,
+        message: InboundMessage,
+        **fields: object,
+    ) -> None:
+        logs.emit(
+            log, level, text, service=self.service.name, header=header, message=message, **fields
+        )
+
+    async def process_or_retry(self, message: InboundMessage) -> Processed:
+        """`process`, with a fault of the runtime itself (inbox, DLQ, network) made a RETRY."""
+        try:
+            return await self.process(message)
+        except Exception as exc:  # noqa: BLE001 - never lose a message to a runtime fault
+            self._log(logging.ERROR, "message not settled", None, message, error=repr(exc))
+            return Processed(Outcome.RETRY, repr(exc), self.retry.base_seconds)
+
+    async def process(self, message: InboundMessage) -> Processed:
+        deferred = await self._defer_if_early(message)
+        if deferred is not None:
+            return deferred
+        try:
+            envelope = self.service.registry.parse(message.body)
+        except ContractError as exc:
+            return await self._park(message, exc.reason, exc.message, exc.header)
+        handler = self.service.handler_for(envelope.type)
+        if handler is None:
+            detail = f"{self.service.name} has no handler for {envelope.type} v{envelope.version}"
+            return await self._park(message, "no-handler", detail, envelope)
+        parent = tracing.context_from(envelope.trace, message.attributes)
+        with tracing.tracer().start_as_current_span(
+            f"{envelope.type} process",
+            context=parent,
+            kind=SpanKind.CONSUMER,
+            attributes=logs.span_attributes(self.service.name, envelope, message),
+        ) as span:
+            processed = await self._handle_once(message, envelope, handler)
+            span.set_attribute("drsorch.outcome", processed.outcome.value)
+            if processed.outcome in (Outcome.RETRY, Outcome.PARKED):
+                span.set_status(Status(StatusCode.ERROR, processed.reason))
+            return processed
+
+    async def _handle_once(
+        self, message: InboundMessage, envelope: Envelope[Event], handler: Handler
+    ) -> Processed:
+        state = await self.inbox.begin(envelope.event_id, self._now())
+        if state is InboxState.DONE:
+            self._log(logging.INFO, "duplicate dropped", envelope, message)
+            return Processed(Outcome.DUPLICATE)
+        if state is InboxState.BUSY:
+            return Processed(Outcome.RETRY, "inbox-busy", self.retry.busy_seconds)
+        outbox = Outbox()
+        started = time.perf_counter()
+        try:
+            await handler(envelope, outbox)
+            await self._flush(outbox)
+        except Exception as exc:  # noqa: BLE001 - any handler failure is retried, then parked
+            await self.inbox.release(envelope.event_id)
+            return await self._failed(message, envelope, exc)
+        await self.inbox.complete(envelope.event_id, self._now())
+        self._log(
+            logging.INFO,
+            "handled",
+            envelope,
+            message,
+            ms=round((time.perf_counter() - started) * 1000, 1),
+            published=len(outbox.events),
+            timers=len(outbox.timers),
+        )
+        return Processed(Outcome.HANDLED)
+
+    async def _flush(self, outbox: Outbox) -> None:
+        if outbox.events:
+            await self.publisher.publish(outbox.events)
+        if outbox.timers:
+            trace = tracing.current_trace_context()
+            await self.queue.send(
+                [
+                    outgoing_timer(t.envelope.with_trace(trace), t.delay, self._now())
+                    for t in outbox.timers
+                ]
+            )
+
+    async def _failed(
+        self, message: InboundMessage, envelope: Envelope[Event], exc: Exception
+    ) -> Processed:
+        detail = f"{type(exc).__name__}: {exc}"
+        if message.receive_count >= self.max_receives:
+            return await self._park(message, "handler-failed", detail, envelope)
+        delay = self.retry.after(message.receive_count)
+        self._log(
+            logging.WARNING,
+            "handler failed, will retry",
+            envelope,
+            message,
+            error=detail,
+            retry_in=delay,
+        )
+        return Processed(Outcome.RETRY, detail, delay)
+
+    async def _park(
+        self,
+        message: InboundMessage,
+        reason: str,
+        detail: str,
+        header: object | None,
+    ) -> Processed:
+        await self.queue.park(message, reason, detail[:1024])
+        self._log(
+            logging.ERROR,
+            "message parked in the dead-letter queue",
+            header,
+            message,
+            reason=reason,
+            detail=detail,
+        )
+        return Processed(Outcome.PARKED, f"{reason}: {detail}")
+
+    async def _defer_if_early(self, message: InboundMessage) -> Processed | None:
+        due = message.attributes.get(ATTR_DUE_AT)
+        if not due:
+            return None
+        remaining = float(due) - self._now().timestamp()
+        if remaining <= 1:
+            return None
+        attributes = dict(message.attributes)
+        await self.queue.send(
+            [
+                OutgoingMessage(
+                    body=message.body,
+                    attributes=attributes,
+                    delay_seconds=int(min(remaining, MAX_DELAY_SECONDS)),
+                )
+            ]
+        )
+        return Processed(Outcome.DEFERRED)

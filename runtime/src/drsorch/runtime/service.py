@@ -1,0 +1,26 @@
+"""A service as the runtime runs it: a name, the events it knows, and its handlers."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+
+from drsorch.contracts import Envelope, Event, EventRegistry
+from drsorch.runtime.outbox import Outbox
+
+Handler = Callable[[Envelope[Event], Outbox], Awaitable[None]]
+"""Handle one event. Raise to have it retried; put what to send in the outbox."""
+
+Handlers = Mapping[str, Handler]
+
+
+@dataclass(frozen=True)
+class Service:
+    """What a driver needs: the service name, its registry, and handlers by event type."""
+
+    name: str
+    registry: EventRegistry
+    handlers: Handlers
+
+    def handler_for(self, event_type: str) -> Handler | None:
+        return self.handlers.get(event_type)

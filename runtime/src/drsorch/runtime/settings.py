@@ -1,0 +1,78 @@
+"""Runtime settings, from `DRSORCH_*` variables, and the names the stack outputs provide."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from drsorch.contracts import Topic
+from drsorch.runtime.errors import TopologyError
+
+if TYPE_CHECKING:
+    from types_aiobotocore_cloudformation import CloudFormationClient
+
+
+class RuntimeSettings(BaseSettings):
+    """How a service runs. Names left unset are read from the CloudFormation stack's outputs."""
+
+    model_config = SettingsConfigDict(env_prefix="DRSORCH_", extra="ignore")
+
+    stack_name: str = "drsorch"
+    queue_url: str | None = None
+    table_name: str | None = None
+    requests_topic_arn: str | None = None
+    events_topic_arn: str | None = None
+    pollers: int = Field(default=2, ge=1, le=16)
+    wait_seconds: int = Field(default=20, ge=0, le=20)
+    visibility_seconds: int = Field(default=60, ge=1, le=43200)
+    retry_base_seconds: int = Field(default=5, ge=0, le=900)
+    retry_max_seconds: int = Field(default=300, ge=0, le=43200)
+    inbox_lease_seconds: int = Field(default=300, ge=1, le=86400)
+    aws_max_attempts: int = Field(default=5, ge=1, le=20)
+    log_level: str = "INFO"
+
+
+@dataclass(frozen=True)
+class Topology:
+    """The names one service needs: its queue, its table, and the topics it publishes to."""
+
+    queue_url: str
+    table_name: str
+    topics: dict[Topic, str]
+
+
+def output_key(service: str, what: str) -> str:
+    """The stack output naming one of a service's resources, e.g. `DiscoveryQueueUrl`."""
+    return f"{service.capitalize()}{what}"
+
+
+async def resolve_topology(
+    service: str, settings: RuntimeSettings, cloudformation: CloudFormationClient
+) -> Topology:
+    """Names from the settings where given, else from the stack's outputs."""
+    wanted = {
+        "queue_url": (settings.queue_url, output_key(service, "QueueUrl")),
+        "table_name": (settings.table_name, output_key(service, "TableName")),
+        "requests": (settings.requests_topic_arn, "RequestsTopicArn"),
+        "events": (settings.events_topic_arn, "EventsTopicArn"),
+    }
+    outputs: dict[str, str] = {}
+    if any(value is None for value, _ in wanted.values()):
+        stacks = await cloudformation.describe_stacks(StackName=settings.stack_name)
+        for stack in stacks["Stacks"]:
+            outputs.update({o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])})
+    resolved = {name: value or outputs.get(key) for name, (value, key) in wanted.items()}
+    missing = [wanted[name][1] for name, value in resolved.items() if not value]
+    if missing:
+        raise TopologyError(
+            f"{service}: no value for {', '.join(missing)}: set DRSORCH_* variables "
+            f"or deploy stack {settings.stack_name!r}"
+        )
+    return Topology(
+        queue_url=str(resolved["queue_url"]),
+        table_name=str(resolved["table_name"]),
+        topics={Topic.REQUESTS: str(resolved["requests"]), Topic.EVENTS: str(resolved["events"])},
+    )
