@@ -19,6 +19,9 @@ EventId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{8}(-[0-9a-f]{4}){
 RequestId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{7,63}$")]
 Producer = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{1,63}$")]
 Step = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+Traceparent = Annotated[
+    str, StringConstraints(pattern=r"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$")
+]
 
 
 class Topic(StrEnum):
@@ -31,16 +34,20 @@ class Topic(StrEnum):
 class Event(BaseModel):
     """Base of every event payload: frozen, strict, tolerant of unknown fields.
 
-    Subclasses set `event_type`, `event_version` and `topic`. Unknown fields are
-    ignored so a producer may add optional fields within a major version; anything
-    else is a new `event_version`.
+    Subclasses set `event_type`, `event_version` and `topic`, and name the parts of
+    drsorch that publish them in `producers`. Unknown fields are ignored so a
+    producer may add optional fields within a major version; anything else is a new
+    `event_version`.
     """
 
-    model_config = ConfigDict(frozen=True, extra="ignore", strict=True)
+    model_config = ConfigDict(
+        frozen=True, extra="ignore", strict=True, use_attribute_docstrings=True
+    )
 
     event_type: ClassVar[str]
     event_version: ClassVar[int]
     topic: ClassVar[Topic]
+    producers: ClassVar[tuple[str, ...]] = ()
 
 
 class TraceContext(BaseModel):
@@ -48,10 +55,7 @@ class TraceContext(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="ignore", strict=True)
 
-    traceparent: (
-        Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$")]
-        | None
-    ) = None
+    traceparent: Traceparent | None = None
     tracestate: Annotated[str, StringConstraints(max_length=512)] | None = None
 
 
@@ -70,7 +74,8 @@ class EnvelopeHeader(BaseModel):
     trace: TraceContext = TraceContext()
 
 
-P = TypeVar("P", bound=Event)
+P = TypeVar("P", bound=Event, covariant=True)  # an Envelope[Ping] is an Envelope[Event]
+E = TypeVar("E", bound=Event)
 
 
 class Envelope(EnvelopeHeader, Generic[P]):
@@ -81,7 +86,7 @@ class Envelope(EnvelopeHeader, Generic[P]):
     @classmethod
     def wrap(
         cls,
-        payload: P,
+        payload: E,
         *,
         request_id: str,
         step: str,
@@ -89,9 +94,9 @@ class Envelope(EnvelopeHeader, Generic[P]):
         causation_id: str | None = None,
         occurred_at: datetime | None = None,
         trace: TraceContext | None = None,
-    ) -> Envelope[P]:
+    ) -> Envelope[E]:
         """Envelope `payload`, its ID derived from the request, the step and the content."""
-        return Envelope[P](
+        return Envelope[E](
             event_id=derive_event_id(request_id, step, payload),
             type=payload.event_type,
             version=payload.event_version,

@@ -1,0 +1,226 @@
+"""The life of one message, against fakes of the queue and publisher and the memory inbox."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+
+from drsorch.contracts import Envelope, Event
+from drsorch.runtime import MessageProcessor, Outbox, Outcome, RetryPolicy, Service
+from drsorch.runtime.inbox import MemoryInbox
+from drsorch.runtime.messages import ATTR_DUE_AT, unwrap
+from support.events import TEST_EVENTS, Ping, Pong, Tick, ping
+from support.runtime_fakes import FakeClock, FakePublisher, FakeQueue, inbound
+
+
+class Recorder:
+    """A Ping handler that answers Pong, failing its first `fail_times` calls."""
+
+    def __init__(self, fail_times: int = 0) -> None:
+        self.calls: list[str] = []
+        self.fail_times = fail_times
+
+    async def __call__(self, envelope: Envelope[Event], outbox: Outbox) -> None:
+        self.calls.append(envelope.event_id)
+        if len(self.calls) <= self.fail_times:
+            raise RuntimeError(f"boom {len(self.calls)}")
+        assert isinstance(envelope.payload, Ping)
+        outbox.publish(
+            Envelope.wrap(
+                Pong(n=envelope.payload.n),
+                request_id=envelope.request_id,
+                step=f"pong-{envelope.payload.n}",
+                producer="unit",
+                causation_id=envelope.event_id,
+            )
+        )
+
+
+def build(
+    handler: Recorder | None = None, *, max_receives: int = 3
+) -> tuple[MessageProcessor, FakeQueue, FakePublisher, MemoryInbox, Recorder, FakeClock]:
+    handler = handler or Recorder()
+    queue, publisher, inbox, clock = FakeQueue(), FakePublisher(), MemoryInbox(), FakeClock()
+    service = Service("unit", TEST_EVENTS, {"Ping": handler})
+    processor = MessageProcessor(
+        service,
+        queue,
+        publisher,
+        inbox,
+        max_receives=max_receives,
+        retry=RetryPolicy(base_seconds=2, max_seconds=30),
+        clock=clock,
+    )
+    return processor, queue, publisher, inbox, handler, clock
+
+
+async def test_a_handled_event_sends_its_outbox_and_is_recorded() -> None:
+    processor, _, publisher, inbox, handler, _ = build()
+    event = ping(7)
+    result = await processor.process(inbound(event.to_json()))
+    assert result.outcome is Outcome.HANDLED
+    assert result.finished
+    assert [e.type for e in publisher.published] == ["Pong"]
+    assert publisher.published[0].causation_id == event.event_id
+    assert handler.calls == [event.event_id]
+    assert inbox.records[event.event_id][0] == "COMPLETED"
+
+
+async def test_a_redelivered_event_has_no_second_effect() -> None:
+    processor, _, publisher, _, handler, _ = build()
+    body = ping(1).to_json()
+    first = await processor.process(inbound(body, message_id="a"))
+    second = await processor.process(inbound(body, message_id="b", receive_count=2))
+    assert (first.outcome, second.outcome) == (Outcome.HANDLED, Outcome.DUPLICATE)
+    assert len(handler.calls) == 1
+    assert len(publisher.published) == 1
+
+
+async def test_an_sns_notification_is_unwrapped() -> None:
+    event = ping(3)
+    notification = json.dumps(
+        {
+            "Type": "Notification",
+            "Message": event.to_json(),
+            "MessageAttributes": {"type": {"Type": "String", "Value": "Ping"}},
+        }
+    )
+    message = unwrap("m", "rh", notification, {}, 1)
+    assert message.body == event.to_json()
+    assert message.attributes == {"type": "Ping"}
+    assert message.raw_body == notification
+    processor, *_ = build()
+    assert (await processor.process(message)).outcome is Outcome.HANDLED
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ("not json at all", "malformed-envelope"),
+        (ping(1).to_json().replace('"version":1', '"version":9'), "unknown-version"),
+        (ping(1).to_json().replace('"type":"Ping"', '"type":"Pang"'), "unknown-event-type"),
+        (ping(1).to_json().replace('"n":1', '"n":-4'), "invalid-payload"),
+        (
+            Envelope.wrap(
+                Tick(n=1), request_id="req-test-0001", step="t", producer="unit"
+            ).to_json(),
+            "no-handler",
+        ),
+    ],
+)
+async def test_what_can_never_succeed_is_parked_at_once_with_its_reason(
+    body: str, reason: str
+) -> None:
+    processor, queue, publisher, _, handler, _ = build()
+    result = await processor.process(inbound(body))
+    assert result.outcome is Outcome.PARKED
+    assert result.finished
+    assert [(p[1]) for p in queue.parked] == [reason]
+    assert queue.parked[0][2]  # a human-readable detail
+    assert handler.calls == []
+    assert publisher.published == []
+
+
+async def test_a_failing_handler_returns_with_backoff_then_is_parked_on_the_last_receive() -> None:
+    processor, queue, publisher, inbox, _, _ = build(Recorder(fail_times=10), max_receives=3)
+    body = ping(5).to_json()
+    outcomes = [await processor.process(inbound(body, receive_count=n)) for n in (1, 2, 3)]
+    assert [o.outcome for o in outcomes] == [Outcome.RETRY, Outcome.RETRY, Outcome.PARKED]
+    assert [o.retry_after for o in outcomes[:2]] == [2, 4]
+    assert queue.parked[0][1] == "handler-failed"
+    assert "RuntimeError: boom 3" in queue.parked[0][2]
+    assert publisher.published == []
+    assert inbox.records == {}  # released each time: a later redrive may run it again
+
+
+async def test_a_handler_that_recovers_is_handled_on_a_later_receive() -> None:
+    processor, _, publisher, _, handler, _ = build(Recorder(fail_times=1))
+    body = ping(2).to_json()
+    assert (await processor.process(inbound(body, receive_count=1))).outcome is Outcome.RETRY
+    assert (await processor.process(inbound(body, receive_count=2))).outcome is Outcome.HANDLED
+    assert len(handler.calls) == 2
+    assert len(publisher.published) == 1
+
+
+async def test_a_publish_failure_releases_the_inbox_and_retries() -> None:
+    processor, _, publisher, inbox, _, _ = build()
+    publisher.fail = True
+    body = ping(4).to_json()
+    assert (await processor.process(inbound(body))).outcome is Outcome.RETRY
+    assert inbox.records == {}
+    publisher.fail = False
+    assert (await processor.process(inbound(body, receive_count=2))).outcome is Outcome.HANDLED
+
+
+async def test_an_event_held_by_another_consumer_is_retried_later() -> None:
+    processor, _, _, inbox, handler, clock = build()
+    event = ping(9)
+    await inbox.begin(event.event_id, clock.now())
+    result = await processor.process(inbound(event.to_json()))
+    assert result.outcome is Outcome.RETRY
+    assert handler.calls == []
+    clock.advance(timedelta(minutes=6))  # the other consumer's lease ran out
+    assert (await processor.process(inbound(event.to_json()))).outcome is Outcome.HANDLED
+
+
+async def test_a_runtime_fault_is_a_retry_not_a_loss() -> None:
+    processor, queue, *_ = build()
+    queue.fail_park = True
+    result = await processor.process_or_retry(inbound("garbage"))
+    assert result.outcome is Outcome.RETRY
+    assert not result.finished
+
+
+async def test_timers_are_sent_to_the_own_queue_with_their_delay() -> None:
+    async def schedule(envelope: Envelope[Event], outbox: Outbox) -> None:
+        for n, minutes in ((1, 2), (2, 40)):
+            tick = Envelope.wrap(
+                Tick(n=n), request_id=envelope.request_id, step=f"t{n}", producer="unit"
+            )
+            outbox.schedule(tick, timedelta(minutes=minutes))
+
+    queue, clock = FakeQueue(), FakeClock()
+    service = Service("unit", TEST_EVENTS, {"Ping": schedule})
+    processor = MessageProcessor(
+        service, queue, FakePublisher(), MemoryInbox(), max_receives=3, clock=clock
+    )
+    assert (await processor.process(inbound(ping(1).to_json()))).outcome is Outcome.HANDLED
+    short, long = queue.sent
+    assert (short.delay_seconds, ATTR_DUE_AT in short.attributes) == (120, False)
+    assert long.delay_seconds == 900
+    assert int(long.attributes[ATTR_DUE_AT]) == int(
+        (clock.now() + timedelta(minutes=40)).timestamp()
+    )
+    assert short.attributes["type"] == "Tick"
+
+
+async def test_a_timer_arriving_early_is_sent_on_for_the_rest_of_its_delay() -> None:
+    ticks: list[int] = []
+
+    async def on_tick(envelope: Envelope[Event], outbox: Outbox) -> None:
+        assert isinstance(envelope.payload, Tick)
+        ticks.append(envelope.payload.n)
+
+    queue, clock = FakeQueue(), FakeClock()
+    processor = MessageProcessor(
+        Service("unit", TEST_EVENTS, {"Tick": on_tick}),
+        queue,
+        FakePublisher(),
+        MemoryInbox(),
+        max_receives=3,
+        clock=clock,
+    )
+    body = Envelope.wrap(Tick(n=1), request_id="req-test-0001", step="t", producer="unit").to_json()
+    due = str(int((clock.now() + timedelta(minutes=25)).timestamp()))
+    early = await processor.process(inbound(body, attrs={ATTR_DUE_AT: due}))
+    assert early.outcome is Outcome.DEFERRED
+    assert early.finished
+    assert queue.sent[0].delay_seconds == 900
+    assert queue.sent[0].attributes[ATTR_DUE_AT] == due
+    clock.advance(timedelta(minutes=25))
+    assert (
+        await processor.process(inbound(body, attrs={ATTR_DUE_AT: due}))
+    ).outcome is Outcome.HANDLED
+    assert ticks == [1]
