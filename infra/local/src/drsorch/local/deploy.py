@@ -1,0 +1,169 @@
+"""Deploy drsorch's CloudFormation template into the local endpoint, completely.
+
+moto's CloudFormation creates the topics, queues and tables, but skips the
+subscriptions, queue policies and alarms (and a few properties). `deploy_stack`
+deploys the stack, creates what was skipped from the same template through the
+service APIs, then checks every resource of the template and fails loudly,
+naming each logical ID that is missing or not as declared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from drsorch.local.cfn_gaps import SKIPPED_TYPES, Clients, build_reconcilers
+from drsorch.local.outputs import MissingOutputsError, StackOutputs
+from drsorch.local.reconcile import Reconciler
+from drsorch.local.stack import (
+    StackResource,
+    apply_stack,
+    stack_outputs,
+    stack_parameters,
+    stack_resources,
+)
+from drsorch.local.template import GetAtt, Resolver, Template, TemplateError, load_template
+
+if TYPE_CHECKING:
+    from mypy_boto3_cloudformation import CloudFormationClient
+    from mypy_boto3_cloudformation.type_defs import StackTypeDef
+    from mypy_boto3_cloudwatch import CloudWatchClient
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_sns import SNSClient
+    from mypy_boto3_sqs import SQSClient
+
+__all__ = ["DeployError", "StackOutputs", "deploy_stack", "stack_outputs"]
+
+DEFAULT_TEMPLATE = Path(__file__).resolve().parents[4] / "aws" / "drsorch.yaml"
+_AWS_ERRORS = (ClientError, BotoCoreError)
+
+
+class DeployError(Exception):
+    """Resources of the template are missing or differ after a deploy."""
+
+    def __init__(self, stack_name: str, missing: Mapping[str, str]) -> None:
+        self.stack_name = stack_name
+        self.missing = dict(sorted(missing.items()))
+        lines = "\n".join(f"  {logical_id}: {why}" for logical_id, why in self.missing.items())
+        super().__init__(
+            f"stack {stack_name}: {len(self.missing)} template resource(s) missing "
+            f"or not as declared ({', '.join(self.missing)}):\n{lines}"
+        )
+
+
+def deploy_stack(
+    cloudformation: CloudFormationClient,
+    sns: SNSClient,
+    sqs: SQSClient,
+    cloudwatch: CloudWatchClient,
+    *,
+    stack_name: str = "drsorch",
+    template_path: Path = DEFAULT_TEMPLATE,
+    parameters: Mapping[str, str | int] | None = None,
+    dynamodb: DynamoDBClient | None = None,
+    timeout: float = 120.0,
+) -> StackOutputs:
+    """Create or update the stack, fill in what the local CloudFormation skips, verify.
+
+    `dynamodb` defaults to a client on the CloudFormation client's endpoint and
+    region with the standard credentials. Raises `DeployError` listing every
+    logical ID of the template that is missing or differs; a second deploy of the
+    same template and parameters changes nothing.
+    """
+    template = load_template(template_path)
+    values = {key: str(value) for key, value in (parameters or {}).items()}
+    stack = apply_stack(cloudformation, stack_name, template.body, values, timeout)
+    if dynamodb is None:
+        dynamodb = boto3.client(
+            "dynamodb",
+            region_name=cloudformation.meta.region_name,
+            endpoint_url=cloudformation.meta.endpoint_url,
+        )
+    clients = Clients(sns=sns, sqs=sqs, cloudwatch=cloudwatch, dynamodb=dynamodb)
+    resources = {r.logical_id: r for r in stack_resources(cloudformation, stack_name)}
+    refs = _refs(template, stack, resources, cloudformation.meta.region_name)
+    resolver = Resolver(refs, _get_att(clients, resources))
+    reconcilers, failures = build_reconcilers(template, resolver, clients, refs)
+    for reconciler in reconcilers:
+        try:
+            reconciler.apply()
+        except _AWS_ERRORS as exc:
+            failures.setdefault(reconciler.logical_id, f"could not create it: {exc}")
+    missing = {**_verify(template, resources, reconcilers), **failures}
+    try:
+        outputs = StackOutputs.from_outputs(stack_name, stack_outputs(cloudformation, stack_name))
+    except MissingOutputsError as exc:
+        missing.update({f"Outputs.{name}": "not in the stack" for name in exc.missing})
+    if missing:
+        raise DeployError(stack_name, missing)
+    return outputs
+
+
+def _verify(
+    template: Template, resources: Mapping[str, StackResource], reconcilers: list[Reconciler]
+) -> dict[str, str]:
+    missing: dict[str, str] = {}
+    for resource in template.resources:
+        if resource.type in SKIPPED_TYPES:
+            continue
+        found = resources.get(resource.logical_id)
+        if found is None or not found.status.endswith("_COMPLETE"):
+            missing[resource.logical_id] = "CloudFormation did not create it"
+    for reconciler in reconcilers:
+        try:
+            gap = reconciler.gap()
+        except _AWS_ERRORS as exc:
+            gap = f"cannot be read back: {exc}"
+        if gap is not None:
+            missing.setdefault(reconciler.logical_id, gap)
+    return missing
+
+
+def _refs(
+    template: Template, stack: StackTypeDef, resources: Mapping[str, StackResource], region: str
+) -> dict[str, str]:
+    stack_id = stack["StackId"]
+    return {
+        **template.parameter_defaults,
+        **stack_parameters(stack),
+        "AWS::Region": region,
+        "AWS::AccountId": stack_id.split(":")[4],
+        "AWS::StackName": stack["StackName"],
+        "AWS::StackId": stack_id,
+        "AWS::Partition": "aws",
+        "AWS::URLSuffix": "amazonaws.com",
+        **{logical_id: r.physical_id for logical_id, r in resources.items()},
+    }
+
+
+def _get_att(clients: Clients, resources: Mapping[str, StackResource]) -> GetAtt:
+    """`Fn::GetAtt` for the attributes drsorch's template reads, from the live resources."""
+
+    def get_att(logical_id: str, attribute: str) -> str:
+        resource = resources.get(logical_id)
+        if resource is None:
+            raise TemplateError(f"Fn::GetAtt on {logical_id}, which the stack does not hold")
+        physical = resource.physical_id
+        match resource.type, attribute:
+            case "AWS::SQS::Queue", "Arn":
+                found = clients.sqs.get_queue_attributes(
+                    QueueUrl=physical, AttributeNames=["QueueArn"]
+                )
+                return found["Attributes"]["QueueArn"]
+            case "AWS::SQS::Queue", "QueueName":
+                return physical.rsplit("/", 1)[-1]
+            case "AWS::SQS::Queue", "QueueUrl":
+                return physical
+            case "AWS::SNS::Topic", "TopicArn":
+                return physical
+            case "AWS::SNS::Topic", "TopicName":
+                return physical.rsplit(":", 1)[-1]
+            case "AWS::DynamoDB::Table", "Arn":
+                return clients.dynamodb.describe_table(TableName=physical)["Table"]["TableArn"]
+        raise TemplateError(f"Fn::GetAtt {attribute} of {resource.type} is not resolved locally")
+
+    return get_att

@@ -1,0 +1,90 @@
+"""The topology's names as code sees them: the stack Outputs, as a typed model.
+
+Output names follow one convention (the template's): `RequestsTopicArn`,
+`EventsTopicArn`, and per service S (`Discovery`, `Matcher`, `Configurator`,
+`Monitor`) `SQueueUrl`, `SQueueArn`, `SDeadLetterQueueUrl`, `STableName`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from pydantic import BaseModel, ConfigDict
+
+SERVICES = ("discovery", "matcher", "configurator", "monitor")
+TOPIC_OUTPUTS = ("RequestsTopicArn", "EventsTopicArn")
+SERVICE_OUTPUT_SUFFIXES = ("QueueUrl", "QueueArn", "DeadLetterQueueUrl", "TableName")
+
+
+def service_output_names(service: str) -> tuple[str, ...]:
+    return tuple(f"{service.capitalize()}{suffix}" for suffix in SERVICE_OUTPUT_SUFFIXES)
+
+
+def expected_output_names() -> tuple[str, ...]:
+    """Every output the template must declare, in template order."""
+    return TOPIC_OUTPUTS + tuple(n for s in SERVICES for n in service_output_names(s))
+
+
+class MissingOutputsError(Exception):
+    def __init__(self, stack_name: str, missing: list[str]) -> None:
+        self.missing = missing
+        super().__init__(f"stack {stack_name} lacks outputs: {', '.join(missing)}")
+
+
+class ServiceOutputs(BaseModel):
+    """Where one service reads its messages and keeps its state."""
+
+    model_config = ConfigDict(frozen=True)
+
+    queue_url: str
+    queue_arn: str
+    dead_letter_queue_url: str
+    table_name: str
+
+
+class StackOutputs(BaseModel):
+    """The deployed topology's names, read from the stack's Outputs."""
+
+    model_config = ConfigDict(frozen=True)
+
+    stack_name: str
+    requests_topic_arn: str
+    events_topic_arn: str
+    discovery: ServiceOutputs
+    matcher: ServiceOutputs
+    configurator: ServiceOutputs
+    monitor: ServiceOutputs
+    outputs: dict[str, str]
+    """Every output by its template name, as the stack holds it."""
+
+    @classmethod
+    def from_outputs(cls, stack_name: str, outputs: Mapping[str, str]) -> StackOutputs:
+        missing = [name for name in expected_output_names() if name not in outputs]
+        if missing:
+            raise MissingOutputsError(stack_name, missing)
+        services = {
+            service: ServiceOutputs(
+                queue_url=outputs[f"{service.capitalize()}QueueUrl"],
+                queue_arn=outputs[f"{service.capitalize()}QueueArn"],
+                dead_letter_queue_url=outputs[f"{service.capitalize()}DeadLetterQueueUrl"],
+                table_name=outputs[f"{service.capitalize()}TableName"],
+            )
+            for service in SERVICES
+        }
+        return cls(
+            stack_name=stack_name,
+            requests_topic_arn=outputs["RequestsTopicArn"],
+            events_topic_arn=outputs["EventsTopicArn"],
+            discovery=services["discovery"],
+            matcher=services["matcher"],
+            configurator=services["configurator"],
+            monitor=services["monitor"],
+            outputs=dict(outputs),
+        )
+
+    def service(self, name: str) -> ServiceOutputs:
+        """One service's names by its lower-case name (`discovery`, `matcher`, ...)."""
+        if name not in SERVICES:
+            raise KeyError(f"no service {name!r}; services are {', '.join(SERVICES)}")
+        result: ServiceOutputs = getattr(self, name)
+        return result
