@@ -1,0 +1,139 @@
+"""The seed API's work: writing an estate straight into the emulator's state."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from drsorch.local.drs import replication
+from drsorch.local.drs.emulator import Emulator
+from drsorch.local.drs.errors import DrsError, not_found
+from drsorch.local.drs.failback import reverse
+from drsorch.local.drs.servers import add_source_server, arn, initialize
+from drsorch.local.drs.state import Disk, LastLaunch, Origin, RecoveryInstance, Replication
+
+if TYPE_CHECKING:
+    from drsorch.local.drs.seed import SourceServerSeed
+
+LAUNCH_INTO_TAG = ("AWSDRS", "AllowLaunchingIntoThisInstance")
+
+
+class SeedError(ValueError):
+    """The seed does not fit the emulator's state (unknown server, instance, ...)."""
+
+
+def initialize_service(emu: Emulator, account_id: str, region: str) -> None:
+    """As InitializeService."""
+    with emu.lock:
+        initialize(emu, emu.region(account_id, region))
+
+
+def add_server(emu: Emulator, account_id: str, region: str, seed: SourceServerSeed) -> str:
+    """Add a FAILOVER-direction source server; returns its ID."""
+    with emu.lock:
+        emu.run_due()
+        state = emu.region(account_id, region)
+        if seed.source_server_id is not None and seed.source_server_id in state.servers:
+            raise SeedError(f"source server {seed.source_server_id} already exists")
+        now = emu.now_ms()
+        server = add_source_server(
+            emu,
+            state,
+            hostname=seed.hostname,
+            origin=Origin(
+                seed.origin_account_id,
+                seed.origin_region,
+                seed.origin_availability_zone,
+                seed.origin_instance_id,
+            ),
+            direction="FAILOVER",
+            architecture=seed.architecture,
+            disks=[Disk(disk.device_name, disk.size_bytes) for disk in seed.disks],
+            private_ip=seed.private_ip,
+            tags=seed.tags,
+            replication=Replication(state=seed.replication_state, initiation_started_ms=now),
+            source_server_id=seed.source_server_id,
+        )
+        if seed.replication_state in replication.PROGRESSING:
+            replication.restart(emu, server, account_id, region, seed.replication_state, now)
+        server.replication.lag_seconds = seed.lag_seconds
+        server.replication.phase_started_ms = now
+        return server.source_server_id
+
+
+def add_recovery_instance(
+    emu: Emulator,
+    account_id: str,
+    region: str,
+    source_server_id: str,
+    ec2_instance_id: str,
+    *,
+    is_drill: bool,
+) -> str:
+    """Record a completed launch; returns the recovery instance ID."""
+    with emu.lock:
+        emu.run_due()
+        state = emu.region(account_id, region)
+        server = state.servers.get(source_server_id)
+        if server is None:
+            raise SeedError(f"no source server {source_server_id} in {account_id}/{region}")
+        ec2 = emu.ec2.describe(account_id, region, [ec2_instance_id]).get(ec2_instance_id)
+        if ec2 is None:
+            raise SeedError(f"no EC2 instance {ec2_instance_id} in {account_id}/{region}")
+        if server.recovery_instance_id is not None:
+            state.recovery_instances.pop(server.recovery_instance_id, None)
+        now = emu.now_ms()
+        instance_id = emu.ids.recovery_instance(account_id, region)
+        state.recovery_instances[instance_id] = RecoveryInstance(
+            recovery_instance_id=instance_id,
+            arn=arn(state, "recovery-instance", instance_id),
+            source_server_id=source_server_id,
+            ec2_instance_id=ec2_instance_id,
+            job_id=None,
+            is_drill=is_drill,
+            # A pre-provisioned target carries the launch-into tag: never terminate it.
+            launched_into=ec2.tags.get(LAUNCH_INTO_TAG[0]) == LAUNCH_INTO_TAG[1],
+            point_in_time_ms=now,
+            ready_ms=now,
+            availability_zone=ec2.availability_zone,
+        )
+        server.recovery_instance_id = instance_id
+        launch_type = "DRILL" if is_drill else "RECOVERY"
+        server.last_launch = LastLaunch(None, launch_type, now, "LAUNCHED")
+        server.last_launch_result = "SUCCEEDED"
+        return instance_id
+
+
+def start_reverse_replication(
+    emu: Emulator,
+    account_id: str,
+    region: str,
+    recovery_instance_id: str,
+    *,
+    replication_state: str,
+    lag_seconds: int,
+) -> str:
+    """As ReverseReplication with the reversed server placed in a state; returns its ID."""
+    with emu.lock:
+        emu.run_due()
+        state = emu.region(account_id, region)
+        instance = state.recovery_instances.get(recovery_instance_id)
+        if instance is None:
+            raise SeedError(str(not_found("recovery_instance", recovery_instance_id)))
+        try:
+            server = reverse(
+                emu, state, instance, emu.now_ms(), phase=replication_state, lag_seconds=lag_seconds
+            )
+        except DrsError as error:
+            raise SeedError(error.message) from error
+        return server.source_server_id
+
+
+def set_launch_into_source_instance(
+    emu: Emulator, account_id: str, region: str, *, enabled: bool
+) -> None:
+    """Set the region's launchIntoSourceInstance default."""
+    with emu.lock:
+        state = emu.region(account_id, region)
+        initialize(emu, state)
+        assert state.template is not None  # initialize() made it
+        state.template.launch_into_source_instance = enabled
