@@ -74,14 +74,14 @@ class EnvelopeHeader(BaseModel):
     trace: TraceContext = TraceContext()
 
 
-P = TypeVar("P", bound=Event, covariant=True)  # an Envelope[Ping] is an Envelope[Event]
+P_co = TypeVar("P_co", bound=Event, covariant=True)  # an Envelope[Ping] is an Envelope[Event]
 E = TypeVar("E", bound=Event)
 
 
-class Envelope(EnvelopeHeader, Generic[P]):
+class Envelope(EnvelopeHeader, Generic[P_co]):
     """An event with its envelope. Build new ones with `Envelope.wrap`."""
 
-    payload: P
+    payload: P_co
 
     @classmethod
     def wrap(
