@@ -1,0 +1,48 @@
+"""`python -m drsorch.local.estate schema` prints the JSON Schema of estate files;
+`python -m drsorch.local.estate check FILE...` checks files and prints every problem
+(exit 2 when any file has one)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from drsorch.local.estate.errors import EstateError
+from drsorch.local.estate.loader import load_estate
+from drsorch.local.estate.plan import plan_estate
+from drsorch.local.estate.schema import estate_schema
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m drsorch.local.estate")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("schema", help="print the JSON Schema of estate files")
+    check = commands.add_parser("check", help="check estate files, print every problem")
+    check.add_argument("files", nargs="+", type=Path)
+    args = parser.parse_args(argv)
+    if args.command == "schema":
+        sys.stdout.write(json.dumps(estate_schema(), indent=2) + "\n")
+        return 0
+    return _check(args.files)
+
+
+def _check(files: Sequence[Path]) -> int:
+    status = 0
+    for path in files:
+        try:
+            estate = load_estate(path)
+        except EstateError as error:
+            sys.stdout.write(error.render() + "\n")
+            status = 2
+            continue
+        plan = plan_estate(estate)
+        accounts = ", ".join(f"{a.id} ({a.kind}): {len(a.servers)}" for a in plan.accounts)
+        sys.stdout.write(f"{path}: ok, {plan.server_count} servers; {accounts}\n")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
