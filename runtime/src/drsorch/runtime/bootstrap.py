@@ -93,6 +93,10 @@ async def open_runtime(
                 dynamodb, topology.table_name, lease=timedelta(seconds=settings.inbox_lease_seconds)
             ),
             max_receives=max_receives,
-            retry=RetryPolicy(settings.retry_base_seconds, settings.retry_max_seconds),
+            retry=RetryPolicy(
+                settings.retry_base_seconds,
+                settings.retry_max_seconds,
+                settings.retry_busy_seconds,
+            ),
         )
         yield Runtime(processor, queue, resources)

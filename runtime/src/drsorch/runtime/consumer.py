@@ -58,10 +58,12 @@ class Consumer:
         done, _ = await asyncio.wait({receive, stopping}, return_when=asyncio.FIRST_COMPLETED)
         stopping.cancel()
         if receive not in done:
-            # Shutting down: stop long-polling now; anything it would have got stays queued.
-            receive.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await receive
+            # Shutting down: let the long poll in flight finish (at most wait_seconds) and
+            # hand back at once what it brought. Cancelling it instead would leave moto or
+            # SQS to deliver into the void, hiding those messages for a visibility timeout.
+            with contextlib.suppress(Exception):
+                for message in await receive:
+                    await self.queue.change_visibility(message, 0)
             return []
         try:
             return receive.result()

@@ -30,6 +30,8 @@ class RuntimeSettings(BaseSettings):
     visibility_seconds: int = Field(default=60, ge=1, le=43200)
     retry_base_seconds: int = Field(default=5, ge=0, le=900)
     retry_max_seconds: int = Field(default=300, ge=0, le=43200)
+    retry_busy_seconds: int = Field(default=10, ge=0, le=43200)
+    """Wait before retrying an event another consumer is handling right now."""
     inbox_lease_seconds: int = Field(default=300, ge=1, le=86400)
     aws_max_attempts: int = Field(default=5, ge=1, le=20)
     log_level: str = "INFO"
