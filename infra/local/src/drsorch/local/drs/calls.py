@@ -18,6 +18,7 @@ class CallRecord:
     arguments: dict[str, Any]
     status: int
     error_code: str | None
+    error_message: str | None
     result: dict[str, Any] | None
     simulated_time: str
     real_time: str

@@ -16,7 +16,7 @@ RealClock = Callable[[], float]
 
 
 class SimClock:
-    """Simulated time: start + scale × real time elapsed + manual advances."""
+    """Simulated time: start + scale * real time elapsed + manual advances."""
 
     def __init__(self, settings: ClockSettings, real: RealClock = time.monotonic) -> None:
         self._real = real
@@ -60,7 +60,7 @@ def iso(ms: int) -> str:
 
 def parse_iso(text: str) -> int:
     """Epoch milliseconds from an ISO-8601 timestamp (Z or an offset)."""
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    moment = datetime.fromisoformat(text)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp() * 1000)

@@ -66,7 +66,7 @@ class MotoEc2:
         backend = _backend(account_id, region)
         try:
             data = backend.get_launch_template(spec.launch_template_id).default_version().data
-        except Exception as error:  # noqa: BLE001 - any moto failure is a failed launch
+        except Exception as error:
             raise Ec2Error(f"EC2 launch template {spec.launch_template_id}: {error}") from error
         subnet = _subnet(backend, data, spec.availability_zone_hint)
         if spec.private_ip is not None:
@@ -89,7 +89,7 @@ class MotoEc2:
         image_id = data.get("ImageId") or _any_image(backend)
         try:
             reservation = backend.run_instances(image_id, 1, None, [], **kwargs)
-        except Exception as error:  # noqa: BLE001 - any moto failure is a failed launch
+        except Exception as error:
             raise Ec2Error(f"RunInstances failed: {error}") from error
         instance = reservation.instances[0]
         if not spec.start:
@@ -116,7 +116,7 @@ class MotoEc2:
                 backend.start_instances([instance_id])
         except Ec2Error:
             raise
-        except Exception as error:  # noqa: BLE001 - any moto failure is a failed launch
+        except Exception as error:
             raise Ec2Error(f"Launch into {instance_id} failed: {error}") from error
         return _view(backend, instance)
 
@@ -132,7 +132,7 @@ def _subnet(backend: Any, data: Mapping[str, Any], zone_hint: str) -> Any:
     if subnet_id:
         try:
             return backend.get_subnet(subnet_id)
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             raise Ec2Error(f"Subnet {subnet_id} not found") from error
     defaults = backend.get_default_subnets()
     if not defaults:
@@ -141,7 +141,7 @@ def _subnet(backend: Any, data: Mapping[str, Any], zone_hint: str) -> Any:
     for zone in sorted(defaults):
         if zone.endswith(suffix):
             return defaults[zone]
-    return defaults[sorted(defaults)[0]]
+    return defaults[min(defaults)]
 
 
 def _check_ip_in_subnet(private_ip: str, subnet: Any) -> None:

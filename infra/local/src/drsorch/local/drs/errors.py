@@ -52,8 +52,8 @@ class UninitializedAccountError(DrsError):
     error_type = "UninitializedAccountException"
     status = 400
 
-    def __init__(self) -> None:
-        super().__init__("Account not initialized")
+    def __init__(self, message: str = "Account not initialized") -> None:
+        super().__init__(message)
 
 
 class ServiceQuotaExceededError(DrsError):

@@ -91,7 +91,7 @@ def reverse(
     source.reversed_arn = reversed_server.arn
     _launch_into_source_instance(target, source, reversed_server)
     replication.restart(
-        emu, reversed_server, target.account_id, target.region, phase or first_phase, at_ms
+        emu, reversed_server, (target.account_id, target.region), phase or first_phase, at_ms
     )
     reversed_server.replication.lag_seconds = lag_seconds
     instance.reversed_server = (target.region, reversed_server.source_server_id)

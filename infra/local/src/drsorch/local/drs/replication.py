@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from drsorch.local.drs.emulator import Emulator
 from drsorch.local.drs.scheduler import Event
-from drsorch.local.drs.state import NOT_REPLICATING, SourceServer
+from drsorch.local.drs.state import NOT_REPLICATING, Key, SourceServer
 
 EVENT_KIND = "replication"
 _NEXT = {"INITIATING": "INITIAL_SYNC", "INITIAL_SYNC": "CONTINUOUS", "RESCAN": "CONTINUOUS"}
@@ -38,9 +38,7 @@ def _phase_ms(emu: Emulator, state: str, key: object) -> int:
     return emu.draw(spread, "replication", key, state)
 
 
-def enter(
-    emu: Emulator, server: SourceServer, account_id: str, region: str, phase: str, at_ms: int
-) -> None:
+def enter(emu: Emulator, server: SourceServer, where: Key, phase: str, at_ms: int) -> None:
     """Put the server's replication in `phase` at `at_ms` and schedule what follows."""
     replication = server.replication
     replication.state = phase
@@ -50,18 +48,16 @@ def enter(
         return
     ends = at_ms + _phase_ms(emu, phase, (server.source_server_id, replication.epoch))
     replication.phase_ends_ms = ends
-    event = Event(EVENT_KIND, account_id, region, server.source_server_id, epoch=replication.epoch)
+    event = Event(EVENT_KIND, *where, server.source_server_id, epoch=replication.epoch)
     emu.schedule(ends, event)
 
 
-def restart(
-    emu: Emulator, server: SourceServer, account_id: str, region: str, phase: str, at_ms: int
-) -> None:
+def restart(emu: Emulator, server: SourceServer, where: Key, phase: str, at_ms: int) -> None:
     """Start replication afresh (INITIATING) or resume it (RESCAN), voiding older events."""
     server.replication.epoch += 1
     server.replication.initiation_started_ms = at_ms
     server.replication.lag_seconds = 0
-    enter(emu, server, account_id, region, phase, at_ms)
+    enter(emu, server, where, phase, at_ms)
 
 
 def stop(server: SourceServer, at_ms: int, state: str = "STOPPED") -> None:
@@ -82,7 +78,7 @@ def on_phase_end(emu: Emulator, at_ms: int, event: Event) -> None:
     following = _NEXT.get(server.replication.state, "CONTINUOUS")
     if following == "CONTINUOUS":
         server.replication.lag_seconds = 0
-    enter(emu, server, event.account_id, event.region, following, at_ms)
+    enter(emu, server, (event.account_id, event.region), following, at_ms)
 
 
 def view(emu: Emulator, server: SourceServer, now_ms: int) -> ReplicationView:
@@ -95,9 +91,9 @@ def view(emu: Emulator, server: SourceServer, now_ms: int) -> ReplicationView:
         return ReplicationView(
             "STALLED", lag, "AGENT_NOT_SEEN", _progress(replication.state, server, now_ms)
         )
-    lag = None if replication.state in NOT_REPLICATING else replication.lag_seconds
+    shown_lag = None if replication.state in NOT_REPLICATING else replication.lag_seconds
     return ReplicationView(
-        replication.state, lag, None, _progress(replication.state, server, now_ms)
+        replication.state, shown_lag, None, _progress(replication.state, server, now_ms)
     )
 
 

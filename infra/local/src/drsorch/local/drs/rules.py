@@ -87,7 +87,8 @@ def check_job_quotas(quotas: Quotas, active_jobs: Sequence[Job], request: JobReq
     count = len(request.source_server_ids)
     if count > quotas.servers_per_job:
         raise ServiceQuotaExceededError(
-            f"A job may include at most {quotas.servers_per_job} source servers ({count} requested)",
+            f"A job may include at most {quotas.servers_per_job} source servers "
+            f"({count} requested)",
             quota_code=QUOTA_SERVERS_PER_JOB,
             resource_type="SOURCE_SERVER",
         )

@@ -54,7 +54,7 @@ def add_server(emu: Emulator, account_id: str, region: str, seed: SourceServerSe
             source_server_id=seed.source_server_id,
         )
         if seed.replication_state in replication.PROGRESSING:
-            replication.restart(emu, server, account_id, region, seed.replication_state, now)
+            replication.restart(emu, server, (account_id, region), seed.replication_state, now)
         server.replication.lag_seconds = seed.lag_seconds
         server.replication.phase_started_ms = now
         return server.source_server_id

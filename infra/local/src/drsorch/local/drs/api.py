@@ -1,0 +1,179 @@
+"""Answering one DRS API call: faults, validation, initialization, the operation, the call log.
+
+`handle` is what the HTTP layer calls; it never raises. Each operation is a function
+`(OpContext, params) -> body` registered in an `ops_*` module's OPERATIONS table.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from drsorch.local.drs import faults, model, validation
+from drsorch.local.drs.calls import CallRecord
+from drsorch.local.drs.clock import iso
+from drsorch.local.drs.emulator import Emulator
+from drsorch.local.drs.errors import (
+    DrsError,
+    InternalServerError,
+    UninitializedAccountError,
+    ValidationError,
+    not_found,
+)
+from drsorch.local.drs.state import RecoveryInstance, RegionState, SourceServer
+
+log = logging.getLogger(__name__)
+
+NO_INITIALIZATION_NEEDED = frozenset(
+    {"InitializeService", "TagResource", "UntagResource", "ListTagsForResource"}
+)
+
+
+@dataclass(frozen=True)
+class ApiCall:
+    """A parsed request: which operation, for whom, with what."""
+
+    operation: str | None
+    account_id: str
+    region: str
+    params: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What to answer: status, JSON body (None for an empty body), headers."""
+
+    status: int
+    body: dict[str, Any] | None
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class OpContext:
+    """What an operation works with."""
+
+    emu: Emulator
+    account_id: str
+    region: str
+    now_ms: int
+
+    @property
+    def state(self) -> RegionState:
+        """DRS state of the caller's account in the called region."""
+        return self.emu.region(self.account_id, self.region)
+
+    def server(self, server_id: str) -> SourceServer:
+        """A source server of the caller, or ResourceNotFoundException."""
+        server = self.state.servers.get(server_id)
+        if server is None:
+            raise not_found("SOURCE_SERVER", server_id)
+        return server
+
+    def recovery_instance(self, instance_id: str) -> RecoveryInstance:
+        """A recovery instance of the caller, or ResourceNotFoundException."""
+        instance = self.state.recovery_instances.get(instance_id)
+        if instance is None:
+            raise not_found("RECOVERY_INSTANCE", instance_id)
+        return instance
+
+
+Operation = Callable[[OpContext, Mapping[str, Any]], dict[str, Any] | None]
+
+
+def _operations() -> dict[str, Operation]:
+    from drsorch.local.drs import ops_jobs, ops_recovery, ops_servers, ops_service, ops_tags  # noqa: PLC0415
+
+    return {
+        **ops_service.OPERATIONS,
+        **ops_servers.OPERATIONS,
+        **ops_jobs.OPERATIONS,
+        **ops_recovery.OPERATIONS,
+        **ops_tags.OPERATIONS,
+    }
+
+
+_OPERATIONS: dict[str, Operation] = {}
+
+
+def implemented() -> dict[str, Operation]:
+    """The operations the emulator implements, by name."""
+    if not _OPERATIONS:
+        _OPERATIONS.update(_operations())
+    return _OPERATIONS
+
+
+def _execute(emu: Emulator, call: ApiCall) -> Reply:
+    name = call.operation
+    if name is None or model.operation(name) is None:
+        raise ValidationError("Unknown operation", reason="unknownOperation")
+    fault = faults.injected(emu, name)
+    if fault is not None:
+        raise fault
+    operation = implemented().get(name)
+    if operation is None:
+        raise ValidationError(
+            f"{name} is not implemented by drsorch's DRS emulator", reason="unknownOperation"
+        )
+    op_model = model.operation(name)
+    problems = validation.validate(op_model.input_shape if op_model else None, dict(call.params))
+    if problems:
+        raise ValidationError(f"Invalid request to {name}", fields=problems)
+    context = OpContext(emu, call.account_id, call.region, emu.now_ms())
+    if name not in NO_INITIALIZATION_NEEDED and not context.state.initialized:
+        raise UninitializedAccountError()
+    return Reply(model.success_status(name), operation(context, call.params))
+
+
+def handle(emu: Emulator, call: ApiCall) -> Reply:
+    """Answer one call (never raises) and record it in the call log."""
+    with emu.lock:
+        emu.run_due()
+        try:
+            reply = _execute(emu, call)
+        except DrsError as error:
+            reply = Reply(error.status, error.body(), error.headers())
+        except Exception:  # an emulator bug must answer 500, never kill the endpoint
+            log.exception("DRS emulator failed on %s", call.operation)
+            failure = InternalServerError(f"drsorch's DRS emulator failed on {call.operation}")
+            reply = Reply(failure.status, failure.body(), failure.headers())
+        _record(emu, call, reply)
+        return reply
+
+
+def summarize(body: dict[str, Any] | None) -> dict[str, Any] | None:
+    """What the call log keeps of a response: lists by count, jobs by ID and status."""
+    if body is None:
+        return None
+    summary: dict[str, Any] = {}
+    for key, value in body.items():
+        if isinstance(value, list):
+            summary[key] = len(value)
+        elif key == "job" and isinstance(value, dict):
+            summary[key] = {"jobID": value.get("jobID"), "status": value.get("status")}
+        elif isinstance(value, dict) and len(str(value)) > 512:
+            summary[key] = "..."
+        else:
+            summary[key] = value
+    return summary
+
+
+def _record(emu: Emulator, call: ApiCall, reply: Reply) -> None:
+    failed = reply.status >= 300
+    emu.calls.append(
+        CallRecord(
+            seq=emu.calls.next_seq(),
+            operation=call.operation or "",
+            account_id=call.account_id,
+            region=call.region,
+            arguments=dict(call.params),
+            status=reply.status,
+            error_code=reply.headers.get("x-amzn-ErrorType") if failed else None,
+            error_message=str((reply.body or {}).get("message")) if failed else None,
+            result=None if failed else summarize(reply.body),
+            simulated_time=iso(emu.now_ms()),
+            real_time=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        )
+    )
