@@ -223,3 +223,13 @@ def test_an_unreadable_file_is_a_problem_too(tmp_path: Path) -> None:
     with pytest.raises(EstateError) as caught:
         load_estate(tmp_path / "missing.yaml")
     assert "cannot read the file" in caught.value.problems[0].message
+
+
+def test_the_estates_folder_can_be_pointed_elsewhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DRSORCH_ESTATES_DIR", str(tmp_path))
+    with pytest.raises(FileNotFoundError, match="DRSORCH_ESTATES_DIR"):
+        default_estate_path()
+    (tmp_path / "small.yaml").write_text("name: mine\naccounts: [{kind: hub}]\n")
+    assert load_estate(default_estate_path()).name == "mine"

@@ -10,14 +10,18 @@ from drsorch.local.estate.errors import EstateError, Problem, SeedError
 from drsorch.local.estate.loader import load_estate, parse_estate
 from drsorch.local.estate.models import Estate
 from drsorch.local.estate.paths import default_estate_path, estates_dir
+from drsorch.local.estate.seeding import SeededServer, SeedReport, seed_estate
 
 __all__ = [
     "Estate",
     "EstateError",
     "Problem",
     "SeedError",
+    "SeedReport",
+    "SeededServer",
     "default_estate_path",
     "estates_dir",
     "load_estate",
     "parse_estate",
+    "seed_estate",
 ]
