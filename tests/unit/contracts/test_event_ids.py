@@ -18,7 +18,7 @@ jobs = st.builds(
     region=st.sampled_from(["us-east-1", "eu-west-2", "us-gov-west-1", "ap-southeast-2"]),
     wave=st.integers(0, 999),
     batch_index=st.integers(0, 9_999),
-    source_server_ids=st.lists(server_ids, min_size=1, max_size=20).map(tuple),
+    source_server_ids=st.lists(server_ids, min_size=1, max_size=20, unique=True).map(tuple),
     drill=st.booleans(),
     launch_into=st.booleans(),
 )

@@ -87,6 +87,13 @@ def test_an_oversized_job_is_refused_on_the_wire() -> None:
         EVENTS.parse(json.dumps(message))
 
 
+def test_a_server_twice_in_one_job_is_refused() -> None:
+    with pytest.raises(ValidationError, match=f"duplicate entries: {FAILBACK_SERVER}"):
+        JobStarted.model_validate(
+            {**job_started().model_dump(), "source_server_ids": (FAILBACK_SERVER,) * 2}
+        )
+
+
 def test_a_scope_with_both_kinds_is_refused() -> None:
     with pytest.raises(ValidationError, match="exactly one of selector"):
         Scope(selector={"app": "payments"}, source_server_ids=(SERVER,))

@@ -8,9 +8,11 @@ any JSON Schema validator reading the exported schemas.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from collections import Counter
+from collections.abc import Hashable
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 
 # A message on SNS is at most 256 KB; these bounds keep one list of one chunk
 # well inside that for records of typical size (producers still split by size).
@@ -26,6 +28,22 @@ _OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
 
 def _doc(description: str, example: str) -> Any:
     return Field(description=description, examples=[example])
+
+
+H = TypeVar("H", bound=Hashable)
+
+
+def _no_duplicates(items: tuple[H, ...]) -> tuple[H, ...]:
+    duplicates = sorted(str(item) for item, n in Counter(items).items() if n > 1)
+    if duplicates:
+        raise ValueError(f"duplicate entries: {', '.join(duplicates)}")
+    return items
+
+
+# For lists of IDs where a repeat is a mistake (a server twice in one job, say):
+# `Annotated[tuple[X, ...], Unique, UNIQUE_ITEMS]` refuses and documents repeats.
+Unique = AfterValidator(_no_duplicates)
+UNIQUE_ITEMS = Field(json_schema_extra={"uniqueItems": True})
 
 
 AccountId = Annotated[
@@ -95,7 +113,9 @@ TagMap = Annotated[
 ]
 
 # Waves run in ascending order. An integer, not the raw `dr:wave` tag text, so that
-# wave 10 follows wave 9 and every service orders waves the same way.
+# wave 10 follows wave 9 and every service orders waves the same way. A server
+# without the tag is in wave 0; a tag that is not an integer in range is reported
+# by discovery as a `wave_tag_invalid` problem.
 Wave = Annotated[int, Field(ge=0, le=999, description="Recovery wave from the `dr:wave` tag")]
 Seconds = Annotated[int, Field(ge=0, le=31_536_000)]
 Ratio = Annotated[float, Field(ge=0.0, le=1.0)]

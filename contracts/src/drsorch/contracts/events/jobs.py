@@ -10,6 +10,7 @@ from drsorch.contracts.envelope import Event, Topic
 from drsorch.contracts.events.common import Record
 from drsorch.contracts.types import (
     MAX_SERVERS_PER_JOB,
+    UNIQUE_ITEMS,
     AccountId,
     Ec2InstanceId,
     IPv4,
@@ -19,12 +20,16 @@ from drsorch.contracts.types import (
     RecoveryInstanceId,
     Region,
     SourceServerId,
+    Unique,
     Wave,
 )
 
 BatchIndex = Annotated[int, Field(ge=0, le=9_999)]
 JobServers = Annotated[
-    tuple[SourceServerId, ...], Field(min_length=1, max_length=MAX_SERVERS_PER_JOB)
+    tuple[SourceServerId, ...],
+    Field(min_length=1, max_length=MAX_SERVERS_PER_JOB),
+    Unique,
+    UNIQUE_ITEMS,
 ]
 
 

@@ -11,6 +11,7 @@ from drsorch.contracts.events.common import Chunk, Problem, Record, ServerRef, T
 from drsorch.contracts.events.requests import RequestSpec
 from drsorch.contracts.types import (
     MAX_ITEMS_PER_CHUNK,
+    UNIQUE_ITEMS,
     ApiCalls,
     Architecture,
     Ec2InstanceId,
@@ -22,6 +23,7 @@ from drsorch.contracts.types import (
     RecoveryInstanceId,
     ReplicationDirection,
     SourceServerId,
+    Unique,
 )
 
 MAX_EVIDENCE = 10
@@ -71,7 +73,10 @@ class Ambiguous(Record):
 
     server: ServerRef
     candidate_instance_ids: Annotated[
-        tuple[Ec2InstanceId, ...], Field(min_length=2, max_length=MAX_CANDIDATES)
+        tuple[Ec2InstanceId, ...],
+        Field(min_length=2, max_length=MAX_CANDIDATES),
+        Unique,
+        UNIQUE_ITEMS,
     ]
     reason: Reason
 

@@ -10,6 +10,7 @@ from drsorch.contracts.envelope import Event, Topic
 from drsorch.contracts.events.common import Record
 from drsorch.contracts.events.launch import LaunchSettings
 from drsorch.contracts.types import (
+    UNIQUE_ITEMS,
     AccountId,
     ExternalId,
     LaunchIntoMode,
@@ -23,6 +24,7 @@ from drsorch.contracts.types import (
     RoleName,
     SourceServerId,
     TagMap,
+    Unique,
 )
 
 # The spec rides in every chunk of the events that carry it forward, so an explicit
@@ -61,7 +63,13 @@ class Scope(Record):
     selector: TagMap | None = None
     """Servers carrying every one of these tags (KEY=VALUE, all must match)."""
     source_server_ids: (
-        Annotated[tuple[SourceServerId, ...], Field(max_length=MAX_EXPLICIT_SERVERS)] | None
+        Annotated[
+            tuple[SourceServerId, ...],
+            Field(max_length=MAX_EXPLICIT_SERVERS),
+            Unique,
+            UNIQUE_ITEMS,
+        ]
+        | None
     ) = None
 
     @model_validator(mode="after")
