@@ -8,8 +8,10 @@ from typing import Any
 from drsorch.contracts.envelope import Event
 from drsorch.contracts.topology import QueueInfo, ServiceQueue, Subscription
 
-SNS_BINDING = "1.0.0"
-SQS_BINDING = "0.3.0"
+# The newest binding versions AsyncAPI publishes JSON Schemas for (spec-json-schemas),
+# so tools can validate the bindings; their fields are those drsorch uses.
+SNS_BINDING = "0.1.0"
+SQS_BINDING = "0.2.0"
 # The exported schemas are JSON Schema 2020-12 (what pydantic emits); AsyncAPI lets a
 # message name its schema format, so it says so rather than claim draft-07.
 SCHEMA_FORMAT = "application/schema+json;version=2020-12"
