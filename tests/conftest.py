@@ -14,7 +14,7 @@ from drsorch.local.server import LocalEndpoint
 for _name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
     os.environ.pop(_name, None)
 os.environ["AWS_ACCESS_KEY_ID"] = "testing"
-os.environ["AWS_SECRET_ACCESS_KEY"] = "testing"  # noqa: S105 - moto's fixed credentials
+os.environ["AWS_SECRET_ACCESS_KEY"] = "testing"
 os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
 os.environ["AWS_MAX_ATTEMPTS"] = "2"  # moto answers 500 for what it lacks; fail fast
 logging.getLogger("werkzeug").setLevel(logging.WARNING)
