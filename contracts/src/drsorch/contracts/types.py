@@ -14,8 +14,9 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AfterValidator, Field, StringConstraints
 
-# A message on SNS is at most 256 KB; these bounds keep one list of one chunk
-# well inside that for records of typical size (producers still split by size).
+# The bound of any one list in one chunk, so a malformed message cannot make a reader
+# validate millions of items. Producers split by bytes first (SNS carries 256 KB),
+# which usually ends a chunk well before this many items.
 MAX_ITEMS_PER_CHUNK = 1000
 # DRS's operational limit of source servers per recovery job (drs-api-facts §4).
 MAX_SERVERS_PER_JOB = 100
