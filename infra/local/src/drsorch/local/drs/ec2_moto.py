@@ -86,7 +86,7 @@ class MotoEc2:
             ],
             "client_token": None,
         }
-        image_id = data.get("ImageId") or _any_image(backend)
+        image_id = data.get("ImageId") or _linux_image(backend, spec.architecture)
         try:
             reservation = backend.run_instances(image_id, 1, None, [], **kwargs)
         except Exception as error:
@@ -153,11 +153,14 @@ def _check_ip_in_subnet(private_ip: str, subnet: Any) -> None:
         )
 
 
-def _any_image(backend: Any) -> str:
-    for image_id in sorted(backend.amis):
-        if backend.amis[image_id].architecture == "x86_64":
-            return str(image_id)
-    return "ami-00000000000000000"
+def _linux_image(backend: Any, architecture: str) -> str:
+    """A Linux AMI of the architecture among moto's defaults (the recovery point's stand-in)."""
+    candidates = [
+        image_id
+        for image_id, image in backend.amis.items()
+        if image.architecture == architecture and image.platform is None
+    ]
+    return str(min(candidates)) if candidates else "ami-00000000000000000"
 
 
 def _swap_volumes(

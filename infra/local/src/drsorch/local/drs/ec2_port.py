@@ -38,6 +38,7 @@ class NewInstance:
     start: bool
     disk_sizes: Sequence[tuple[str, int]]
     """(device name, size in bytes) of the disks built from the recovery point."""
+    architecture: str = "x86_64"
 
 
 class Ec2Port(Protocol):
