@@ -39,5 +39,5 @@ async def test_a_spoke_client_acts_in_the_spoke_account_and_is_reused(
 async def test_an_account_without_a_configured_role_is_unreachable(endpoint: LocalEndpoint) -> None:
     async with contextlib.AsyncExitStack() as stack:
         clients = AccountClients(get_session(), stack, AioConfig(retries={"max_attempts": 2}))
-        with pytest.raises(AccountUnreachable, match="333333333333.*no role"):
+        with pytest.raises(AccountUnreachable, match=r"333333333333.*no role"):
             await clients.client("ec2", "333333333333", "us-east-1")
