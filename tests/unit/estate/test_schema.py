@@ -57,3 +57,12 @@ def test_check_prints_every_problem_and_exits_2(
 def test_check_exits_0_when_every_file_is_fine(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", str(estates_dir() / "thousand.yaml")]) == 0
     assert "ok, 1000 servers" in capsys.readouterr().out
+
+
+def test_seed_refuses_a_broken_file_before_touching_anything(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\naccounts: []\n")
+    assert main(["seed", str(bad)]) == 2
+    assert "accounts: List should have at least 1 item" in capsys.readouterr().out

@@ -1,6 +1,8 @@
 """`python -m drsorch.local.estate schema` prints the JSON Schema of estate files;
 `python -m drsorch.local.estate check FILE...` checks files and prints every problem
-(exit 2 when any file has one)."""
+(exit 2 when any file has one); `python -m drsorch.local.estate seed FILE` seeds a file
+into this process's moto and DRS emulator and prints what it made and how long it took
+(a dry run and a measurement: the state goes when the process ends)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from drsorch.local.estate.errors import EstateError
 from drsorch.local.estate.loader import load_estate
 from drsorch.local.estate.plan import plan_estate
 from drsorch.local.estate.schema import estate_schema
+from drsorch.local.estate.seeding import seed_estate
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -22,11 +25,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("schema", help="print the JSON Schema of estate files")
     check = commands.add_parser("check", help="check estate files, print every problem")
     check.add_argument("files", nargs="+", type=Path)
+    seed = commands.add_parser("seed", help="seed a file in this process, print the report")
+    seed.add_argument("file", type=Path)
     args = parser.parse_args(argv)
     if args.command == "schema":
         sys.stdout.write(json.dumps(estate_schema(), indent=2) + "\n")
         return 0
+    if args.command == "seed":
+        return _seed(args.file)
     return _check(args.files)
+
+
+def _seed(path: Path) -> int:
+    try:
+        estate = load_estate(path)
+    except EstateError as error:
+        sys.stdout.write(error.render() + "\n")
+        return 2
+    sys.stdout.write(seed_estate(estate).render() + "\n")
+    return 0
 
 
 def _check(files: Sequence[Path]) -> int:
