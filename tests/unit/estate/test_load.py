@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from drsorch.local.estate import EstateError, default_estate_path, estates_dir, load_estate
+from drsorch.local.estate import (
+    Estate,
+    EstateError,
+    default_estate_path,
+    estates_dir,
+    load_estate,
+    seed_estate,
+)
 from drsorch.local.estate.loader import parse_estate
 
 EXAMPLES = sorted(estates_dir().glob("*.yaml"))
@@ -233,3 +240,16 @@ def test_the_estates_folder_can_be_pointed_elsewhere(
         default_estate_path()
     (tmp_path / "small.yaml").write_text("name: mine\naccounts: [{kind: hub}]\n")
     assert load_estate(default_estate_path()).name == "mine"
+
+
+def test_seeding_an_estate_built_in_code_checks_it_first() -> None:
+    estate = Estate.model_validate(
+        {"name": "x", "accounts": [{"kind": "spoke", "id": "210987654321"}]}
+    )
+    with pytest.raises(EstateError) as caught:
+        seed_estate(estate)
+    assert [(p.line, p.path) for p in caught.value.problems] == [
+        (None, "accounts"),
+        (None, "accounts[0]"),
+    ]
+    assert "line ?  accounts: no account has kind: hub" in str(caught.value)

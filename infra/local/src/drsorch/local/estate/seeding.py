@@ -12,7 +12,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from drsorch.local.drs import seed as drs
-from drsorch.local.estate.errors import SeedError, render_loc
+from drsorch.local.estate.checks import check_estate
+from drsorch.local.estate.errors import EstateError, Problem, SeedError, render_loc
 from drsorch.local.estate.models import Estate
 from drsorch.local.estate.moto_ec2 import (
     GIB,
@@ -22,6 +23,7 @@ from drsorch.local.estate.moto_ec2 import (
     create_role,
 )
 from drsorch.local.estate.plan import PlannedAccount, PlannedServer, plan_estate, zone_subnets
+from drsorch.local.estate.regions import zones_by_region
 from drsorch.local.estate.types import RegionRole
 
 CountKey = tuple[str, str, str]  # account ID, region (or "global"), kind
@@ -61,10 +63,17 @@ class SeedReport:
 
 
 def seed_estate(estate: Estate) -> SeedReport:
-    """Create the estate's VPCs, instances, spoke roles and DRS state; say what was made."""
+    """Create the estate's VPCs, instances, spoke roles and DRS state; say what was made.
+
+    An estate built in code rather than loaded is checked here first (`EstateError`).
+    """
     started = time.perf_counter()
-    drs.configure(estate.drs)
     plan = plan_estate(estate)
+    issues = check_estate(plan, zones_by_region())
+    if issues:
+        problems = [Problem(None, render_loc(loc), message) for loc, message in issues]
+        raise EstateError(f"estate {estate.name!r}", problems)
+    drs.configure(estate.drs)
     counts: Counter[CountKey] = Counter()
     hub = next(account.id for account in plan.accounts if account.kind == "hub")
     servers: list[SeededServer] = []
