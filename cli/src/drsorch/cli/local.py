@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from drsorch.local.estate import default_estate_path
 from drsorch.local.process import (
     LocalEndpointError,
     UpResult,
@@ -36,11 +37,24 @@ def up_command(
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port on 127.0.0.1.")] = 4566,
     estate: Annotated[
         Path | None,
-        typer.Option(exists=True, dir_okay=False, readable=True, help="Estate file to seed."),
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            help="Estate file to seed [default: the small example estate].",
+        ),
     ] = None,
+    no_estate: Annotated[
+        bool, typer.Option("--no-estate", help="Start empty: seed no estate at all.")
+    ] = False,
     state_dir: StateDirOption = None,
 ) -> None:
     """Start the endpoint in the background and deploy drsorch's topology into it."""
+    if estate is not None and no_estate:
+        typer.echo("drsorch local up: --estate and --no-estate exclude each other.", err=True)
+        raise typer.Exit(2)
+    if estate is None and not no_estate:
+        estate = default_estate_path()
     try:
         result = up(port, state_dir, estate)
     except LocalEndpointError as exc:
