@@ -14,14 +14,15 @@ from botocore.config import Config
 from mypy_boto3_drs import DrsClient
 from mypy_boto3_drs.type_defs import JobTypeDef
 from mypy_boto3_ec2 import EC2Client
+from mypy_boto3_ec2.type_defs import TagTypeDef
 
 ACCOUNT = "123456789012"
 OTHER_ACCOUNT = "210987654321"
 PRIMARY, RECOVERY = "us-east-1", "us-west-2"
-FEW_RETRIES = Config(retries={"mode": "standard", "max_attempts": 3})
+FEW_RETRIES = Config(retries={"mode": "standard", "total_max_attempts": 3})
 # Linux AMIs moto knows in every region used here (DescribeImages costs a second).
 X86_IMAGE, ARM_IMAGE = "ami-760aaa0f", "ami-0e9271c829888680e"
-LAUNCH_INTO_TAG = {"Key": "AWSDRS", "Value": "AllowLaunchingIntoThisInstance"}
+LAUNCH_INTO_TAG: TagTypeDef = {"Key": "AWSDRS", "Value": "AllowLaunchingIntoThisInstance"}
 
 
 @dataclass
@@ -116,15 +117,14 @@ def run_instance(
 ) -> tuple[str, str]:
     """An EC2 instance (stopped if asked): (instance ID, private IP)."""
     image = ARM_IMAGE if arm else X86_IMAGE
-    all_tags = [{"Key": "Name", "Value": name}] + [
-        {"Key": k, "Value": v} for k, v in (tags or {}).items()
-    ]
+    all_tags: list[TagTypeDef] = [{"Key": "Name", "Value": name}]
+    all_tags += [{"Key": k, "Value": v} for k, v in (tags or {}).items()]
     instance = ec2.run_instances(
         ImageId=image,
         MinCount=1,
         MaxCount=1,
         InstanceType="t3.small",
-        TagSpecifications=[{"ResourceType": "instance", "Tags": all_tags}],  # type: ignore[list-item]
+        TagSpecifications=[{"ResourceType": "instance", "Tags": all_tags}],
     )["Instances"][0]
     if stopped:
         ec2.stop_instances(InstanceIds=[instance["InstanceId"]])

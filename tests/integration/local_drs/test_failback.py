@@ -60,7 +60,7 @@ def _reverse(world: DrsWorld, recovery_instance_id: str) -> str:
 
 
 def _wait_continuous(world: DrsWorld, drs: DrsClient, server_id: str) -> list[str]:
-    states = []
+    states: list[str] = []
     for _ in range(100):
         server = drs.describe_source_servers(filters={"sourceServerIDs": [server_id]})["items"][0]
         state = server["dataReplicationInfo"]["dataReplicationState"]
@@ -100,7 +100,7 @@ def test_failback_lands_in_the_original_instance_keeping_id_and_ip(world: DrsWor
     ec2 = world.ec2(PRIMARY)
     before = instance(ec2, original)
     ec2.stop_instances(InstanceIds=[original])
-    ec2.create_tags(Resources=[original], Tags=[LAUNCH_INTO_TAG])  # type: ignore[list-item]
+    ec2.create_tags(Resources=[original], Tags=[LAUNCH_INTO_TAG])
     primary.update_launch_configuration(
         sourceServerID=failback_id,
         launchIntoInstanceProperties={"launchIntoEC2InstanceID": original},

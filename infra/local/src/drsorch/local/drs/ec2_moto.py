@@ -58,6 +58,9 @@ class MotoEc2:
 
     def create_launch_template(self, account_id: str, region: str, name: str) -> str:
         backend = _backend(account_id, region)
+        if name in backend.launch_template_name_to_ids:
+            # The DRS state was reset but EC2 kept the template: the same server ID reuses it.
+            return str(backend.launch_template_name_to_ids[name])
         data = {"InstanceType": "t3.small"}
         template = backend.create_launch_template(name, "Created by DRS", data, {})
         return str(template.id)

@@ -56,6 +56,8 @@ class DrsResponse(BaseResponse):
     def _dispatch(self, request: Any, full_url: str | None = None, headers: Any = None) -> Triple:
         try:
             self.setup_class(request, full_url, headers)
+            if self.body:
+                json.loads(self.body)  # moto's parser lets a broken body through as {}
         except Exception:  # noqa: BLE001 - an unparseable request is the caller's error
             error = ValidationError("The request could not be parsed", reason="cannotParse")
             return render(api.Reply(error.status, error.body(), error.headers()))
