@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -154,3 +155,62 @@ def test_terminate_ends_the_instance_and_the_record_disappears_later() -> None:
     emu.advance(300)
     gone = call(emu, "DescribeRecoveryInstances").body
     assert gone == {"items": []}
+
+
+def test_failback_then_re_protection_reuses_the_forward_server() -> None:
+    ec2 = FakeEc2()
+    emu = emulator(ec2)
+    origin = InstanceView(
+        "i-0000000000000a001", "running", "x86_64", "eu-central-1a", "subnet-9", "10.9.9.9", {}
+    )
+    ec2.add(ACCOUNT, "eu-central-1", origin)
+    seeding.initialize_service(emu, ACCOUNT, "eu-central-1")
+    forward = server(emu)  # replicates eu-central-1 -> eu-west-1 (REGION)
+
+    def recover(region: str, server_id: str) -> str:
+        reply = handle(
+            emu,
+            ApiCall(
+                "StartRecovery", ACCOUNT, region, {"sourceServers": [{"sourceServerID": server_id}]}
+            ),
+        )
+        assert reply.body is not None, reply
+        emu.advance(1000)
+        done = handle(emu, ApiCall("DescribeJobs", ACCOUNT, region, {})).body
+        assert done is not None
+        slot = done["items"][0]["participatingServers"][0]
+        assert slot["launchStatus"] == "LAUNCHED"
+        return str(slot["recoveryInstanceID"])
+
+    def reverse(region: str, recovery_id: str) -> str:
+        reply = handle(
+            emu, ApiCall("ReverseReplication", ACCOUNT, region, {"recoveryInstanceID": recovery_id})
+        )
+        assert reply.status == 200, reply.body
+        assert reply.body is not None
+        emu.advance(1000)
+        return str(reply.body["reversedDirectionSourceServerArn"]).rsplit("/", 1)[-1]
+
+    stopped = replace(origin, state="stopped", tags={"AWSDRS": "AllowLaunchingIntoThisInstance"})
+    ec2.add(ACCOUNT, "eu-central-1", stopped)
+    failback = reverse(REGION, recover(REGION, forward))
+    handle(
+        emu,
+        ApiCall(
+            "UpdateLaunchConfiguration",
+            ACCOUNT,
+            "eu-central-1",
+            {
+                "sourceServerID": failback,
+                "launchIntoInstanceProperties": {"launchIntoEC2InstanceID": origin.instance_id},
+            },
+        ),
+    )
+    failed_back = recover("eu-central-1", failback)
+
+    assert reverse("eu-central-1", failed_back) == forward
+    servers = handle(emu, ApiCall("DescribeSourceServers", ACCOUNT, REGION, {})).body
+    assert servers is not None
+    hints = servers["items"][0]["sourceProperties"]["identificationHints"]
+    assert hints["awsInstanceID"] == origin.instance_id
+    assert servers["items"][0]["dataReplicationInfo"]["dataReplicationState"] == "CONTINUOUS"

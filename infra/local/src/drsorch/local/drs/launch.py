@@ -72,6 +72,9 @@ def snapshot(ctx: StepContext) -> Next:
     assert server is not None
     if ctx.job.snapshot_ids.get(server.source_server_id) or replication.is_stalled(ctx.emu, server):
         ctx.log("USING_PREVIOUS_SNAPSHOT")
+        # A stalled server's last good point is as old as its lag.
+        lag_ms = replication.view(ctx.emu, server, ctx.at_ms).lag_seconds or 0
+        ctx.slot.point_in_time_ms = ctx.at_ms - lag_ms * 1000
         return "conversion", 0
     ctx.log("SNAPSHOT_START")
     return "snapshot_end", ctx.emu.draw(
@@ -81,6 +84,7 @@ def snapshot(ctx: StepContext) -> Next:
 
 def snapshot_end(ctx: StepContext) -> Next:
     """The snapshot is taken."""
+    ctx.slot.point_in_time_ms = ctx.at_ms
     ctx.log("SNAPSHOT_END")
     return "conversion", 0
 
@@ -184,7 +188,7 @@ def _record(
         job_id=ctx.job.job_id,
         is_drill=ctx.job.is_drill,
         launched_into=launched_into,
-        point_in_time_ms=ctx.at_ms,
+        point_in_time_ms=ctx.slot.point_in_time_ms or ctx.at_ms,
         ready_ms=ready,
         availability_zone=instance.availability_zone,
     )

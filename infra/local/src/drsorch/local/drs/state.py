@@ -125,6 +125,8 @@ class ParticipatingServer:
     source_server_id: str
     launch_status: str = "PENDING"
     recovery_instance_id: str | None = None
+    point_in_time_ms: int | None = None
+    """When the recovery point this launch uses was taken."""
 
 
 @dataclass
