@@ -43,7 +43,27 @@ class DrsWorld:
         )
 
     def as_account(self, account_id: str) -> DrsWorld:
-        """The same endpoint seen with credentials assumed into another account."""
+        """The same endpoint seen with credentials assumed into another account.
+
+        The role is created first in that account (moto's x-moto-account-id header),
+        trusting this account, as the endpoint refuses AssumeRole of a missing role.
+        """
+        iam = self.session.client("iam", region_name=PRIMARY, endpoint_url=self.url)
+        iam.meta.events.register(
+            "before-sign.iam.CreateRole",
+            lambda request, **_: request.headers.__setitem__("x-moto-account-id", account_id),
+        )
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+        iam.create_role(RoleName="drsorch-test", AssumeRolePolicyDocument=json.dumps(trust))
         sts = self.session.client("sts", region_name=PRIMARY, endpoint_url=self.url)
         credentials = sts.assume_role(
             RoleArn=f"arn:aws:iam::{account_id}:role/drsorch-test", RoleSessionName="drsorch-test"

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from drsorch.local.drs.settings import ClockSettings
 
 RealClock = Callable[[], float]
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class SimClock:
@@ -23,7 +24,7 @@ class SimClock:
         start = settings.start or datetime.now(UTC).replace(microsecond=0)
         if start.tzinfo is None:
             start = start.replace(tzinfo=UTC)
-        self._anchor_ms = int(start.timestamp() * 1000)
+        self._anchor_ms = (start - _EPOCH) // timedelta(milliseconds=1)
         self._anchor_real = real()
         self._scale = settings.scale
 
@@ -54,7 +55,7 @@ class SimClock:
 
 def iso(ms: int) -> str:
     """An ISO-8601 UTC timestamp with milliseconds and Z: fixed width, so sortable."""
-    moment = datetime.fromtimestamp(ms / 1000, tz=UTC)
+    moment = _EPOCH + timedelta(milliseconds=ms)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
 
 
@@ -63,7 +64,7 @@ def parse_iso(text: str) -> int:
     moment = datetime.fromisoformat(text)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp() * 1000)
+    return (moment - _EPOCH) // timedelta(milliseconds=1)
 
 
 def iso_duration(seconds: int) -> str:
