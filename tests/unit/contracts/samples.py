@@ -20,12 +20,15 @@ from drsorch.contracts import (
     JobStarted,
     LaunchConfiguration,
     LaunchSettings,
+    LaunchSettingsRestored,
     Pair,
     PairsMatched,
     Problem,
     RecoveryInstanceInfo,
     RequestCompleted,
     RequestSpec,
+    RestoreRequested,
+    RestoreResult,
     Scope,
     ServerLaunch,
     ServerRef,
@@ -289,6 +292,28 @@ def request_completed() -> RequestCompleted:
     )
 
 
+def restore_requested() -> RestoreRequested:
+    return RestoreRequested(
+        restore_request_id=REQUEST_ID, source_server_ids=(SERVER,), requested_by="operator"
+    )
+
+
+def settings_restored() -> LaunchSettingsRestored:
+    result = RestoreResult(
+        source_server_id=SERVER,
+        launching_server_id=FAILBACK_SERVER,
+        account_id=HUB,
+        region=PRIMARY,
+        outcome="restored",
+        restored=previous_config(),
+    )
+    return LaunchSettingsRestored(
+        restore_request_id=REQUEST_ID,
+        results=(result,),
+        api_calls={"GetLaunchConfiguration": 1, "UpdateLaunchConfiguration": 1},
+    )
+
+
 def all_events() -> list[Event]:
     """One instance of every registered event type."""
     return [
@@ -300,4 +325,6 @@ def all_events() -> list[Event]:
         job_started(),
         job_completed(),
         request_completed(),
+        restore_requested(),
+        settings_restored(),
     ]

@@ -41,6 +41,12 @@ from drsorch.contracts.events.report import (
     ServerOutcome,
     ServerReport,
 )
+from drsorch.contracts.events.restore import (
+    LaunchSettingsRestored,
+    RestoreOutcome,
+    RestoreRequested,
+    RestoreResult,
+)
 from drsorch.contracts.events.requests import (
     Accounts,
     FailbackRequested,
@@ -62,6 +68,8 @@ EVENTS = EventRegistry(
         JobStarted,
         JobCompleted,
         RequestCompleted,
+        RestoreRequested,
+        LaunchSettingsRestored,
     ]
 )
 """Every (type, version) drsorch knows; `EVENTS.parse(raw)` turns bus bytes into an envelope."""
@@ -83,6 +91,7 @@ __all__ = [
     "JobStarted",
     "LaunchConfiguration",
     "LaunchSettings",
+    "LaunchSettingsRestored",
     "Pair",
     "PairsMatched",
     "Problem",
@@ -93,6 +102,9 @@ __all__ = [
     "RequestOptions",
     "RequestSpec",
     "RequestStatus",
+    "RestoreOutcome",
+    "RestoreRequested",
+    "RestoreResult",
     "Scope",
     "ServerLaunch",
     "ServerOutcome",
