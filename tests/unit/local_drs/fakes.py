@@ -105,7 +105,9 @@ FIXED_TIMINGS = Timings(
 )
 
 
-def emulator(ec2: FakeEc2 | None = None, **settings: object) -> Emulator:
+def emulator(
+    ec2: FakeEc2 | None = None, real: HandClock | None = None, **settings: object
+) -> Emulator:
     """An emulator on fakes, its clock frozen at 2025-01-01T00:00:00Z, timings fixed."""
     document: dict[str, object] = {
         "clock": {"scale": 0, "start": "2025-01-01T00:00:00Z"},
@@ -116,5 +118,5 @@ def emulator(ec2: FakeEc2 | None = None, **settings: object) -> Emulator:
         EmulatorSettings.model_validate(document),
         ec2=ec2 or FakeEc2(),
         handlers=event_handlers(),
-        real_clock=HandClock(),
+        real_clock=real or HandClock(),
     )

@@ -12,7 +12,7 @@ from drsorch.local.drs.api import ApiCall, Reply, handle
 from drsorch.local.drs.ec2_port import InstanceView
 from drsorch.local.drs.emulator import Emulator
 from drsorch.local.drs.seed import SourceServerSeed
-from unit.local_drs.fakes import FakeEc2, emulator
+from unit.local_drs.fakes import FakeEc2, HandClock, emulator
 
 ACCOUNT, REGION = "111122223333", "eu-west-1"
 
@@ -214,3 +214,14 @@ def test_failback_then_re_protection_reuses_the_forward_server() -> None:
     hints = servers["items"][0]["sourceProperties"]["identificationHints"]
     assert hints["awsInstanceID"] == origin.instance_id
     assert servers["items"][0]["dataReplicationInfo"]["dataReplicationState"] == "CONTINUOUS"
+
+
+def test_the_clock_scale_moves_jobs_with_real_time_and_admin_advances_add_to_it() -> None:
+    real = HandClock()
+    emu = emulator(real=real, clock={"scale": 60, "start": "2025-01-01T00:00:00Z"})
+    job_id = start(emu, server(emu))
+    real.now += 2  # two real seconds: 120 simulated, the job is launching
+    assert job(emu, job_id)["status"] == "STARTED"
+    emu.advance(15)
+    assert job(emu, job_id)["status"] == "COMPLETED"
+    assert job(emu, job_id)["endDateTime"] == "2025-01-01T00:02:15.000Z"

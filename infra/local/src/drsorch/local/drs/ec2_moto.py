@@ -43,18 +43,31 @@ def _gib(size_bytes: int) -> int:
 class MotoEc2:
     """`Ec2Port` on `moto.ec2.models.ec2_backends`."""
 
+    def __init__(self) -> None:
+        # moto finds an instance by scanning every reservation; seeding a thousand
+        # recovery instances that way is quadratic. The index is rebuilt when an ID is
+        # missing, and dropped when moto's reset replaces the backend.
+        self._index: dict[tuple[str, str], tuple[Any, dict[str, Any]]] = {}
+
+    def _instances(
+        self, account_id: str, region: str, wanted: set[str]
+    ) -> tuple[Any, dict[str, Any]]:
+        backend = _backend(account_id, region)
+        cached = self._index.get((account_id, region))
+        if cached is not None and cached[0] is backend and wanted <= cached[1].keys():
+            return cached
+        index = {instance.id: instance for instance in backend.all_instances()}
+        self._index[account_id, region] = (backend, index)
+        return backend, index
+
     def describe(
         self, account_id: str, region: str, instance_ids: Iterable[str]
     ) -> dict[str, InstanceView]:
         wanted = set(instance_ids)
         if not wanted:
             return {}
-        backend = _backend(account_id, region)
-        return {
-            instance.id: _view(backend, instance)
-            for instance in backend.all_instances()
-            if instance.id in wanted
-        }
+        backend, index = self._instances(account_id, region, wanted)
+        return {key: _view(backend, index[key]) for key in wanted if key in index}
 
     def create_launch_template(self, account_id: str, region: str, name: str) -> str:
         backend = _backend(account_id, region)
@@ -109,9 +122,9 @@ class MotoEc2:
         start: bool,
         tags: Mapping[str, str],
     ) -> InstanceView:
-        backend = _backend(account_id, region)
+        backend, index = self._instances(account_id, region, {instance_id})
         try:
-            instance = backend.get_instance(instance_id)
+            instance = index[instance_id]
             _swap_volumes(backend, instance, disk_sizes, tags)
             if tags:
                 backend.create_tags([instance_id], dict(tags))
@@ -124,8 +137,8 @@ class MotoEc2:
         return _view(backend, instance)
 
     def terminate(self, account_id: str, region: str, instance_id: str) -> None:
-        backend = _backend(account_id, region)
-        if any(instance.id == instance_id for instance in backend.all_instances()):
+        backend, index = self._instances(account_id, region, {instance_id})
+        if instance_id in index:
             backend.terminate_instances([instance_id])
 
 
