@@ -75,7 +75,7 @@ def deploy_stack(
     same template and parameters changes nothing.
     """
     template = load_template(template_path)
-    values = {key: str(value) for key, value in (parameters or {}).items()}
+    values = {**_list_defaults(template), **{k: str(v) for k, v in (parameters or {}).items()}}
     stack = apply_stack(cloudformation, stack_name, template.body, values, timeout)
     if dynamodb is None:
         dynamodb = boto3.client(
@@ -86,7 +86,7 @@ def deploy_stack(
     clients = Clients(sns=sns, sqs=sqs, cloudwatch=cloudwatch, dynamodb=dynamodb)
     resources = {r.logical_id: r for r in stack_resources(cloudformation, stack_name)}
     refs = _refs(template, stack, resources, cloudformation.meta.region_name)
-    resolver = Resolver(refs, _get_att(clients, resources))
+    resolver = Resolver(refs, _get_att(clients, resources, refs))
     reconcilers, failures = build_reconcilers(template, resolver, clients, refs)
     for reconciler in reconcilers:
         try:
@@ -101,6 +101,19 @@ def deploy_stack(
     if missing:
         raise DeployError(stack_name, missing)
     return outputs
+
+
+def _list_defaults(template: Template) -> dict[str, str]:
+    """List parameters' defaults, to be passed explicitly.
+
+    moto splits a list parameter's value only when it is passed: a default stays one
+    string, and a `Ref` to it where a list belongs (an event pattern) is refused.
+    """
+    return {
+        name: value
+        for name, value in template.parameter_defaults.items()
+        if name in template.list_parameters
+    }
 
 
 def _verify(
@@ -140,7 +153,9 @@ def _refs(
     }
 
 
-def _get_att(clients: Clients, resources: Mapping[str, StackResource]) -> GetAtt:
+def _get_att(
+    clients: Clients, resources: Mapping[str, StackResource], refs: Mapping[str, str]
+) -> GetAtt:
     """`Fn::GetAtt` for the attributes drsorch's template reads, from the live resources."""
 
     def get_att(logical_id: str, attribute: str) -> str:
@@ -156,14 +171,18 @@ def _get_att(clients: Clients, resources: Mapping[str, StackResource]) -> GetAtt
                 return found["Attributes"]["QueueArn"]
             case "AWS::SQS::Queue", "QueueName":
                 return physical.rsplit("/", 1)[-1]
-            case "AWS::SQS::Queue", "QueueUrl":
-                return physical
-            case "AWS::SNS::Topic", "TopicArn":
+            case ("AWS::SQS::Queue", "QueueUrl") | ("AWS::SNS::Topic", "TopicArn"):
                 return physical
             case "AWS::SNS::Topic", "TopicName":
                 return physical.rsplit(":", 1)[-1]
             case "AWS::DynamoDB::Table", "Arn":
                 return clients.dynamodb.describe_table(TableName=physical)["Table"]["TableArn"]
+            case "AWS::Events::Rule", "Arn":
+                # A rule's physical ID is its name; drsorch's rules live on the default bus.
+                return (
+                    f"arn:{refs['AWS::Partition']}:events:{refs['AWS::Region']}:"
+                    f"{refs['AWS::AccountId']}:rule/{physical}"
+                )
         raise TemplateError(f"Fn::GetAtt {attribute} of {resource.type} is not resolved locally")
 
     return get_att

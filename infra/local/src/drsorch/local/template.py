@@ -38,6 +38,8 @@ class Template:
     body: str
     parameter_defaults: Mapping[str, str]
     resources: tuple[Resource, ...]
+    list_parameters: frozenset[str] = frozenset()
+    """Parameters of a list type (`CommaDelimitedList`, `List<...>`)."""
 
     def of_type(self, *types: str) -> list[Resource]:
         return [r for r in self.resources if r.type in types]
@@ -61,7 +63,12 @@ def load_template(path: Path) -> Template:
         Resource(logical_id, spec["Type"], spec.get("Properties") or {})
         for logical_id, spec in data["Resources"].items()
     )
-    return Template(body, defaults, resources)
+    lists = frozenset(
+        name
+        for name, spec in (data.get("Parameters") or {}).items()
+        if str(spec.get("Type", "")).startswith(("CommaDelimitedList", "List<"))
+    )
+    return Template(body, defaults, resources, lists)
 
 
 class Resolver:
