@@ -151,11 +151,16 @@ def test_queue_policies_let_only_their_topics_send(
     for service, (topic, _) in SUBSCRIPTIONS.items():
         names = shared_outputs.service(service)
         policy = json.loads(_queue_attributes(clients, names.queue_url)["Policy"])
-        (statement,) = policy["Statement"]
+        statement, *others = policy["Statement"]
         assert statement["Principal"] == {"Service": "sns.amazonaws.com"}
         assert statement["Action"] == "sqs:SendMessage"
         assert statement["Resource"] == names.queue_arn
         assert statement["Condition"]["ArnEquals"]["aws:SourceArn"] == topics[topic]
+        # Discovery also takes the alarm rule's plan requests straight from EventBridge.
+        rules = [s for s in others if s["Principal"] == {"Service": "events.amazonaws.com"}]
+        assert [s["Resource"] for s in rules] == (
+            [names.queue_arn] if service == "discovery" else []
+        )
 
 
 def test_redrive_points_at_the_dead_letter_queue(

@@ -65,6 +65,12 @@ def test_parameters_and_their_defaults(template: dict[str, Any]) -> None:
         "VisibilityTimeoutSeconds": 60,
         "MessageRetentionSeconds": 345600,
         "DeadLetterRetentionSeconds": 1209600,
+        "FailbackAlarmNames": "drsorch-primary-region-healthy",
+        "FailbackAlarmRuleState": "ENABLED",
+        "FailbackScopeSelector": '{"dr:failback-on-alarm":"true"}',
+        "FailbackSpokeAccountIds": "",
+        "FailbackPrimaryRegion": "us-east-1",
+        "FailbackRecoveryRegion": "us-west-2",
     }
 
 
@@ -107,9 +113,10 @@ def test_subscriptions_and_their_filters(template: dict[str, Any]) -> None:
         assert props["RawMessageDelivery"] is False
         assert props["FilterPolicyScope"] == "MessageAttributes"
         assert props["FilterPolicy"] == {"type": types}
-        # The queue's policy lets exactly that topic send.
+        # The queue's policy lets exactly that topic send (and the alarm rule, to discovery).
         policy = resources[queue.replace("Queue", "QueuePolicy")]["Properties"]
-        assert _logical_ids_in(policy["PolicyDocument"]) == {topic, queue}
+        alarm_rule = {"FailbackAlarmRule"} if queue == "DiscoveryQueue" else set()
+        assert _logical_ids_in(policy["PolicyDocument"]) == {topic, queue} | alarm_rule
 
 
 def test_outputs_are_the_convention_and_avoid_what_moto_skips(template: dict[str, Any]) -> None:
