@@ -70,7 +70,9 @@ class EndpointApp:
 
 def default_plugins() -> list[Plugin]:
     """The plugins a local endpoint runs with: everything drsorch adds to moto."""
-    plugins: list[Plugin] = []
+    from drsorch.local.alarms import install as install_alarms  # noqa: PLC0415
+
+    plugins: list[Plugin] = [install_alarms]
     try:
         from drsorch.local.drs import install as install_drs  # noqa: PLC0415
     except ImportError:  # the emulator is not built yet
