@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError as SettingsError
 
 from drsorch.local.drs import model, validation
+from drsorch.local.drs.bootstrap import SETTINGS_VARIABLE, settings_from_environment
 from drsorch.local.drs.clock import SimClock, iso, iso_duration, parse_iso
 from drsorch.local.drs.errors import ValidationError
 from drsorch.local.drs.paging import page
@@ -107,3 +110,16 @@ def test_settings_defaults_are_drs_quotas_and_round_trip_as_json() -> None:
         )
     with pytest.raises(SettingsError):
         EmulatorSettings.model_validate({"clokc": {}})
+
+
+def test_start_up_settings_come_from_the_environment(tmp_path: Path) -> None:
+    assert settings_from_environment({}) == EmulatorSettings()
+    inline = settings_from_environment({SETTINGS_VARIABLE: '{"seed": 5, "clock": {"scale": 0}}'})
+    assert (inline.seed, inline.clock.scale) == (5, 0)
+    document = tmp_path / "drs.yaml"
+    document.write_text(
+        "quotas:\n  concurrent_jobs: 3\nfaults:\n  servers:\n    web-1: {stall_replication: true}\n"
+    )
+    from_file = settings_from_environment({SETTINGS_VARIABLE: str(document)})
+    assert from_file.quotas.concurrent_jobs == 3
+    assert from_file.faults.servers["web-1"].stall_replication is True
