@@ -159,3 +159,28 @@ def test_reverse_replication_of_a_drill_instance_is_refused_until_initialized_th
     assert second == first  # the FAILBACK server is reused, re-pointed at the new instance
     server = primary.describe_source_servers(filters={"sourceServerIDs": [second]})["items"][0]
     assert server["dataReplicationInfo"]["dataReplicationState"] == "RESCAN"
+
+
+def test_a_failback_drill_never_touches_the_original_instance(world: DrsWorld) -> None:
+    original, _, forward_id = _protected_server(world)
+    failback_id = _reverse(world, _fail_over(world, forward_id))
+    primary, ec2 = world.drs(PRIMARY), world.ec2(PRIMARY)
+    _wait_continuous(world, primary, failback_id)
+    ec2.stop_instances(InstanceIds=[original])
+    ec2.create_tags(Resources=[original], Tags=[LAUNCH_INTO_TAG])
+    primary.update_launch_configuration(
+        sourceServerID=failback_id,
+        launchIntoInstanceProperties={"launchIntoEC2InstanceID": original},
+    )
+    before = instance(ec2, original)
+
+    job = primary.start_recovery(sourceServers=[{"sourceServerID": failback_id}], isDrill=True)[
+        "job"
+    ]
+    done = world.finish_job(primary, job["jobID"])
+
+    assert done["participatingServers"][0]["launchStatus"] == "LAUNCHED"
+    drill = primary.describe_recovery_instances()["items"][0]
+    assert drill["isDrill"] is True
+    assert drill["ec2InstanceID"] != original
+    assert instance(ec2, original) == before
