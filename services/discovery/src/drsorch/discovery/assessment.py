@@ -1,0 +1,296 @@
+"""Judging one account's findings: which servers are in scope, their lineage, their problems.
+
+Pure: `assess` takes everything discovery read in one account (`AccountReading`) and
+returns the servers in scope, the candidate targets and the problems, as contract
+records. The rules:
+
+- Failover: the FAILOVER-direction servers held in the recovery region. A server
+  whose replication is STOPPED or DISCONNECTED has no point in time to launch from
+  (blocking); any other state but CONTINUOUS, or a lag above the request's limit, is
+  reported and the server goes on (in a disaster the primary is gone and servers
+  stall; DRS still launches from the latest point in time).
+- Failback: the same FAILOVER servers, each with its recovery instance in the
+  recovery region (it must exist, not be a drill, and run: else blocking) and, when
+  reverse replication has started, the FAILBACK-direction server in the primary
+  region, found by its awsInstanceID being the recovery instance's EC2 instance
+  (reversedDirectionSourceServerArn goes stale across cycles). Reverse replication
+  not started yet is no problem: the configurator starts it. Its state and lag are
+  reported, never blocking: drsorch waits for readiness before launching.
+- A server in an active DRS job is blocking (DRS runs one job per server).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from drsorch.contracts import (
+    CandidateTarget,
+    DiscoveredServer,
+    FailbackServerInfo,
+    Problem,
+    RecoveryInstanceInfo,
+    RequestSpec,
+)
+from drsorch.contracts.events import ProblemKind
+from drsorch.discovery.domain import (
+    FAILBACK,
+    ActiveJob,
+    RecoveryInstanceRecord,
+    SourceServerRecord,
+    effective_tags,
+    name_tag,
+    selected,
+    wave_of,
+)
+
+NO_POINT_IN_TIME = frozenset({"STOPPED", "DISCONNECTED"})
+
+
+@dataclass(frozen=True)
+class AccountReading:
+    """Everything discovery read in one account for one request."""
+
+    account_id: str
+    servers: Sequence[SourceServerRecord]
+    """FAILOVER-direction servers in the recovery region (all, or those asked for by ID)."""
+    failback_servers: Sequence[SourceServerRecord] = ()
+    """FAILBACK-direction servers in the primary region (failback only)."""
+    recovery_instances: Sequence[RecoveryInstanceRecord] = ()
+    active_jobs: Sequence[ActiveJob] = ()
+    origins: Mapping[str, CandidateTarget] = field(default_factory=dict)
+    """The servers' origin EC2 instances by instance ID (their tags complete DRS's)."""
+    targets: Sequence[CandidateTarget] = ()
+    """EC2 instances in the launch region."""
+
+
+@dataclass(frozen=True)
+class Findings:
+    """What one account contributes to ServersDiscovered."""
+
+    servers: list[DiscoveredServer] = field(default_factory=list)
+    targets: list[CandidateTarget] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def assess(spec: RequestSpec, reading: AccountReading) -> Findings:
+    """The servers in scope in this account, the candidate targets, and every problem."""
+    recovery = _recovery_by_server(reading.recovery_instances)
+    failback = _failback_by_origin(reading.failback_servers)
+    wanted = _wanted_ids(spec, reading, recovery)
+    findings = Findings()
+    for server in sorted(reading.servers, key=lambda s: s.source_server_id):
+        origin = reading.origins.get(server.origin_instance_id or "")
+        tags = effective_tags(server.tags, origin.tags if origin else {})
+        if not selected(spec.scope.selector, wanted, server.source_server_id, tags):
+            continue
+        instance = recovery.get(server.source_server_id)
+        back = failback.get(instance.ec2_instance_id or "") if instance else None
+        discovered, problems = _discover(
+            spec, server, tags, instance=instance, back=back, jobs=reading.active_jobs
+        )
+        findings.servers.append(discovered)
+        findings.problems.extend(problems)
+    drs_owned = set() if spec.operation == "failback" else _recovery_ec2_ids(reading)
+    findings.targets.extend(t for t in reading.targets if t.instance_id not in drs_owned)
+    return findings
+
+
+def _wanted_ids(
+    spec: RequestSpec, reading: AccountReading, recovery: Mapping[str, RecoveryInstanceRecord]
+) -> frozenset[str] | None:
+    ids = spec.scope.source_server_ids
+    if not ids:
+        return None
+    return forward_ids(ids, reading.failback_servers, recovery.values())
+
+
+def forward_ids(
+    ids: Iterable[str],
+    failback_servers: Iterable[SourceServerRecord],
+    recovery_instances: Iterable[RecoveryInstanceRecord],
+) -> frozenset[str]:
+    """Scope IDs, with a FAILBACK server's ID standing for the FAILOVER server behind it.
+
+    An operator may name either server of a failback; lineage links them: the
+    FAILBACK server replicates the recovery instance's EC2 instance, and the
+    recovery instance belongs to the FAILOVER server.
+    """
+    asked = frozenset(ids)
+    behind = {ri.ec2_instance_id: ri.source_server_id for ri in recovery_instances}
+    derived = {
+        behind[s.origin_instance_id]
+        for s in failback_servers
+        if s.source_server_id in asked and s.origin_instance_id in behind
+    }
+    return asked | derived
+
+
+def _discover(
+    spec: RequestSpec,
+    server: SourceServerRecord,
+    tags: dict[str, str],
+    *,
+    instance: RecoveryInstanceRecord | None,
+    back: SourceServerRecord | None,
+    jobs: Sequence[ActiveJob],
+) -> tuple[DiscoveredServer, list[Problem]]:
+    wave, wave_problem = wave_of(tags)
+    problems = Issues(server.account_id, server.region, server.source_server_id)
+    if wave_problem:
+        problems.add("wave_tag_invalid", wave_problem)
+    if spec.operation == "failback":
+        _judge_failback(spec, instance, back, problems)
+    else:
+        _judge_replication(server, spec.options.max_replication_lag_seconds, problems, "")
+    held = {server.source_server_id} | ({back.source_server_id} if back else set())
+    for job in jobs:
+        if job.server_ids & held:
+            problems.add("busy_in_job", f"in active DRS job {job.job_id} in {job.region}")
+    discovered = DiscoveredServer(
+        source_server_id=server.source_server_id,
+        arn=server.arn,
+        account_id=server.account_id,
+        region=server.region,
+        hostname=server.hostname,
+        name=name_tag(tags),
+        tags=tags,
+        wave=wave,
+        architecture=server.architecture,
+        replication_direction=server.direction,
+        replication_state=server.replication_state,
+        lag_seconds=server.lag_seconds,
+        origin_instance_id=server.origin_instance_id,
+        origin_account_id=server.origin_account_id,
+        origin_region=server.origin_region,
+        reversed_direction_server_arn=server.reversed_arn,
+        recovery_instance=_instance_info(instance),
+        failback_server=_failback_info(back),
+    )
+    return discovered, problems.found
+
+
+class Issues:
+    """Problems of one server, collected as the rules find them."""
+
+    def __init__(self, account_id: str, region: str, server_id: str) -> None:
+        self.account_id, self.region, self.server_id = account_id, region, server_id
+        self.found: list[Problem] = []
+
+    def add(self, kind: ProblemKind, reason: str, *, blocking: bool = True) -> None:
+        self.found.append(
+            Problem(
+                kind=kind,
+                account_id=self.account_id,
+                region=self.region,
+                source_server_id=self.server_id,
+                reason=reason[:1024],
+                blocking=blocking,
+            )
+        )
+
+
+def _judge_replication(
+    server: SourceServerRecord, max_lag: int, problems: Issues, what: str
+) -> None:
+    """Replication health of the server that launches; `what` names it in reasons."""
+    state, lag = server.replication_state, server.lag_seconds
+    subject = f"{what}replication" if what else "replication"
+    if state != "CONTINUOUS":
+        # Failover: no point in time to launch from. Failback: the configurator restarts it.
+        blocking = state in NO_POINT_IN_TIME and server.direction != FAILBACK
+        problems.add(
+            "replication_unhealthy",
+            f"{subject} is {state or 'unknown'}, not CONTINUOUS",
+            blocking=blocking,
+        )
+    if lag is not None and lag > max_lag:
+        problems.add(
+            "lag_too_high",
+            f"{subject} lag is {lag} s, above the {max_lag} s allowed",
+            blocking=False,
+        )
+
+
+def _judge_failback(
+    spec: RequestSpec,
+    instance: RecoveryInstanceRecord | None,
+    back: SourceServerRecord | None,
+    problems: Issues,
+) -> None:
+    region = spec.recovery_region
+    if instance is None:
+        problems.add(
+            "recovery_instance_missing", f"no recovery instance in {region}: not failed over"
+        )
+    elif instance.is_drill:
+        problems.add(
+            "recovery_instance_missing",
+            f"recovery instance {instance.recovery_instance_id} is a drill;"
+            " a failback reverses a recovery launch",
+        )
+    elif instance.ec2_state != "RUNNING":
+        problems.add(
+            "recovery_instance_missing",
+            f"recovery instance {instance.recovery_instance_id} (EC2 {instance.ec2_instance_id}) "
+            f"is {instance.ec2_state or 'unknown'}, not RUNNING",
+        )
+    elif back is not None:
+        what = f"reverse replication ({back.source_server_id} in {back.region}) "
+        _judge_replication(back, spec.options.max_replication_lag_seconds, problems, what)
+
+
+def _recovery_by_server(
+    instances: Iterable[RecoveryInstanceRecord],
+) -> dict[str, RecoveryInstanceRecord]:
+    """Each server's recovery instance: a running recovery launch before a drill or a stop."""
+    best: dict[str, RecoveryInstanceRecord] = {}
+    for instance in instances:
+        current = best.get(instance.source_server_id)
+        if current is None or _rank(instance) < _rank(current):
+            best[instance.source_server_id] = instance
+    return best
+
+
+def _rank(instance: RecoveryInstanceRecord) -> tuple[bool, bool]:
+    return (instance.is_drill, instance.ec2_state != "RUNNING")
+
+
+def _failback_by_origin(servers: Iterable[SourceServerRecord]) -> dict[str, SourceServerRecord]:
+    """FAILBACK servers by the EC2 instance they replicate; a replicating one wins a tie."""
+    found: dict[str, SourceServerRecord] = {}
+    for server in sorted(
+        servers, key=lambda s: (s.replication_state in NO_POINT_IN_TIME, s.source_server_id)
+    ):
+        if server.direction == FAILBACK and server.origin_instance_id:
+            found.setdefault(server.origin_instance_id, server)
+    return found
+
+
+def _recovery_ec2_ids(reading: AccountReading) -> set[str]:
+    """EC2 instances DRS launched: recovery instances are not pre-provisioned targets."""
+    return {ri.ec2_instance_id for ri in reading.recovery_instances if ri.ec2_instance_id}
+
+
+def _instance_info(instance: RecoveryInstanceRecord | None) -> RecoveryInstanceInfo | None:
+    if instance is None:
+        return None
+    return RecoveryInstanceInfo(
+        recovery_instance_id=instance.recovery_instance_id,
+        ec2_instance_id=instance.ec2_instance_id,
+        ec2_state=instance.ec2_state,
+        is_drill=instance.is_drill,
+        failback_state=instance.failback_state,
+    )
+
+
+def _failback_info(server: SourceServerRecord | None) -> FailbackServerInfo | None:
+    if server is None:
+        return None
+    return FailbackServerInfo(
+        source_server_id=server.source_server_id,
+        account_id=server.account_id,
+        region=server.region,
+        replication_state=server.replication_state,
+        lag_seconds=server.lag_seconds,
+    )
