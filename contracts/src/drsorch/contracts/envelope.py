@@ -58,6 +58,11 @@ class TraceContext(BaseModel):
     traceparent: Traceparent | None = None
     tracestate: Annotated[str, StringConstraints(max_length=512)] | None = None
 
+    @property
+    def trace_id(self) -> str | None:
+        """The trace ID in `traceparent` (32 hex digits): the request's trace, end to end."""
+        return self.traceparent.split("-")[1] if self.traceparent else None
+
 
 class EnvelopeHeader(BaseModel):
     """Everything in an envelope except the payload; readable before the type is known."""

@@ -104,6 +104,11 @@ PlanHash = Annotated[
     _doc("SHA-256 of a request's plan, lowercase hex", "0" * 64),
 ]
 
+TraceId = Annotated[
+    str,
+    StringConstraints(pattern=r"^[0-9a-f]{32}$"),
+    _doc("W3C trace ID, lowercase hex", "4bf92f3577b34da6a3ce929d0e0e4736"),
+]
 TagKey = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 TagValue = Annotated[str, StringConstraints(max_length=256)]
 # EC2 and DRS allow 50 user tags per resource. `aws:` system tags do not count

@@ -25,6 +25,7 @@ from drsorch.contracts.types import (
     RecoveryInstanceId,
     Region,
     SourceServerId,
+    TraceId,
     Wave,
 )
 
@@ -114,6 +115,8 @@ class RequestCompleted(Event):
     """DRS API calls the request made, by operation, summed over every service."""
     started_at: AwareDatetime
     ended_at: AwareDatetime
+    trace_id: TraceId | None = None
+    """The request's trace: the spans of every service that worked on it share this ID."""
     chunk: Chunk = Chunk()
 
     @model_validator(mode="after")
