@@ -1,0 +1,1 @@
+"""The configurator's adapters: DRS and EC2 per account and region, and DynamoDB."""

@@ -1,0 +1,44 @@
+"""AWS for one request: DRS and EC2 clients per account and region, spokes by AssumeRole."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from drsorch.configurator.adapters.drs import DrsAdapter
+from drsorch.configurator.adapters.ec2 import Ec2Adapter
+from drsorch.configurator.domain import Place
+from drsorch.contracts import Accounts
+from drsorch.runtime.accounts import AccountClients, Spoke
+
+
+class AwsCloud:
+    """`Cloud` over the runtime's AccountClients (clients and credentials are cached there)."""
+
+    def __init__(self, clients: AccountClients, accounts: Accounts, default_role: str) -> None:
+        self._clients = clients
+        self._spokes = {
+            spoke.account_id: Spoke(
+                spoke.account_id, spoke.role_name or default_role, spoke.external_id
+            )
+            for spoke in accounts.spokes
+        }
+        self._calls: Counter[str] = Counter()
+        self._drs = DrsAdapter(self._client, self._calls)
+        self._ec2 = Ec2Adapter(self._client)
+
+    async def _client(self, service: str, place: Place) -> Any:
+        spoke = self._spokes.get(place.account_id)
+        return await self._clients.client(service, place.account_id, place.region, spoke)
+
+    @property
+    def drs(self) -> DrsAdapter:
+        return self._drs
+
+    @property
+    def ec2(self) -> Ec2Adapter:
+        return self._ec2
+
+    @property
+    def calls(self) -> Counter[str]:
+        return self._calls

@@ -1,0 +1,130 @@
+"""DRS through aiobotocore, in the account and region each call names."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from drsorch.configurator.adapters.errors import code_of, translate
+from drsorch.configurator.domain import Place, SourceServer
+from drsorch.configurator.errors import RecoveryInstanceBusy, Refused
+from drsorch.contracts import LaunchConfiguration
+
+if TYPE_CHECKING:
+    from types_aiobotocore_drs import DrsClient
+
+ClientFor = Callable[[str, Place], Awaitable[Any]]
+# Servers that no longer replicate cannot be the live FAILBACK server of an instance.
+_GONE = frozenset({"DISCONNECTED"})
+
+
+def source_server(item: dict[str, Any], place: Place) -> SourceServer:
+    """A DescribeSourceServers item as the configurator reads it."""
+    properties = item.get("sourceProperties") or {}
+    hints = properties.get("identificationHints") or {}
+    os_name = str((properties.get("os") or {}).get("fullString") or "")
+    platform = None if not os_name else "windows" if "windows" in os_name.lower() else "linux"
+    return SourceServer(
+        source_server_id=item["sourceServerID"],
+        place=place,
+        architecture=properties.get("architecture"),
+        platform=platform,
+        tags=dict(item.get("tags") or {}),
+        direction=item.get("replicationDirection"),
+        aws_instance_id=hints.get("awsInstanceID"),
+    )
+
+
+class DrsAdapter:
+    """`DrsGateway` over the real DRS API; counts every call by operation."""
+
+    def __init__(self, client_for: ClientFor, calls: Counter[str]) -> None:
+        self._client_for = client_for
+        self.calls = calls
+
+    async def _call(self, place: Place, operation: str, method: str, **kwargs: Any) -> Any:
+        client: DrsClient = await self._client_for("drs", place)
+        self.calls[operation] += 1
+        try:
+            return await getattr(client, method)(**kwargs)
+        except (ClientError, BotoCoreError) as exc:
+            raise translate(exc, operation, place) from exc
+
+    async def _describe(self, place: Place, filters: dict[str, Any]) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"filters": filters, "maxResults": 200}
+        while True:
+            page = await self._call(
+                place, "DescribeSourceServers", "describe_source_servers", **kwargs
+            )
+            items.extend(page.get("items", []))
+            token = page.get("nextToken")
+            if not token:
+                return items
+            kwargs["nextToken"] = token
+
+    async def source_servers(self, place: Place, ids: Sequence[str]) -> dict[str, SourceServer]:
+        items = await self._describe(place, {"sourceServerIDs": list(ids)})
+        wanted = set(ids)
+        servers = (source_server(item, place) for item in items)
+        return {s.source_server_id: s for s in servers if s.source_server_id in wanted}
+
+    async def failback_server(self, place: Place, ec2_instance_id: str) -> SourceServer | None:
+        items = await self._describe(place, {"hardwareId": ec2_instance_id})
+        found = [
+            source_server(item, place)
+            for item in items
+            if item.get("replicationDirection") == "FAILBACK"
+            and (item.get("dataReplicationInfo") or {}).get("dataReplicationState") not in _GONE
+        ]
+        found = [server for server in found if server.aws_instance_id == ec2_instance_id]
+        if len(found) > 1:
+            ids = ", ".join(sorted(server.source_server_id for server in found))
+            raise Refused(f"more than one FAILBACK server replicates {ec2_instance_id}: {ids}")
+        return found[0] if found else None
+
+    async def recovery_ec2_instance(self, place: Place, recovery_instance_id: str) -> str | None:
+        page = await self._call(
+            place,
+            "DescribeRecoveryInstances",
+            "describe_recovery_instances",
+            filters={"recoveryInstanceIDs": [recovery_instance_id]},
+        )
+        for item in page.get("items", []):
+            if item.get("recoveryInstanceID") == recovery_instance_id:
+                found = item.get("ec2InstanceID")
+                return str(found) if found else None
+        return None
+
+    async def reverse_replication(self, place: Place, recovery_instance_id: str) -> str:
+        client: DrsClient = await self._client_for("drs", place)
+        self.calls["ReverseReplication"] += 1
+        try:
+            response = await client.reverse_replication(recoveryInstanceID=recovery_instance_id)
+        except ClientError as exc:
+            if code_of(exc) == "ConflictException":
+                raise RecoveryInstanceBusy(str(exc)) from exc
+            raise translate(exc, "ReverseReplication", place) from exc
+        except BotoCoreError as exc:
+            raise translate(exc, "ReverseReplication", place) from exc
+        return str(response.get("reversedDirectionSourceServerArn", ""))
+
+    async def launch_configuration(self, place: Place, server_id: str) -> LaunchConfiguration:
+        response = await self._call(
+            place, "GetLaunchConfiguration", "get_launch_configuration", sourceServerID=server_id
+        )
+        return LaunchConfiguration.from_drs(response)
+
+    async def update_launch_configuration(
+        self, place: Place, server_id: str, configuration: LaunchConfiguration
+    ) -> None:
+        await self._call(
+            place,
+            "UpdateLaunchConfiguration",
+            "update_launch_configuration",
+            sourceServerID=server_id,
+            **configuration.to_drs(),
+        )

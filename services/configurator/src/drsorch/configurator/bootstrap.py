@@ -1,0 +1,57 @@
+"""Wiring: the configurator's handlers over real AWS adapters, built once per worker."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from drsorch.configurator.adapters.cloud import AwsCloud
+from drsorch.configurator.adapters.dynamodb import DynamoStore
+from drsorch.configurator.dependencies import Dependencies
+from drsorch.configurator.events import REGISTRY
+from drsorch.configurator.handlers import handlers
+from drsorch.configurator.settings import ConfiguratorSettings
+from drsorch.contracts import Accounts
+from drsorch.runtime import Resources, Service, ServiceFactory
+from drsorch.runtime.accounts import AccountClients
+from drsorch.runtime.bootstrap import client_config
+from drsorch.runtime.chunks import ChunkAssembler, DynamoChunkStore
+
+NAME = "configurator"
+
+
+class _WallClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+def build_with(settings: ConfiguratorSettings | None = None) -> ServiceFactory:
+    """A service factory for `serve`/`run_worker`, with these settings (default: environment)."""
+
+    async def build(resources: Resources) -> Service:
+        chosen = settings or ConfiguratorSettings()
+        clients = AccountClients(
+            resources.session,
+            resources.exit_stack,
+            client_config(resources.settings),
+            session_name="drsorch-configurator",
+        )
+        table = resources.topology.table_name
+
+        def cloud(accounts: Accounts) -> AwsCloud:
+            return AwsCloud(clients, accounts, chosen.spoke_role_name)
+
+        deps = Dependencies(
+            store=DynamoStore(resources.dynamodb, table),
+            cloud=cloud,
+            assembler=ChunkAssembler(DynamoChunkStore(resources.dynamodb, table), REGISTRY),
+            clock=_WallClock(),
+            settings=chosen,
+        )
+        return Service(NAME, REGISTRY, handlers(deps))
+
+    return build
+
+
+async def build(resources: Resources) -> Service:
+    """The configurator as the runtime runs it: `serve("configurator", build, stop)`."""
+    return await build_with()(resources)

@@ -1,0 +1,269 @@
+"""Pure decisions of the configurator: launch mode, target validation, desired settings, diff.
+
+Nothing here talks to AWS. The workflow gathers facts (the target instance as EC2
+sees it, the source server as DRS sees it, the current launch configuration) and
+asks these functions what to do with them.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from drsorch.contracts import LaunchConfiguration, LaunchSettings, Pair, PairsMatched, RequestSpec
+
+LAUNCH_INTO_TAG_KEY = "AWSDRS"
+LAUNCH_INTO_TAG_VALUE = "AllowLaunchingIntoThisInstance"
+
+LaunchKind = Literal["launch_into", "standard"]
+
+
+@dataclass(frozen=True)
+class Place:
+    """An account and a region: where a DRS or EC2 call acts."""
+
+    account_id: str
+    region: str
+
+    def __str__(self) -> str:
+        return f"{self.account_id}/{self.region}"
+
+
+@dataclass(frozen=True)
+class TargetInstance:
+    """An EC2 instance a server may be launched into, as EC2 reports it now."""
+
+    instance_id: str
+    place: Place
+    state: str
+    """EC2 state name: pending, running, stopping, stopped, shutting-down, terminated."""
+    architecture: str | None
+    platform: str
+    """`windows` or `linux` (EC2 reports a platform only for Windows)."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def allows_launch_into(self) -> bool:
+        return self.tags.get(LAUNCH_INTO_TAG_KEY) == LAUNCH_INTO_TAG_VALUE
+
+
+@dataclass(frozen=True)
+class SourceServer:
+    """A DRS source server, as DescribeSourceServers reports it now."""
+
+    source_server_id: str
+    place: Place
+    architecture: str | None = None
+    platform: str | None = None
+    """`windows` or `linux`, read from `sourceProperties.os.fullString`."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    direction: str | None = None
+    aws_instance_id: str | None = None
+    """`identificationHints.awsInstanceID`: for a FAILBACK server, the recovery EC2 instance."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A whole PairsMatched result, its chunks put back together."""
+
+    spec: RequestSpec
+    plan_hash: str
+    pairs: tuple[Pair, ...]
+    ambiguous_server_ids: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_chunks(cls, chunks: Sequence[PairsMatched]) -> Plan:
+        """Join the chunks of one result; they must agree on the spec and the plan hash."""
+        first = chunks[0]
+        for chunk in chunks[1:]:
+            if chunk.plan_hash != first.plan_hash or chunk.spec != first.spec:
+                raise ValueError(
+                    f"PairsMatched chunk {chunk.chunk.index} disagrees with chunk 0 "
+                    "on the spec or the plan hash"
+                )
+        pairs = sorted(
+            (pair for chunk in chunks for pair in chunk.pairs),
+            key=lambda pair: pair.server.source_server_id,
+        )
+        ambiguous = frozenset(
+            item.server.source_server_id for chunk in chunks for item in chunk.ambiguous
+        )
+        return cls(first.spec, first.plan_hash, tuple(pairs), ambiguous)
+
+
+def drift_reason(spec: RequestSpec, plan_hash: str) -> str | None:
+    """Why an apply must change nothing: the plan moved since the operator approved it."""
+    if spec.approved_plan_hash is None or spec.approved_plan_hash == plan_hash:
+        return None
+    return (
+        f"plan drift: the plan now hashes to {plan_hash}, not the approved "
+        f"{spec.approved_plan_hash}; nothing was changed"
+    )
+
+
+def contested(plan: Plan) -> dict[str, str]:
+    """Pairs that must never be configured, by server ID, with the reason.
+
+    A target named by two pairs, or a server the matcher also called ambiguous, is
+    an ambiguous match: launching into it could overwrite the wrong workload.
+    """
+    targets = Counter(pair.target.instance_id for pair in plan.pairs if pair.target)
+    reasons: dict[str, str] = {}
+    for pair in plan.pairs:
+        server_id = pair.server.source_server_id
+        if server_id in plan.ambiguous_server_ids:
+            reasons[server_id] = f"server {server_id} was matched ambiguously"
+        elif pair.target and targets[pair.target.instance_id] > 1:
+            reasons[server_id] = (
+                f"target {pair.target.instance_id} is paired with more than one server"
+            )
+    return reasons
+
+
+def launch_kind(spec: RequestSpec, pair: Pair) -> LaunchKind | str:
+    """How this pair's server launches, or why it is not launched at all (a reason).
+
+    `never` (and every drill: a drill never touches a production instance) gives
+    standard launches whatever the matcher paired; `preferred` launches into the
+    target when there is one; `required` refuses a server without one.
+    """
+    mode = "never" if spec.drill else spec.effective_launch_into()
+    if mode == "never":
+        return "standard"
+    if pair.target is not None:
+        return "launch_into"
+    if mode == "required":
+        return (
+            f"launch-into is required and server {pair.server.source_server_id} "
+            "has no target instance: it is not launched"
+        )
+    return "standard"
+
+
+def may_tag(spec: RequestSpec, pair: Pair) -> bool:
+    """Whether drsorch may add the AWSDRS tag: lineage pairs only, and only when allowed."""
+    return pair.method == "lineage" and spec.options.tag_lineage_targets
+
+
+def target_place_problem(spec: RequestSpec, pair: Pair) -> str | None:
+    """Why the pair's target is in the wrong account or region (None when it is not)."""
+    target = pair.target
+    if target is None:
+        return None
+    if target.account_id != pair.server.account_id:
+        return (
+            f"target {target.instance_id} is in account {target.account_id}, not the "
+            f"operation's account {pair.server.account_id}"
+        )
+    if target.region != spec.launch_region:
+        return (
+            f"target {target.instance_id} is in {target.region}, not the launch region "
+            f"{spec.launch_region}"
+        )
+    return None
+
+
+def target_problem(
+    spec: RequestSpec,
+    pair: Pair,
+    target: TargetInstance | None,
+    server: SourceServer,
+) -> str | None:
+    """Why the server must not be launched into this target (None when it may).
+
+    The target must exist where the launch happens, be stopped, carry the AWSDRS tag
+    (or be a lineage target drsorch is allowed to tag), and fit the server's
+    architecture and platform.
+    """
+    assert pair.target is not None
+    wanted = Place(pair.server.account_id, spec.launch_region)
+    target_id = pair.target.instance_id
+    if target is None or target.state == "terminated":
+        return f"target {target_id} was not found in account {wanted.account_id}, {wanted.region}"
+    if target.place != wanted:
+        return f"target {target_id} is in {target.place}, not {wanted}"
+    if target.state != "stopped":
+        return f"target {target_id} is {target.state}: launch-into needs a stopped instance"
+    if not target.allows_launch_into and not may_tag(spec, pair):
+        how = "matched by name" if pair.method == "name" else "tagging lineage targets is off"
+        return (
+            f"target {target_id} lacks the tag {LAUNCH_INTO_TAG_KEY}={LAUNCH_INTO_TAG_VALUE} "
+            f"({how}: drsorch does not add it)"
+        )
+    return _fit_problem(pair, target, server)
+
+
+def _fit_problem(pair: Pair, target: TargetInstance, server: SourceServer) -> str | None:
+    """Why the target's architecture or platform does not fit the server."""
+    target_id = target.instance_id
+    architecture = pair.architecture or server.architecture
+    if architecture is None or target.architecture != architecture:
+        return (
+            f"target {target_id} is {target.architecture or 'of unknown architecture'}, "
+            f"server {server.source_server_id} is {architecture or 'of unknown architecture'}"
+        )
+    if server.platform is not None and server.platform != target.platform:
+        return (
+            f"target {target_id} runs {target.platform}, "
+            f"server {server.source_server_id} runs {server.platform}"
+        )
+    return None
+
+
+def launch_into_configuration(
+    current: LaunchConfiguration, spec: RequestSpec, target_id: str
+) -> LaunchConfiguration:
+    """Settings for a launch into `target_id`.
+
+    The instance keeps its own IP and tags, DRS refuses launch-into with copyPrivateIp
+    or copyTags on, and the instance's type is kept (no right-sizing).
+    """
+    settings = LaunchSettings(
+        copy_private_ip=False,
+        copy_tags=False,
+        right_sizing="NONE",
+        launch_disposition=spec.launch_settings.launch_disposition,
+    )
+    return current.with_settings(settings, launch_into_instance_id=target_id)
+
+
+def standard_configuration(
+    current: LaunchConfiguration, settings: LaunchSettings
+) -> LaunchConfiguration:
+    """Settings for a launch into a new instance: any launch-into ID left from before is cleared."""
+    return current.with_settings(settings, launch_into_instance_id=None)
+
+
+def changed_fields(current: LaunchConfiguration, desired: LaunchConfiguration) -> tuple[str, ...]:
+    """The fields `desired` changes, in declaration order; empty when nothing would change."""
+    return tuple(
+        name
+        for name in LaunchConfiguration.model_fields
+        if getattr(current, name) != getattr(desired, name)
+    )
+
+
+def describe_changes(fields: Iterable[str]) -> str:
+    names = list(fields)
+    return "changes " + ", ".join(names) if names else "no change"
+
+
+def server_place_problem(spec: RequestSpec, pair: Pair) -> str | None:
+    """Why the paired server is not where this operation expects it (None when it is).
+
+    A failover launches the FAILOVER server held in the recovery region; a failback
+    reverses that same server's recovery instance. Either way the paired server sits
+    in the recovery region, in one of the request's accounts.
+    """
+    server = pair.server
+    accounts = {spec.accounts.hub, *(spoke.account_id for spoke in spec.accounts.spokes)}
+    if server.account_id not in accounts:
+        return f"server {server.source_server_id} is in account {server.account_id}, not in scope"
+    if server.region != spec.recovery_region:
+        return (
+            f"server {server.source_server_id} is in {server.region}, not the recovery "
+            f"region {spec.recovery_region}"
+        )
+    return None

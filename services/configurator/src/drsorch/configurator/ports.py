@@ -1,0 +1,101 @@
+"""What the configurator needs from the outside world, as Protocols.
+
+Adapters over aiobotocore implement them (`adapters/`); unit tests use hand-written
+fakes (`tests/support/configurator_fakes.py`).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from drsorch.configurator.domain import Place, SourceServer, TargetInstance
+from drsorch.configurator.records import PairRecord, PreviousSettings, RequestRecord
+from drsorch.contracts import Accounts, LaunchConfiguration
+
+
+class DrsGateway(Protocol):
+    """DRS in the accounts of one request. Raises `Transient`, `Refused` or AccountUnreachable."""
+
+    async def source_servers(self, place: Place, ids: Sequence[str]) -> dict[str, SourceServer]:
+        """The servers among `ids` that exist in `place`, by ID."""
+        ...
+
+    async def failback_server(self, place: Place, ec2_instance_id: str) -> SourceServer | None:
+        """The FAILBACK-direction server whose awsInstanceID is `ec2_instance_id`, if any."""
+        ...
+
+    async def recovery_ec2_instance(self, place: Place, recovery_instance_id: str) -> str | None:
+        """The EC2 instance ID of a recovery instance, None when DRS does not know it."""
+        ...
+
+    async def reverse_replication(self, place: Place, recovery_instance_id: str) -> str:
+        """Start reverse replication; the reversed server's ARN. `RecoveryInstanceBusy` on 409."""
+        ...
+
+    async def launch_configuration(self, place: Place, server_id: str) -> LaunchConfiguration: ...
+
+    async def update_launch_configuration(
+        self, place: Place, server_id: str, configuration: LaunchConfiguration
+    ) -> None: ...
+
+
+class Ec2Gateway(Protocol):
+    """EC2 in the accounts of one request."""
+
+    async def instances(self, place: Place, ids: Sequence[str]) -> dict[str, TargetInstance]:
+        """The instances among `ids` that exist in `place`, by ID."""
+        ...
+
+    async def tag_launch_into(self, place: Place, instance_id: str) -> None:
+        """Tag the instance AWSDRS=AllowLaunchingIntoThisInstance."""
+        ...
+
+
+class Cloud(Protocol):
+    """AWS as one request sees it: its accounts, and a count of the DRS calls made."""
+
+    @property
+    def drs(self) -> DrsGateway: ...
+
+    @property
+    def ec2(self) -> Ec2Gateway: ...
+
+    @property
+    def calls(self) -> Counter[str]:
+        """DRS API calls made through this object, by operation."""
+        ...
+
+
+class CloudFactory(Protocol):
+    def __call__(self, accounts: Accounts) -> Cloud: ...
+
+
+class Store(Protocol):
+    """The configurator's table: requests in progress, their pairs, and previous settings."""
+
+    async def request(self, request_id: str) -> RequestRecord | None: ...
+
+    async def start_request(
+        self, request_id: str, request: RequestRecord, pairs: Sequence[PairRecord]
+    ) -> None:
+        """Record a new request and its pairs; the request item is written last."""
+        ...
+
+    async def pairs(self, request_id: str) -> list[PairRecord]: ...
+
+    async def save_pairs(self, request_id: str, pairs: Sequence[PairRecord]) -> None: ...
+
+    async def add_calls(self, request_id: str, calls: Counter[str]) -> None: ...
+
+    async def keep_previous(self, request_id: str, previous: PreviousSettings) -> PreviousSettings:
+        """Store `previous` unless settings are already kept for that server; return the kept."""
+        ...
+
+    async def previous(self, request_id: str) -> list[PreviousSettings]: ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...

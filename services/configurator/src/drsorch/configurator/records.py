@@ -1,0 +1,56 @@
+"""What the configurator keeps in its table between messages (JSON through pydantic)."""
+
+from __future__ import annotations
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from drsorch.configurator.domain import Place
+from drsorch.contracts import ConfigurationResult, LaunchConfiguration, Pair, RequestSpec
+
+
+class _Stored(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class RequestRecord(_Stored):
+    """A request whose pairs are being configured."""
+
+    spec: RequestSpec
+    plan_hash: str
+    causation_id: str
+    """Event ID of the PairsMatched chunk 0: the causation of every TargetConfigured chunk."""
+    deadline: AwareDatetime
+    """After this, pairs still waiting (initializing, throttled) are reported not prepared."""
+    contested: dict[str, str] = Field(default_factory=dict)
+    """Servers never to configure (ambiguous matches), with the reason."""
+    calls: dict[str, int] = Field(default_factory=dict)
+    """DRS API calls made for this request so far, by operation."""
+
+
+class PairRecord(_Stored):
+    """One pair and how far it got; `result` is set once the pair is settled."""
+
+    pair: Pair
+    result: ConfigurationResult | None = None
+    reverse_replication_started: bool = False
+    waiting: str | None = None
+    """Why the pair is not settled yet, for the report if the deadline passes."""
+
+    @property
+    def server_id(self) -> str:
+        return self.pair.server.source_server_id
+
+
+class PreviousSettings(_Stored):
+    """A launching server's launch configuration before drsorch first changed it."""
+
+    source_server_id: str
+    """The paired server, as in PairsMatched."""
+    launching_server_id: str
+    account_id: str
+    region: str
+    configuration: LaunchConfiguration
+
+    @property
+    def place(self) -> Place:
+        return Place(self.account_id, self.region)

@@ -1,0 +1,24 @@
+"""The configurator's own settings, from `DRSORCH_CONFIGURATOR_*` variables."""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ConfiguratorSettings(BaseSettings):
+    """How long to wait for recovery instances, how often to retry, how much at once."""
+
+    model_config = SettingsConfigDict(env_prefix="DRSORCH_CONFIGURATOR_", extra="ignore")
+
+    retry_seconds: int = Field(default=10, ge=1, le=900)
+    """Delay before waiting pairs (initializing recovery instance, throttling) are tried again."""
+    prepare_deadline_seconds: int = Field(default=1800, ge=1, le=86_400)
+    """After this long, pairs still waiting are reported not prepared (rejected)."""
+    concurrency: int = Field(default=8, ge=1, le=64)
+    """Pairs configured at the same time within one message."""
+    spoke_role_name: str = Field(  # type: ignore[pydantic-alias]  # env name shared by services
+        default="drsorch-spoke",
+        validation_alias=AliasChoices("DRSORCH_SPOKE_ROLE_NAME", "spoke_role_name"),
+    )
+    """Role assumed in a spoke whose request names none (`DRSORCH_SPOKE_ROLE_NAME`)."""
