@@ -1,0 +1,1 @@
+"""drsorch benchmarks: figures printed, nothing asserted (`make bench`)."""

@@ -1,0 +1,1 @@
+"""The matcher's adapters: its DynamoDB table."""

@@ -1,0 +1,189 @@
+"""The matcher's table in DynamoDB (string keys `pk`, `sk`; TTL on `expires_at`).
+
+| pk                                   | sk                  | what                         |
+|--------------------------------------|---------------------|------------------------------|
+| `plan#<request>`                     | `summary`           | plan hash, mode, flags       |
+| `plan#<request>`                     | `server#<id>`       | one per server: the decision |
+| `failover#server#<account>#<server>` | `latest`            | a pair a failover applied    |
+| `failover#target#<instance>`         | `latest`            | the same pair, by target     |
+
+Plans expire after `plan_ttl`; failover pairs are kept until a later failover of
+the same server or into the same instance replaces them, since a failback may come
+months later. Writes are batched (25 items), reads too (100 keys), and whatever
+DynamoDB leaves unprocessed is retried a few times before `StoreError`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from drsorch.matcher.errors import StoreError
+from drsorch.matcher.ports import PlanSummary
+from drsorch.matcher.records import FailoverPair, Plan
+
+if TYPE_CHECKING:
+    from types_aiobotocore_dynamodb import DynamoDBClient
+
+WRITE_BATCH = 25
+READ_BATCH = 100
+ATTEMPTS = 5
+Item = dict[str, Any]
+
+
+def _s(value: str | None) -> dict[str, str] | dict[str, bool]:
+    return {"S": value} if value is not None else {"NULL": True}
+
+
+class DynamoPlanRepository:
+    """`PlanRepository` over one DynamoDB table."""
+
+    def __init__(
+        self, client: DynamoDBClient, table: str, *, plan_ttl: timedelta = timedelta(days=90)
+    ) -> None:
+        self.client = client
+        self.table = table
+        self.plan_ttl = plan_ttl
+
+    async def save_plan(self, summary: PlanSummary, plan: Plan) -> None:
+        expires = {"N": str(int(time.time() + self.plan_ttl.total_seconds()))}
+        await self._write(_plan_items(summary, plan, expires))
+
+    async def save_failover_pairs(self, pairs: Sequence[FailoverPair]) -> None:
+        items: list[Item] = []
+        for pair in pairs:
+            body = {
+                "sk": {"S": "latest"},
+                "source_server_id": {"S": pair.source_server_id},
+                "account_id": {"S": pair.account_id},
+                "target_instance_id": {"S": pair.target_instance_id},
+                "origin_instance_id": _s(pair.origin_instance_id),
+                "request_id": {"S": pair.request_id},
+            }
+            items.append({"pk": {"S": _server_key(pair.account_id, pair.source_server_id)}, **body})
+            items.append({"pk": {"S": _target_key(pair.target_instance_id)}, **body})
+        await self._write(items)
+
+    async def failover_pairs(
+        self, servers: Sequence[tuple[str, str]], instance_ids: Sequence[str]
+    ) -> list[FailoverPair]:
+        keys = [_server_key(a, s) for a, s in servers] + [_target_key(i) for i in instance_ids]
+        found: dict[tuple[str, str], FailoverPair] = {}
+        for start in range(0, len(keys), READ_BATCH):
+            for item in await self._read(sorted(set(keys[start : start + READ_BATCH]))):
+                pair = _pair(item)
+                found[(pair.account_id, pair.source_server_id + pair.target_instance_id)] = pair
+        return list(found.values())
+
+    async def _write(self, items: list[Item]) -> None:
+        # One batch may not hold two writes of one key: the last of each key wins.
+        unique = {(i["pk"]["S"], i["sk"]["S"]): i for i in items}
+        rows = list(unique.values())
+        for start in range(0, len(rows), WRITE_BATCH):
+            requests = [{"PutRequest": {"Item": i}} for i in rows[start : start + WRITE_BATCH]]
+            await self._write_batch(requests)
+
+    async def _write_batch(self, requests: list[Any]) -> None:
+        for attempt in range(ATTEMPTS):
+            answer = await self.client.batch_write_item(RequestItems={self.table: requests})
+            requests = list(answer.get("UnprocessedItems", {}).get(self.table, []))
+            if not requests:
+                return
+            await asyncio.sleep(0.05 * 2**attempt)  # DynamoDB asks callers to back off
+        raise StoreError(f"{self.table}: {len(requests)} writes left unprocessed")
+
+    async def _read(self, keys: list[str]) -> list[Item]:
+        wanted: dict[str, Any] = {
+            self.table: {
+                "Keys": [{"pk": {"S": k}, "sk": {"S": "latest"}} for k in keys],
+                "ConsistentRead": True,
+            }
+        }
+        items: list[Item] = []
+        for attempt in range(ATTEMPTS):
+            if not keys:
+                return items
+            answer = await self.client.batch_get_item(RequestItems=wanted)
+            items.extend(answer.get("Responses", {}).get(self.table, []))
+            wanted = dict(answer.get("UnprocessedKeys", {}))
+            if not wanted:
+                return items
+            await asyncio.sleep(0.05 * 2**attempt)
+        raise StoreError(f"{self.table}: reads left unprocessed")
+
+
+def _server_key(account_id: str, source_server_id: str) -> str:
+    return f"failover#server#{account_id}#{source_server_id}"
+
+
+def _target_key(instance_id: str) -> str:
+    return f"failover#target#{instance_id}"
+
+
+def _pair(item: Item) -> FailoverPair:
+    origin = item.get("origin_instance_id", {}).get("S")
+    return FailoverPair(
+        source_server_id=item["source_server_id"]["S"],
+        account_id=item["account_id"]["S"],
+        target_instance_id=item["target_instance_id"]["S"],
+        origin_instance_id=origin,
+        request_id=item["request_id"]["S"],
+    )
+
+
+def _plan_items(summary: PlanSummary, plan: Plan, expires: Item) -> list[Item]:
+    pk = {"S": f"plan#{summary.request_id}"}
+    head: Item = {
+        "pk": pk,
+        "sk": {"S": "summary"},
+        "plan_hash": {"S": summary.plan_hash},
+        "approved_plan_hash": _s(summary.approved_plan_hash),
+        "operation": {"S": summary.operation},
+        "launch_into": {"S": summary.launch_into},
+        "plan_only": {"BOOL": summary.plan_only},
+        "drill": {"BOOL": summary.drill},
+        "counts": {"M": {k: {"N": str(v)} for k, v in _counts(plan).items()}},
+        "expires_at": expires,
+    }
+    rows: list[Item] = [
+        {
+            "decision": {"S": "pair"},
+            "server": p.server,
+            "target_instance_id": _s(p.target.instance_id if p.target else None),
+            "method": _s(p.method),
+            "evidence": {"L": [{"S": e} for e in p.evidence]},
+        }
+        for p in plan.pairs
+    ]
+    rows.extend(
+        {"decision": {"S": "unmatched"}, "server": u.server, "reason": {"S": u.reason}}
+        for u in plan.unmatched
+    )
+    rows.extend(
+        {"decision": {"S": "ambiguous"}, "server": a.server, "reason": {"S": a.reason}}
+        for a in plan.ambiguous
+    )
+    return [head, *(_server_row(pk, row, expires) for row in rows)]
+
+
+def _server_row(pk: Item, row: Item, expires: Item) -> Item:
+    server = row.pop("server")
+    return {
+        "pk": pk,
+        "sk": {"S": f"server#{server.source_server_id}"},
+        "account_id": {"S": server.account_id},
+        "expires_at": expires,
+        **row,
+    }
+
+
+def _counts(plan: Plan) -> dict[str, int]:
+    return {
+        "pairs": len(plan.pairs),
+        "unmatched": len(plan.unmatched),
+        "ambiguous": len(plan.ambiguous),
+        "suggestions": len(plan.suggestions),
+    }

@@ -1,0 +1,113 @@
+"""Lineage: which instance a server's history says it belongs in.
+
+DRS records the instance a source server replicates (`awsInstanceID`), the
+recovery instance a failover launched, and the reversed-direction link between a
+server and the one replicating its recovery instance back. drsorch adds the pairs it
+applied at failover. For a failback all of these lead back to the original
+instance; for a failover to the instance a previous failover launched into.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from drsorch.matcher.records import FailoverPair, SourceServer
+
+Claim = tuple[str, str]  # (instance ID, the fact behind it)
+
+
+def _latest(pairs: Iterable[FailoverPair], key: str) -> dict[object, FailoverPair]:
+    # Several stored pairs for one key: the latest request wins, whatever the read order.
+    out: dict[object, FailoverPair] = {}
+    for pair in pairs:
+        k = (pair.account_id, pair.source_server_id) if key == "server" else pair.target_instance_id
+        if k not in out or pair.request_id > out[k].request_id:
+            out[k] = pair
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class LineageIndex:
+    """The links between servers, and drsorch's stored failover pairs, ready to follow."""
+
+    forward_by_recovery: dict[str, list[SourceServer]]
+    by_arn: dict[str, SourceServer]
+    stored_by_server: dict[object, FailoverPair]
+    stored_by_target: dict[object, FailoverPair]
+
+    @classmethod
+    def build(cls, servers: Iterable[SourceServer], stored: Iterable[FailoverPair]) -> LineageIndex:
+        forward: defaultdict[str, list[SourceServer]] = defaultdict(list)
+        by_arn: dict[str, SourceServer] = {}
+        for server in servers:
+            if server.recovery_ec2_instance_id and not server.recovery_is_drill:
+                forward[server.recovery_ec2_instance_id].append(server)
+            if server.arn:
+                by_arn[server.arn] = server
+        stored = tuple(stored)
+        return cls(dict(forward), by_arn, _latest(stored, "server"), _latest(stored, "target"))
+
+    def failback_claims(self, server: SourceServer) -> list[Claim]:
+        """Every original instance the server's lineage points to, with its fact."""
+        claims: list[Claim] = []
+        origin = server.origin_instance_id
+        if origin:
+            claims.append((origin, f"origin instance {origin} recorded by DRS (awsInstanceID)"))
+            claims.extend(
+                (
+                    forward.origin_instance_id,
+                    f"replicates recovery instance {origin} of {forward.source_server_id},"
+                    f" whose origin instance is {forward.origin_instance_id}",
+                )
+                for forward in self.forward_by_recovery.get(origin, ())
+                if forward is not server and forward.origin_instance_id
+            )
+        linked = self.by_arn.get(server.reversed_direction_server_arn or "")
+        if linked is not None and linked is not server and linked.origin_instance_id:
+            claims.append(
+                (
+                    linked.origin_instance_id,
+                    f"reversed-direction link to {linked.source_server_id},"
+                    f" whose origin instance is {linked.origin_instance_id}",
+                )
+            )
+        claims.extend(self._stored_origins(server))
+        return claims
+
+    def _stored_origins(self, server: SourceServer) -> list[Claim]:
+        claims: list[Claim] = []
+        mine = self.stored_by_server.get((server.account_id, server.source_server_id))
+        if mine is not None and mine.origin_instance_id:
+            claims.append((mine.origin_instance_id, _stored_fact(mine)))
+        recovery = None if server.recovery_is_drill else server.recovery_ec2_instance_id
+        for instance in dict.fromkeys(i for i in (server.origin_instance_id, recovery) if i):
+            link = self.stored_by_target.get(instance)
+            if (
+                link is not None
+                and link is not mine
+                and link.origin_instance_id
+                and link.account_id == server.account_id
+            ):
+                claims.append((link.origin_instance_id, _stored_fact(link)))
+        return claims
+
+    def failover_claims(self, server: SourceServer) -> list[Claim]:
+        """The instance a previous failover of this server launched into, if any."""
+        claims: list[Claim] = []
+        mine = self.stored_by_server.get((server.account_id, server.source_server_id))
+        if mine is not None:
+            claims.append((mine.target_instance_id, _stored_fact(mine)))
+        recovery = server.recovery_ec2_instance_id
+        if recovery and not server.recovery_is_drill:
+            claims.append((recovery, f"recovery instance {recovery} recorded by DRS"))
+        return claims
+
+
+def _stored_fact(pair: FailoverPair) -> str:
+    origin = f", origin instance {pair.origin_instance_id}" if pair.origin_instance_id else ""
+    return (
+        f"failover pair {pair.source_server_id} -> {pair.target_instance_id} stored by drsorch"
+        f" (request {pair.request_id}{origin})"
+    )

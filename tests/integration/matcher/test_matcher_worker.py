@@ -1,0 +1,96 @@
+"""The matcher worker on the local endpoint: ServersDiscovered in, PairsMatched out.
+
+The template is deployed as its own stack; the matcher runs in-process with `serve`
+against it, over HTTP, with its real DynamoDB table. The test publishes discovery's
+events itself and drains the configurator's queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from aiobotocore.session import get_session
+
+from drsorch.contracts import Envelope, Event, PairsMatched
+from drsorch.local.deploy import StackOutputs
+from drsorch.local.server import LocalEndpoint
+from drsorch.matcher.bootstrap import NAME, build
+from drsorch.runtime import RuntimeSettings, serve
+from drsorch.runtime.sns import SnsPublisher
+from support.aws import deploy
+from support.matcher_builders import discovered, iid, server, sid, spec, target
+from support.matcher_drain import pairs_matched
+
+pytestmark = pytest.mark.integration
+
+STACK = "x4match"
+
+
+@pytest.fixture(scope="module")
+def topology(endpoint: LocalEndpoint) -> StackOutputs:
+    return deploy(STACK, MaxReceiveCount=3, VisibilityTimeoutSeconds=30)
+
+
+@pytest.fixture
+async def worker(topology: StackOutputs) -> AsyncIterator[None]:
+    stop = asyncio.Event()
+    settings = RuntimeSettings(stack_name=STACK, wait_seconds=1, retry_base_seconds=0, pollers=2)
+    task = asyncio.create_task(serve(NAME, build, stop, settings))
+    yield
+    stop.set()
+    await asyncio.wait_for(task, timeout=20)
+
+
+async def publish(topology: StackOutputs, envelopes: list[Envelope[Event]]) -> None:
+    async with get_session().create_client("sns") as sns:
+        topics = {PairsMatched.topic: topology.events_topic_arn}
+        await SnsPublisher(sns, topics).publish(envelopes)
+
+
+async def matched(topology: StackOutputs, request_id: str) -> list[PairsMatched]:
+    return await asyncio.to_thread(pairs_matched, topology.configurator.queue_url, request_id)
+
+
+async def test_a_failback_is_paired_by_lineage_and_name_through_the_worker(
+    worker: None, topology: StackOutputs
+) -> None:
+    servers = [
+        server(1, "app01", origin_instance_id=iid(1)),
+        server(2, "APP02 ", origin_instance_id=iid(2)),
+        server(3, "db01"),
+    ]
+    targets = [target(1, "renamed-since-failover"), target(2, "app02"), target(3, "DB01 -dr")]
+    await publish(topology, discovered(spec(), servers, targets, request_id="req-x4match-0001"))
+    [event] = await matched(topology, "req-x4match-0001")
+    got = {
+        p.server.source_server_id: (p.target and p.target.instance_id, p.method)
+        for p in event.pairs
+    }
+    assert got == {
+        sid(1): (iid(1), "lineage"),
+        sid(2): (iid(2), "lineage"),
+        sid(3): (iid(3), "name"),
+    }
+    assert len(event.plan_hash) == 64
+
+
+async def test_a_thousand_servers_arrive_in_chunks_and_leave_in_chunks(
+    worker: None, topology: StackOutputs
+) -> None:
+    servers = [server(n, f"web-{n:04d}", origin_instance_id=iid(n)) for n in range(1000)]
+    targets = [target(n, f"web-{n:04d}") for n in range(1000)]
+    chunks = discovered(spec(), servers, targets, request_id="req-x4match-1000")
+    assert len(chunks) > 1
+    assert all(len(c.to_json()) < 256 * 1024 for c in chunks)
+    await publish(topology, chunks)
+    events = await matched(topology, "req-x4match-1000")
+    count = events[0].chunk.count
+    assert count > 1 and [e.chunk.index for e in events] == list(range(count))
+    pairs = [p for e in events for p in e.pairs]
+    assert len(pairs) == 1000
+    assert {p.server.source_server_id: p.target.instance_id for p in pairs if p.target} == {
+        sid(n): iid(n) for n in range(1000)
+    }
+    assert len({e.plan_hash for e in events}) == 1
