@@ -12,9 +12,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Mapping
-from pathlib import Path
-from typing import IO
+from collections.abc import Mapping, Sequence
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
@@ -25,6 +23,7 @@ from opentelemetry.sdk.trace.export import (
     ConsoleSpanExporter,
     SimpleSpanProcessor,
     SpanExporter,
+    SpanExportResult,
 )
 
 from drsorch.contracts import TraceContext
@@ -38,13 +37,33 @@ def _line(span: ReadableSpan) -> str:
     return json.dumps(json.loads(span.to_json()), separators=(",", ":")) + "\n"
 
 
-def _console_exporter() -> ConsoleSpanExporter:
+class SpanFileExporter(SpanExporter):
+    """Appends each span to a file as one JSON line, in a single `write`.
+
+    The four workers of a run may share one file: opened with O_APPEND, one write per
+    line, lines from different processes never interleave.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        # Open for the life of the process: the exporter writes each span as it ends.
+        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        for span in spans:
+            data = _line(span).encode()
+            while data:  # a regular file takes it whole; a short write only splits the line
+                data = data[os.write(self._fd, data) :]
+        return SpanExportResult.SUCCESS
+
+    def shutdown(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+
+def _console_exporter() -> SpanExporter:
     path = os.environ.get("DRSORCH_TRACES_FILE")
-    if not path:
-        return ConsoleSpanExporter(formatter=_line)
-    # Open for the life of the process: the exporter writes each span as it ends.
-    out: IO[str] = Path(path).open("a", encoding="utf-8")  # noqa: SIM115
-    return ConsoleSpanExporter(out=out, formatter=_line)
+    return SpanFileExporter(path) if path else ConsoleSpanExporter(formatter=_line)
 
 
 def _exporters(names: str) -> list[tuple[SpanExporter, bool]]:
@@ -103,6 +122,12 @@ def instrument_aws_clients() -> None:
 
 def tracer() -> trace.Tracer:
     return trace.get_tracer(TRACER_NAME)
+
+
+def current_trace_id() -> str | None:
+    """The trace ID (32 hex digits) of the current span, if there is a valid one."""
+    context = trace.get_current_span().get_span_context()
+    return trace.format_trace_id(context.trace_id) if context.is_valid else None
 
 
 def current_trace_context() -> TraceContext:
