@@ -1,0 +1,202 @@
+"""Failback: reverse replication first, then the FAILBACK server launches into the original."""
+
+from __future__ import annotations
+
+from drsorch.configurator.domain import Place
+from drsorch.configurator.events import ConfigurationDue
+from drsorch.contracts import (
+    Chunk,
+    Envelope,
+    LaunchConfiguration,
+    LaunchSettings,
+    PairsMatched,
+    TargetConfigured,
+)
+from support.configurator_scenario import (
+    HUB,
+    PRIMARY,
+    RECOVERY,
+    SPOKE,
+    Scenario,
+    results,
+    spec,
+)
+
+
+async def test_reverse_replication_then_the_failback_server_launches_into_the_original() -> None:
+    scenario = Scenario()
+    pair = scenario.failback()
+    request = spec(launch_settings=LaunchSettings(launch_disposition="STARTED"))
+    got = results(await scenario.send(pair, request_spec=request))[pair.server.source_server_id]
+
+    back = scenario.failback_server_of(pair)
+    assert scenario.cloud.drs.reversed == [(Place(HUB, RECOVERY), pair.recovery_instance_id)]
+    assert got.outcome == "configured"
+    assert got.reverse_replication_started
+    assert got.launching_server_id == back.source_server_id
+    assert got.launch_region == PRIMARY
+    assert pair.target is not None
+    assert got.target_instance_id == pair.target.instance_id
+    [(place, server, desired)] = scenario.cloud.drs.updates
+    assert (place, server) == (Place(HUB, PRIMARY), back.source_server_id)
+    assert desired == LaunchConfiguration(
+        copy_private_ip=False,
+        copy_tags=False,
+        right_sizing="NONE",
+        launch_disposition="STARTED",
+        launch_into_instance_id=pair.target.instance_id,
+    )
+    assert got.previous == LaunchConfiguration(copy_private_ip=True, copy_tags=True)
+    assert got.desired == desired
+
+
+async def test_a_failback_server_already_replicating_is_configured_without_reversing() -> None:
+    scenario = Scenario()
+    pair = scenario.failback(reversed_already=True)
+    got = results(await scenario.send(pair))[pair.server.source_server_id]
+    assert got.outcome == "configured"
+    assert not got.reverse_replication_started
+    assert scenario.cloud.drs.reversed == []
+    assert scenario.cloud.drs.calls["ReverseReplication"] == 0
+
+
+async def test_the_recovery_ec2_instance_is_looked_up_when_the_pair_lacks_it() -> None:
+    scenario = Scenario()
+    pair = scenario.failback()
+    bare = pair.model_copy(update={"recovery_ec2_instance_id": None})
+    got = results(await scenario.send(bare))[pair.server.source_server_id]
+    assert got.outcome == "configured"
+    assert scenario.cloud.drs.calls["DescribeRecoveryInstances"] == 1
+
+
+async def test_without_a_recovery_instance_a_failback_is_refused() -> None:
+    scenario = Scenario()
+    pair = scenario.failback().model_copy(
+        update={"recovery_instance_id": None, "recovery_ec2_instance_id": None}
+    )
+    got = results(await scenario.send(pair))[pair.server.source_server_id]
+    assert got.outcome == "rejected"
+    assert "no recovery instance" in (got.reason or "")
+
+
+async def test_an_initializing_recovery_instance_is_retried_through_a_timer() -> None:
+    scenario = Scenario()
+    pair = scenario.failback()
+    assert pair.recovery_instance_id is not None
+    scenario.cloud.drs.busy[pair.recovery_instance_id] = 2
+    first = await scenario.send(pair)
+    assert first.events == []
+    [timer] = first.timers
+    assert isinstance(timer.envelope.payload, ConfigurationDue)
+    assert timer.delay.total_seconds() == scenario.settings.retry_seconds
+    second = await scenario.fire_timers(first)
+    assert second.events == []
+    assert second.timers[0].envelope.event_id != timer.envelope.event_id
+    third = await scenario.fire_timers(second)
+    got = results(third)[pair.server.source_server_id]
+    assert got.outcome == "configured"
+    assert got.reverse_replication_started
+
+
+async def test_past_the_deadline_a_waiting_pair_is_reported_not_prepared() -> None:
+    scenario = Scenario()
+    waiting, ready = scenario.failback(), scenario.failback()
+    assert waiting.recovery_instance_id is not None
+    scenario.cloud.drs.busy[waiting.recovery_instance_id] = 10_000
+    outbox = await scenario.send(waiting, ready)
+    scenario.clock.advance(scenario.settings.prepare_deadline_seconds)
+    while outbox.timers:
+        outbox = await scenario.fire_timers(outbox)
+    got = results(outbox)
+    assert got[ready.server.source_server_id].outcome == "configured"
+    late = got[waiting.server.source_server_id]
+    assert late.outcome == "rejected"
+    assert "not prepared by the deadline" in (late.reason or "")
+    assert "not ready yet" in (late.reason or "")
+
+
+async def test_throttling_past_the_client_retries_waits_for_the_remaining_pairs_only() -> None:
+    scenario = Scenario()
+    pairs = [scenario.failback() for _ in range(3)]
+    scenario.cloud.drs.throttled["UpdateLaunchConfiguration"] = 1
+    first = await scenario.send(*pairs)
+    assert first.events == []
+    assert len(scenario.cloud.drs.updates) == 2
+    second = await scenario.fire_timers(first)
+    assert {r.outcome for r in results(second).values()} == {"configured"}
+    # The two settled pairs were not touched again.
+    assert len(scenario.cloud.drs.updates) == 3
+    assert len(scenario.cloud.drs.reversed) == 3
+
+
+async def test_previous_settings_are_kept_once_even_when_a_retry_sees_them_changed() -> None:
+    scenario = Scenario()
+    pair = scenario.failback()
+    await scenario.send(pair)
+    # As if the pair's result had been lost after DRS was updated: configure again.
+    request_id = "req-unit-0001"
+    records = scenario.store.pair_records[request_id]
+    key = pair.server.source_server_id
+    records[key] = records[key].model_copy(update={"result": None})
+    due = Envelope.wrap(
+        ConfigurationDue(attempt=1), request_id=request_id, step="due-1", producer="configurator"
+    )
+    got = results(await scenario.deliver(due))[key]
+    assert got.outcome == "unchanged"
+    assert got.previous == LaunchConfiguration(copy_private_ip=True, copy_tags=True)
+    [kept] = scenario.store.kept[request_id].values()
+    assert kept.configuration == LaunchConfiguration(copy_private_ip=True, copy_tags=True)
+
+
+async def test_an_unreachable_account_rejects_its_pairs_and_the_rest_go_on() -> None:
+    scenario = Scenario()
+    hub, spoke = scenario.failback(), scenario.failback(account=SPOKE)
+    scenario.cloud.drs.unreachable.add(SPOKE)
+    got = results(await scenario.send(hub, spoke))
+    assert got[hub.server.source_server_id].outcome == "configured"
+    refused = got[spoke.server.source_server_id]
+    assert refused.outcome == "rejected"
+    assert f"account {SPOKE} is unreachable" in (refused.reason or "")
+
+
+async def test_drift_changes_nothing_and_says_why() -> None:
+    scenario = Scenario()
+    pair = scenario.failback()
+    request = spec(approved_plan_hash="b" * 64)
+    got = results(await scenario.send(pair, request_spec=request))[pair.server.source_server_id]
+    assert got.outcome == "rejected"
+    assert "plan drift" in (got.reason or "")
+    assert sum(scenario.cloud.drs.calls.values()) == 0
+    assert scenario.cloud.ec2.looked_up == []
+
+
+async def test_an_approved_plan_that_still_matches_is_applied() -> None:
+    scenario = Scenario()
+    pair = scenario.failback()
+    request = spec(approved_plan_hash="a" * 64)
+    got = results(await scenario.send(pair, request_spec=request))[pair.server.source_server_id]
+    assert got.outcome == "configured"
+
+
+async def test_chunks_are_reassembled_into_one_result_with_the_calls_counted_once() -> None:
+    scenario = Scenario()
+    pairs = [scenario.failback(), scenario.failback()]
+    envelopes = [
+        Envelope.wrap(
+            PairsMatched(
+                spec=spec(), plan_hash="a" * 64, pairs=(pair,), chunk=Chunk(index=i, count=2)
+            ),
+            request_id="req-unit-chunks",
+            step=f"m-{i}",
+            producer="matcher",
+            causation_id="6f1d4a52-3c1e-4b8e-9d0e-5a2f7c9b8e41",
+        )
+        for i, pair in enumerate(pairs)
+    ]
+    assert (await scenario.deliver(envelopes[1])).events == []
+    outbox = await scenario.deliver(envelopes[0])
+    [envelope] = outbox.events
+    assert isinstance(envelope.payload, TargetConfigured)
+    assert len(envelope.payload.results) == 2
+    assert envelope.payload.api_calls["ReverseReplication"] == 2
+    assert envelope.causation_id == envelopes[0].event_id

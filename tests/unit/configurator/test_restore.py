@@ -1,0 +1,85 @@
+"""A restore puts back the launch configurations a request changed."""
+
+from __future__ import annotations
+
+from drsorch.contracts import (
+    Envelope,
+    LaunchConfiguration,
+    LaunchSettingsRestored,
+    RestoreRequested,
+)
+from drsorch.runtime import Outbox
+from support.configurator_scenario import Scenario, spec
+
+ORIGINAL = LaunchConfiguration(copy_private_ip=True, copy_tags=True)
+
+
+async def restore(
+    scenario: Scenario, request_id: str = "req-unit-0001", **fields: object
+) -> LaunchSettingsRestored:
+    event = RestoreRequested.model_validate(
+        {"restore_request_id": request_id, "requested_by": "unit-test", **fields}
+    )
+    outbox: Outbox = await scenario.deliver(
+        Envelope.wrap(event, request_id="req-unit-restore", step="restore", producer="cli")
+    )
+    [envelope] = outbox.events
+    assert isinstance(envelope.payload, LaunchSettingsRestored)
+    return envelope.payload
+
+
+async def test_restore_puts_the_previous_configuration_back() -> None:
+    scenario = Scenario()
+    pairs = [scenario.failback(), scenario.failback()]
+    await scenario.send(*pairs)
+    restored = await restore(scenario)
+    assert {r.outcome for r in restored.results} == {"restored"}
+    for pair in pairs:
+        back = scenario.failback_server_of(pair)
+        assert scenario.cloud.drs.configurations[back.place, back.source_server_id] == ORIGINAL
+    assert restored.api_calls["UpdateLaunchConfiguration"] == 2
+
+
+async def test_a_second_restore_changes_nothing() -> None:
+    scenario = Scenario()
+    await scenario.send(scenario.failback())
+    await restore(scenario)
+    updates = len(scenario.cloud.drs.updates)
+    again = await restore(scenario)
+    assert [r.outcome for r in again.results] == ["unchanged"]
+    assert len(scenario.cloud.drs.updates) == updates
+
+
+async def test_restore_can_name_servers() -> None:
+    scenario = Scenario()
+    first, second = scenario.failback(), scenario.failback()
+    await scenario.send(first, second)
+    restored = await restore(scenario, source_server_ids=(first.server.source_server_id,))
+    assert [r.source_server_id for r in restored.results] == [first.server.source_server_id]
+    back = scenario.failback_server_of(second)
+    assert scenario.cloud.drs.configurations[back.place, back.source_server_id] != ORIGINAL
+
+
+async def test_restoring_an_unknown_request_says_so() -> None:
+    restored = await restore(Scenario(), "req-never-configured")
+    assert restored.results == ()
+    assert "no launch settings were kept" in (restored.reason or "")
+
+
+async def test_a_server_drs_refuses_is_reported_and_the_others_are_restored() -> None:
+    scenario = Scenario()
+    first, second = scenario.failback(), scenario.failback()
+    await scenario.send(first, second)
+    gone = scenario.failback_server_of(first)
+    del scenario.cloud.drs.configurations[gone.place, gone.source_server_id]
+    restored = {r.launching_server_id: r for r in (await restore(scenario)).results}
+    assert restored[gone.source_server_id].outcome == "failed"
+    assert "ResourceNotFound" in (restored[gone.source_server_id].reason or "")
+    assert restored[scenario.failback_server_of(second).source_server_id].outcome == "restored"
+
+
+async def test_plan_only_requests_keep_nothing_to_restore() -> None:
+    scenario = Scenario()
+    await scenario.send(scenario.failback(reversed_already=True), request_spec=spec(plan_only=True))
+    restored = await restore(scenario)
+    assert restored.results == ()
