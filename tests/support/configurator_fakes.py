@@ -38,6 +38,8 @@ class FakeDrs:
     """ReverseReplication answers ConflictException this many more times per instance."""
     throttled: Counter[str] = field(default_factory=Counter)
     """Operations that fail `Transient` this many more times."""
+    retry_after: float = 1
+    """The Retry-After a throttled call carries."""
     unreachable: set[str] = field(default_factory=set)
     reversed: list[tuple[Place, str]] = field(default_factory=list)
     updates: list[tuple[Place, str, LaunchConfiguration]] = field(default_factory=list)
@@ -53,7 +55,9 @@ class FakeDrs:
             raise AccountUnreachable(place.account_id, "AccessDenied: not authorized")
         if self.throttled[operation] > 0:
             self.throttled[operation] -= 1
-            raise Transient(f"{operation} in {place}: ThrottlingException", retry_after=1)
+            raise Transient(
+                f"{operation} in {place}: ThrottlingException", retry_after=self.retry_after
+            )
 
     async def source_servers(self, place: Place, ids: Sequence[str]) -> dict[str, SourceServer]:
         self._enter(place, "DescribeSourceServers")

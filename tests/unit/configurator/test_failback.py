@@ -129,6 +129,15 @@ async def test_throttling_past_the_client_retries_waits_for_the_remaining_pairs_
     assert len(scenario.cloud.drs.reversed) == 3
 
 
+async def test_the_next_try_waits_at_least_as_long_as_drs_asked() -> None:
+    scenario = Scenario()
+    pair = scenario.failback()
+    scenario.cloud.drs.throttled["GetLaunchConfiguration"] = 1
+    scenario.cloud.drs.retry_after = 42.5
+    [timer] = (await scenario.send(pair)).timers
+    assert timer.delay.total_seconds() == 43
+
+
 async def test_previous_settings_are_kept_once_even_when_a_retry_sees_them_changed() -> None:
     scenario = Scenario()
     pair = scenario.failback()

@@ -9,6 +9,7 @@ whole result goes out as one TargetConfigured, split into chunks.
 from __future__ import annotations
 
 import asyncio
+import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from drsorch.runtime.accounts import AccountUnreachable
 from drsorch.runtime.chunks import split
 
 DESCRIBE_BATCH = 200  # DescribeSourceServers takes at most 200 IDs per filter
+MAX_RETRY_SECONDS = 900  # SQS's longest delay: past it the runtime forwards the timer anyway
 
 
 @dataclass(frozen=True)
@@ -43,15 +45,18 @@ async def advance(
     store = deps.store
     records = await store.pairs(request_id)
     waiting = [record for record in records if record.result is None]
+    hints: list[float] = []
     if waiting:
-        updated = await _configure(request_id, request, waiting, deps)
+        updated = await _configure(request_id, request, waiting, deps, hints)
         updated = [_settle_late(request, record, now) for record in updated]
         await store.save_pairs(request_id, updated)
         by_id = {record.server_id: record for record in updated}
         records = [by_id.get(record.server_id, record) for record in records]
     still = [record for record in records if record.result is None]
     if still:
-        return StepResult([], timedelta(seconds=deps.settings.retry_seconds))
+        # DRS's Retry-After, when it asked for longer than the configured pause.
+        delay = min(max([deps.settings.retry_seconds, *hints]), MAX_RETRY_SECONDS)
+        return StepResult([], timedelta(seconds=math.ceil(delay)))
     calls = (await store.request(request_id) or request).calls
     results = [record.result for record in records if record.result is not None]
     return StepResult(target_configured(results, calls))
@@ -71,8 +76,13 @@ def target_configured(
 
 
 async def _configure(
-    request_id: str, request: RequestRecord, waiting: list[PairRecord], deps: Dependencies
+    request_id: str,
+    request: RequestRecord,
+    waiting: list[PairRecord],
+    deps: Dependencies,
+    retry_hints: list[float],
 ) -> list[PairRecord]:
+    """Configure the waiting pairs at once (bounded); Retry-After hints go to `retry_hints`."""
     drift = domain.drift_reason(request.spec, request.plan_hash)
     if drift is not None:
         return [_rejected(request, record, drift) for record in waiting]
@@ -87,13 +97,13 @@ async def _configure(
         async def one(record: PairRecord) -> PairRecord:
             problem = unreadable.get(record.server_id)
             if isinstance(problem, Waiting):
-                return _waiting(record, problem)
+                return _waiting(record, problem, retry_hints)
             if problem is not None:
                 return _rejected(request, record, problem)
             async with gate:
                 progress = await configure_pair(ctx, record)
             if isinstance(progress, Waiting):
-                return _waiting(record, progress)
+                return _waiting(record, progress, retry_hints)
             return record.model_copy(update={"result": progress, "waiting": None})
 
         return list(await asyncio.gather(*(one(record) for record in waiting)))
@@ -128,7 +138,9 @@ async def _paired_servers(
     return found, unreadable
 
 
-def _waiting(record: PairRecord, progress: Waiting) -> PairRecord:
+def _waiting(record: PairRecord, progress: Waiting, retry_hints: list[float]) -> PairRecord:
+    if progress.retry_after is not None:
+        retry_hints.append(progress.retry_after)
     started = record.reverse_replication_started or progress.reverse_replication_started
     return record.model_copy(
         update={"waiting": progress.reason, "reverse_replication_started": started}
