@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ("matcher", "bus")
+BENCHMARKS = ("matcher", "bus", "configurator")
 
 
 def main(argv: list[str]) -> int:
