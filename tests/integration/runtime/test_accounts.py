@@ -19,6 +19,8 @@ SPOKE = Spoke(account_id="222222222222", role_name="drsorch-spoke", external_id=
 async def test_a_spoke_client_acts_in_the_spoke_account_and_is_reused(
     endpoint: LocalEndpoint,
 ) -> None:
+    # The endpoint refuses AssumeRole into a role that does not exist, as AWS does.
+    create_role(SPOKE.account_id, SPOKE.role_name, "123456789012", SPOKE.external_id)
     async with contextlib.AsyncExitStack() as stack:
         clients = AccountClients(get_session(), stack, AioConfig(retries={"max_attempts": 2}))
         hub = await clients.hub_account()
@@ -34,6 +36,14 @@ async def test_a_spoke_client_acts_in_the_spoke_account_and_is_reused(
             "QueueUrls", []
         )
         assert hub_urls == []  # the spoke's queue is not in the hub account
+
+
+async def test_a_spoke_whose_role_refuses_is_unreachable(endpoint: LocalEndpoint) -> None:
+    async with contextlib.AsyncExitStack() as stack:
+        clients = AccountClients(get_session(), stack, AioConfig(retries={"max_attempts": 2}))
+        missing = Spoke(account_id="444444444444", role_name="never-created")
+        with pytest.raises(AccountUnreachable, match=r"444444444444.*AccessDenied"):
+            await clients.client("ec2", missing.account_id, "us-east-1", missing)
 
 
 async def test_an_account_without_a_configured_role_is_unreachable(endpoint: LocalEndpoint) -> None:
