@@ -8,6 +8,7 @@ import pytest
 from aiobotocore.config import AioConfig
 from aiobotocore.session import get_session
 
+from drsorch.local.estate.moto_ec2 import create_role
 from drsorch.local.server import LocalEndpoint
 from drsorch.runtime.accounts import AccountClients, AccountUnreachable, Spoke
 
