@@ -209,3 +209,22 @@ async def test_chunks_are_reassembled_into_one_result_with_the_calls_counted_onc
     assert len(envelope.payload.results) == 2
     assert envelope.payload.api_calls["ReverseReplication"] == 2
     assert envelope.causation_id == envelopes[0].event_id
+
+
+async def test_a_redelivered_plan_changes_nothing_more_and_repeats_the_same_event_ids() -> None:
+    scenario = Scenario()
+    pair = scenario.failback()
+    first = await scenario.send(pair)
+    again = await scenario.send(pair)
+    assert [e.event_id for e in again.events] == [e.event_id for e in first.events]
+    assert len(scenario.cloud.drs.updates) == 1
+    assert len(scenario.cloud.drs.reversed) == 1
+
+
+async def test_a_second_plan_under_the_same_request_id_is_not_applied() -> None:
+    scenario = Scenario()
+    first, other = scenario.failback(), scenario.failback()
+    await scenario.send(first)
+    again = await scenario.send(other, plan_hash="e" * 64)
+    assert set(results(again)) == {first.server.source_server_id}
+    assert len(scenario.cloud.drs.updates) == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from drsorch.configurator import domain
@@ -15,6 +16,7 @@ from drsorch.contracts import Envelope, Event, PairsMatched, RestoreRequested
 from drsorch.runtime import Handler, Outbox
 
 PRODUCER = "configurator"
+log = logging.getLogger("drsorch.configurator")
 
 
 def handlers(deps: Dependencies) -> dict[str, Handler]:
@@ -29,6 +31,12 @@ def handlers(deps: Dependencies) -> dict[str, Handler]:
         request = await deps.store.request(envelope.request_id)
         if request is None:
             request = await _start(deps, parts)
+        elif request.plan_hash != payload.plan_hash or request.spec != payload.spec:
+            # Request IDs name one request; a second plan under one is not applied.
+            log.warning(
+                "a different plan for a request already configured is ignored",
+                extra={"request_id": envelope.request_id, "plan_hash": payload.plan_hash},
+            )
         step = await _advance(deps, envelope.request_id, request)
         _send(envelope.request_id, request, step, outbox, attempt=1)
 
