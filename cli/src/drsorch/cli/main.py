@@ -5,6 +5,8 @@ from __future__ import annotations
 import typer
 
 from drsorch.cli.local import local_app
+from drsorch.cli.request_cmd import EXIT_CODES, failback, failover
+from drsorch.cli.restore_cmd import restore
 
 app = typer.Typer(
     name="drsorch",
@@ -13,6 +15,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(local_app, name="local")
+app.command("failback", epilog=EXIT_CODES)(failback)
+app.command("failover", epilog=EXIT_CODES)(failover)
+app.command("restore")(restore)
 
 if __name__ == "__main__":
     app()

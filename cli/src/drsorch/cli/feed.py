@@ -1,0 +1,129 @@
+"""The CLI's own temporary queue: every event of one request, and nothing else.
+
+An SQS queue named after the request, subscribed to the events topic with a filter
+policy on the `request_id` message attribute, so the services' traffic for other
+requests never reaches it. It is created before the request is published (no
+event can be missed) and deleted afterwards, on Ctrl-C too. Were the CLI killed
+outright, the queue (tagged `drsorch:purpose=cli-follow`) would stay; its messages
+expire after an hour.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import AsyncIterator, Sequence
+from typing import TYPE_CHECKING
+
+from drsorch.contracts import EVENTS, ContractError, Envelope, Event
+from drsorch.runtime.messages import from_sqs_api
+
+if TYPE_CHECKING:
+    from types_aiobotocore_sns import SNSClient
+    from types_aiobotocore_sqs import SQSClient
+
+RETENTION_SECONDS = 3600
+BATCH = 10
+
+
+def queue_name(request_id: str) -> str:
+    """SQS allows 80 characters; request IDs have at most 64."""
+    return f"drsorch-cli-{request_id}"[:80]
+
+
+def _policy(queue_arn: str, topic_arn: str) -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "EventsTopicOnly",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "sns.amazonaws.com"},
+                    "Action": "sqs:SendMessage",
+                    "Resource": queue_arn,
+                    "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}},
+                }
+            ],
+        }
+    )
+
+
+class SqsEventFeed:
+    """Receives, parses and deletes the messages of the CLI's queue."""
+
+    def __init__(self, sqs: SQSClient, queue_url: str) -> None:
+        self.sqs = sqs
+        self.queue_url = queue_url
+        self._unreadable = 0
+
+    @property
+    def unreadable(self) -> int:
+        return self._unreadable
+
+    async def receive(self, wait_seconds: int) -> Sequence[Envelope[Event]]:
+        response = await self.sqs.receive_message(
+            QueueUrl=self.queue_url,
+            MaxNumberOfMessages=BATCH,
+            WaitTimeSeconds=max(0, min(20, wait_seconds)),
+            MessageAttributeNames=["All"],
+        )
+        messages = response.get("Messages", [])
+        envelopes = []
+        for raw in messages:
+            try:
+                envelopes.append(EVENTS.parse(from_sqs_api(dict(raw)).body))
+            except ContractError:
+                self._unreadable += 1
+        if messages:
+            await self.sqs.delete_message_batch(
+                QueueUrl=self.queue_url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                    for i, m in enumerate(messages)
+                ],
+            )
+        return envelopes
+
+
+@contextlib.asynccontextmanager
+async def event_feed(
+    sqs: SQSClient, sns: SNSClient, events_topic_arn: str, request_id: str
+) -> AsyncIterator[SqsEventFeed]:
+    """The queue, subscribed; unsubscribed and deleted on the way out, whatever happens."""
+    created = await sqs.create_queue(
+        QueueName=queue_name(request_id),
+        Attributes={"MessageRetentionPeriod": str(RETENTION_SECONDS)},
+        tags={"drsorch:purpose": "cli-follow", "drsorch:request-id": request_id},
+    )
+    url = created["QueueUrl"]
+    subscription_arn: str | None = None
+    try:
+        attrs = await sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+        arn = attrs["Attributes"]["QueueArn"]
+        await sqs.set_queue_attributes(
+            QueueUrl=url, Attributes={"Policy": _policy(arn, events_topic_arn)}
+        )
+        subscribed = await sns.subscribe(
+            TopicArn=events_topic_arn,
+            Protocol="sqs",
+            Endpoint=arn,
+            Attributes={
+                "FilterPolicy": json.dumps({"request_id": [request_id]}),
+                "FilterPolicyScope": "MessageAttributes",
+            },
+            ReturnSubscriptionArn=True,
+        )
+        subscription_arn = subscribed["SubscriptionArn"]
+        yield SqsEventFeed(sqs, url)
+    finally:
+        await _remove(sqs, sns, url, subscription_arn)
+
+
+async def _remove(sqs: SQSClient, sns: SNSClient, url: str, subscription_arn: str | None) -> None:
+    # Cleanup must finish even when the command was cancelled (Ctrl-C).
+    with contextlib.suppress(Exception):
+        if subscription_arn:
+            await sns.unsubscribe(SubscriptionArn=subscription_arn)
+    with contextlib.suppress(Exception):
+        await sqs.delete_queue(QueueUrl=url)

@@ -1,0 +1,185 @@
+"""`drsorch failback` and `drsorch failover`: plan, approve, apply and follow a request.
+
+Exit codes are those of `drsorch.cli.errors.ExitCode`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+
+from drsorch.cli.errors import CliError, ExitCode
+
+if TYPE_CHECKING:
+    from drsorch.contracts.types import Operation
+
+
+class LaunchInto(StrEnum):
+    """`--launch-into`: launch into existing instances?"""
+
+    required = "required"
+    preferred = "preferred"
+    never = "never"
+
+
+def _option(*names: str, **kwargs: Any) -> Any:
+    return typer.Option(*names, **kwargs)
+
+
+ScopeOpt = Annotated[
+    list[str] | None,
+    _option("--scope", metavar="KEY=VALUE", help="Servers with this tag (repeatable; all match)."),
+]
+ServersOpt = Annotated[
+    list[str] | None,
+    _option("--servers", metavar="ID,...", help="DRS source server IDs (instead of --scope)."),
+]
+AccountsOpt = Annotated[
+    list[str] | None,
+    _option(
+        "--accounts",
+        metavar="HUB,SPOKE[:ROLE[:EXTERNAL_ID]],...",
+        help="Hub first, then spokes reached by AssumeRole (default: the caller's account).",
+    ),
+]
+PrimaryOpt = Annotated[
+    str,
+    _option(
+        "--primary-region",
+        envvar="DRSORCH_PRIMARY_REGION",
+        help="Where the workloads normally run.",
+    ),
+]
+RecoveryOpt = Annotated[
+    str,
+    _option("--recovery-region", envvar="DRSORCH_RECOVERY_REGION", help="Where DRS replicates to."),
+]
+DrillOpt = Annotated[
+    bool, _option("--drill", help="A drill: standard launches, no production instance touched.")
+]
+LaunchIntoOpt = Annotated[
+    LaunchInto | None,
+    _option(
+        "--launch-into",
+        case_sensitive=False,
+        help="Launch into existing instances (default: required for failback, preferred for "
+        "failover, never for a drill).",
+    ),
+]
+SetOpt = Annotated[
+    list[str] | None,
+    _option(
+        "--set",
+        metavar="KEY=VALUE",
+        help="Launch setting: copyPrivateIp, copyTags (true|false), licensing "
+        "(BYOL|LICENSE_INCLUDED), rightSizing (NONE|BASIC|IN_AWS), launchDisposition "
+        "(STOPPED|STARTED). Repeatable.",
+    ),
+]
+PlanOpt = Annotated[
+    bool, _option("--plan", help="Plan only: print the plan and its hash, change nothing.")
+]
+ApproveOpt = Annotated[
+    str | None,
+    _option(
+        "--approve", metavar="HASH", help="Apply the plan with this hash; refused if it changed."
+    ),
+]
+WaitOpt = Annotated[bool, _option("--wait", help="Follow the request to its end, live.")]
+TimeoutOpt = Annotated[
+    float | None,
+    _option(
+        "--timeout",
+        metavar="SECONDS",
+        min=1,
+        help="Stop following after this long; the request keeps running (exit code 4). "
+        "Implies --wait.",
+    ),
+]
+ReportOpt = Annotated[
+    Path | None,
+    _option(
+        "--report",
+        metavar="FILE",
+        dir_okay=False,
+        help="Write the JSON report to FILE, and its page and picture beside it (.html, .svg). "
+        "Implies --wait.",
+    ),
+]
+ReasonOpt = Annotated[str | None, _option("--reason", help="Why: kept with the request.")]
+
+
+EXIT_CODES = (
+    "Exit codes: 0 every server in scope landed where expected (or: plan made, request sent); "
+    "1 partial or failed; 2 bad flag or value; 3 refused (plan changed, approval missing); "
+    "4 --timeout expired, the request still runs; 130 interrupted."
+)
+
+
+def _console(*, stderr: bool = False) -> Console:
+    # Messages are never wrapped mid-line: logs and tests read them whole.
+    return Console(highlight=False, soft_wrap=True, stderr=stderr)
+
+
+def execute(operation: Operation, options: dict[str, Any]) -> None:
+    """Run one request command and exit with its code; errors in one line on stderr."""
+    from drsorch.cli.request_run import run_request  # noqa: PLC0415 - heavy: AWS clients, tracing
+
+    console, errors = _console(), _console(stderr=True)
+    try:
+        code = asyncio.run(run_request(operation, options, console))
+    except CliError as exc:
+        errors.print(f"drsorch {operation}: {exc}", markup=False)
+        code = exc.exit_code
+    except KeyboardInterrupt:
+        errors.print(
+            f"drsorch {operation}: interrupted; a request already sent keeps running "
+            "(drsorch status REQUEST_ID follows it). The CLI's queue was deleted."
+        )
+        code = ExitCode.INTERRUPTED
+    raise typer.Exit(int(code))
+
+
+def failback(  # noqa: PLR0917 - typer reads the flags from the signature
+    primary_region: PrimaryOpt,
+    recovery_region: RecoveryOpt,
+    scope: ScopeOpt = None,
+    servers: ServersOpt = None,
+    accounts: AccountsOpt = None,
+    drill: DrillOpt = False,
+    launch_into: LaunchIntoOpt = None,
+    set_: SetOpt = None,
+    plan: PlanOpt = False,
+    approve: ApproveOpt = None,
+    wait: WaitOpt = False,
+    timeout: TimeoutOpt = None,
+    report: ReportOpt = None,
+    reason: ReasonOpt = None,
+) -> None:
+    """Fail the servers in scope back into their original instances in the primary region."""
+    execute("failback", dict(locals()))
+
+
+def failover(  # noqa: PLR0917 - typer reads the flags from the signature
+    primary_region: PrimaryOpt,
+    recovery_region: RecoveryOpt,
+    scope: ScopeOpt = None,
+    servers: ServersOpt = None,
+    accounts: AccountsOpt = None,
+    drill: DrillOpt = False,
+    launch_into: LaunchIntoOpt = None,
+    set_: SetOpt = None,
+    plan: PlanOpt = False,
+    approve: ApproveOpt = None,
+    wait: WaitOpt = False,
+    timeout: TimeoutOpt = None,
+    report: ReportOpt = None,
+    reason: ReasonOpt = None,
+) -> None:
+    """Fail the servers in scope over to the recovery region, into pre-provisioned instances."""
+    execute("failover", dict(locals()))

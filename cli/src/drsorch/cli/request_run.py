@@ -1,0 +1,101 @@
+"""Running one request command: check the flags, send the request, follow it, finish.
+
+Imported only when a request command runs, so `drsorch --help` and flag errors stay quick.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from rich.console import Console
+
+from drsorch.cli.args import RequestFlags, build_spec
+from drsorch.cli.aws import Aws, SnsRequestBus, open_aws
+from drsorch.cli.errors import ExitCode, Refused
+from drsorch.cli.feed import event_feed
+from drsorch.cli.follow import Followed, follow, new_request_id, publish_request, request_envelope
+from drsorch.cli.live import LiveProgress
+from drsorch.cli.outcome import finish_apply, finish_plan
+from drsorch.cli.tracker import RequestTracker
+from drsorch.contracts import Envelope, Event, RequestSpec, Topic
+from drsorch.contracts.types import Operation
+from drsorch.runtime import tracing
+
+PLACEHOLDER_ACCOUNT = "000000000000"
+
+
+def spec_of(operation: Operation, options: dict[str, Any], caller: tuple[str, str]) -> RequestSpec:
+    launch_into = options["launch_into"]
+    flags = RequestFlags(
+        operation=operation,
+        scope=tuple(options["scope"] or ()),
+        servers=tuple(options["servers"] or ()),
+        accounts=tuple(options["accounts"] or ()),
+        primary_region=options["primary_region"],
+        recovery_region=options["recovery_region"],
+        drill=options["drill"],
+        launch_into=launch_into.value if launch_into else None,
+        settings=tuple(options["set_"] or ()),
+        plan=options["plan"],
+        approve=options["approve"],
+        reason=options["reason"],
+    )
+    account, arn = caller
+    return build_spec(
+        flags, caller_account=account, requested_by=arn, requested_at=datetime.now(UTC)
+    )
+
+
+async def run_request(operation: Operation, options: dict[str, Any], console: Console) -> ExitCode:
+    """Send the request and follow it as the flags say; the exit code."""
+    # Flags are checked before anything is asked of AWS, so a typo fails fast and offline.
+    checked = spec_of(operation, options, (PLACEHOLDER_ACCOUNT, "drsorch-cli"))
+    if not checked.plan_only and checked.approved_plan_hash is None:
+        raise Refused(
+            "approval missing: run with --plan first, review the plan, then run again "
+            "with --approve HASH"
+        )
+    tracing.configure_tracing("drsorch-cli")
+    async with open_aws() as aws:
+        spec = spec_of(operation, options, (aws.caller.account_id, aws.caller.arn))
+        request_id = new_request_id(operation, datetime.now(UTC))
+        envelope = request_envelope(spec, request_id)
+        if not (spec.plan_only or options["wait"] or options["timeout"] or options["report"]):
+            await publish_request(SnsRequestBus(aws), envelope)
+            console.print(f"Request {request_id} sent. Follow it with: drsorch status {request_id}")
+            return ExitCode.OK
+        followed = await _send_and_follow(aws, envelope, spec, options["timeout"], console)
+    return finish(followed, spec, options, console)
+
+
+async def _send_and_follow(
+    aws: Aws, envelope: Envelope[Event], spec: RequestSpec, seconds: float | None, console: Console
+) -> Followed:
+    request_id = envelope.request_id
+    topic = aws.topology.topics[Topic.EVENTS]
+    async with event_feed(aws.sqs, aws.sns, topic, request_id) as feed:
+        trace_id = await publish_request(SnsRequestBus(aws), envelope)
+        kind = "plan only" if spec.plan_only else "apply"
+        console.print(f"Request {request_id} sent ({kind}); trace {trace_id}.")
+        tracker = RequestTracker(request_id, trace_id=trace_id)
+        deadline = None if seconds is None else time.monotonic() + seconds
+        with LiveProgress(console, launches=not spec.plan_only) as view:
+            return await follow(feed, tracker, view, deadline)
+
+
+def finish(
+    followed: Followed, spec: RequestSpec, options: dict[str, Any], console: Console
+) -> ExitCode:
+    request_id = followed.tracker.request_id
+    if followed.timed_out:
+        console.print(
+            f"--timeout {options['timeout']:g} s expired; request {request_id} is still running. "
+            f"Follow it with: drsorch status {request_id} "
+            f"(and drsorch report {request_id} once it is done)."
+        )
+        return ExitCode.STILL_RUNNING
+    if spec.plan_only:
+        return finish_plan(followed.tracker, spec, console)
+    return finish_apply(followed.tracker, spec, console, options["report"])

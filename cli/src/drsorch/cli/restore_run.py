@@ -1,0 +1,124 @@
+"""Running `drsorch restore`: publish RestoreRequested, wait for the configurator's answer.
+
+Publishes `RestoreRequested` (under a request ID of its own) and, unless told not
+to wait, follows the configurator's `LaunchSettingsRestored` through the CLI's own
+queue and prints what was put back, server by server.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from datetime import UTC, datetime
+
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from drsorch.cli.args import split_list
+from drsorch.cli.aws import SnsRequestBus, open_aws
+from drsorch.cli.errors import ExitCode, InputError
+from drsorch.cli.feed import event_feed
+from drsorch.cli.follow import new_request_id, publish_request
+from drsorch.cli.ports import EventFeed
+from drsorch.cli.tracker import Chunks
+from drsorch.contracts import Envelope, Event, LaunchSettingsRestored, RestoreRequested, Topic
+from drsorch.runtime import tracing
+
+
+def restore_request(
+    request_id: str, servers: list[str], requested_by: str, reason: str | None
+) -> RestoreRequested:
+    """The event, or an `InputError` naming the bad argument."""
+    ids = tuple(split_list(servers)) or None
+    try:
+        return RestoreRequested(
+            restore_request_id=request_id,
+            source_server_ids=ids,
+            requested_by=requested_by,
+            reason=reason,
+        )
+    except ValidationError as exc:
+        field = str(exc.errors()[0]["loc"][0]) if exc.errors()[0]["loc"] else ""
+        flag = {"restore_request_id": "REQUEST_ID", "source_server_ids": "--servers"}.get(
+            field, "restore"
+        )
+        raise InputError(flag, str(exc.errors()[0]["msg"])) from exc
+
+
+async def collect(
+    feed: EventFeed, request_id: str, deadline: float | None
+) -> list[LaunchSettingsRestored] | None:
+    """Every chunk of the answer, or None when the deadline came first."""
+    chunks: Chunks[LaunchSettingsRestored] = Chunks()
+    while not chunks.complete:
+        remaining = None if deadline is None else deadline - time.monotonic()
+        if remaining is not None and remaining <= 0:
+            return None
+        wait = 20 if remaining is None else max(0, min(20, int(remaining) + 1))
+        for envelope in await feed.receive(wait):
+            payload = envelope.payload
+            if envelope.request_id == request_id and isinstance(payload, LaunchSettingsRestored):
+                chunks.add(payload, payload.chunk.index, payload.chunk.count)
+    return chunks.ordered()
+
+
+def show(console: Console, target: str, answer: list[LaunchSettingsRestored]) -> ExitCode:
+    """The per-server table and the exit code: 0 when nothing failed and something was kept."""
+    results = [r for chunk in answer for r in chunk.results]
+    reason = next((chunk.reason for chunk in answer if chunk.reason), None)
+    if not results:
+        console.print(f"Nothing restored for {target}: {reason or 'no servers'}")
+        return ExitCode.FAILED
+    table = Table(title=f"Launch settings of {target}", title_justify="left")
+    for column in ("server", "launching server", "account", "region", "outcome", "reason"):
+        table.add_column(column)
+    for r in results:
+        table.add_row(
+            r.source_server_id,
+            r.launching_server_id,
+            r.account_id,
+            r.region,
+            r.outcome,
+            r.reason or "",
+        )
+    console.print(table)
+    counted = Counter(r.outcome for r in results)
+    console.print(", ".join(f"{n} {outcome}" for outcome, n in sorted(counted.items())))
+    return ExitCode.FAILED if counted.get("failed") else ExitCode.OK
+
+
+async def run_restore(
+    target: str,
+    *,
+    servers: list[str],
+    reason: str | None,
+    wait: bool,
+    seconds: float | None,
+    console: Console,
+) -> ExitCode:
+    """Send the restore, and wait for its answer when asked to; the exit code."""
+    restore_request(target, servers, "drsorch-cli", reason)  # flags checked before AWS
+    tracing.configure_tracing("drsorch-cli")
+    async with open_aws() as aws:
+        event = restore_request(target, servers, aws.caller.arn, reason)
+        own_id = new_request_id("restore", datetime.now(UTC))
+        envelope: Envelope[Event] = Envelope.wrap(
+            event, request_id=own_id, step="restore", producer="cli"
+        )
+        if not wait:
+            await publish_request(SnsRequestBus(aws), envelope)
+            console.print(f"Restore of {target} requested ({own_id}).")
+            return ExitCode.OK
+        topic = aws.topology.topics[Topic.EVENTS]
+        async with event_feed(aws.sqs, aws.sns, topic, own_id) as feed:
+            await publish_request(SnsRequestBus(aws), envelope)
+            console.print(
+                f"Restore of {target} requested ({own_id}); waiting for the configurator."
+            )
+            deadline = None if seconds is None else time.monotonic() + seconds
+            answer = await collect(feed, own_id, deadline)
+    if answer is None:
+        console.print(f"No answer within {seconds:g} s; the restore ({own_id}) goes on.")
+        return ExitCode.STILL_RUNNING
+    return show(console, target, answer)
