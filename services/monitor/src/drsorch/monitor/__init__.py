@@ -1,1 +1,33 @@
-"""drsorch."""
+"""drsorch monitor: recovers a request's servers in waves of DRS jobs and proves where
+each one landed.
+
+It consumes PairsMatched (the plan) and TargetConfigured (which servers launch, and
+into what), plans waves (`dr:wave` order) and batches within DRS quotas, waits for
+failback readiness, starts each batch exactly once (intent first, then
+StartRecovery, reconciled with DescribeJobs after a crash), polls jobs through
+delayed self-messages, verifies each landing (instance ID and private IP), and emits
+JobStarted, JobCompleted and RequestCompleted. Layers: `domain/` (pure decisions),
+`ports.py`, `handlers.py` with `engine.py` and its steps, `adapters/`, `bootstrap.py`.
+
+Table layout (the service's own table, string keys `pk`/`sk`, TTL `expires_at`). Every
+item of a request sits under `pk = request#<request_id>`; `body` holds the JSON of the
+record named (models in `drsorch.monitor.domain.records`, or a contract model):
+
+- `summary`: `Summary` (spec, wave, status, DRS calls, ...); also top-level `phase`
+  (running, done), `status`, `reason`, `operation`, `drill`, `plan_hash`,
+  `received_at`, `ended_at` and `wave`.
+- `server#<sourceServerID>`: `ServerRecord` (pair, phase, outcome, reason, launch);
+  also `phase`, `wave`, `outcome`.
+- `batch#<wave:03d>-<index:04d>`: `BatchRecord` (members, status, job); also `status`,
+  `job_id`.
+- `result#<sourceServerID>`: `ConfigurationResult` (contract) from TargetConfigured.
+- `calls#<event_id>`: the configurator's DRS calls, `{operation: count}`.
+- `plan#<chunk:04d>`: `PlanExtras`: unmatched, ambiguous, problems, discovery's calls.
+- `report#<chunk:04d>`: the final report, a `RequestCompleted` payload (contract), kept
+  once the request ended: what `drsorch report REQUEST_ID` reads.
+- `lease`: `holder`, `lease_until`: one handler at a time per request.
+- `emit#<key>`: an envelope owed to the bus (`seq`, `order`), until a later run proves
+  it sent.
+
+Items under `pk = chunk#...` are the runtime's chunk assembly, `pk = inbox#...` its inbox.
+"""

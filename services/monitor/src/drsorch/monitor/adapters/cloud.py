@@ -1,0 +1,90 @@
+"""AWS as one request sees it: DRS and EC2 per account and region, calls counted.
+
+Clients come from the runtime's `AccountClients` (the hub directly, spokes by
+AssumeRole). StartRecovery goes through a second set of clients with no retries: a
+retry after a lost answer could create a second job, so an unknown outcome is left
+to the intent's reconciliation instead.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any, Protocol
+
+from aiobotocore.config import AioConfig
+from botocore.exceptions import BotoCoreError, ClientError
+
+from drsorch.contracts import Accounts
+from drsorch.monitor.adapters.drs import DrsAdapter
+from drsorch.monitor.adapters.ec2 import Ec2Adapter
+from drsorch.monitor.adapters.errors import translate
+from drsorch.monitor.domain.facts import Place
+from drsorch.monitor.errors import Unreachable
+from drsorch.runtime.accounts import AccountUnreachable, Spoke
+
+NO_RETRIES = AioConfig(retries={"mode": "standard", "total_max_attempts": 1})
+
+
+class ClientSource(Protocol):
+    """Clients by service, account and region: the runtime's `AccountClients`."""
+
+    async def client(
+        self, service: str, account_id: str, region: str, spoke: Spoke | None = None
+    ) -> Any: ...
+
+
+class AwsCloud:
+    """The `Cloud` port over aiobotocore, for the accounts of one request."""
+
+    def __init__(
+        self,
+        clients: ClientSource,
+        once: ClientSource,
+        accounts: Accounts,
+        default_role: str,
+    ) -> None:
+        self.clients = clients
+        self.once = once
+        self.default_role = default_role
+        self.spokes = {
+            spoke.account_id: Spoke(
+                spoke.account_id, spoke.role_name or default_role, spoke.external_id
+            )
+            for spoke in accounts.spokes
+        }
+        self._calls: Counter[str] = Counter()
+
+    @property
+    def calls(self) -> Counter[str]:
+        return self._calls
+
+    def drs(self, place: Place) -> DrsAdapter:
+        return DrsAdapter(self, place)
+
+    def ec2(self, place: Place) -> Ec2Adapter:
+        return Ec2Adapter(self, place)
+
+    async def call(
+        self,
+        service: str,
+        place: Place,
+        operation: str,
+        method: str,
+        *,
+        once: bool = False,
+        **kwargs: Any,
+    ) -> Any:
+        """One AWS call in `place`; DRS calls are counted for the report."""
+        pool = self.once if once else self.clients
+        try:
+            client = await pool.client(
+                service, place.account_id, place.region, self.spokes.get(place.account_id)
+            )
+        except AccountUnreachable as exc:
+            raise Unreachable(str(exc)) from exc
+        if service == "drs":
+            self._calls[operation] += 1
+        try:
+            return await getattr(client, method)(**kwargs)
+        except (ClientError, BotoCoreError) as exc:
+            raise translate(exc, operation, place) from exc

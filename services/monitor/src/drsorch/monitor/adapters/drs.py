@@ -1,0 +1,159 @@
+"""DRS in one account and region, over aiobotocore, as the monitor's `Drs` port."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from drsorch.monitor.domain import landing
+from drsorch.monitor.domain.facts import (
+    Participant,
+    Place,
+    RecoveryInstance,
+    RecoveryJob,
+    Replication,
+)
+from drsorch.monitor.domain.readiness import duration_seconds
+
+if TYPE_CHECKING:
+    from drsorch.monitor.adapters.cloud import AwsCloud
+
+MAX_JOB_IDS = 1000  # DescribeJobs filters.jobIDs
+MAX_SERVER_IDS = 200  # DescribeSourceServers filters.sourceServerIDs
+PAGE = 1000
+
+
+def parse_time(text: str | None) -> datetime | None:
+    """A DRS timestamp (an ISO-8601 string ending in Z) as an aware datetime."""
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_job(item: dict[str, Any]) -> RecoveryJob:
+    return RecoveryJob(
+        job_id=item["jobID"],
+        status=item.get("status", "PENDING"),
+        created_at=parse_time(item.get("creationDateTime")),
+        ended_at=parse_time(item.get("endDateTime")),
+        participants=tuple(
+            Participant(
+                source_server_id=p["sourceServerID"],
+                launch_status=p.get("launchStatus", "PENDING"),
+                recovery_instance_id=p.get("recoveryInstanceID"),
+            )
+            for p in item.get("participatingServers", [])
+        ),
+        job_type=item.get("type", "LAUNCH"),
+    )
+
+
+def _chunks(ids: Sequence[str], size: int) -> list[list[str]]:
+    return [list(ids[i : i + size]) for i in range(0, len(ids), size)]
+
+
+class DrsAdapter:
+    """DRS calls in one place, each counted, each error translated."""
+
+    def __init__(self, cloud: AwsCloud, place: Place) -> None:
+        self.cloud = cloud
+        self.place = place
+
+    async def _pages(self, operation: str, method: str, **kwargs: Any) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        while True:
+            page = await self.cloud.call("drs", self.place, operation, method, **kwargs)
+            items.extend(page.get("items", []))
+            token = page.get("nextToken")
+            if not token:
+                return items
+            kwargs["nextToken"] = token
+
+    async def jobs(self, job_ids: Sequence[str]) -> list[RecoveryJob]:
+        found: list[RecoveryJob] = []
+        for chunk in _chunks(job_ids, MAX_JOB_IDS):
+            items = await self._pages(
+                "DescribeJobs", "describe_jobs", filters={"jobIDs": chunk}, maxResults=PAGE
+            )
+            found.extend(parse_job(item) for item in items)
+        return found
+
+    async def recent_jobs(self, since: datetime) -> list[RecoveryJob]:
+        items = await self._pages(
+            "DescribeJobs", "describe_jobs", filters={"fromDate": iso(since)}, maxResults=PAGE
+        )
+        return [parse_job(item) for item in items]
+
+    async def start_recovery(self, server_ids: Sequence[str], *, drill: bool) -> RecoveryJob:
+        # Never `tags`: launch-into jobs must not carry them (design §4), and intents are
+        # reconciled by their servers alone, so no job of drsorch's carries any.
+        answer = await self.cloud.call(
+            "drs",
+            self.place,
+            "StartRecovery",
+            "start_recovery",
+            once=True,
+            sourceServers=[{"sourceServerID": server_id} for server_id in server_ids],
+            isDrill=drill,
+        )
+        return parse_job(answer["job"])
+
+    async def launch_failures(self, job_id: str) -> dict[str, str]:
+        items = await self._pages(
+            "DescribeJobLogItems", "describe_job_log_items", jobID=job_id, maxResults=PAGE
+        )
+        return landing.failure_reasons(
+            (
+                item.get("event", ""),
+                item.get("eventData", {}).get("sourceServerID"),
+                item.get("eventData", {}).get("rawError"),
+            )
+            for item in items
+        )
+
+    async def recovery_instances(self, server_ids: Sequence[str]) -> list[RecoveryInstance]:
+        found: list[RecoveryInstance] = []
+        for chunk in _chunks(server_ids, MAX_SERVER_IDS):
+            items = await self._pages(
+                "DescribeRecoveryInstances",
+                "describe_recovery_instances",
+                filters={"sourceServerIDs": chunk},
+                maxResults=PAGE,
+            )
+            found.extend(
+                RecoveryInstance(
+                    recovery_instance_id=item["recoveryInstanceID"],
+                    source_server_id=item.get("sourceServerID", ""),
+                    ec2_instance_id=item.get("ec2InstanceID"),
+                    ec2_state=item.get("ec2InstanceState"),
+                    job_id=item.get("jobID"),
+                )
+                for item in items
+            )
+        return found
+
+    async def replication(self, server_ids: Sequence[str]) -> dict[str, Replication]:
+        found: dict[str, Replication] = {}
+        for chunk in _chunks(server_ids, MAX_SERVER_IDS):
+            items = await self._pages(
+                "DescribeSourceServers",
+                "describe_source_servers",
+                filters={"sourceServerIDs": chunk},
+                maxResults=PAGE,
+            )
+            for item in items:
+                info = item.get("dataReplicationInfo") or {}
+                found[item["sourceServerID"]] = Replication(
+                    state=info.get("dataReplicationState"),
+                    lag_seconds=duration_seconds(info.get("lagDuration")),
+                )
+        return found

@@ -1,0 +1,187 @@
+"""The monitor's table (see the package docstring for its layout), over aiobotocore."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from drsorch.contracts import ConfigurationResult, RequestCompleted
+from drsorch.monitor.adapters.items import Layout, parse_state
+from drsorch.monitor.domain.records import BatchRecord, RequestState, ServerRecord, Summary
+from drsorch.monitor.errors import AwsFailure
+from drsorch.monitor.ports import Emission
+
+if TYPE_CHECKING:
+    from types_aiobotocore_dynamodb import DynamoDBClient
+
+Item = dict[str, Any]
+_BATCH_WRITE = 25  # DynamoDB's BatchWriteItem limit
+_UNPROCESSED_ROUNDS = 8
+
+
+def _conflict(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+class DynamoStore:
+    """Requests, servers, batches, results, leases and owed events in one table."""
+
+    def __init__(self, client: DynamoDBClient, table: str, *, retention_days: int = 400) -> None:
+        self.client = client
+        self.table = table
+        self.retention_seconds = retention_days * 86_400
+
+    def _layout(self, request_id: str) -> Layout:
+        return Layout(request_id, int(time.time()) + self.retention_seconds)
+
+    async def acquire(self, request_id: str, holder: str, now: datetime, until: datetime) -> bool:
+        item = self._layout(request_id).lease(holder, until)
+        try:
+            await self.client.put_item(
+                TableName=self.table,
+                Item=item,
+                ConditionExpression=(
+                    "attribute_not_exists(pk) OR lease_until < :now OR holder = :me"
+                ),
+                ExpressionAttributeValues={
+                    ":now": {"N": str(now.timestamp())},
+                    ":me": {"S": holder},
+                },
+            )
+        except ClientError as exc:
+            if _conflict(exc):
+                return False
+            raise
+        return True
+
+    async def release(self, request_id: str, holder: str) -> None:
+        try:
+            await self.client.delete_item(
+                TableName=self.table,
+                Key=self._layout(request_id).key("lease"),
+                ConditionExpression="holder = :me",
+                ExpressionAttributeValues={":me": {"S": holder}},
+            )
+        except ClientError as exc:
+            if not _conflict(exc):
+                raise
+
+    async def summary(self, request_id: str) -> Summary | None:
+        found = await self.client.get_item(
+            TableName=self.table,
+            Key=self._layout(request_id).key("summary"),
+            ConsistentRead=True,
+        )
+        item = found.get("Item")
+        return Summary.model_validate_json(item["body"]["S"]) if item else None
+
+    async def load(self, request_id: str) -> RequestState | None:
+        return parse_state(await self._query(request_id, ""))
+
+    async def create(self, state: RequestState) -> None:
+        layout = self._layout(state.summary.request_id)
+        servers, batches = state.take_dirty()
+        items = [layout.server(s) for s in servers] + [layout.extras(e) for e in state.extras]
+        await self._put_all(items + [layout.batch(b) for b in batches])
+
+    async def save(
+        self,
+        request_id: str,
+        servers: Sequence[ServerRecord],
+        batches: Sequence[BatchRecord],
+        summary: Summary | None = None,
+    ) -> None:
+        layout = self._layout(request_id)
+        await self._put_all(
+            [layout.server(s) for s in servers] + [layout.batch(b) for b in batches]
+        )
+        if summary is not None:
+            await self.client.put_item(TableName=self.table, Item=layout.summary(summary))
+
+    async def record_intent(self, request_id: str, batch: BatchRecord) -> bool:
+        try:
+            await self.client.put_item(
+                TableName=self.table,
+                Item=self._layout(request_id).batch(batch),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as exc:
+            if _conflict(exc):
+                return False
+            raise
+        return True
+
+    async def add_results(
+        self,
+        request_id: str,
+        event_id: str,
+        results: Sequence[ConfigurationResult],
+        api_calls: Mapping[str, int],
+    ) -> None:
+        layout = self._layout(request_id)
+        items = [layout.result(result) for result in results]
+        await self._put_all([*items, layout.calls(event_id, api_calls)])
+
+    async def add_emission(self, request_id: str, emission: Emission) -> None:
+        try:
+            await self.client.put_item(
+                TableName=self.table,
+                Item=self._layout(request_id).emission(emission, time.time_ns()),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as exc:
+            if not _conflict(exc):
+                raise
+
+    async def emissions(self, request_id: str) -> list[Emission]:
+        items = await self._query(request_id, "emit#")
+        items.sort(key=lambda item: int(item["order"]["N"]))
+        return [
+            Emission(
+                item["sk"]["S"].removeprefix("emit#"), int(item["seq"]["N"]), item["body"]["S"]
+            )
+            for item in items
+        ]
+
+    async def clear_emissions(self, request_id: str, keys: Sequence[str]) -> None:
+        layout = self._layout(request_id)
+        requests = [{"DeleteRequest": {"Key": layout.key(f"emit#{key}")}} for key in keys]
+        await self._write_all(requests)
+
+    async def keep_report(self, request_id: str, chunks: Sequence[RequestCompleted]) -> None:
+        layout = self._layout(request_id)
+        await self._put_all([layout.report(chunk) for chunk in chunks])
+
+    async def _query(self, request_id: str, prefix: str) -> list[Item]:
+        layout = self._layout(request_id)
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "ExpressionAttributeValues": {":pk": {"S": layout.pk}, ":prefix": {"S": prefix}},
+            "ConsistentRead": True,
+        }
+        items: list[Item] = []
+        while True:
+            page = await self.client.query(**kwargs)
+            items.extend(page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return items
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    async def _put_all(self, items: Sequence[Item]) -> None:
+        await self._write_all([{"PutRequest": {"Item": item}} for item in items])
+
+    async def _write_all(self, requests: Sequence[Item]) -> None:
+        for start in range(0, len(requests), _BATCH_WRITE):
+            pending: list[Any] = list(requests[start : start + _BATCH_WRITE])
+            for _ in range(_UNPROCESSED_ROUNDS):
+                answer = await self.client.batch_write_item(RequestItems={self.table: pending})
+                pending = list(answer.get("UnprocessedItems", {}).get(self.table, []))
+                if not pending:
+                    break
+            if pending:
+                raise AwsFailure(f"DynamoDB left {len(pending)} writes to {self.table} unprocessed")

@@ -1,0 +1,52 @@
+"""Wiring the monitor: clients built once from the runtime's resources, never at import."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from drsorch.contracts import Accounts
+from drsorch.monitor.adapters.cloud import NO_RETRIES, AwsCloud
+from drsorch.monitor.adapters.dynamo import DynamoStore
+from drsorch.monitor.adapters.telemetry import CloudWatchMetrics, NoNotice, SnsNotifier
+from drsorch.monitor.handlers import handlers
+from drsorch.monitor.ports import Notifier
+from drsorch.monitor.session import Dependencies
+from drsorch.monitor.settings import MonitorSettings
+from drsorch.monitor.timers import REGISTRY
+from drsorch.runtime import Resources, Service
+from drsorch.runtime.accounts import AccountClients
+from drsorch.runtime.bootstrap import client_config
+from drsorch.runtime.chunks import ChunkAssembler, DynamoChunkStore
+
+NAME = "monitor"
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+async def build(resources: Resources, settings: MonitorSettings | None = None) -> Service:
+    """The monitor service over real AWS clients (the local endpoint or an account)."""
+    settings = settings or MonitorSettings()
+    table = resources.topology.table_name
+    config = client_config(resources.settings)
+    clients = AccountClients(resources.session, resources.exit_stack, config)
+    once = AccountClients(resources.session, resources.exit_stack, config.merge(NO_RETRIES))
+    notifier: Notifier = NoNotice()
+    if settings.notification_topic_arn:
+        notifier = SnsNotifier(await resources.client("sns"), settings.notification_topic_arn)
+
+    def cloud(accounts: Accounts) -> AwsCloud:
+        return AwsCloud(clients, once, accounts, settings.spoke_role_name)
+
+    deps = Dependencies(
+        store=DynamoStore(resources.dynamodb, table, retention_days=settings.record_retention_days),
+        cloud=cloud,
+        assembler=ChunkAssembler(DynamoChunkStore(resources.dynamodb, table), REGISTRY),
+        metrics=CloudWatchMetrics(await resources.client("cloudwatch"), settings.metrics_namespace),
+        notifier=notifier,
+        clock=SystemClock(),
+        settings=settings,
+    )
+    return Service(NAME, REGISTRY, handlers(deps))

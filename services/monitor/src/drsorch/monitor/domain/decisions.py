@@ -1,0 +1,65 @@
+"""Per-run decisions over a request's waiting servers: who will never launch, who waited
+past the deadline, and the launches of the rest.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from drsorch.monitor.domain import readiness
+from drsorch.monitor.domain.records import BatchStatus, RequestState, ServerPhase
+from drsorch.monitor.domain.selection import Decided, Launch, Wait, select
+
+
+def classify(state: RequestState, now: datetime) -> dict[str, Launch]:
+    """Decide the waiting servers that will not launch; the launches of the others, by server.
+
+    A source server is launched by one server of the plan only, ever: a second plan
+    server that resolves to the same launching server is rejected.
+    """
+    launching = {
+        member.launching_server_id: member.source_server_id
+        for batch in state.batches.values()
+        if batch.status is not BatchStatus.REFUSED
+        for member in batch.members
+    }
+    launches: dict[str, Launch] = {}
+    ambiguous = state.ambiguous_ids
+    for key in sorted(state.servers):
+        record = state.servers[key]
+        if record.phase is not ServerPhase.WAITING:
+            continue
+        selection = select(record, state.configs.get(key), state.spec, ambiguous)
+        if isinstance(selection, Decided):
+            state.put_server(record.decide(selection.outcome, selection.reason, now))
+        elif isinstance(selection, Launch):
+            owner = launching.setdefault(selection.launching_server_id, key)
+            if owner != key:
+                reason = f"{owner} already launches {selection.launching_server_id}"
+                state.put_server(record.decide("rejected", reason, now))
+            else:
+                launches[key] = selection
+        elif isinstance(selection, Wait) and record.waiting_for is None:
+            state.put_server(record.model_copy(update={"waiting_for": selection.reason}))
+    _past_deadline(state, now)
+    waiting = _still_waiting(state)
+    return {key: launch for key, launch in launches.items() if key in waiting}
+
+
+def _past_deadline(state: RequestState, now: datetime) -> None:
+    summary = state.summary
+    if summary.wave is None or summary.wave_started_at is None:
+        return
+    due = readiness.deadline(summary.wave_started_at, state.spec)
+    if now < due:
+        return
+    seconds = state.spec.options.readiness_deadline_seconds
+    for record in list(state.in_wave(summary.wave)):
+        if record.phase is ServerPhase.WAITING:
+            why = record.waiting_for or "not ready"
+            reason = f"not ready by the {seconds} s readiness deadline: {why}"
+            state.put_server(record.decide("not_ready", reason, now))
+
+
+def _still_waiting(state: RequestState) -> set[str]:
+    return {key for key, r in state.servers.items() if r.phase is ServerPhase.WAITING}

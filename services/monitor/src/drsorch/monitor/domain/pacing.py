@@ -1,0 +1,83 @@
+"""When to look again: adaptive job polling, job timeouts, back-off, and the next run.
+
+Waiting is a delayed self-message, so every wait ends in a time these functions pick.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from drsorch.monitor.domain import readiness
+from drsorch.monitor.domain.records import BatchRecord, RequestState, ServerPhase
+
+
+@dataclass(frozen=True)
+class Pacing:
+    """The monitor's timing settings, in seconds."""
+
+    poll_min: float = 15
+    poll_max: float = 300
+    poll_growth: float = 0.1
+    readiness_poll: float = 30
+    linger: float = 300
+    intent_settle: float = 30
+    throttle_base: float = 2
+    throttle_max: float = 300
+    min_tick: float = 1
+
+
+def poll_interval(age: timedelta, pacing: Pacing) -> timedelta:
+    """Short while a job is young, longer as it runs on: a share of its age, within bounds."""
+    seconds = age.total_seconds() * pacing.poll_growth
+    return timedelta(seconds=min(pacing.poll_max, max(pacing.poll_min, seconds)))
+
+
+def timed_out(batch: BatchRecord, now: datetime, timeout_seconds: int) -> bool:
+    """Whether a running job has outlived the request's job timeout."""
+    started = batch.started_at or batch.intent_at
+    return now - started >= timedelta(seconds=timeout_seconds)
+
+
+def backoff(retry_after: float | None, streak: int, pacing: Pacing) -> float:
+    """Seconds to wait after the `streak`-th throttling in a row: at least DRS's Retry-After,
+    doubling with each throttling in a row, up to the cap."""
+    adaptive = pacing.throttle_base * 2.0 ** min(max(streak - 1, 0), 16)
+    return float(min(pacing.throttle_max, max(retry_after or 0.0, adaptive)))
+
+
+def next_wake(
+    state: RequestState, now: datetime, pacing: Pacing, hints: Iterable[datetime] = ()
+) -> datetime:
+    """The earliest time the request needs another look."""
+    times = list(hints)
+    times.extend(batch.next_poll_at or now for batch in state.batches.values() if batch.active)
+    times.extend(_wave_times(state, now, pacing))
+    return min(times, default=now + timedelta(seconds=pacing.readiness_poll))
+
+
+def _wave_times(state: RequestState, now: datetime, pacing: Pacing) -> list[datetime]:
+    summary = state.summary
+    if summary.wave is None or summary.wave_started_at is None:
+        return []
+    waiting = [r for r in state.in_wave(summary.wave) if r.phase is ServerPhase.WAITING]
+    if not waiting:
+        return []
+    times = [
+        now + timedelta(seconds=pacing.readiness_poll),
+        readiness.deadline(summary.wave_started_at, state.spec),
+    ]
+    lingering = [
+        r.ready_since + timedelta(seconds=pacing.linger)
+        for r in waiting
+        if r.ready_since is not None
+    ]
+    # A linger already over changes nothing by itself: capacity or readiness decide then.
+    times.extend(when for when in lingering if when > now)
+    return times
+
+
+def delay_until(when: datetime, now: datetime, pacing: Pacing) -> float:
+    """Seconds from now until `when`, never below the shortest tick."""
+    return max(pacing.min_tick, (when - now).total_seconds())

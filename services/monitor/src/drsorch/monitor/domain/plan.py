@@ -1,0 +1,78 @@
+"""A request's plan, put back together from its PairsMatched chunks, and the records it
+starts the request with.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from drsorch.contracts import Pair, PairsMatched, RequestSpec
+from drsorch.monitor.domain.records import PlanExtras, RequestState, ServerRecord, Summary
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The whole PairsMatched result of one request."""
+
+    spec: RequestSpec
+    plan_hash: str
+    pairs: tuple[Pair, ...]
+    extras: tuple[PlanExtras, ...]
+
+    @classmethod
+    def from_chunks(cls, chunks: Sequence[PairsMatched]) -> Plan:
+        """Join the chunks; they must agree on spec and hash, and name each server once."""
+        first = chunks[0]
+        for chunk in chunks[1:]:
+            if chunk.spec != first.spec or chunk.plan_hash != first.plan_hash:
+                raise ValueError("PairsMatched chunks disagree on the spec or the plan hash")
+        pairs = tuple(pair for chunk in chunks for pair in chunk.pairs)
+        repeated = [
+            key for key, n in Counter(p.server.source_server_id for p in pairs).items() if n > 1
+        ]
+        if repeated:
+            raise ValueError(f"PairsMatched names servers twice: {', '.join(sorted(repeated))}")
+        extras = tuple(
+            PlanExtras(
+                index=chunk.chunk.index,
+                unmatched=chunk.unmatched,
+                ambiguous=chunk.ambiguous,
+                problems=chunk.problems,
+                api_calls=dict(chunk.api_calls),
+            )
+            for chunk in chunks
+        )
+        return cls(first.spec, first.plan_hash, pairs, extras)
+
+
+def drift(spec: RequestSpec, plan_hash: str) -> str | None:
+    """Why an apply is refused: its approved plan no longer matches (design §4)."""
+    approved = spec.approved_plan_hash
+    if approved is None or approved == plan_hash:
+        return None
+    return (
+        f"the approved plan {approved[:12]} no longer matches the plan discovery yields now "
+        f"({plan_hash[:12]}): nothing was launched; plan again and approve the new plan"
+    )
+
+
+def start(request_id: str, plan: Plan, causation_id: str, now: datetime) -> RequestState:
+    """The request's first records: one per pair, all waiting, or all skipped on drift."""
+    summary = Summary(
+        request_id=request_id,
+        spec=plan.spec,
+        plan_hash=plan.plan_hash,
+        causation_id=causation_id,
+        received_at=now,
+    )
+    state = RequestState(summary=summary, extras=list(plan.extras))
+    refusal = drift(plan.spec, plan.plan_hash)
+    for pair in plan.pairs:
+        record = ServerRecord(pair=pair)
+        state.put_server(record.decide("skipped", refusal, now) if refusal else record)
+    if refusal:
+        state.summary = summary.model_copy(update={"status": "REJECTED", "reason": refusal})
+    return state

@@ -1,0 +1,79 @@
+"""One run of a request: poll, reconcile, gate, start, move waves on, maybe end.
+
+Each step persists what it learns as it goes, so a run cut short (a crash, a
+throttled call) leaves records the next run continues from.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+
+from drsorch.monitor.completion import complete
+from drsorch.monitor.domain import pacing, waves
+from drsorch.monitor.domain.decisions import classify
+from drsorch.monitor.domain.records import RequestPhase
+from drsorch.monitor.errors import Throttled
+from drsorch.monitor.gate import check_readiness
+from drsorch.monitor.launch import reconcile, start_batches
+from drsorch.monitor.run import Run
+from drsorch.monitor.watch import poll_jobs
+
+log = logging.getLogger("drsorch.monitor")
+
+
+async def advance(run: Run) -> float | None:
+    """Move the request on; the delay until its next run, or None once it has ended."""
+    state = run.state
+    if state.summary.phase is RequestPhase.DONE:
+        return None
+    throttled: Throttled | None = None
+    try:
+        await _steps(run)
+    except Throttled as exc:
+        throttled = exc
+        log.warning(
+            "DRS throttled; backing off",
+            extra={"request_id": state.summary.request_id, "retry_after": exc.retry_after},
+        )
+    _count_calls(run)
+    waves.progress(state, run.now)
+    classify(state, run.now)
+    if waves.finished(state):
+        await complete(run)
+        return None
+    return _next_delay(run, throttled)
+
+
+async def _steps(run: Run) -> None:
+    state = run.state
+    waves.progress(state, run.now)
+    classify(state, run.now)
+    await poll_jobs(run)
+    await reconcile(run)
+    waves.progress(state, run.now)
+    launches = classify(state, run.now)
+    await check_readiness(run, launches)
+    await start_batches(run, launches)
+
+
+def _count_calls(run: Run) -> None:
+    if run.cloud.calls:
+        total = Counter(run.state.summary.calls)
+        total.update(run.cloud.calls)
+        run.state.summary = run.state.summary.model_copy(update={"calls": dict(total)})
+        run.cloud.calls.clear()
+
+
+def _next_delay(run: Run, throttled: Throttled | None) -> float:
+    pace = run.pacing
+    when = pacing.next_wake(run.state, run.now, pace, run.hints)
+    delay = pacing.delay_until(when, run.now, pace)
+    streak = run.state.summary.throttle_streak
+    if throttled is None:
+        if streak:
+            run.state.summary = run.state.summary.model_copy(update={"throttle_streak": 0})
+        return delay
+    streak += 1
+    run.state.summary = run.state.summary.model_copy(update={"throttle_streak": streak})
+    return max(delay, pacing.backoff(throttled.retry_after, streak, pace))

@@ -1,0 +1,137 @@
+"""The monitor's handlers: PairsMatched, TargetConfigured, and its own MonitorTick and
+MonitorWake timers.
+
+PairsMatched starts a request (or refuses it on drift); TargetConfigured results are
+kept as they come, chunk by chunk, and wake the request; every run of a request holds
+its lease, acts, commits, and schedules the next tick.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from drsorch.contracts import Envelope, Event, PairsMatched, TargetConfigured
+from drsorch.monitor.domain import plan as plans
+from drsorch.monitor.domain.records import RequestPhase, RequestState
+from drsorch.monitor.engine import advance
+from drsorch.monitor.errors import BadPlan, RequestBusy
+from drsorch.monitor.run import Run
+from drsorch.monitor.session import PRODUCER, Dependencies, RequestSession, tick
+from drsorch.monitor.timers import MonitorTick, MonitorWake
+from drsorch.runtime import Handler, Outbox
+
+log = logging.getLogger("drsorch.monitor")
+
+
+def handlers(deps: Dependencies) -> dict[str, Handler]:
+    """The handlers by event type."""
+
+    async def on_pairs_matched(envelope: Envelope[Event], outbox: Outbox) -> None:
+        payload = envelope.payload
+        assert isinstance(payload, PairsMatched)
+        parts = await deps.assembler.add(envelope, payload.chunk)
+        if parts is None:
+            return  # other chunks still to come; the last one to arrive continues
+        chunks = [part.payload for part in parts if isinstance(part.payload, PairsMatched)]
+        try:
+            plan = plans.Plan.from_chunks(chunks)
+        except ValueError as exc:
+            raise BadPlan(f"request {envelope.request_id}: {exc}") from exc
+        session = RequestSession(deps, envelope.request_id, envelope.event_id)
+        if not await session.acquire():
+            raise RequestBusy(f"request {envelope.request_id} is being handled; retry")
+        try:
+            await _start(deps, session, plan, parts[0].event_id, outbox)
+        finally:
+            await session.release()
+
+    async def on_target_configured(envelope: Envelope[Event], outbox: Outbox) -> None:
+        payload = envelope.payload
+        assert isinstance(payload, TargetConfigured)
+        await deps.store.add_results(
+            envelope.request_id, envelope.event_id, payload.results, payload.api_calls
+        )
+        wake = Envelope.wrap(
+            MonitorWake(cause=envelope.event_id),
+            request_id=envelope.request_id,
+            step=f"wake-{envelope.event_id}",
+            producer=PRODUCER,
+            causation_id=envelope.event_id,
+        )
+        outbox.schedule(wake, timedelta(seconds=deps.settings.wake_delay_seconds))
+
+    async def on_tick(envelope: Envelope[Event], outbox: Outbox) -> None:
+        payload = envelope.payload
+        assert isinstance(payload, MonitorTick)
+        await _drive(deps, envelope, outbox, payload)
+
+    async def on_wake(envelope: Envelope[Event], outbox: Outbox) -> None:
+        await _drive(deps, envelope, outbox, None)
+
+    return {
+        PairsMatched.event_type: on_pairs_matched,
+        TargetConfigured.event_type: on_target_configured,
+        MonitorTick.event_type: on_tick,
+        MonitorWake.event_type: on_wake,
+    }
+
+
+async def _start(
+    deps: Dependencies, session: RequestSession, plan: plans.Plan, cause: str, outbox: Outbox
+) -> None:
+    """Record a new request from its plan and run it once."""
+    request_id = session.request_id
+    summary = await deps.store.summary(request_id)
+    if summary is not None:
+        if summary.last_cause == session.cause:
+            await session.replay(summary, outbox)  # redelivered after its commit
+        else:
+            log.info("plan already known; duplicate ignored", extra={"request_id": request_id})
+        return
+    state = plans.start(request_id, plan, cause, deps.clock.now())
+    await deps.store.create(state)
+    await _run(deps, session, state, outbox)
+
+
+async def _drive(
+    deps: Dependencies, envelope: Envelope[Event], outbox: Outbox, timer: MonitorTick | None
+) -> None:
+    """Run the request for a tick (the current one only) or a wake-up."""
+    session = RequestSession(deps, envelope.request_id, envelope.event_id)
+    if not await session.acquire():
+        if timer is not None:  # a wake-up may drop: the holder's run goes on anyway
+            summary = await deps.store.summary(envelope.request_id)
+            if summary is not None and summary.tick_seq == timer.seq:
+                outbox.schedule(
+                    tick(summary, timer.seq, timer.attempt + 1),
+                    timedelta(seconds=deps.settings.lease_retry_seconds),
+                )
+        return
+    try:
+        summary = await deps.store.summary(envelope.request_id)
+        if summary is None or summary.phase is RequestPhase.DONE:
+            if summary is not None and summary.last_cause == session.cause:
+                await session.replay(summary, outbox)
+            return
+        if summary.last_cause == session.cause:
+            await session.replay(summary, outbox)
+            return
+        if timer is not None:
+            if timer.seq != summary.tick_seq:
+                return  # superseded by a later run's tick
+            await session.forget_sent(timer.seq)
+        state = await deps.store.load(envelope.request_id)
+        if state is not None:
+            await _run(deps, session, state, outbox)
+    finally:
+        await session.release()
+
+
+async def _run(
+    deps: Dependencies, session: RequestSession, state: RequestState, outbox: Outbox
+) -> None:
+    cloud = deps.cloud(state.spec.accounts)
+    run = Run(deps, session, state, cloud, deps.clock.now())
+    delay = await advance(run)
+    await session.commit(state, outbox, delay)

@@ -1,0 +1,167 @@
+"""What the monitor needs from the outside world, as Protocols.
+
+Adapters over aiobotocore implement them (`adapters/`); unit tests use hand-written
+fakes (`tests/support/monitor_fakes.py`), and `tests/integration/monitor` runs one
+suite against both the fake and the real table.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from drsorch.contracts import Accounts, ConfigurationResult, RequestCompleted
+from drsorch.monitor.domain.facts import (
+    Instance,
+    Place,
+    RecoveryInstance,
+    RecoveryJob,
+    Replication,
+)
+from drsorch.monitor.domain.records import BatchRecord, RequestState, ServerRecord, Summary
+
+
+@dataclass(frozen=True)
+class Emission:
+    """An event owed to the bus: its envelope JSON, and the tick of the run that owes it.
+
+    `key` names the event within its request (`job-started-001-0002`): the first
+    emission of a key wins, so a run retried after a crash cannot publish a second,
+    different version of an event it already owed.
+    """
+
+    key: str
+    seq: int
+    body: str
+
+
+class Drs(Protocol):
+    """DRS in one account and region. Raises `Throttled`, `AwsFailure` or `Unreachable`."""
+
+    async def jobs(self, job_ids: Sequence[str]) -> list[RecoveryJob]:
+        """These jobs, in one DescribeJobs call per thousand IDs."""
+        ...
+
+    async def recent_jobs(self, since: datetime) -> list[RecoveryJob]:
+        """Every job created since `since`, whoever started it."""
+        ...
+
+    async def start_recovery(self, server_ids: Sequence[str], *, drill: bool) -> RecoveryJob:
+        """StartRecovery, exactly once (no client retries), never with tags.
+
+        Raises `StartRefused` when DRS refused it (no job exists); any other error leaves
+        it unknown whether a job exists, which the intent's reconciliation settles.
+        """
+        ...
+
+    async def launch_failures(self, job_id: str) -> dict[str, str]:
+        """Why servers of a job failed, from its log (`rawError`), by source server."""
+        ...
+
+    async def recovery_instances(self, server_ids: Sequence[str]) -> list[RecoveryInstance]: ...
+
+    async def replication(self, server_ids: Sequence[str]) -> dict[str, Replication]:
+        """Replication state and lag of the servers DRS knows, by source server."""
+        ...
+
+
+class Ec2(Protocol):
+    """EC2 in one account and region."""
+
+    async def instances(self, instance_ids: Sequence[str]) -> dict[str, Instance]:
+        """The instances among these that exist here, by ID."""
+        ...
+
+
+class Cloud(Protocol):
+    """AWS as one request sees it, and a count of the DRS calls made through it."""
+
+    def drs(self, place: Place) -> Drs: ...
+
+    def ec2(self, place: Place) -> Ec2: ...
+
+    @property
+    def calls(self) -> Counter[str]: ...
+
+
+class CloudFactory(Protocol):
+    def __call__(self, accounts: Accounts) -> Cloud: ...
+
+
+class Store(Protocol):
+    """The monitor's table: requests, their servers and batches, leases and emissions."""
+
+    async def acquire(self, request_id: str, holder: str, now: datetime, until: datetime) -> bool:
+        """Take the request's lease if it is free, expired, or already ours."""
+        ...
+
+    async def release(self, request_id: str, holder: str) -> None: ...
+
+    async def summary(self, request_id: str) -> Summary | None: ...
+
+    async def load(self, request_id: str) -> RequestState | None: ...
+
+    async def create(self, state: RequestState) -> None:
+        """Write a new request's servers and plan extras (its summary comes with `save`)."""
+        ...
+
+    async def save(
+        self,
+        request_id: str,
+        servers: Sequence[ServerRecord],
+        batches: Sequence[BatchRecord],
+        summary: Summary | None = None,
+    ) -> None: ...
+
+    async def record_intent(self, request_id: str, batch: BatchRecord) -> bool:
+        """Write a new batch only if no batch has its key; False if one had."""
+        ...
+
+    async def add_results(
+        self,
+        request_id: str,
+        event_id: str,
+        results: Sequence[ConfigurationResult],
+        api_calls: Mapping[str, int],
+    ) -> None:
+        """Keep configuration results (by server) and the configurator's call counts."""
+        ...
+
+    async def add_emission(self, request_id: str, emission: Emission) -> None:
+        """Keep an event to publish until a later run proves it sent; a held key is kept."""
+        ...
+
+    async def emissions(self, request_id: str) -> list[Emission]:
+        """The events owed, in the order they were added."""
+        ...
+
+    async def clear_emissions(self, request_id: str, keys: Sequence[str]) -> None: ...
+
+    async def keep_report(self, request_id: str, chunks: Sequence[RequestCompleted]) -> None:
+        """Keep the final report for `drsorch status/report`, chunk by chunk."""
+        ...
+
+
+class Metrics(Protocol):
+    """CloudWatch metrics per request."""
+
+    async def job_finished(
+        self, request_id: str, operation: str, seconds: float, launched: int, failed: int
+    ) -> None: ...
+
+    async def request_finished(
+        self, request_id: str, operation: str, status: str, launched: int, failed: int
+    ) -> None: ...
+
+
+class Notifier(Protocol):
+    """A human-readable notice when a request ends."""
+
+    async def request_ended(self, subject: str, message: str) -> None: ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...

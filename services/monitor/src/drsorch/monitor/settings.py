@@ -1,0 +1,67 @@
+"""The monitor's own settings, from `DRSORCH_MONITOR_*` variables.
+
+DRS quotas are settings with DRS's documented defaults (design §5), so an account
+with raised quotas, or a test, can change them without touching code. Every delay is
+in seconds of the monitor's own clock.
+"""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class MonitorSettings(BaseSettings):
+    """Quotas, polling, readiness and back-off of the monitor."""
+
+    model_config = SettingsConfigDict(env_prefix="DRSORCH_MONITOR_", extra="ignore")
+
+    max_concurrent_jobs: int = Field(default=20, ge=1, le=1000)
+    """DRS quota: jobs active at once in one account and region (foreign jobs included)."""
+    max_servers_in_active_jobs: int = Field(default=500, ge=1, le=100_000)
+    """DRS quota: source servers across all active jobs in one account and region."""
+    max_servers_per_job: int = Field(default=100, ge=1, le=200)
+    """DRS quota: source servers in one job; a request's batch_size is capped by it."""
+    poll_min_seconds: float = Field(default=15, ge=0.1, le=900)
+    """First interval between DescribeJobs polls of a running job."""
+    poll_max_seconds: float = Field(default=300, ge=0.1, le=900)
+    """Longest interval between polls, reached by jobs that run long."""
+    poll_growth: float = Field(default=0.1, ge=0, le=10)
+    """The poll interval grows to this share of the job's age, between the bounds."""
+    readiness_poll_seconds: float = Field(default=30, ge=0.1, le=900)
+    """Interval between readiness checks of servers waiting to join a job."""
+    batch_linger_seconds: float = Field(default=300, ge=0, le=86_400)
+    """How long ready servers wait for others to fill a batch before a smaller one starts."""
+    start_retry_seconds: float = Field(default=60, ge=0.1, le=900)
+    """Wait after DRS refused StartRecovery (ConflictException, ServiceQuotaExceeded)."""
+    capacity_retry_seconds: float = Field(default=30, ge=0.1, le=900)
+    """Re-check interval while jobs drsorch did not start hold the quota."""
+    throttle_base_seconds: float = Field(default=2, ge=0, le=900)
+    """First back-off after DRS throttled a call beyond the client's own retries."""
+    throttle_max_seconds: float = Field(default=300, ge=0, le=900)
+    """Longest back-off after repeated throttling."""
+    error_retry_seconds: float = Field(default=30, ge=0.1, le=900)
+    """Wait after an AWS call failed for another reason (server error, unreachable account)."""
+    intent_settle_seconds: float = Field(default=30, ge=0, le=3600)
+    """An intent older than this without a known job is reconciled with DescribeJobs."""
+    job_lookback_seconds: int = Field(default=86_400, ge=60, le=31_536_000)
+    """How far back DescribeJobs is read to find active jobs and reconcile intents."""
+    lease_seconds: float = Field(default=60, ge=1, le=3600)
+    """A handler's exclusive hold on one request's records; renewed while it works."""
+    lease_retry_seconds: float = Field(default=2, ge=0.1, le=900)
+    """Wait before a timer retries a request another handler holds."""
+    wake_delay_seconds: float = Field(default=1, ge=0, le=900)
+    """Delay of the wake-up after configuration results arrive (lets a burst settle)."""
+    min_tick_seconds: float = Field(default=1, ge=0, le=900)
+    """Shortest delay between two runs of one request."""
+    record_retention_days: int = Field(default=400, ge=1, le=3650)
+    """How long request records stay in the table for `drsorch status/report`."""
+    metrics_namespace: str = Field(default="drsorch", min_length=1, max_length=255)
+    notification_topic_arn: str | None = None
+    """SNS topic for a human-readable notice when a request ends; unset: RequestCompleted
+    on the events topic is the notification."""
+    spoke_role_name: str = Field(  # type: ignore[pydantic-alias]  # env name shared by services
+        default="drsorch-spoke",
+        validation_alias=AliasChoices("DRSORCH_SPOKE_ROLE_NAME", "spoke_role_name"),
+    )
+    """Role assumed in a spoke whose request names none (`DRSORCH_SPOKE_ROLE_NAME`)."""

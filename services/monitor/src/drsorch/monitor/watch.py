@@ -1,0 +1,120 @@
+"""Watching running jobs: one DescribeJobs per account and region for all of a request's
+jobs that are due, then, for each completed one, where its servers landed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from drsorch.monitor.domain import landing, report
+from drsorch.monitor.domain.facts import Place, RecoveryJob
+from drsorch.monitor.domain.pacing import poll_interval, timed_out
+from drsorch.monitor.domain.records import BatchRecord, BatchStatus, ServerPhase
+from drsorch.monitor.run import Run, each_place, group_by
+
+log = logging.getLogger("drsorch.monitor")
+
+
+async def poll_jobs(run: Run) -> None:
+    """Poll every started batch whose poll is due; finish or time out what is over."""
+    due = [
+        batch
+        for batch in run.state.batches.values()
+        if batch.status is BatchStatus.STARTED
+        and (batch.next_poll_at is None or batch.next_poll_at <= run.now)
+    ]
+
+    async def poll(place: Place, batches: Sequence[BatchRecord]) -> None:
+        ids = [batch.job_id for batch in batches if batch.job_id]
+        found = {job.job_id: job for job in await run.drs(place).jobs(ids)}
+        for batch in batches:
+            job = found.get(batch.job_id or "")
+            if job is not None and job.status == "COMPLETED":
+                await finish(run, batch, job)
+            elif timed_out(batch, run.now, run.state.spec.options.job_timeout_seconds):
+                await time_out(run, batch, job)
+            else:
+                _poll_later(run, batch)
+
+    await each_place(run, group_by(due, lambda b: b.place), poll)
+
+
+def _poll_later(run: Run, batch: BatchRecord) -> None:
+    age = run.now - (batch.started_at or batch.intent_at)
+    run.state.put_batch(
+        batch.model_copy(
+            update={
+                "next_poll_at": run.now + poll_interval(age, run.pacing),
+                "polls": batch.polls + 1,
+            }
+        )
+    )
+
+
+async def finish(run: Run, batch: BatchRecord, job: RecoveryJob) -> None:
+    """A job completed: prove where each server landed, report it, decide the servers."""
+    drs = run.drs(batch.place)
+    launched = [p.source_server_id for p in job.participants if p.launch_status == "LAUNCHED"]
+    failed = any(p.launch_status != "LAUNCHED" for p in job.participants) or len(
+        job.participants
+    ) < len(batch.members)
+    failures = await drs.launch_failures(job.job_id) if failed else {}
+    instances = await drs.recovery_instances(launched) if launched else []
+    ec2_ids = [i.ec2_instance_id for i in instances if i.ec2_instance_id]
+    ec2 = await run.ec2(batch.place).instances(ec2_ids) if ec2_ids else {}
+    launches = []
+    for member in batch.members:
+        record = run.state.servers[member.source_server_id]
+        before = record.pair.target.private_ip if record.pair.target else None
+        launch = landing.server_launch(
+            member,
+            job=job,
+            instances=instances,
+            ec2=ec2,
+            failures=failures,
+            private_ip_before=before,
+        )
+        outcome, reason = landing.outcome(launch)
+        launches.append(launch)
+        updated = record.model_copy(update={"launch": launch, "job_id": job.job_id})
+        run.state.put_server(updated.decide(outcome, reason, run.now))
+    done = batch.model_copy(
+        update={
+            "status": BatchStatus.COMPLETED,
+            "created_at": job.created_at or batch.created_at,
+            "ended_at": job.ended_at or run.now,
+        }
+    )
+    await run.emit(report.job_completed(done, launches), f"job-completed-{batch.key}")
+    run.state.put_batch(done)
+    await run.flush()
+    await _job_metrics(run, done, launches)
+
+
+async def _job_metrics(run: Run, batch: BatchRecord, launches: Sequence[object]) -> None:
+    records = [run.state.servers[m.source_server_id] for m in batch.members]
+    tally = report.counts(records)
+    started = batch.created_at or batch.started_at or batch.intent_at
+    seconds = max(0.0, ((batch.ended_at or run.now) - started).total_seconds())
+    summary = run.state.summary
+    try:
+        await run.deps.metrics.job_finished(
+            summary.request_id, summary.spec.operation, seconds, tally["launched"], tally["failed"]
+        )
+    except Exception as exc:  # noqa: BLE001 - metrics are best effort; the events carry the truth
+        log.warning("job metrics not published", extra={"error": repr(exc)})
+
+
+async def time_out(run: Run, batch: BatchRecord, job: RecoveryJob | None) -> None:
+    """A job outlived the request's job timeout: its unfinished servers are reported so."""
+    seconds = run.state.spec.options.job_timeout_seconds
+    status = job.status if job else "not listed by DRS"
+    for member in batch.members:
+        record = run.state.servers[member.source_server_id]
+        if record.phase is not ServerPhase.DONE:
+            reason = f"job {batch.job_id} still {status} after the {seconds} s job timeout"
+            updated = record.model_copy(update={"job_id": batch.job_id})
+            run.state.put_server(updated.decide("timed_out", reason, run.now))
+    run.state.put_batch(batch.model_copy(update={"status": BatchStatus.TIMED_OUT}))
+    await run.flush()

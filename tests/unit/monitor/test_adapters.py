@@ -1,0 +1,163 @@
+"""The AWS adapters against a recording fake client: the wire rules the monitor keeps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from drsorch.contracts import Accounts, Spoke
+from drsorch.monitor.adapters.cloud import AwsCloud
+from drsorch.monitor.adapters.drs import parse_time
+from drsorch.monitor.domain.facts import Place
+from drsorch.monitor.errors import AwsFailure, StartRefused, Throttled, Unreachable
+from drsorch.runtime.accounts import AccountUnreachable
+from drsorch.runtime.accounts import Spoke as RuntimeSpoke
+
+HERE = Place("123456789012", "us-east-1")
+JOB = {
+    "jobID": "drsjob-00000000000000001",
+    "status": "PENDING",
+    "creationDateTime": "2026-11-25T12:00:00.000Z",
+}
+
+
+def _error(code: str, status: int, **extra: Any) -> ClientError:
+    response: Any = {
+        "Error": {"Code": code, "Message": "no"},
+        "ResponseMetadata": {"HTTPStatusCode": status},
+        **extra,
+    }
+    return ClientError(response, "Op")
+
+
+@dataclass
+class RecordingClient:
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    fail: ClientError | None = None
+    pages: list[dict[str, Any]] = field(default_factory=list)
+
+    def __getattr__(self, name: str) -> Any:
+        async def call(**kwargs: Any) -> Any:
+            self.calls.append((name, kwargs))
+            if self.fail is not None:
+                raise self.fail
+            if name == "start_recovery":
+                return {"job": JOB}
+            return self.pages.pop(0) if self.pages else {"items": []}
+
+        return call
+
+
+@dataclass
+class Source:
+    client_: RecordingClient
+    asked: list[tuple[str, str, str, RuntimeSpoke | None]] = field(default_factory=list)
+    unreachable: bool = False
+
+    async def client(
+        self, service: str, account_id: str, region: str, spoke: RuntimeSpoke | None = None
+    ) -> Any:
+        self.asked.append((service, account_id, region, spoke))
+        if self.unreachable:
+            raise AccountUnreachable(account_id, "AccessDenied")
+        return self.client_
+
+
+def cloud(
+    retrying: RecordingClient, once: RecordingClient, accounts: Accounts | None = None
+) -> tuple[AwsCloud, Source, Source]:
+    many, single = Source(retrying), Source(once)
+    return (
+        AwsCloud(many, single, accounts or Accounts(hub=HERE.account_id), "drsorch-spoke"),
+        many,
+        single,
+    )
+
+
+async def test_start_recovery_goes_once_through_the_no_retry_clients_without_tags() -> None:
+    retrying, once = RecordingClient(), RecordingClient()
+    aws, _, _ = cloud(retrying, once)
+    job = await aws.drs(HERE).start_recovery(["s-f0000000000000001"], drill=False)
+    assert job.job_id == JOB["jobID"]
+    assert retrying.calls == []
+    [(name, kwargs)] = once.calls
+    assert name == "start_recovery"
+    assert "tags" not in kwargs
+    assert kwargs == {
+        "sourceServers": [{"sourceServerID": "s-f0000000000000001"}],
+        "isDrill": False,
+    }
+    assert aws.calls == {"StartRecovery": 1}
+
+
+@pytest.mark.parametrize("code", ["ConflictException", "ServiceQuotaExceededException"])
+async def test_a_refused_start_is_start_refused(code: str) -> None:
+    aws, _, _ = cloud(RecordingClient(), RecordingClient(fail=_error(code, 409)))
+    with pytest.raises(StartRefused, match=code):
+        await aws.drs(HERE).start_recovery(["s-f0000000000000001"], drill=False)
+
+
+async def test_throttling_beyond_the_client_retries_carries_retry_after() -> None:
+    throttled = _error("ThrottlingException", 429, retryAfterSeconds="7")
+    aws, _, _ = cloud(RecordingClient(fail=throttled), RecordingClient())
+    with pytest.raises(Throttled) as caught:
+        await aws.drs(HERE).jobs(["drsjob-00000000000000001"])
+    assert caught.value.retry_after == 7.0
+
+
+async def test_other_failures_and_unreachable_accounts_are_told_apart() -> None:
+    aws, _, _ = cloud(
+        RecordingClient(fail=_error("InternalServerException", 500)), RecordingClient()
+    )
+    with pytest.raises(AwsFailure, match="InternalServerException"):
+        await aws.drs(HERE).recent_jobs(datetime(2026, 1, 1, tzinfo=UTC))
+    denied, _, _ = cloud(
+        RecordingClient(fail=_error("UninitializedAccountException", 400)), RecordingClient()
+    )
+    with pytest.raises(Unreachable):
+        await denied.drs(HERE).replication(["s-f0000000000000001"])
+
+
+async def test_spokes_are_reached_with_their_role_or_the_default_one() -> None:
+    accounts = Accounts(
+        hub=HERE.account_id,
+        spokes=(
+            Spoke(account_id="210987654321"),
+            Spoke(account_id="310987654321", role_name="dr", external_id="x-1"),
+        ),
+    )
+    aws, many, _ = cloud(RecordingClient(), RecordingClient(), accounts)
+    await aws.drs(Place("210987654321", "us-east-1")).jobs(["drsjob-00000000000000001"])
+    await aws.ec2(Place("310987654321", "us-east-1")).instances(["i-00000000000000001"])
+    assert [spoke for *_, spoke in many.asked] == [
+        RuntimeSpoke("210987654321", "drsorch-spoke", None),
+        RuntimeSpoke("310987654321", "dr", "x-1"),
+    ]
+    unreachable, source, _ = cloud(RecordingClient(), RecordingClient(), accounts)
+    source.unreachable = True
+    with pytest.raises(Unreachable, match="210987654321"):
+        await unreachable.drs(Place("210987654321", "us-east-1")).jobs([JOB["jobID"]])
+
+
+async def test_describe_jobs_pages_and_filters_by_job_ids_in_thousands() -> None:
+    retrying = RecordingClient(
+        pages=[{"items": [JOB], "nextToken": "t"}, {"items": []}, {"items": []}]
+    )
+    aws, _, _ = cloud(retrying, RecordingClient())
+    ids = [f"drsjob-{n:017d}" for n in range(1500)]
+    jobs = await aws.drs(HERE).jobs(ids)
+    assert [j.job_id for j in jobs] == [JOB["jobID"]]
+    filters = [kwargs["filters"]["jobIDs"] for _, kwargs in retrying.calls]
+    assert [len(f) for f in filters] == [1000, 1000, 500]
+    assert retrying.calls[1][1]["nextToken"] == "t"
+    assert aws.calls == {"DescribeJobs": 3}
+
+
+def test_drs_timestamps_parse_with_or_without_zone() -> None:
+    assert parse_time("2026-11-25T12:00:00.000Z") == datetime(2026, 11, 25, 12, tzinfo=UTC)
+    assert parse_time("2026-11-25T12:00:00") == datetime(2026, 11, 25, 12, tzinfo=UTC)
+    assert parse_time("not a time") is None

@@ -1,0 +1,211 @@
+"""Pure decisions: durations, readiness, polling, back-off, landings, selections."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from drsorch.contracts import ServerLaunch
+from drsorch.monitor.domain import landing, pacing, readiness, selection
+from drsorch.monitor.domain.facts import (
+    Instance,
+    Participant,
+    Place,
+    RecoveryInstance,
+    RecoveryJob,
+    Replication,
+)
+from drsorch.monitor.domain.records import Member, ServerRecord
+from support.monitor_builders import Server, instance_id, spec
+from support.monitor_scenarios import TAGGED
+
+NOW = datetime(2026, 11, 25, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("PT0S", 0), ("PT12S", 12), ("PT1H2M3S", 3723), ("P1DT1S", 86_401), ("PT1.5S", 1)],
+)
+def test_iso_durations_read_as_seconds(text: str, seconds: int) -> None:
+    assert readiness.duration_seconds(text) == seconds
+
+
+@pytest.mark.parametrize("text", [None, "", "P", "PT", "12", "2026-01-01T00:00:00Z"])
+def test_unreadable_durations_are_none(text: str | None) -> None:
+    assert readiness.duration_seconds(text) is None
+
+
+@pytest.mark.parametrize(
+    ("view", "ready"),
+    [
+        (Replication("CONTINUOUS", 0), True),
+        (Replication("CONTINUOUS", 60), True),
+        (Replication("CONTINUOUS", None), True),
+        (Replication("CONTINUOUS", 61), False),
+        (Replication("RESCAN", 0), False),
+        (Replication("INITIAL_SYNC", None), False),
+        (None, False),
+    ],
+)
+def test_readiness_needs_continuous_replication_with_little_lag(
+    view: Replication | None, ready: bool
+) -> None:
+    assert (readiness.not_ready_reason(view, 60) is None) is ready
+
+
+def test_only_failbacks_are_gated() -> None:
+    assert readiness.gated(spec("failback"))
+    assert not readiness.gated(spec("failover"))
+
+
+@given(st.floats(0, 1e6))
+def test_the_poll_interval_grows_with_age_within_bounds(age: float) -> None:
+    pace = pacing.Pacing(poll_min=15, poll_max=300, poll_growth=0.1)
+    interval = pacing.poll_interval(timedelta(seconds=age), pace).total_seconds()
+    assert 15 <= interval <= 300
+    later = pacing.poll_interval(timedelta(seconds=age * 2 + 1), pace).total_seconds()
+    assert later >= interval
+
+
+def test_polls_are_short_at_first_and_long_for_long_jobs() -> None:
+    pace = pacing.Pacing(poll_min=15, poll_max=300, poll_growth=0.1)
+    assert pacing.poll_interval(timedelta(seconds=30), pace) == timedelta(seconds=15)
+    assert pacing.poll_interval(timedelta(minutes=20), pace) == timedelta(seconds=120)
+    assert pacing.poll_interval(timedelta(hours=2), pace) == timedelta(seconds=300)
+
+
+@given(st.floats(0, 1000) | st.none(), st.integers(1, 40))
+def test_backoff_honours_retry_after_and_doubles_within_the_cap(
+    retry_after: float | None, streak: int
+) -> None:
+    pace = pacing.Pacing(throttle_base=2, throttle_max=300)
+    wait = pacing.backoff(retry_after, streak, pace)
+    assert wait <= 300
+    assert wait >= min(300, retry_after or 0)
+    assert wait >= min(300, 2 * 2 ** (streak - 1))
+
+
+def _launch(
+    status: str = "LAUNCHED", ec2: str | None = None, ip: str | None = "10.0.0.4"
+) -> ServerLaunch:
+    member = Member(
+        source_server_id="s-s0000000000000001",
+        launching_server_id="s-f0000000000000001",
+        expected_instance_id=instance_id(1),
+    )
+    participant = Participant(
+        "s-f0000000000000001", status, "i-0000000000000001" if status == "LAUNCHED" else None
+    )
+    job = RecoveryJob("drsjob-00000000000000001", "COMPLETED", participants=(participant,))
+    landed = ec2 or instance_id(1)
+    instances = [
+        RecoveryInstance("i-0000000000000001", "s-f0000000000000001", landed, "RUNNING", job.job_id)
+    ]
+    seen = {landed: Instance(landed, "running", ip)}
+    failures = {"s-f0000000000000001": "LAUNCH_FAILED: boom"}
+    return landing.server_launch(
+        member,
+        job=job,
+        instances=instances,
+        ec2=seen,
+        failures=failures,
+        private_ip_before="10.0.0.4",
+    )
+
+
+def test_a_launch_into_the_expected_instance_keeping_its_ip_is_recovered() -> None:
+    launch = _launch()
+    assert launch.launched_into_expected
+    assert landing.outcome(launch) == ("recovered", None)
+
+
+def test_a_launch_elsewhere_or_with_a_new_ip_is_not_recovered() -> None:
+    elsewhere = landing.outcome(_launch(ec2=instance_id(9)))
+    moved = landing.outcome(_launch(ip="10.0.0.99"))
+    assert elsewhere[0] == moved[0] == "recovered_elsewhere"
+    assert instance_id(9) in str(elsewhere[1])
+    assert "10.0.0.4 -> 10.0.0.99" in str(moved[1])
+
+
+def test_a_failed_launch_carries_drs_reason() -> None:
+    launch = _launch("FAILED")
+    assert landing.outcome(launch) == ("failed", "LAUNCH_FAILED: boom")
+    assert launch.recovery_instance_id is None
+
+
+def test_the_last_failure_logged_per_server_is_its_reason() -> None:
+    log = [
+        ("JOB_START", None, None),
+        ("SNAPSHOT_FAIL", "s-1", "snapshot broke"),
+        ("LAUNCH_FAILED", "s-1", "no capacity"),
+        ("LAUNCH_START", "s-2", None),
+    ]
+    assert landing.failure_reasons(log) == {"s-1": "LAUNCH_FAILED: no capacity"}
+
+
+def _record(server: Server) -> ServerRecord:
+    return ServerRecord(pair=server.pair())
+
+
+@pytest.mark.parametrize(
+    ("server", "request_spec", "outcome"),
+    [
+        (Server(1, outcome="rejected", reason="target is running"), spec(), "rejected"),
+        (Server(1), spec(plan_only=True), "planned"),
+        (Server(1, outcome="planned"), spec(), "skipped"),
+        (Server(1), spec("failover", drill=True), "rejected"),
+        (Server(1), spec("failover", launch_into="never"), "rejected"),
+        (Server(1, launch_into=False), spec("failback"), "rejected"),
+    ],
+)
+def test_servers_that_must_not_launch_are_decided(
+    server: Server, request_spec: object, outcome: str
+) -> None:
+    chosen = selection.select(_record(server), server.result(), request_spec, frozenset())  # type: ignore[arg-type]
+    assert isinstance(chosen, selection.Decided)
+    assert chosen.outcome == outcome
+
+
+def test_a_configured_server_launches_its_failback_server_into_its_target() -> None:
+    server = Server(1)
+    chosen = selection.select(_record(server), server.result(), spec(), frozenset())
+    assert chosen == selection.Launch(
+        Place("123456789012", "us-east-1"), server.launching_server_id, server.target_instance_id
+    )
+
+
+def test_an_ambiguous_or_misplaced_target_is_never_launched_into() -> None:
+    server = Server(1)
+    ambiguous = selection.select(
+        _record(server), server.result(), spec(), frozenset({server.source_server_id})
+    )
+    assert isinstance(ambiguous, selection.Decided) and "ambiguous" in str(ambiguous.reason)
+    elsewhere = server.result().model_copy(update={"account_id": "210987654321"})
+    misplaced = selection.select(_record(server), elsewhere, spec(), frozenset())
+    assert isinstance(misplaced, selection.Decided) and "sits in" in str(misplaced.reason)
+
+
+def test_no_result_yet_waits() -> None:
+    assert isinstance(
+        selection.select(_record(Server(1)), None, spec(), frozenset()), selection.Wait
+    )
+
+
+@pytest.mark.parametrize(
+    ("instance", "problem"),
+    [
+        (None, "is not an instance"),
+        (Instance(instance_id(1), "running", "10.0.0.4", TAGGED), "is running"),
+        (Instance(instance_id(1), "stopped", "10.0.0.4", {}), "lacks the tag"),
+        (Instance(instance_id(1), "stopped", "10.0.0.4", {"AWSDRS": "no"}), "lacks the tag"),
+        (Instance(instance_id(1), "stopped", "10.0.0.4", TAGGED), None),
+    ],
+)
+def test_a_target_is_checked_right_before_launch(
+    instance: Instance | None, problem: str | None
+) -> None:
+    refusal = selection.target_refusal(instance_id(1), instance, Place("123456789012", "us-east-1"))
+    assert (refusal is None) if problem is None else (problem in str(refusal))
