@@ -79,6 +79,9 @@ def default_plugins() -> list[Plugin]:
         pass
     else:
         plugins.append(install_drs)
+    from drsorch.local.sts_guard import install as install_sts_guard  # noqa: PLC0415
+
+    plugins.append(install_sts_guard)
     return plugins
 
 
