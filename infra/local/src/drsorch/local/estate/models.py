@@ -200,6 +200,9 @@ class Account(EstateModel):
     external_id: str | None = Field(
         None, min_length=2, max_length=1224, description="Spokes: ExternalId of that AssumeRole."
     )
+    reachable: bool = Field(
+        True, description="Spokes: false leaves the role uncreated, so AssumeRole is refused."
+    )
     drs_regions: list[RegionRole] = Field(
         default_factory=_both_regions,
         description="Regions where DRS is initialised.",

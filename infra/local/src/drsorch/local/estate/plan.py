@@ -78,6 +78,7 @@ class PlannedAccount:
     drs_regions: tuple[RegionRole, ...]
     launch_into_source_instance: bool
     servers: tuple[PlannedServer, ...]
+    reachable: bool = True
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,7 @@ def _plan_account(estate: Estate, index: int, account: Account) -> PlannedAccoun
         drs_regions=tuple(dict.fromkeys(account.drs_regions)),
         launch_into_source_instance=account.launch_into_source_instance,
         servers=servers,
+        reachable=account.reachable,
     )
 
 

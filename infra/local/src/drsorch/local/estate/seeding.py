@@ -99,7 +99,7 @@ class _Instances:
 def _seed_account(
     estate: Estate, account: PlannedAccount, hub: str, counts: Counter[CountKey]
 ) -> list[SeededServer]:
-    role_name = account.role_name if account.kind == "spoke" else None
+    role_name = account.role_name if account.kind == "spoke" and account.reachable else None
     if role_name and create_role(account.id, role_name, hub, account.external_id):
         counts[account.id, "global", "IAM role"] += 1
     for role in account.drs_regions:
