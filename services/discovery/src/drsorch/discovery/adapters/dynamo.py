@@ -40,9 +40,12 @@ def _is_condition_failure(error: ClientError) -> bool:
 class DynamoDiscoveryRepository:
     """`DiscoveryRepository` over one DynamoDB table."""
 
-    def __init__(self, client: DynamoDBClient, table: str) -> None:
+    def __init__(
+        self, client: DynamoDBClient, table: str, *, held_per_item: int = KEYS_PER_HELD_ITEM
+    ) -> None:
         self.client = client
         self.table = table
+        self.held_per_item = held_per_item
 
     async def load_snapshot(self, request_id: str, cause_id: str) -> list[str] | None:
         prefix = f"snapshot#{cause_id}#"
@@ -78,6 +81,9 @@ class DynamoDiscoveryRepository:
     async def claim(
         self, request_id: str, servers: Sequence[ServerKey], *, now: int, expires_at: int
     ) -> dict[ServerKey, str]:
+        # One conditional put per server, a few in flight: a transaction (100 items)
+        # fails whole on one held server, and moto copies the table per transaction.
+        servers = list(dict.fromkeys(servers))
         await self._remember(request_id, servers, expires_at)
         holders = await _bounded(
             [partial(self._claim, request_id, key, now, expires_at) for key in servers]
@@ -112,12 +118,13 @@ class DynamoDiscoveryRepository:
         self, request_id: str, servers: Sequence[ServerKey], expires_at: int
     ) -> None:
         """Record what the request holds before taking it, so a release finds every claim."""
-        for start in range(0, len(servers), KEYS_PER_HELD_ITEM):
-            run = [list(key) for key in servers[start : start + KEYS_PER_HELD_ITEM]]
+        size = self.held_per_item
+        for start in range(0, len(servers), size):
+            run = [list(key) for key in servers[start : start + size]]
             await self._put(
                 {
                     "pk": {"S": f"request#{request_id}"},
-                    "sk": {"S": f"held#{start // KEYS_PER_HELD_ITEM:05d}"},
+                    "sk": {"S": f"held#{start // size:05d}"},
                     "servers": {"S": json.dumps(run)},
                     "expires_at": {"N": str(expires_at)},
                 }

@@ -1,0 +1,144 @@
+"""Discovery's AWS adapters against the local endpoint: paging, batching, accounts, errors."""
+
+from __future__ import annotations
+
+import contextlib
+from collections import Counter
+from collections.abc import AsyncIterator
+
+import pytest
+from aiobotocore.config import AioConfig
+from aiobotocore.session import get_session
+
+from drsorch.contracts import Spoke
+from drsorch.discovery.adapters.accounts import AwsAccountAccess
+from drsorch.discovery.errors import AccountUnreachable, DrsNotInitialized
+from drsorch.discovery.settings import DiscoverySettings
+from drsorch.local.server import LocalEndpoint
+from drsorch.runtime.accounts import AccountClients
+from support.aws import client
+from support.discovery_estates import (
+    DARK_SPOKE,
+    HUB,
+    PRIMARY,
+    RECOVERY,
+    SPOKE,
+    SPOKE_EXTERNAL_ID,
+    SPOKE_ROLE,
+    THREE_ACCOUNTS,
+    fresh,
+)
+
+pytestmark = pytest.mark.integration
+
+PAGED = f"""
+name: paged
+drs: {{seed: 46, clock: {{scale: 0}}, paging: {{default_page_size: 4, max_page_size: 4}}}}
+accounts:
+  - kind: hub
+    drs_regions: [recovery]
+    generators:
+      - {{count: 11, name: "pg-{{index:02d}}", template: {{tags: {{app: pg}}, target: {{}}}}}}
+  - kind: spoke
+    id: "{SPOKE}"
+    role_name: {SPOKE_ROLE}
+    external_id: {SPOKE_EXTERNAL_ID}
+    servers:
+      - {{name: sp-01, tags: {{app: pg}}}}
+"""
+
+
+@pytest.fixture
+async def access(endpoint: LocalEndpoint) -> AsyncIterator[AwsAccountAccess]:
+    async with contextlib.AsyncExitStack() as stack:
+        config = AioConfig(retries={"mode": "standard", "max_attempts": 2})
+        clients = AccountClients(get_session(), stack, config)
+        yield AwsAccountAccess(clients, DiscoverySettings(spoke_role_name=SPOKE_ROLE))
+
+
+async def test_every_page_of_servers_is_read_and_each_call_counted(
+    access: AwsAccountAccess,
+) -> None:
+    seeded = fresh(PAGED).servers
+    calls: Counter[str] = Counter()
+    drs = await access.drs(HUB, None, RECOVERY, calls)
+    servers = await drs.source_servers()
+    hub_ids = {s.source_server_id for s in seeded if s.account_id == HUB}
+    assert {s.source_server_id for s in servers} == hub_ids
+    assert calls["DescribeSourceServers"] == 3  # 11 servers, 4 a page
+    server = next(s for s in servers if s.tags.get("Name") == "pg-01")
+    assert (server.direction, server.replication_state, server.lag_seconds) == (
+        "FAILOVER",
+        "CONTINUOUS",
+        0,
+    )
+    assert server.origin_instance_id is not None and server.origin_region == PRIMARY
+
+
+async def test_ids_are_asked_two_hundred_at_a_time(access: AwsAccountAccess) -> None:
+    seeded = fresh(PAGED).servers
+    wanted = [s.source_server_id for s in seeded if s.account_id == HUB][:2]
+    unknown = [f"s-{n:017d}" for n in range(450)]
+    calls: Counter[str] = Counter()
+    drs = await access.drs(HUB, None, RECOVERY, calls)
+    found = await drs.source_servers([*unknown, *wanted])
+    assert {s.source_server_id for s in found} == set(wanted)
+    assert calls["DescribeSourceServers"] == 3  # 452 IDs: 200 + 200 + 52
+
+
+async def test_instances_are_read_by_filter_and_by_id_in_batches(access: AwsAccountAccess) -> None:
+    seeded = fresh(PAGED).servers
+    ec2 = await access.ec2(HUB, None, RECOVERY)
+    targets = await ec2.instances()
+    assert {t.instance_id for t in targets} == {
+        s.target_instance_id for s in seeded if s.target_instance_id
+    }
+    target = targets[0]
+    assert target.state == "stopped" and target.tags["AWSDRS"] == "AllowLaunchingIntoThisInstance"
+    assert target.availability_zone and target.availability_zone.startswith(RECOVERY)
+    assert target.subnet_id and target.private_ip and target.architecture == "x86_64"
+    some = [targets[0].instance_id, *(f"i-{n:017x}" for n in range(1, 260))]
+    assert [t.instance_id for t in await ec2.instances_by_id(some)] == [targets[0].instance_id]
+
+
+async def test_a_region_without_drs_says_so(access: AwsAccountAccess) -> None:
+    fresh(PAGED)
+    drs = await access.drs(HUB, None, PRIMARY, Counter())
+    with pytest.raises(DrsNotInitialized, match=rf"{HUB} in {PRIMARY}"):
+        await drs.source_servers()
+
+
+async def test_active_jobs_name_their_servers(access: AwsAccountAccess) -> None:
+    seeded = fresh(PAGED).servers
+    busy = next(s.source_server_id for s in seeded if s.account_id == HUB)
+    client("drs", region_name=RECOVERY).start_recovery(
+        sourceServers=[{"sourceServerID": busy}], isDrill=True
+    )
+    drs = await access.drs(HUB, None, RECOVERY, Counter())
+    (job,) = await drs.active_jobs()
+    assert job.server_ids == {busy} and job.region == RECOVERY
+
+
+async def test_a_spoke_is_read_through_its_role_and_the_default_role_name(
+    access: AwsAccountAccess,
+) -> None:
+    seeded = fresh(PAGED).servers
+    spoke = Spoke(account_id=SPOKE, external_id=SPOKE_EXTERNAL_ID)  # role from the settings
+    drs = await access.drs(SPOKE, spoke, RECOVERY, Counter())
+    (server,) = await drs.source_servers()
+    assert server.source_server_id == next(
+        s.source_server_id for s in seeded if s.account_id == SPOKE
+    )
+    assert server.account_id == SPOKE
+
+
+async def test_unreachable_accounts_are_named_with_the_reason(access: AwsAccountAccess) -> None:
+    fresh(THREE_ACCOUNTS)
+    dark = Spoke(account_id=DARK_SPOKE, role_name=SPOKE_ROLE, external_id=SPOKE_EXTERNAL_ID)
+    with pytest.raises(AccountUnreachable, match=rf"{DARK_SPOKE}.*AccessDenied"):
+        await access.drs(DARK_SPOKE, dark, RECOVERY, Counter())
+    wrong_id = Spoke(account_id=SPOKE, role_name=SPOKE_ROLE, external_id="not-the-one")
+    with pytest.raises(AccountUnreachable, match="AccessDenied"):
+        await access.ec2(SPOKE, wrong_id, RECOVERY)
+    with pytest.raises(AccountUnreachable, match="runs in 123456789012"):
+        await access.ec2("444455556666", None, RECOVERY)  # named as the hub, but is not

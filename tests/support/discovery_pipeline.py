@@ -1,0 +1,195 @@
+"""Discovery and the matcher as workers on the local endpoint, and a queue that watches them.
+
+`Pipeline` publishes a request to the deployed stack's requests topic and collects,
+from an observer queue subscribed (raw) to the events topic, every chunk of the
+ServersDiscovered and PairsMatched the services publish for it, keeping the size
+of each message as SQS delivered it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections import defaultdict
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from aiobotocore.session import get_session
+
+from drsorch.contracts import (
+    EVENTS,
+    Envelope,
+    Event,
+    FailbackRequested,
+    FailoverRequested,
+    PairsMatched,
+    RequestCompleted,
+    RequestSpec,
+    ServersDiscovered,
+)
+from drsorch.contracts.types import Operation
+from drsorch.local.deploy import StackOutputs
+from drsorch.runtime import RuntimeSettings, serve
+from drsorch.runtime.sns import SnsPublisher
+from support.aws import client
+
+SQS_LIMIT = 256 * 1024
+
+
+@dataclass
+class Seen:
+    """Chunks received per (request, event type), and the largest message size per request."""
+
+    chunks: dict[tuple[str, str], dict[int, Envelope[Event]]] = field(
+        default_factory=lambda: defaultdict(dict)
+    )
+    largest: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+
+    def complete(self, request_id: str, event_type: str) -> list[Envelope[Event]] | None:
+        held = self.chunks[(request_id, event_type)]
+        if not held:
+            return None
+        count = next(iter(held.values())).payload.chunk.count  # type: ignore[attr-defined]
+        return [held[i] for i in range(count)] if len(held) == count else None
+
+
+def observer_queue(stack: StackOutputs, name: str) -> str:
+    """A queue that receives every event of the events topic, raw."""
+    sqs = client("sqs")
+    url: str = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    client("sns").subscribe(
+        TopicArn=stack.events_topic_arn,
+        Protocol="sqs",
+        Endpoint=arn,
+        Attributes={"RawMessageDelivery": "true"},
+    )
+    return url
+
+
+class Pipeline:
+    """Publish requests; wait for what discovery and the matcher make of them."""
+
+    def __init__(self, stack: StackOutputs, observer_url: str, seen: Seen) -> None:
+        self.stack = stack
+        self.observer_url = observer_url
+        self.seen = seen
+
+    async def request(self, spec: RequestSpec, request_id: str) -> Envelope[Event]:
+        event = (
+            FailbackRequested(spec=spec)
+            if spec.operation == "failback"
+            else FailoverRequested(spec=spec)
+        )
+        envelope = Envelope.wrap(event, request_id=request_id, step="request", producer="cli")
+        async with get_session().create_client("sns") as sns:
+            topics = {FailbackRequested.topic: self.stack.requests_topic_arn}
+            await SnsPublisher(sns, topics).publish([envelope])
+        return envelope
+
+    async def complete(self, request_id: str, operation: Operation = "failover") -> None:
+        """Publish the request's RequestCompleted, as the monitor would."""
+        now = datetime.now(UTC)
+        done = RequestCompleted(
+            status="SUCCEEDED",
+            operation=operation,
+            drill=False,
+            started_at=now,
+            ended_at=now,
+        )
+        envelope = Envelope.wrap(done, request_id=request_id, step="completed", producer="monitor")
+        async with get_session().create_client("sns") as sns:
+            topics = {RequestCompleted.topic: self.stack.events_topic_arn}
+            await SnsPublisher(sns, topics).publish([envelope])
+
+    async def result(
+        self, request_id: str, event_type: str, within: float = 60.0
+    ) -> list[Envelope[Event]]:
+        """Every chunk of the event `event_type` for the request, in index order."""
+        async with self.seen.changed:
+            await asyncio.wait_for(
+                self.seen.changed.wait_for(lambda: self.seen.complete(request_id, event_type)),
+                within,
+            )
+        found = self.seen.complete(request_id, event_type)
+        assert found is not None
+        return found
+
+    async def discovered(self, request_id: str, within: float = 60.0) -> list[ServersDiscovered]:
+        chunks = await self.result(request_id, ServersDiscovered.event_type, within)
+        return [c.payload for c in chunks]  # type: ignore[misc]
+
+    async def matched(self, request_id: str, within: float = 60.0) -> list[PairsMatched]:
+        chunks = await self.result(request_id, PairsMatched.event_type, within)
+        return [c.payload for c in chunks]  # type: ignore[misc]
+
+
+async def _observe(url: str, seen: Seen, stop: asyncio.Event) -> None:
+    async with get_session().create_client("sqs") as sqs:
+        while not stop.is_set():
+            response = await sqs.receive_message(
+                QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1
+            )
+            messages = response.get("Messages", [])
+            for message in messages:
+                body = message["Body"]
+                envelope = EVENTS.parse(body)
+                chunk = getattr(envelope.payload, "chunk", None)
+                index = chunk.index if chunk is not None else 0
+                seen.chunks[(envelope.request_id, envelope.type)][index] = envelope
+                size = len(body.encode())
+                seen.largest[envelope.request_id] = max(seen.largest[envelope.request_id], size)
+            if messages:
+                await sqs.delete_message_batch(
+                    QueueUrl=url,
+                    Entries=[
+                        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                        for i, m in enumerate(messages)
+                    ],
+                )
+                async with seen.changed:
+                    seen.changed.notify_all()
+
+
+@contextlib.asynccontextmanager
+async def running(
+    stack_name: str, stack: StackOutputs, observer_url: str, services: Sequence[tuple[str, Any]]
+) -> AsyncIterator[Pipeline]:
+    """The services (name, build) as in-process workers, and the observer, until exit."""
+    seen = Seen()
+    stop = asyncio.Event()
+    settings = RuntimeSettings(
+        stack_name=stack_name,
+        wait_seconds=1,
+        retry_base_seconds=0,
+        retry_busy_seconds=1,
+        pollers=2,
+        visibility_seconds=60,
+    )
+    tasks: list[asyncio.Task[Any]] = [
+        asyncio.create_task(serve(name, build, stop, settings)) for name, build in services
+    ]
+    tasks.append(asyncio.create_task(_observe(observer_url, seen, stop)))
+    try:
+        yield Pipeline(stack, observer_url, seen)
+    finally:
+        stop.set()
+        results = await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout=30)
+        failures = [r for r in results if isinstance(r, BaseException)]
+        if failures:
+            raise failures[0]
+
+
+def elapsed(since: float) -> float:
+    return round(time.perf_counter() - since, 2)
+
+
+def as_json(envelope: Envelope[Event]) -> dict[str, Any]:
+    return dict(json.loads(envelope.to_json()))
