@@ -4,23 +4,28 @@ Lineage first (what DRS recorded, and the failover pairs drsorch stored), then t
 Name tag after normalisation; similar names are only suggested. Strictly one to
 one: a server with two equally good targets, or a target two servers claim, pairs
 nobody. The launch-into mode and discovery's blocking problems then decide what is
-recovered. Linear in servers and targets: dictionaries, no pairwise comparison.
+recovered. Linear in servers and targets: dictionaries, never a pairwise comparison.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Mapping
+import contextlib
+import gc
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
-from drsorch.matcher.lineage import Claim, LineageIndex
-from drsorch.matcher.outcomes import Outcome, finish
+from drsorch.matcher.lineage import Claim, LineageIndex, evidence, judge
+from drsorch.matcher.plan import finish
 from drsorch.matcher.records import (
+    Ambiguous,
+    Decision,
     FailoverPair,
     MatchRules,
+    Pair,
     Plan,
     SourceServer,
     TargetInstance,
+    Unmatched,
     fact,
 )
 from drsorch.matcher.suggestions import SuggestionIndex, Wanting, suggest_all
@@ -40,8 +45,37 @@ def match(
     """Pair each server with at most one target; the result ignores the inputs' order.
 
     `stored` holds the failover pairs drsorch applied before; `blocked` maps a server
-    ID to the reason discovery left it out (it is matched, then reported unmatched).
+    ID to the reason discovery left it out (it is matched, then reported unmatched,
+    so the target it would take is not handed to another server).
     """
+    with _collector_paused():
+        return _match(servers, targets, rules, stored, blocked or {})
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while matching.
+
+    Matching makes hundreds of thousands of small acyclic records at 100,000 servers;
+    the collector would rescan them again and again and free nothing (about a
+    quarter of the time). Reference counting still frees everything as usual.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _match(
+    servers: Iterable[SourceServer],
+    targets: Iterable[TargetInstance],
+    rules: MatchRules,
+    stored: Iterable[FailoverPair],
+    blocked: Mapping[str, str],
+) -> Plan:
     unique, duplicated = _distinct(servers)
     index = TargetIndex.build(targets, rules)
     run = _Matching(unique, index, rules)
@@ -49,12 +83,12 @@ def match(
     wanting, used = run.by_name(taken)
     suggestions = suggest_all(_free(index, taken | used, wanting), wanting) if wanting else []
     return finish(
-        unique,
-        run.outcomes,
+        run.decided,
         rules,
+        nothing_matched=run.nothing_matched,
         duplicated=duplicated,
         suggestions=suggestions,
-        blocked=blocked or {},
+        blocked=blocked,
     )
 
 
@@ -65,104 +99,106 @@ def _distinct(
     duplicated: dict[str, SourceServer] = {}
     for server in servers:
         known = unique.setdefault(server.source_server_id, server)
-        if known != server:
+        if known is not server and known != server:
             duplicated[server.source_server_id] = min(known, server, key=repr)
     for sid in duplicated:
         del unique[sid]
     return unique, duplicated
 
 
-def _judge(
-    server: SourceServer, claims: list[Claim], index: TargetIndex
-) -> tuple[dict[str, list[str]], list[str], list[str]]:
-    """Claims split three ways: eligible (by instance), refusals, and notes."""
-    hits: defaultdict[str, list[str]] = defaultdict(list)
-    refusals: list[str] = []
-    notes: list[str] = []
-    for instance_id, why in claims:
-        if index.eligible(instance_id, server.account_id) is not None:
-            hits[instance_id].append(why)
-            continue
-        text = f"{why}, but {index.why_not(instance_id, server.account_id)}"
-        seen = index.seen.get(instance_id)
-        # An instance in the launch region that lineage names but that cannot be used
-        # (another account, terminated) is final; one elsewhere leaves the Name to try.
-        (refusals if seen and seen.region == index.launch_region else notes).append(text)
-    return dict(hits), sorted(set(refusals)), sorted(set(notes))
-
-
 @dataclass
 class _Matching:
-    """One run of `match`: the indexes, and each server's outcome as it is decided."""
+    """One run of `match`: the indexes, and each server's decision as it is made."""
 
     servers: Mapping[str, SourceServer]
     index: TargetIndex
     rules: MatchRules
-    outcomes: dict[str, Outcome] = field(default_factory=dict)
+    decided: dict[str, Decision] = field(default_factory=dict)
     notes: dict[str, str] = field(default_factory=dict)
+    """Lineage that led outside the launch region: said in the reason if the Name fails too."""
+    nothing_matched: set[str] = field(default_factory=set)
+    contested: set[str] = field(default_factory=set)
+    """Targets named by a server whose lineage points to several: no one else takes them."""
 
     def by_lineage(self, lineage: LineageIndex) -> set[str]:
         """Pair by lineage; returns every target lineage points to, contested ones included."""
         failback = self.rules.operation == "failback"
         claim = lineage.failback_claims if failback else lineage.failover_claims
-        single: defaultdict[str, list[str]] = defaultdict(list)
-        taken: set[str] = set()
+        claimants: dict[str, list[str]] = {}
+        eligible = self.index.eligible
         for sid, server in self.servers.items():
             claims = claim(server)
             if not claims:
                 continue
-            hits, refusals, noted = _judge(server, claims, self.index)
-            taken.update(hits)
-            if noted:
-                self.notes[sid] = "; ".join(noted)
-            if len(hits) > 1:
-                summary = "; ".join(f"{i}: {min(w)}" for i, w in sorted(hits.items()))
-                self.outcomes[sid] = Outcome.ambiguous(
-                    tuple(sorted(hits)), f"lineage points to more than one instance: {summary}"
-                )
-            elif hits:
-                instance_id, why = next(iter(hits.items()))
-                single[instance_id].append(sid)
-                target = self.index.by_id[instance_id]
-                self.outcomes[sid] = Outcome.pair(target, "lineage", _evidence(why, target))
-            elif refusals:
-                self.outcomes[sid] = Outcome.unmatched("; ".join(refusals))
-        for instance_id, sids in single.items():
+            # The common case, decided fast: every claim names one eligible target.
+            instance_id = claims[0][0]
+            target = eligible(instance_id, server.account_id)
+            if target is None or any(other != instance_id for other, _ in claims[1:]):
+                self._judge_many(server, claims, claimants)
+                continue
+            claimants.setdefault(instance_id, []).append(sid)
+            self.decided[sid] = Pair(server, target, "lineage", evidence(claims, server, target))
+        for instance_id, sids in claimants.items():
             if len(sids) > 1:
                 for sid in sids:
-                    self.outcomes[sid] = Outcome.unmatched(
+                    self.decided[sid] = Unmatched(
+                        self.servers[sid],
                         f"ambiguous: the lineage of {', '.join(sorted(sids))} points to"
-                        f" {instance_id}; none of them is paired"
+                        f" {instance_id}; none of them is paired",
                     )
-        return taken
+        return set(claimants) | self.contested
+
+    def _judge_many(
+        self, server: SourceServer, claims: list[Claim], claimants: dict[str, list[str]]
+    ) -> None:
+        sid = server.source_server_id
+        hits, refusals, noted = judge(server, claims, self.index)
+        self.contested.update(hits)
+        if noted:
+            self.notes[sid] = "; ".join(noted)
+        if len(hits) > 1:
+            summary = "; ".join(f"{i}: {min(w)}" for i, w in sorted(hits.items()))
+            self.decided[sid] = Ambiguous(
+                server,
+                tuple(sorted(hits)),
+                fact(f"lineage points to more than one instance: {summary}", 1024),
+            )
+        elif hits:  # one eligible target; the other claims name instances that are not
+            instance_id = next(iter(hits))
+            target = self.index.by_id[instance_id]
+            claimants.setdefault(instance_id, []).append(sid)
+            kept = [c for c in claims if c[0] == instance_id]
+            self.decided[sid] = Pair(server, target, "lineage", evidence(kept, server, target))
+        elif refusals:
+            self.decided[sid] = Unmatched(server, fact("; ".join(refusals), 1024))
 
     def by_name(self, taken: set[str]) -> tuple[list[Wanting], set[str]]:
         """Pair the rest by normalised Name; returns who wants suggestions, and targets used."""
-        groups: defaultdict[NameKey, list[SourceServer]] = defaultdict(list)
+        groups: dict[NameKey, list[SourceServer]] = {}
         normalise = self.rules.names.normalise
         for sid, server in self.servers.items():
-            if sid in self.outcomes:
+            if sid in self.decided:
                 continue
             if server.label is None:
-                self.outcomes[sid] = Outcome.unmatched(self._noted("no Name tag or hostname", sid))
+                self.decided[sid] = Unmatched(server, self._noted("no Name tag or hostname", sid))
             else:
-                groups[(server.account_id, normalise(server.label))].append(server)
+                groups.setdefault((server.account_id, normalise(server.label)), []).append(server)
         wanting: list[Wanting] = []
         used: set[str] = set()
+        by_name = self.index.by_name
         for key, group in groups.items():
-            named = self.index.by_name.get(key, [])
+            named = by_name.get(key, [])
+            if len(named) == 1 == len(group) and named[0].instance_id not in taken:
+                self._pair_by_name(group[0], named[0], key[1])  # the common case, fast
+                used.add(named[0].instance_id)
+                continue
             used.update(t.instance_id for t in named)
             free = [t for t in named if t.instance_id not in taken]
             for server in group:
-                sid = server.source_server_id
-                outcome = self._by_name_one(server, key, named, free, len(group))
-                if outcome.kind == "unmatched":
-                    outcome = Outcome.unmatched(
-                        self._noted(outcome.reason, sid), standard_ok=outcome.standard_ok
-                    )
-                    if not named:
-                        wanting.append((sid, key[0], server.label or "", key[1]))
-                self.outcomes[sid] = outcome
+                self._by_name_one(server, key, named, free, len(group))
+                if not named:
+                    self.nothing_matched.add(server.source_server_id)
+                    wanting.append((server.source_server_id, key[0], server.label or "", key[1]))
         wanting.sort()
         return wanting, used
 
@@ -173,36 +209,32 @@ class _Matching:
         named: list[TargetInstance],
         free: list[TargetInstance],
         rivals: int,
-    ) -> Outcome:
-        label, norm = server.label, key[1]
-        if not named:
-            where = f"{key[0]}/{self.rules.launch_region}"
-            return Outcome.unmatched(f"no instance named {norm!r} in {where}", standard_ok=True)
-        if not free:
-            holders = ", ".join(t.instance_id for t in named)
-            return Outcome.unmatched(f"Name {label!r} matches {holders}, claimed by lineage")
-        if len(free) > 1:
+    ) -> None:
+        sid, label, norm = server.source_server_id, server.label, key[1]
+        if len(free) == 1 and rivals == 1:
+            self._pair_by_name(server, free[0], norm)
+        elif len(free) > 1:
             ids = tuple(t.instance_id for t in free)
-            return Outcome.ambiguous(ids, f"Name {label!r} matches {len(ids)} instances: {norm!r}")
-        if rivals > 1:
-            return Outcome.unmatched(
-                f"ambiguous: {rivals} servers match {free[0].instance_id} by Name {norm!r};"
-                " none of them is paired"
-            )
-        target = free[0]
-        evidence = f"Name {label!r} = {target.name!r} after normalisation ({norm!r})"
-        return Outcome.pair(target, "name", (fact(evidence),))
+            why = f"Name {label!r} matches {len(ids)} instances: {norm!r}"
+            self.decided[sid] = Ambiguous(server, ids, fact(why, 1024))
+        elif free:
+            why = f"ambiguous: {rivals} servers match {free[0].instance_id} by Name {norm!r};"
+            self.decided[sid] = Unmatched(server, self._noted(f"{why} none of them is paired", sid))
+        elif named:
+            holders = ", ".join(t.instance_id for t in named)
+            why = f"Name {label!r} matches {holders}, claimed by lineage"
+            self.decided[sid] = Unmatched(server, self._noted(why, sid))
+        else:
+            why = f"no instance named {norm!r} in {key[0]}/{self.rules.launch_region}"
+            self.decided[sid] = Unmatched(server, self._noted(why, sid))
+
+    def _pair_by_name(self, server: SourceServer, target: TargetInstance, norm: str) -> None:
+        why = fact(f"Name {server.label!r} = {target.name!r} after normalisation ({norm!r})")
+        self.decided[server.source_server_id] = Pair(server, target, "name", (why,))
 
     def _noted(self, reason: str, sid: str) -> str:
         note = self.notes.get(sid)
-        return f"{reason}; {note}" if note else reason
-
-
-def _evidence(why: list[str], target: TargetInstance) -> tuple[str, ...]:
-    facts = sorted(set(why))
-    if target.name:
-        facts.append(f"{target.instance_id} is named {target.name!r} now; lineage outranks Names")
-    return tuple(fact(text) for text in facts)
+        return fact(f"{reason}; {note}" if note else reason, 1024)
 
 
 def _free(index: TargetIndex, used: set[str], wanting: list[Wanting]) -> SuggestionIndex:

@@ -13,7 +13,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from drsorch.matcher.records import FailoverPair, SourceServer
+from drsorch.matcher.records import FailoverPair, SourceServer, TargetInstance, fact
+from drsorch.matcher.targets import TargetIndex
 
 Claim = tuple[str, str]  # (instance ID, the fact behind it)
 
@@ -64,7 +65,9 @@ class LineageIndex:
                 for forward in self.forward_by_recovery.get(origin, ())
                 if forward is not server and forward.origin_instance_id
             )
-        linked = self.by_arn.get(server.reversed_direction_server_arn or "")
+        linked = (
+            self.by_arn.get(server.reversed_direction_server_arn or "") if self.by_arn else None
+        )
         if linked is not None and linked is not server and linked.origin_instance_id:
             claims.append(
                 (
@@ -73,7 +76,8 @@ class LineageIndex:
                     f" whose origin instance is {linked.origin_instance_id}",
                 )
             )
-        claims.extend(self._stored_origins(server))
+        if self.stored_by_server or self.stored_by_target:
+            claims.extend(self._stored_origins(server))
         return claims
 
     def _stored_origins(self, server: SourceServer) -> list[Claim]:
@@ -111,3 +115,38 @@ def _stored_fact(pair: FailoverPair) -> str:
         f"failover pair {pair.source_server_id} -> {pair.target_instance_id} stored by drsorch"
         f" (request {pair.request_id}{origin})"
     )
+
+
+def judge(
+    server: SourceServer, claims: list[Claim], index: TargetIndex
+) -> tuple[dict[str, list[str]], list[str], list[str]]:
+    """Claims split three ways: eligible (by instance), refusals, and notes.
+
+    An instance in the launch region that lineage names but that cannot be used
+    (another account, terminated) refuses the server; one elsewhere (or unknown)
+    is only a note, and the Name is tried next.
+    """
+    hits: dict[str, list[str]] = {}
+    refusals: list[str] = []
+    notes: list[str] = []
+    for instance_id, why in claims:
+        if index.eligible(instance_id, server.account_id) is not None:
+            hits.setdefault(instance_id, []).append(why)
+            continue
+        text = f"{why}, but {index.why_not(instance_id, server.account_id)}"
+        seen = index.seen.get(instance_id)
+        (refusals if seen and seen.region == index.launch_region else notes).append(text)
+    return hits, sorted(set(refusals)), sorted(set(notes))
+
+
+def evidence(claims: list[Claim], server: SourceServer, target: TargetInstance) -> tuple[str, ...]:
+    """The facts behind a lineage pair, and the Name difference lineage overrides, if any."""
+    facts = [fact(claims[0][1])] if len(claims) == 1 else sorted({fact(w) for _, w in claims})
+    if target.name != server.label:
+        facts.append(
+            fact(
+                f"{target.instance_id} is named {target.name!r}, the server {server.label!r};"
+                " lineage outranks Names"
+            )
+        )
+    return tuple(facts)

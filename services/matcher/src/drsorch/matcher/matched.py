@@ -20,7 +20,7 @@ from drsorch.contracts import (
     TargetRef,
     Unmatched,
 )
-from drsorch.contracts.events.matching import MAX_EVIDENCE
+from drsorch.contracts.events.matching import MAX_CANDIDATES, MAX_EVIDENCE
 from drsorch.matcher import records
 from drsorch.matcher.discovered import Discovery
 from drsorch.runtime.chunks import split
@@ -38,7 +38,7 @@ def pairs_matched(discovery: Discovery, plan: records.Plan) -> list[Envelope[Eve
         *(
             Ambiguous(
                 server=_server_ref(a.server),
-                candidate_instance_ids=a.candidate_instance_ids,
+                candidate_instance_ids=a.candidate_instance_ids[:MAX_CANDIDATES],
                 reason=a.reason,
             )
             for a in plan.ambiguous

@@ -16,13 +16,9 @@ DEFAULT_PREFIXES = ("dr-", "dr_")
 DEFAULT_SUFFIXES = ("-dr", "_dr")
 
 
-def _fold(text: str) -> str:
-    return " ".join(text.split()).casefold()
-
-
 def _affixes(raw: Iterable[str]) -> tuple[str, ...]:
     # Longest first, so `-dr-us-west-2` is stripped whole before `-dr` could match.
-    folded = {_fold(affix) for affix in raw} - {""}
+    folded = {" ".join(affix.split()).casefold() for affix in raw} - {""}
     return tuple(sorted(folded, key=lambda a: (-len(a), a)))
 
 
@@ -46,23 +42,22 @@ class NameRules:
 
     def normalise(self, name: str) -> str:
         """`name` folded, with every known affix stripped (repeatedly); never empty for a name."""
-        text = _fold(name)
-        while True:
+        text = " ".join(name.split()).casefold()
+        # str.endswith/startswith take a tuple: one C call each passes most names through.
+        while text.endswith(self.suffixes) or text.startswith(self.prefixes):
             stripped = self._strip_once(text)
             if stripped == text:
-                return text
+                break
             text = stripped
+        return text
 
     def _strip_once(self, text: str) -> str:
-        # str.endswith/startswith take a tuple: one C call rejects most names at once.
-        if text.endswith(self.suffixes):
-            for suffix in self.suffixes:
-                if text.endswith(suffix) and len(text) > len(suffix):
-                    return text[: -len(suffix)].strip()
-        if text.startswith(self.prefixes):
-            for prefix in self.prefixes:
-                if text.startswith(prefix) and len(text) > len(prefix):
-                    return text[len(prefix) :].strip()
+        for suffix in self.suffixes:
+            if text.endswith(suffix) and len(text) > len(suffix):
+                return text[: -len(suffix)].strip()
+        for prefix in self.prefixes:
+            if text.startswith(prefix) and len(text) > len(prefix):
+                return text[len(prefix) :].strip()
         return text
 
 

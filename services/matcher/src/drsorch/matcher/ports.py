@@ -26,11 +26,24 @@ class PlanSummary:
     drill: bool
 
 
+@dataclass(frozen=True)
+class SavedPlan:
+    """A plan as the table keeps it: the summary, and each server's decision."""
+
+    summary: PlanSummary
+    decisions: dict[str, tuple[str, str | None]]
+    """Server ID -> (`pair`, `unmatched` or `ambiguous`; the target instance, if paired)."""
+
+
 class PlanRepository(Protocol):
     """The matcher's table: each request's plan, and the failover pairs failback needs."""
 
     async def save_plan(self, summary: PlanSummary, plan: Plan) -> None:
         """Keep the plan of one request: a summary, and one record per server."""
+        ...
+
+    async def plan(self, request_id: str) -> SavedPlan | None:
+        """The plan kept for one request, if any."""
         ...
 
     async def save_failover_pairs(self, pairs: Sequence[FailoverPair]) -> None:

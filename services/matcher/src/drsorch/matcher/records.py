@@ -115,6 +115,10 @@ class Suggestion:
     reason: str
 
 
+Decision = Pair | Unmatched | Ambiguous
+"""What matching decided for one server."""
+
+
 @dataclass(frozen=True, slots=True)
 class Plan:
     """The matcher's result for one request; `plan_hash` covers what an apply would do."""

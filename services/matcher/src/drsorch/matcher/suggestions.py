@@ -1,74 +1,98 @@
 """Suggestions: similar, unequal names, scored for an operator to approve; never paired.
 
 Linear, never pairwise over all targets. A name's *skeleton* is its normalised form
-with everything but letters and digits removed; a free target is a candidate for a
-server when they share a key: the skeleton itself, the skeleton with leading zeros
-of numbers dropped (`app01` / `app1`), or the skeleton less one character (one
-typo, one extra or missing character). Each key holds at most `MAX_PER_KEY` targets
-in a fixed order, a server compares at most `MAX_COMPARED`, and the best `TOP` at
-or above `MIN_SCORE` are kept.
+with only letters and digits kept, and leading zeros of numbers dropped (so
+`App-01`, `app_1` and `APP01` share one). A free target is a candidate for a server
+when they share a key: the skeleton (and then no other key is tried), or else the
+skeleton less one character, which one typo on either side leaves in common (the
+deletion neighbourhoods of the two names meet). Each key holds at most
+`MAX_PER_KEY` targets in a fixed order, a server scores at most `MAX_COMPARED`, and
+keeps the best `TOP` at or above `MIN_SCORE`.
 """
 
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
 from drsorch.matcher.names import bigrams, similarity
 from drsorch.matcher.records import Suggestion, TargetInstance, fact
 
-MIN_SCORE = 0.5
+MIN_SCORE = 0.6
 TOP = 3
-MAX_COMPARED = 32
-MAX_PER_KEY = 16
-MAX_SKELETON = 48  # longer names are compared on their first 48 characters' keys only
+MAX_COMPARED = 16
+MAX_PER_KEY = 8
+MIN_TYPO_LENGTH = 4  # shorter skeletons would share keys with too much
+MAX_SKELETON = 64
 
 Wanting = tuple[str, str, str, str]  # (server ID, account, its label, normalised label)
 _NOT_ALNUM = re.compile(r"[\W_]+")
 _LEADING_ZEROS = re.compile(r"(?<![0-9])0+(?=[0-9])")
 
 
-def keys(norm: str) -> list[str]:
-    """The keys a normalised name is filed under (and looked up by)."""
-    skeleton = _NOT_ALNUM.sub("", norm)[:MAX_SKELETON] or norm[:MAX_SKELETON]
-    found = [skeleton, "0" + _LEADING_ZEROS.sub("", skeleton)]
-    if len(skeleton) > 2:
-        found.extend("-" + skeleton[:i] + skeleton[i + 1 :] for i in range(len(skeleton)))
-    return found
+def skeleton(norm: str) -> str:
+    """Letters and digits only, numbers without leading zeros; the name itself if none.
+
+    Cut to `MAX_SKELETON` characters, which bounds the keys a long name is filed under.
+    """
+    bones = _LEADING_ZEROS.sub("", _NOT_ALNUM.sub("", norm)) or norm
+    return bones[:MAX_SKELETON]
+
+
+def _keys(bones: str) -> list[str]:
+    """`=skeleton`, then `-skeleton` and `-skeleton-less-one-character` for each position.
+
+    Two names one typo apart (a character changed, added, dropped, or two swapped)
+    share a `-` key: the deletion neighbourhoods of both sides meet.
+    """
+    keys = ["=" + bones]
+    if len(bones) >= MIN_TYPO_LENGTH:
+        keys.append("-" + bones)
+        keys.extend("-" + bones[:i] + bones[i + 1 :] for i in range(len(bones)))
+    return keys
 
 
 class SuggestionIndex:
-    """Free targets filed under their names' keys, per account."""
+    """Free targets filed by account under their skeleton keys."""
 
     def __init__(self, free: Iterable[tuple[str, TargetInstance]]) -> None:
-        filed: defaultdict[tuple[str, str], list[tuple[str, TargetInstance]]] = defaultdict(list)
+        filed: dict[str, dict[str, list[tuple[str, TargetInstance]]]] = {}
         for norm, target in sorted(free, key=lambda nt: (nt[0], nt[1].instance_id)):
-            for key in keys(norm):
-                held = filed[(target.account_id, key)]
-                if len(held) < MAX_PER_KEY:
-                    held.append((norm, target))
-        self._filed = dict(filed)
+            account = filed.setdefault(target.account_id, {})
+            candidate = (norm, target)
+            for key in _keys(skeleton(norm)):
+                held = account.setdefault(key, [])
+                # A doubled letter gives one key twice: file the candidate once.
+                if len(held) < MAX_PER_KEY and (not held or held[-1] is not candidate):
+                    held.append(candidate)
+        self._filed = filed
+        self._grams: dict[str, frozenset[str]] = {}
 
-    def _candidates(self, account: str, norm: str) -> dict[str, tuple[str, TargetInstance]]:
+    def _candidates(self, account: str, norm: str) -> list[tuple[str, TargetInstance]]:
         found: dict[str, tuple[str, TargetInstance]] = {}
-        skeleton_keys = keys(norm)
-        # A server's skeleton is also looked up among the targets' one-shorter keys.
-        for key in [*skeleton_keys, "-" + skeleton_keys[0]]:
-            for candidate in self._filed.get((account, key), ()):
+        filed = self._filed.get(account, {})
+        for key in _keys(skeleton(norm)):
+            for candidate in filed.get(key, ()):
                 found.setdefault(candidate[1].instance_id, candidate)
-                if len(found) >= MAX_COMPARED:
-                    return found
-        return found
+            # The same skeleton (separators, zeros, case apart) beats any typo match.
+            if len(found) >= MAX_COMPARED or (found and key[0] == "="):
+                break
+        return list(found.values())[:MAX_COMPARED]
+
+    def _bigrams(self, norm: str) -> frozenset[str]:
+        grams = self._grams.get(norm)
+        if grams is None:
+            grams = self._grams[norm] = bigrams(norm)
+        return grams
 
     def suggest(self, server_id: str, account: str, label: str, norm: str) -> list[Suggestion]:
         """The best few free targets whose names resemble `norm`, best first."""
         grams = bigrams(norm)
         scored = []
-        for other, target in self._candidates(account, norm).values():
-            score = similarity(grams, bigrams(other))
+        for other, target in self._candidates(account, norm):
+            score = round(similarity(grams, self._bigrams(other)), 4)
             if score >= MIN_SCORE and other != norm:
-                scored.append((-round(score, 4), target.instance_id, target))
+                scored.append((-score, target.instance_id, target))
         scored.sort(key=lambda s: (s[0], s[1]))
         return [
             Suggestion(

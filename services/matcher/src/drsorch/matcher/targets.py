@@ -7,13 +7,17 @@ names the server's account: a pair never crosses accounts or leaves the launch r
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from drsorch.matcher.records import GONE_STATES, MatchRules, TargetInstance
 
 NameKey = tuple[str, str]  # (account, normalised name)
+
+
+def _conflicting(targets: list[TargetInstance], seen: dict[str, TargetInstance]) -> set[str]:
+    """Instance IDs reported more than once with different details."""
+    return {t.instance_id for t in targets if seen[t.instance_id] != t}
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,28 +32,27 @@ class TargetIndex:
     @classmethod
     def build(cls, targets: Iterable[TargetInstance], rules: MatchRules) -> TargetIndex:
         """Index `targets`; an instance reported twice with different details is left out."""
-        seen: dict[str, TargetInstance] = {}
-        conflicting: set[str] = set()
-        for target in targets:
-            known = seen.setdefault(target.instance_id, target)
-            if known != target:
-                conflicting.add(target.instance_id)
-        by_id: dict[str, TargetInstance] = {}
-        by_name: defaultdict[NameKey, list[TargetInstance]] = defaultdict(list)
-        normalise = rules.names.normalise
+        listed = list(targets)
+        seen = {t.instance_id: t for t in listed}
+        conflicting = _conflicting(listed, seen) if len(seen) < len(listed) else set()
         region = rules.launch_region
-        for instance_id, target in seen.items():
-            if target.region != region or target.state in GONE_STATES:
-                continue
-            if instance_id in conflicting:
-                continue
-            by_id[instance_id] = target
+        by_id = {
+            instance_id: t
+            for instance_id, t in seen.items()
+            if t.region == region and t.state not in GONE_STATES and instance_id not in conflicting
+        }
+        normalise = rules.names.normalise
+        by_name: dict[NameKey, list[TargetInstance]] = {}
+        shared: list[list[TargetInstance]] = []
+        for target in by_id.values():
             if target.name:
-                by_name[(target.account_id, normalise(target.name))].append(target)
-        for group in by_name.values():
-            if len(group) > 1:
-                group.sort(key=lambda t: t.instance_id)  # input order must not show
-        return cls(by_id, dict(by_name), seen, region)
+                group = by_name.setdefault((target.account_id, normalise(target.name)), [])
+                group.append(target)
+                if len(group) == 2:
+                    shared.append(group)
+        for group in shared:
+            group.sort(key=lambda t: t.instance_id)  # input order must not show
+        return cls(by_id, by_name, seen, region)
 
     def eligible(self, instance_id: str, account_id: str) -> TargetInstance | None:
         """The target, if a server of `account_id` may be launched into it."""

@@ -22,7 +22,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from drsorch.matcher.errors import StoreError
-from drsorch.matcher.ports import PlanSummary
+from drsorch.matcher.ports import PlanSummary, SavedPlan
 from drsorch.matcher.records import FailoverPair, Plan
 
 if TYPE_CHECKING:
@@ -51,6 +51,33 @@ class DynamoPlanRepository:
     async def save_plan(self, summary: PlanSummary, plan: Plan) -> None:
         expires = {"N": str(int(time.time() + self.plan_ttl.total_seconds()))}
         await self._write(_plan_items(summary, plan, expires))
+
+    async def plan(self, request_id: str) -> SavedPlan | None:
+        items: list[Item] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": f"plan#{request_id}"}},
+            "ConsistentRead": True,
+        }
+        while True:
+            page = await self.client.query(**kwargs)
+            items.extend(page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        head = next((i for i in items if i["sk"]["S"] == "summary"), None)
+        if head is None:
+            return None
+        decisions = {
+            i["sk"]["S"].removeprefix("server#"): (
+                i["decision"]["S"],
+                i.get("target_instance_id", {}).get("S"),
+            )
+            for i in items
+            if i["sk"]["S"].startswith("server#")
+        }
+        return SavedPlan(_summary(request_id, head), decisions)
 
     async def save_failover_pairs(self, pairs: Sequence[FailoverPair]) -> None:
         items: list[Item] = []
@@ -178,6 +205,18 @@ def _server_row(pk: Item, row: Item, expires: Item) -> Item:
         "expires_at": expires,
         **row,
     }
+
+
+def _summary(request_id: str, item: Item) -> PlanSummary:
+    return PlanSummary(
+        request_id=request_id,
+        operation=item["operation"]["S"],
+        plan_hash=item["plan_hash"]["S"],
+        approved_plan_hash=item.get("approved_plan_hash", {}).get("S"),
+        launch_into=item["launch_into"]["S"],
+        plan_only=item["plan_only"]["BOOL"],
+        drill=item["drill"]["BOOL"],
+    )
 
 
 def _counts(plan: Plan) -> dict[str, int]:
