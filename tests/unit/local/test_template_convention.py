@@ -17,11 +17,17 @@ SUBSCRIPTIONS = {
         "DiscoveryQueue",
         ["FailbackRequested", "FailoverRequested"],
     ),
+    "DiscoveryFromEventsTopicSubscription": ("EventsTopic", "DiscoveryQueue", ["RequestCompleted"]),
     "MatcherFromEventsTopicSubscription": ("EventsTopic", "MatcherQueue", ["ServersDiscovered"]),
     "ConfiguratorFromEventsTopicSubscription": (
         "EventsTopic",
         "ConfiguratorQueue",
         ["PairsMatched"],
+    ),
+    "ConfiguratorFromRequestsTopicSubscription": (
+        "RequestsTopic",
+        "ConfiguratorQueue",
+        ["RestoreRequested"],
     ),
     "MonitorFromEventsTopicSubscription": (
         "EventsTopic",
@@ -113,10 +119,12 @@ def test_subscriptions_and_their_filters(template: dict[str, Any]) -> None:
         assert props["RawMessageDelivery"] is False
         assert props["FilterPolicyScope"] == "MessageAttributes"
         assert props["FilterPolicy"] == {"type": types}
-        # The queue's policy lets exactly that topic send (and the alarm rule, to discovery).
+        # The queue's policy lets exactly the topics subscribed to it send (and the alarm
+        # rule, to discovery).
         policy = resources[queue.replace("Queue", "QueuePolicy")]["Properties"]
+        topics = {t for t, q, _ in SUBSCRIPTIONS.values() if q == queue}
         alarm_rule = {"FailbackAlarmRule"} if queue == "DiscoveryQueue" else set()
-        assert _logical_ids_in(policy["PolicyDocument"]) == {topic, queue} | alarm_rule
+        assert _logical_ids_in(policy["PolicyDocument"]) == topics | {queue} | alarm_rule
 
 
 def test_outputs_are_the_convention_and_avoid_what_moto_skips(template: dict[str, Any]) -> None:
