@@ -20,13 +20,25 @@ Claim = tuple[str, str]  # (instance ID, the fact behind it)
 
 
 def _latest(pairs: Iterable[FailoverPair], key: str) -> dict[object, FailoverPair]:
-    # Several stored pairs for one key: the latest request wins, whatever the read order.
+    # Several stored pairs for one key: the latest request wins, then the greatest
+    # record, so the read order never shows.
     out: dict[object, FailoverPair] = {}
     for pair in pairs:
         k = (pair.account_id, pair.source_server_id) if key == "server" else pair.target_instance_id
-        if k not in out or pair.request_id > out[k].request_id:
+        known = out.get(k)
+        if known is None or _rank(pair) > _rank(known):
             out[k] = pair
     return out
+
+
+def _rank(pair: FailoverPair) -> tuple[str, str, str, str, str]:
+    return (
+        pair.request_id,
+        pair.target_instance_id,
+        pair.origin_instance_id or "",
+        pair.account_id,
+        pair.source_server_id,
+    )
 
 
 @dataclass(frozen=True, slots=True)
