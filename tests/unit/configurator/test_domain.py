@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from drsorch.configurator import domain
 from drsorch.configurator.domain import Place, SourceServer, TargetInstance
 from drsorch.configurator.launch_tags import SETTING_TAGS, BadLaunchTag, settings_for
+from drsorch.configurator.plan import drift_reason
 from drsorch.contracts import LaunchConfiguration, LaunchSettings, Pair, RequestOptions
 from support.configurator_scenario import HUB, PRIMARY, RECOVERY, SPOKE, spec
 
@@ -161,9 +162,9 @@ def test_a_standard_launch_always_clears_a_launch_into_target(current: LaunchCon
 
 
 def test_drift_is_only_a_differing_approved_hash() -> None:
-    assert domain.drift_reason(spec(), "a" * 64) is None
-    assert domain.drift_reason(spec(approved_plan_hash="a" * 64), "a" * 64) is None
-    assert "plan drift" in (domain.drift_reason(spec(approved_plan_hash="b" * 64), "a" * 64) or "")
+    assert drift_reason(spec(), "a" * 64) is None
+    assert drift_reason(spec(approved_plan_hash="a" * 64), "a" * 64) is None
+    assert "plan drift" in (drift_reason(spec(approved_plan_hash="b" * 64), "a" * 64) or "")
 
 
 values = st.text(max_size=12)

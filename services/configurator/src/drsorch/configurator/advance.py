@@ -15,11 +15,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from drsorch.configurator import domain
 from drsorch.configurator.configure import RequestContext, Waiting, configure_pair
 from drsorch.configurator.dependencies import Dependencies
 from drsorch.configurator.domain import Place, SourceServer
 from drsorch.configurator.errors import Refused, Transient
+from drsorch.configurator.plan import drift_reason
 from drsorch.configurator.ports import Cloud
 from drsorch.configurator.records import PairRecord, RequestRecord
 from drsorch.contracts import Chunk, ConfigurationResult, Pair, TargetConfigured
@@ -83,7 +83,7 @@ async def _configure(
     retry_hints: list[float],
 ) -> list[PairRecord]:
     """Configure the waiting pairs at once (bounded); Retry-After hints go to `retry_hints`."""
-    drift = domain.drift_reason(request.spec, request.plan_hash)
+    drift = drift_reason(request.spec, request.plan_hash)
     if drift is not None:
         return [_rejected(request, record, drift) for record in waiting]
     cloud = deps.cloud(request.spec.accounts)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from drsorch.configurator import domain
 from drsorch.configurator.advance import StepResult, advance
 from drsorch.configurator.dependencies import Dependencies
 from drsorch.configurator.errors import InconsistentPlan
 from drsorch.configurator.events import ConfigurationDue
+from drsorch.configurator.plan import Plan, contested
 from drsorch.configurator.records import PairRecord, RequestRecord
 from drsorch.configurator.restore import restore
 from drsorch.contracts import Envelope, Event, PairsMatched, RestoreRequested
@@ -74,7 +74,7 @@ async def _start(deps: Dependencies, parts: list[Envelope[Event]]) -> RequestRec
     """Record a new request and its pairs from the whole PairsMatched result."""
     chunks = [part.payload for part in parts if isinstance(part.payload, PairsMatched)]
     try:
-        plan = domain.Plan.from_chunks(chunks)
+        plan = Plan.from_chunks(chunks)
     except ValueError as exc:
         raise InconsistentPlan(str(exc)) from exc
     deadline = deps.clock.now() + timedelta(seconds=deps.settings.prepare_deadline_seconds)
@@ -83,7 +83,7 @@ async def _start(deps: Dependencies, parts: list[Envelope[Event]]) -> RequestRec
         plan_hash=plan.plan_hash,
         causation_id=parts[0].event_id,
         deadline=deadline,
-        contested=domain.contested(plan),
+        contested=contested(plan),
     )
     pairs = [PairRecord(pair=pair) for pair in plan.pairs]
     await deps.store.start_request(parts[0].request_id, request, pairs)

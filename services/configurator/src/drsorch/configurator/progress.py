@@ -1,0 +1,76 @@
+"""What configuring a pair produces, and what every step of it shares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from drsorch.configurator.domain import SourceServer
+from drsorch.configurator.ports import Cloud, Store
+from drsorch.configurator.records import PairRecord
+from drsorch.contracts import ConfigurationResult, LaunchConfiguration, Pair, RequestSpec
+from drsorch.contracts.events import ConfigurationOutcome
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A pair that is not settled yet, and why."""
+
+    reason: str
+    retry_after: float | None = None
+    reverse_replication_started: bool = False
+
+
+Progress = ConfigurationResult | Waiting
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    """What every pair of one request shares while it is configured."""
+
+    request_id: str
+    spec: RequestSpec
+    cloud: Cloud
+    store: Store
+    servers: dict[str, SourceServer]
+    """The paired servers as DRS reports them now, by ID."""
+    contested: dict[str, str]
+
+
+@dataclass
+class Trail:
+    """What this attempt has done so far for one pair."""
+
+    record: PairRecord
+    reversed: bool = False
+
+    @property
+    def reverse_started(self) -> bool:
+        return self.reversed or self.record.reverse_replication_started
+
+
+def result(
+    ctx: RequestContext,
+    pair: Pair,
+    outcome: ConfigurationOutcome,
+    *,
+    trail: Trail,
+    reason: str | None = None,
+    launching: SourceServer | None = None,
+    previous: LaunchConfiguration | None = None,
+    desired: LaunchConfiguration | None = None,
+) -> ConfigurationResult:
+    """The pair's result; a target is shown when launched into, or when it was refused."""
+    launch_into = desired is not None and desired.launch_into_instance_id is not None
+    shown = pair.target is not None and (launch_into or outcome == "rejected")
+    return ConfigurationResult(
+        source_server_id=pair.server.source_server_id,
+        launching_server_id=launching.source_server_id if launching else None,
+        account_id=pair.server.account_id,
+        launch_region=ctx.spec.launch_region,
+        target_instance_id=pair.target.instance_id if pair.target and shown else None,
+        outcome=outcome,
+        reason=reason[:1024] if reason else None,
+        reverse_replication_started=trail.reverse_started,
+        previous=previous,
+        desired=desired,
+    )
