@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from drsorch.contracts import Accounts
@@ -50,3 +51,12 @@ async def build(resources: Resources, settings: MonitorSettings | None = None) -
         settings=settings,
     )
     return Service(NAME, REGISTRY, handlers(deps))
+
+
+def build_with(settings: MonitorSettings) -> Callable[[Resources], Awaitable[Service]]:
+    """A `build` with these settings instead of the environment's (tests, tools)."""
+
+    async def build_service(resources: Resources) -> Service:
+        return await build(resources, settings)
+
+    return build_service

@@ -158,10 +158,15 @@ class DynamoStore:
 
     async def _query(self, request_id: str, prefix: str) -> list[Item]:
         layout = self._layout(request_id)
+        values = {":pk": {"S": layout.pk}}
+        condition = "pk = :pk"
+        if prefix:  # DynamoDB refuses an empty key value, even in begins_with
+            values[":prefix"] = {"S": prefix}
+            condition += " AND begins_with(sk, :prefix)"
         kwargs: dict[str, Any] = {
             "TableName": self.table,
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
-            "ExpressionAttributeValues": {":pk": {"S": layout.pk}, ":prefix": {"S": prefix}},
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": values,
             "ConsistentRead": True,
         }
         items: list[Item] = []

@@ -1,0 +1,130 @@
+"""One suite for every `Store` of the monitor: the fake must behave as the table does."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from drsorch.contracts import RequestCompleted
+from drsorch.monitor.domain import plan as plans
+from drsorch.monitor.domain import report
+from drsorch.monitor.domain.records import (
+    BatchRecord,
+    BatchStatus,
+    Member,
+    RequestState,
+    ServerPhase,
+)
+from drsorch.monitor.ports import Emission, Store
+from support.monitor_builders import envelopes, pairs_matched, servers, spec
+
+NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
+
+
+def _state(request_id: str, count: int = 3) -> RequestState:
+    chunks = pairs_matched(spec(), servers(count))
+    plan = plans.Plan.from_chunks(chunks)
+    return plans.start(
+        request_id, plan, envelopes(chunks, request_id, "m", "matcher")[0].event_id, NOW
+    )
+
+
+def _batch(key: str = "001-0000", status: BatchStatus = BatchStatus.INTENDED) -> BatchRecord:
+    return BatchRecord(
+        key=key,
+        wave=1,
+        index=0,
+        account_id="123456789012",
+        region="us-east-1",
+        members=(
+            Member(
+                source_server_id="s-s0000000000000001", launching_server_id="s-f0000000000000001"
+            ),
+        ),
+        drill=False,
+        intent_at=NOW,
+        status=status,
+    )
+
+
+class StoreContract:
+    """Subclasses provide `make` (a fresh store) and a distinct request ID per test."""
+
+    async def make(self) -> Store:
+        raise NotImplementedError
+
+    async def test_a_request_round_trips_through_create_and_save(self, request_id: str) -> None:
+        store = await self.make()
+        state = _state(request_id)
+        await store.create(state)
+        assert await store.load(request_id) is None, "no summary yet: not a request"
+        await store.save(request_id, [], [], state.summary)
+        loaded = await store.load(request_id)
+        assert loaded is not None
+        assert loaded.summary == state.summary
+        assert loaded.servers == state.servers
+        assert loaded.extras == state.extras
+        assert await store.summary(request_id) == state.summary
+
+    async def test_records_change_and_results_arrive_by_server(self, request_id: str) -> None:
+        store = await self.make()
+        state = _state(request_id)
+        await store.create(state)
+        key = min(state.servers)
+        done = state.servers[key].decide("failed", "no", NOW)
+        await store.save(request_id, [done], [_batch()], state.summary)
+        results = [s.result() for s in servers(3)]
+        await store.add_results(request_id, "e-1", results[:2], {"UpdateLaunchConfiguration": 2})
+        await store.add_results(request_id, "e-2", results[2:], {"UpdateLaunchConfiguration": 1})
+        loaded = await store.load(request_id)
+        assert loaded is not None
+        assert loaded.servers[key].phase is ServerPhase.DONE
+        assert loaded.batches["001-0000"] == _batch()
+        assert set(loaded.configs) == set(state.servers)
+        assert report.api_calls(loaded) == {"UpdateLaunchConfiguration": 3}
+
+    async def test_an_intent_is_recorded_once(self, request_id: str) -> None:
+        store = await self.make()
+        assert await store.record_intent(request_id, _batch())
+        assert not await store.record_intent(request_id, _batch(status=BatchStatus.STARTED))
+
+    async def test_one_lease_at_a_time_until_it_expires(self, request_id: str) -> None:
+        store = await self.make()
+        later = NOW + timedelta(seconds=30)
+        assert await store.acquire(request_id, "a", NOW, later)
+        assert not await store.acquire(request_id, "b", NOW, later)
+        assert await store.acquire(request_id, "a", NOW, later), "a holder renews its own lease"
+        assert await store.acquire(
+            request_id, "b", later + timedelta(seconds=1), later + timedelta(seconds=60)
+        )
+        await store.release(request_id, "a")  # not a's any more: nothing happens
+        assert not await store.acquire(request_id, "a", later + timedelta(seconds=2), later)
+        await store.release(request_id, "b")
+        assert await store.acquire(request_id, "a", later + timedelta(seconds=2), later)
+
+    async def test_emissions_keep_their_order_their_first_version_and_go_when_cleared(
+        self, request_id: str
+    ) -> None:
+        store = await self.make()
+        for n, key in enumerate(["job-started-1", "job-completed-1", "request-completed-0"]):
+            await store.add_emission(request_id, Emission(key, n, f"body-{n}"))
+        await store.add_emission(request_id, Emission("job-started-1", 9, "second version"))
+        owed = await store.emissions(request_id)
+        assert [(e.key, e.seq, e.body) for e in owed] == [
+            ("job-started-1", 0, "body-0"),
+            ("job-completed-1", 1, "body-1"),
+            ("request-completed-0", 2, "body-2"),
+        ]
+        await store.clear_emissions(request_id, ["job-started-1", "job-completed-1"])
+        assert [e.key for e in await store.emissions(request_id)] == ["request-completed-0"]
+
+    async def test_the_final_report_is_kept_next_to_the_request(self, request_id: str) -> None:
+        store = await self.make()
+        state = _state(request_id)
+        for record in list(state.servers.values()):
+            state.put_server(record.decide("recovered", None, NOW))
+        chunks = report.request_completed(state, NOW)
+        await store.keep_report(request_id, chunks)
+        await store.create(state)
+        await store.save(request_id, [], [], state.summary)
+        loaded = await store.load(request_id)
+        assert loaded is not None and all(isinstance(c, RequestCompleted) for c in chunks)
