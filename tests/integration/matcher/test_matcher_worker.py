@@ -20,7 +20,7 @@ from drsorch.matcher.bootstrap import NAME, build
 from drsorch.runtime import RuntimeSettings, serve
 from drsorch.runtime.sns import SnsPublisher
 from support.aws import deploy
-from support.matcher_builders import discovered, iid, server, sid, spec, target
+from support.matcher_builders import RECOVERY, discovered, iid, server, sid, spec, target
 from support.matcher_drain import pairs_matched
 
 pytestmark = pytest.mark.integration
@@ -94,3 +94,55 @@ async def test_a_thousand_servers_arrive_in_chunks_and_leave_in_chunks(
         sid(n): iid(n) for n in range(1000)
     }
     assert len({e.plan_hash for e in events}) == 1
+
+
+async def test_a_failback_finds_originals_through_the_pairs_its_failover_kept(
+    worker: None, topology: StackOutputs
+) -> None:
+    failover = [server(n, f"app{n:02d}", origin_instance_id=iid(n)) for n in (21, 22)]
+    prepared = [target(100 + n, f"APP{n:02d} -dr", region=RECOVERY) for n in (21, 22)]
+    await publish(
+        topology, discovered(spec("failover"), failover, prepared, request_id="req-x4match-fo01")
+    )
+    [event] = await matched(topology, "req-x4match-fo01")
+    assert {p.target.instance_id for p in event.pairs if p.target} == {iid(121), iid(122)}
+
+    # After the failover DRS has lost awsInstanceID (say, the servers were re-added);
+    # each server's recovery instance is the instance it was launched into.
+    back = [server(n, f"app{n:02d}", recovery_ec2=iid(100 + n)) for n in (21, 22)]
+    originals = [target(n, f"renamed-{n}") for n in (21, 22)]
+    await publish(topology, discovered(spec(), back, originals, request_id="req-x4match-fb01"))
+    [event] = await matched(topology, "req-x4match-fb01")
+    assert {
+        (p.server.source_server_id, p.target and p.target.instance_id, p.method)
+        for p in event.pairs
+    } == {
+        (sid(21), iid(21), "lineage"),
+        (sid(22), iid(22), "lineage"),
+    }
+    assert all(any("stored by drsorch" in e for e in p.evidence) for p in event.pairs)
+
+
+async def test_ambiguous_and_unmatched_servers_are_reported_never_paired(
+    worker: None, topology: StackOutputs
+) -> None:
+    servers = [server(31, "db01"), server(32, "cache"), server(33, "web01"), server(34, "WEB01")]
+    targets = [
+        target(31, "db01", region=RECOVERY),
+        target(32, "DB01-dr", region=RECOVERY),
+        target(33, "web01", region=RECOVERY),
+        target(35, "cache-1", region=RECOVERY),
+    ]
+    request = spec("failover", launch_into="required")
+    await publish(topology, discovered(request, servers, targets, request_id="req-x4match-amb1"))
+    [event] = await matched(topology, "req-x4match-amb1")
+    assert event.pairs == ()
+    [ambiguous] = event.ambiguous
+    assert ambiguous.server.source_server_id == sid(31)
+    assert set(ambiguous.candidate_instance_ids) == {iid(31), iid(32)}
+    reasons = {u.server.source_server_id: u.reason for u in event.unmatched}
+    assert set(reasons) == {sid(32), sid(33), sid(34)}
+    assert reasons[sid(33)].startswith("ambiguous:") and reasons[sid(34)].startswith("ambiguous:")
+    assert [(s.source_server_id, s.target_instance_id) for s in event.suggestions] == [
+        (sid(32), iid(35))
+    ]
