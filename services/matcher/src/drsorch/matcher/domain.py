@@ -133,7 +133,7 @@ class _Matching:
             # The common case, decided fast: every claim names one eligible target.
             instance_id = claims[0][0]
             target = eligible(instance_id, server.account_id)
-            if target is None or any(other != instance_id for other, _ in claims[1:]):
+            if target is None or (len(claims) > 1 and any(o != instance_id for o, _ in claims)):
                 self._judge_many(server, claims, claimants)
                 continue
             claimants.setdefault(instance_id, []).append(sid)

@@ -154,7 +154,7 @@ def judge(
 def evidence(claims: list[Claim], server: SourceServer, target: TargetInstance) -> tuple[str, ...]:
     """The facts behind a lineage pair, and the Name difference lineage overrides, if any."""
     facts = [fact(claims[0][1])] if len(claims) == 1 else sorted({fact(w) for _, w in claims})
-    if target.name != server.label:
+    if target.name != (server.name or server.hostname):
         facts.append(
             fact(
                 f"{target.instance_id} is named {target.name!r}, the server {server.label!r};"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from drsorch.matcher.names import NameRules
 
@@ -78,8 +78,11 @@ class MatchRules:
     """The launch settings the request applies; part of the plan hash."""
 
 
-@dataclass(frozen=True, slots=True)
-class Pair:
+# The decisions are named tuples: immutable like the frozen dataclasses above, and
+# the cheapest records Python makes, which counts at one or more per server.
+
+
+class Pair(NamedTuple):
     """A server to recover, and the instance it lands in (None: a standard launch)."""
 
     server: SourceServer
@@ -88,16 +91,14 @@ class Pair:
     evidence: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Unmatched:
+class Unmatched(NamedTuple):
     """A server that is not recovered in this request, and why."""
 
     server: SourceServer
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
-class Ambiguous:
+class Ambiguous(NamedTuple):
     """A server with several equally good targets: reported, never guessed."""
 
     server: SourceServer
@@ -105,8 +106,7 @@ class Ambiguous:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
-class Suggestion:
+class Suggestion(NamedTuple):
     """A target whose name is similar to an unmatched server's: an operator may approve it."""
 
     source_server_id: str

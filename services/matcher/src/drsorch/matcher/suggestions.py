@@ -4,8 +4,8 @@ Linear, never pairwise over all targets. A name's *skeleton* is its normalised f
 with only letters and digits kept, and leading zeros of numbers dropped (so
 `App-01`, `app_1` and `APP01` share one). A free target is a candidate for a server
 when they share a key: the skeleton (and then no other key is tried), or else the
-skeleton less one character, which one typo on either side leaves in common (the
-deletion neighbourhoods of the two names meet). Each key holds at most
+skeleton less one letter, which one typo in the letters of either side leaves in
+common (numbers must agree: they tell siblings apart). Each key holds at most
 `MAX_PER_KEY` targets in a fixed order, a server scores at most `MAX_COMPARED`, and
 keeps the best `TOP` at or above `MIN_SCORE`.
 """
@@ -40,15 +40,18 @@ def skeleton(norm: str) -> str:
 
 
 def _keys(bones: str) -> list[str]:
-    """`=skeleton`, then `-skeleton` and `-skeleton-less-one-character` for each position.
+    """`=skeleton`, then `-skeleton` and `-skeleton-less-one-letter` for each letter.
 
-    Two names one typo apart (a character changed, added, dropped, or two swapped)
-    share a `-` key: the deletion neighbourhoods of both sides meet.
+    Two names one typo apart in their letters (one changed, added, dropped, or two
+    swapped) share a `-` key: the deletion neighbourhoods of both sides meet. Numbers
+    must agree: `web-01` and `web-02` are two servers, not a typo.
     """
     keys = ["=" + bones]
     if len(bones) >= MIN_TYPO_LENGTH:
         keys.append("-" + bones)
-        keys.extend("-" + bones[:i] + bones[i + 1 :] for i in range(len(bones)))
+        keys.extend(
+            "-" + bones[:i] + bones[i + 1 :] for i, c in enumerate(bones) if not c.isdigit()
+        )
     return keys
 
 
