@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from drsorch.cli.local import local_app
+from drsorch.cli.lookup_cmd import report, status
 from drsorch.cli.request_cmd import EXIT_CODES, failback, failover
 from drsorch.cli.restore_cmd import restore
 
@@ -18,6 +19,8 @@ app.add_typer(local_app, name="local")
 app.command("failback", epilog=EXIT_CODES)(failback)
 app.command("failover", epilog=EXIT_CODES)(failover)
 app.command("restore")(restore)
+app.command("status")(status)
+app.command("report")(report)
 
 if __name__ == "__main__":
     app()

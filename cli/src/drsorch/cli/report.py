@@ -129,7 +129,10 @@ def build_report(
     trace_id: str | None = None,
     milestones: Mapping[str, datetime] | None = None,
 ) -> Report:
-    """Merge the chunks of `RequestCompleted` into one report."""
+    """Merge the chunks of `RequestCompleted` into one report.
+
+    The trace ID is the one the monitor recorded, else `trace_id` (the CLI's own span).
+    """
     if not chunks:
         raise ValueError("a report needs at least one RequestCompleted chunk")
     first = chunks[0]
@@ -147,7 +150,7 @@ def build_report(
         status=first.status,
         reason=first.reason,
         plan_hash=first.plan_hash,
-        trace_id=trace_id,
+        trace_id=first.trace_id or trace_id,
         request=spec,
         summary=summarise(servers, len(unmatched), len(ambiguous)),
         servers=tuple(servers),

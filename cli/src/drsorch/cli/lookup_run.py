@@ -1,0 +1,101 @@
+"""Running `drsorch status` and `drsorch report`: the monitor's record of a request, read-only."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rich.console import Console
+
+from drsorch.cli.aws import open_aws
+from drsorch.cli.errors import ExitCode, RequestNotFound
+from drsorch.cli.outcome import CODES
+from drsorch.cli.records import MonitorRecords, RequestRecord
+from drsorch.cli.report import Report, build_report
+from drsorch.cli.report_files import write_report
+from drsorch.cli.views import print_summary
+
+POLL_SECONDS = 2.0
+
+
+def _not_found(request_id: str) -> RequestNotFound:
+    return RequestNotFound(
+        f"REQUEST_ID: the monitor has no record of {request_id!r}: check the ID and the stack "
+        "(DRSORCH_STACK_NAME); a request just sent may still be in discovery or matching"
+    )
+
+
+def report_of_record(record: RequestRecord) -> Report:
+    """The report the monitor kept for an ended request."""
+    return build_report(
+        record.request_id, record.report, generated_at=datetime.now(UTC), spec=record.spec
+    )
+
+
+def _counts(counter: Counter[str]) -> str:
+    return ", ".join(f"{n} {name}" for name, n in sorted(counter.items())) or "none"
+
+
+def print_running(console: Console, record: RequestRecord) -> None:
+    """Where a running request stands: wave, servers by phase and outcome, batches."""
+    wave = f", wave {record.wave}" if record.wave is not None else ""
+    drill = " drill" if record.drill else ""
+    console.print(
+        f"{record.operation}{drill} {record.request_id}: {record.phase}{wave}; "
+        f"plan {record.plan_hash or '?'}"
+    )
+    total = sum(record.servers_by_phase.values())
+    console.print(f"  servers: {total} ({_counts(record.servers_by_phase)})")
+    console.print(f"  outcomes so far: {_counts(record.servers_by_outcome)}")
+    for batch in record.batches:
+        console.print(
+            f"  wave {batch.wave} batch {batch.key}: {batch.status}, {batch.servers} servers in "
+            f"{batch.account_id}, job {batch.job_id or '-'}"
+        )
+
+
+async def run_status(
+    request_id: str, *, wait: bool, seconds: float | None, console: Console
+) -> ExitCode:
+    """Print the request's state; with `wait`, poll until it ends (or `seconds` pass)."""
+    async with open_aws() as aws:
+        records = MonitorRecords(aws.dynamodb, aws.topology.table_name)
+        deadline = None if seconds is None else time.monotonic() + seconds
+        shown = None
+        while True:
+            record = await records.request(request_id)
+            if record is None:
+                raise _not_found(request_id)
+            if record.done:
+                report = report_of_record(record)
+                print_summary(console, report)
+                console.print(f"Report files: drsorch report {request_id} --out DIR")
+                return CODES.get(report.status, ExitCode.FAILED)
+            state = (record.phase, record.wave, record.servers_by_outcome, record.batches)
+            if state != shown:
+                print_running(console, record)
+                shown = state
+            if not wait or (deadline is not None and time.monotonic() >= deadline):
+                console.print(f"Still running. Follow it with: drsorch status {request_id} --wait")
+                return ExitCode.STILL_RUNNING
+            await asyncio.sleep(POLL_SECONDS)  # polling the record: nothing signals a change
+
+
+async def run_report(request_id: str, *, out: Path, console: Console) -> ExitCode:
+    """Write the report files of an ended request into `out`."""
+    async with open_aws() as aws:
+        record = await MonitorRecords(aws.dynamodb, aws.topology.table_name).request(request_id)
+    if record is None:
+        raise _not_found(request_id)
+    if not record.done:
+        print_running(console, record)
+        console.print(f"No report yet: the request is still running (drsorch status {request_id}).")
+        return ExitCode.STILL_RUNNING
+    report = report_of_record(record)
+    files = write_report(report, out / f"{request_id}.json")
+    print_summary(console, report)
+    console.print(f"Report: {files.json}  page: {files.html}  picture: {files.picture}")
+    return CODES.get(report.status, ExitCode.FAILED)
