@@ -87,7 +87,7 @@ def test_the_picture_has_one_bar_per_server_coloured_by_outcome(servers: int) ->
     assert dict(bars) == expected
     assert len(bars) == len(expected)
     for wave in {j.wave for j in report.jobs}:
-        assert f">Wave {wave}<" in svg
+        assert f">Wave {wave} · " in svg
     for job in report.jobs:
         assert job.job_id in svg
 

@@ -60,7 +60,11 @@ def _matched(tracker: RequestTracker) -> str | None:
 
 def _configured(tracker: RequestTracker, payload: TargetConfigured) -> str:
     ready = sum(1 for r in payload.results if r.outcome != "rejected")
-    lines = [f"configured {ready} launch settings ({len(tracker.configured)} so far)"]
+    refused = len(payload.results) - ready
+    lines = [
+        f"configured {len(payload.results)} launch settings: {ready} ready, {refused} refused "
+        f"({len(tracker.configured)} of {len(tracker.pairs)} pairs so far)"
+    ]
     names = {s.source_server_id: s.name for s in tracker.discovered.values()}
     lines += [
         f"  [magenta]refused[/] {names.get(r.source_server_id) or r.source_server_id}: {r.reason}"

@@ -92,7 +92,7 @@ def _layout(report: Report) -> tuple[list[_Row], float]:
     rows: list[_Row] = []
     y = float(HEADER)
     for wave in sorted({j.wave for j in report.jobs}):
-        rows.append(_Row(y, label=f"Wave {wave}", kind="wave"))
+        rows.append(_Row(y, label=_wave_label(wave, report, by_job), kind="wave"))
         y += 18
         for job in sorted((j for j in report.jobs if j.wave == wave), key=lambda j: j.started_at):
             rows.append(_Row(y, label=_job_label(job, by_job[job.job_id]), job=job, kind="job"))
@@ -114,6 +114,15 @@ def _layout(report: Report) -> tuple[list[_Row], float]:
             rows.append(_Row(y, server=placeholder, label=outcome, kind="left_out", h=tall))
             y += tall
     return rows, y
+
+
+def _wave_label(wave: int, report: Report, by_job: dict[str, list[ServerReport]]) -> str:
+    jobs = [j for j in report.jobs if j.wave == wave]
+    servers = sum(len(by_job[j.job_id]) for j in jobs)
+    start = min(j.started_at for j in jobs)
+    ends = [j.ended_at for j in jobs if j.ended_at is not None]
+    took = f" in {_clock((max(ends) - start).total_seconds())}" if len(ends) == len(jobs) else ""
+    return f"Wave {wave} · {servers} servers, {len(jobs)} jobs{took}"
 
 
 def _server_key(server: ServerReport) -> tuple[str, str]:
@@ -199,9 +208,11 @@ def _server_bar(row: _Row, axis: _Axis | None, end: datetime) -> list[str]:
         )
         if row.kind == "left_out":
             why = f"{OUTCOME_WORDS.get(outcome, outcome)}: {server.reason or ''}".rstrip(": ")
+            room = int((WIDTH - GUTTER - 24) / (font * 0.62))
+            text = why if len(why) <= room else why[: room - 1] + "…"
             parts.append(
                 f'<text x="{GUTTER + 14}" y="{row.y + height - 2.5:.1f}" class="why" '
-                f'style="font-size:{font:.0f}px">{escape(why[:150])}</text>'
+                f'style="font-size:{font:.0f}px">{escape(text)}</text>'
             )
     return parts
 

@@ -19,8 +19,11 @@ MAX_PAIR_ROWS = 200
 def _pairs_table(plan: Plan) -> Table:
     results = {r.source_server_id: r for r in plan.configuration}
     table = Table(title=f"Pairs ({len(plan.pairs)})", title_justify="left", show_lines=False)
-    for column in ("wave", "server", "account", "target", "method", "evidence", "configuration"):
-        table.add_column(column, overflow="fold")
+    for column in ("wave", "server", "account", "target", "method"):
+        table.add_column(column, no_wrap=True)
+    # One line a pair, however narrow the terminal: refusals are spelled out below the table.
+    table.add_column("evidence", no_wrap=True, overflow="ellipsis", max_width=60)
+    table.add_column("configuration", no_wrap=True)
     pairs = sorted(
         plan.pairs, key=lambda p: (p.server.wave, p.server.name or "", p.server.source_server_id)
     )
@@ -28,7 +31,7 @@ def _pairs_table(plan: Plan) -> Table:
         result = results.get(pair.server.source_server_id)
         verdict: str = "—" if result is None else result.outcome
         if result is not None and result.outcome not in READY:
-            verdict = f"[magenta]{result.outcome}: {result.reason}[/]"
+            verdict = f"[magenta]{result.outcome}[/]"
         target = pair.target.instance_id if pair.target else "standard launch"
         table.add_row(
             str(pair.server.wave),
@@ -47,6 +50,11 @@ def _pairs_table(plan: Plan) -> Table:
 def print_plan(console: Console, plan: Plan, saved: Path | None) -> None:
     """The plan in full, ending with its hash and the command that approves it."""
     console.print(_pairs_table(plan))
+    names = {p.server.source_server_id: p.server.name for p in plan.pairs}
+    for r in plan.configuration:
+        if r.outcome not in READY:
+            name = names.get(r.source_server_id) or r.source_server_id
+            console.print(f"[magenta]refused[/] {name}: {r.reason}")
     for u in plan.unmatched:
         console.print(
             f"[orange4]unmatched[/] {u.server.name or u.server.source_server_id}: {u.reason}"
