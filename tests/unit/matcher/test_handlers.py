@@ -216,3 +216,26 @@ async def test_a_drill_pairs_nothing_into_production_instances() -> None:
 def test_the_handler_is_registered_for_servers_discovered() -> None:
     assert set(matcher().handlers()) == {"ServersDiscovered"}
     assert PRIMARY != RECOVERY
+
+
+async def test_an_apply_of_an_unchanged_plan_hashes_as_its_plan_only_request() -> None:
+    [planned] = payloads(
+        await handle(matcher(), *discovered(spec(plan_only=True), FAILBACK, FAILBACK_TARGETS))
+    )
+    approved = spec(approved_plan_hash=planned.plan_hash)
+    [applied] = payloads(await handle(matcher(), *discovered(approved, FAILBACK, FAILBACK_TARGETS)))
+    assert applied.plan_hash == planned.plan_hash == applied.spec.approved_plan_hash
+
+
+async def test_a_drifted_plan_carries_both_hashes_for_the_apply_to_be_refused(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    [planned] = payloads(
+        await handle(matcher(), *discovered(spec(plan_only=True), FAILBACK, FAILBACK_TARGETS))
+    )
+    moved = [target(1, "renamed"), target(3, "db01")]  # db01 is now another instance
+    approved = spec(approved_plan_hash=planned.plan_hash)
+    with caplog.at_level("WARNING", logger="drsorch.matcher"):
+        [applied] = payloads(await handle(matcher(), *discovered(approved, FAILBACK, moved)))
+    assert applied.spec.approved_plan_hash == planned.plan_hash != applied.plan_hash
+    assert any(r.getMessage() == "approved plan drifted" for r in caplog.records)

@@ -141,11 +141,11 @@ class _Matching:
         for instance_id, sids in claimants.items():
             if len(sids) > 1:
                 for sid in sids:
-                    self.decided[sid] = Unmatched(
-                        self.servers[sid],
+                    why = (
                         f"ambiguous: the lineage of {', '.join(sorted(sids))} points to"
-                        f" {instance_id}; none of them is paired",
+                        f" {instance_id}; none of them is paired"
                     )
+                    self.decided[sid] = Unmatched(self.servers[sid], fact(why, 1024))
         return set(claimants) | self.contested
 
     def _judge_many(

@@ -44,6 +44,13 @@ class Matcher:
             blocked=discovery.blocked(),
         )
         await self._keep(discovery, plan)
+        approved = discovery.spec.approved_plan_hash
+        if approved is not None and approved != plan.plan_hash:
+            # The configurator and the monitor refuse this apply: both hashes travel on.
+            log.warning(
+                "approved plan drifted",
+                extra={"request_id": discovery.request_id, "approved": approved},
+            )
         events = pairs_matched(discovery, plan)
         outbox.publish(*events)
         log.info(
