@@ -62,3 +62,56 @@ def services_in(spans: list[dict[str, Any]]) -> set[str]:
         for span in spans
         if "drsorch.service" in span.get("attributes", {})
     }
+
+
+# A small failback for tracing: failed over, reverse replication CONTINUOUS, ready to
+# land back in the originals. DRS's simulated clock runs fast: a job takes about a second.
+TRACE_ESTATE = """
+name: one-trace
+phase: failed_over
+reverse_replication: {state: CONTINUOUS, lag_seconds: 0}
+drs: {seed: 61, clock: {scale: 1000}}
+accounts:
+  - kind: hub
+    servers:
+      - {name: trace-db-01, wave: 1, tags: {app: trace}}
+      - {name: trace-app-01, wave: 2, tags: {app: trace}}
+"""
+TRACE_SELECTOR = {"app": "trace"}
+SERVICES = ("discovery", "matcher", "configurator", "monitor")
+
+# The monitor's waits, shortened to the simulated clock's pace (DRSORCH_MONITOR_*).
+FAST_MONITOR = {
+    "poll_min_seconds": 0.5,
+    "poll_max_seconds": 1,
+    "readiness_poll_seconds": 0.5,
+    "batch_linger_seconds": 0,
+    "wake_delay_seconds": 0,
+    "min_tick_seconds": 0,
+}
+
+
+def request_trace(spans: list[dict[str, Any]], request_id: str) -> list[dict[str, Any]]:
+    """The spans of the one trace a request's handling took place in.
+
+    Fails if the spans that handled a message of the request (`drsorch.request_id`)
+    are spread over more than one trace.
+    """
+    traces = by_trace(spans)
+    handled = {
+        trace_id
+        for trace_id, members in traces.items()
+        for span in members
+        if span.get("attributes", {}).get("drsorch.request_id") == request_id
+    }
+    assert len(handled) == 1, f"request {request_id} spread over traces {sorted(handled)}"
+    return traces[handled.pop()]
+
+
+def aws_calls(spans: list[dict[str, Any]]) -> set[str]:
+    """`Service.Operation` of every AWS call among these spans."""
+    return {
+        f"{span['attributes']['rpc.service']}.{span['attributes']['rpc.method']}"
+        for span in spans
+        if "rpc.method" in span.get("attributes", {})
+    }

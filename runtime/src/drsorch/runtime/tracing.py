@@ -49,6 +49,8 @@ class SpanFileExporter(SpanExporter):
         self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        if self._fd < 0:  # shut down: a provider's other exporters may still be running
+            return SpanExportResult.FAILURE
         for span in spans:
             data = _line(span).encode()
             while data:  # a regular file takes it whole; a short write only splits the line
