@@ -125,15 +125,19 @@ class _Matching:
         failback = self.rules.operation == "failback"
         claim = lineage.failback_claims if failback else lineage.failover_claims
         claimants: dict[str, list[str]] = {}
-        eligible = self.index.eligible
+        by_id = self.index.by_id
         for sid, server in self.servers.items():
             claims = claim(server)
             if not claims:
                 continue
             # The common case, decided fast: every claim names one eligible target.
             instance_id = claims[0][0]
-            target = eligible(instance_id, server.account_id)
-            if target is None or (len(claims) > 1 and any(o != instance_id for o, _ in claims)):
+            target = by_id.get(instance_id)
+            if (
+                target is None
+                or target.account_id != server.account_id
+                or (len(claims) > 1 and any(o != instance_id for o, _ in claims))
+            ):
                 self._judge_many(server, claims, claimants)
                 continue
             claimants.setdefault(instance_id, []).append(sid)
@@ -176,18 +180,21 @@ class _Matching:
         """Pair the rest by normalised Name; returns who wants suggestions, and targets used."""
         groups: dict[NameKey, list[SourceServer]] = {}
         normalise = self.rules.names.normalise
+        decided = self.decided
         for sid, server in self.servers.items():
-            if sid in self.decided:
+            if sid in decided:
                 continue
-            if server.label is None:
-                self.decided[sid] = Unmatched(server, self._noted("no Name tag or hostname", sid))
+            label = server.name or server.hostname
+            if label is None:
+                decided[sid] = Unmatched(server, self._noted("no Name tag or hostname", sid))
             else:
-                groups.setdefault((server.account_id, normalise(server.label)), []).append(server)
+                groups.setdefault((server.account_id, normalise(label)), []).append(server)
         wanting: list[Wanting] = []
         used: set[str] = set()
         by_name = self.index.by_name
+        nothing: list[TargetInstance] = []
         for key, group in groups.items():
-            named = by_name.get(key, [])
+            named = by_name.get(key, nothing)
             if len(named) == 1 == len(group) and named[0].instance_id not in taken:
                 self._pair_by_name(group[0], named[0], key[1])  # the common case, fast
                 used.add(named[0].instance_id)

@@ -68,15 +68,17 @@ class LineageIndex:
         origin = server.origin_instance_id
         if origin:
             claims.append((origin, f"origin instance {origin} recorded by DRS (awsInstanceID)"))
-            claims.extend(
-                (
-                    forward.origin_instance_id,
-                    f"replicates recovery instance {origin} of {forward.source_server_id},"
-                    f" whose origin instance is {forward.origin_instance_id}",
+            forwards = self.forward_by_recovery.get(origin) if self.forward_by_recovery else None
+            if forwards:
+                claims.extend(
+                    (
+                        forward.origin_instance_id,
+                        f"replicates recovery instance {origin} of {forward.source_server_id},"
+                        f" whose origin instance is {forward.origin_instance_id}",
+                    )
+                    for forward in forwards
+                    if forward is not server and forward.origin_instance_id
                 )
-                for forward in self.forward_by_recovery.get(origin, ())
-                if forward is not server and forward.origin_instance_id
-            )
         linked = (
             self.by_arn.get(server.reversed_direction_server_arn or "") if self.by_arn else None
         )
@@ -153,11 +155,14 @@ def judge(
 
 def evidence(claims: list[Claim], server: SourceServer, target: TargetInstance) -> tuple[str, ...]:
     """The facts behind a lineage pair, and the Name difference lineage overrides, if any."""
+    label = server.name or server.hostname
+    if len(claims) == 1 and target.name == label:
+        return (fact(claims[0][1]),)  # the common case, made fast
     facts = [fact(claims[0][1])] if len(claims) == 1 else sorted({fact(w) for _, w in claims})
-    if target.name != (server.name or server.hostname):
+    if target.name != label:
         facts.append(
             fact(
-                f"{target.instance_id} is named {target.name!r}, the server {server.label!r};"
+                f"{target.instance_id} is named {target.name!r}, the server {label!r};"
                 " lineage outranks Names"
             )
         )
