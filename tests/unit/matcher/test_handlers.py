@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 
 from drsorch.contracts import EVENTS, Envelope, Event, PairsMatched, Problem
@@ -239,3 +241,14 @@ async def test_a_drifted_plan_carries_both_hashes_for_the_apply_to_be_refused(
         [applied] = payloads(await handle(matcher(), *discovered(approved, FAILBACK, moved)))
     assert applied.spec.approved_plan_hash == planned.plan_hash != applied.plan_hash
     assert any(r.getMessage() == "approved plan drifted" for r in caplog.records)
+
+
+async def test_an_empty_discovery_still_gets_its_answer() -> None:
+    [event] = payloads(await handle(matcher(), *discovered(spec())))
+    assert (event.pairs, event.unmatched, event.ambiguous) == ((), (), ())
+    assert len(event.plan_hash) == 64
+
+
+def test_the_lambda_entry_point_is_a_handler() -> None:
+    module = importlib.import_module("drsorch.matcher.lambda_handler")
+    assert callable(module.handler)
