@@ -115,6 +115,8 @@ class FakeDrs:
     def _here(self, operation: str) -> Region:
         self.calls[operation] += 1
         self.world.drs_reads.append((self.account, self.region, operation))
+        if operation in self.world.failing:
+            raise ConnectionError(f"{operation} timed out in {self.region}")
         if (self.account, self.region) in self.world.uninitialized:
             raise DrsNotInitialized(self.account, self.region, "DRS is not initialized")
         return self.world.region(self.account, self.region)
@@ -157,6 +159,8 @@ class World:
     unreachable: set[str] = field(default_factory=set)
     uninitialized: set[tuple[str, str]] = field(default_factory=set)
     ec2_down: set[tuple[str, str]] = field(default_factory=set)
+    failing: set[str] = field(default_factory=set)
+    """DRS operations that fail as a throttled or broken call does once retries run out."""
     drs_reads: list[tuple[str, str, str]] = field(default_factory=list)
     spokes_seen: list[Spoke | None] = field(default_factory=list)
 

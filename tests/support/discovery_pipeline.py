@@ -38,11 +38,15 @@ from drsorch.runtime.sns import SnsPublisher
 from support.aws import client
 
 SQS_LIMIT = 256 * 1024
+SNS_NOTIFICATION_FIELDS = 2048
 
 
 @dataclass
 class Seen:
-    """Chunks received per (request, event type), and the largest message size per request."""
+    """Chunks received per (request, event type), and the largest message per request.
+
+    `largest` is in bytes as a queue subscribed without raw delivery receives it.
+    """
 
     chunks: dict[tuple[str, str], dict[int, Envelope[Event]]] = field(
         default_factory=lambda: defaultdict(dict)
@@ -144,7 +148,9 @@ async def _observe(url: str, seen: Seen, stop: asyncio.Event) -> None:
                 chunk = getattr(envelope.payload, "chunk", None)
                 index = chunk.index if chunk is not None else 0
                 seen.chunks[(envelope.request_id, envelope.type)][index] = envelope
-                size = len(body.encode())
+                # What a subscriber without raw delivery gets: the body JSON-escaped inside
+                # SNS's notification, whose other fields stay under 2 KB.
+                size = len(json.dumps(body).encode()) + SNS_NOTIFICATION_FIELDS
                 seen.largest[envelope.request_id] = max(seen.largest[envelope.request_id], size)
             if messages:
                 await sqs.delete_message_batch(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import json
+import urllib.request
 from collections import Counter
 from collections.abc import AsyncIterator
 
@@ -48,6 +50,17 @@ accounts:
 """
 
 
+def admin_settings(endpoint: LocalEndpoint, patch: dict[str, object]) -> None:
+    request = urllib.request.Request(
+        f"{endpoint.url}/_drsorch/drs/settings",
+        data=json.dumps(patch).encode(),
+        method="PATCH",
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+
+
 @pytest.fixture
 async def access(endpoint: LocalEndpoint) -> AsyncIterator[AwsAccountAccess]:
     async with contextlib.AsyncExitStack() as stack:
@@ -73,6 +86,17 @@ async def test_every_page_of_servers_is_read_and_each_call_counted(
         0,
     )
     assert server.origin_instance_id is not None and server.origin_region == PRIMARY
+
+
+async def test_a_throttled_call_is_retried_by_the_sdk(
+    access: AwsAccountAccess, endpoint: LocalEndpoint
+) -> None:
+    fresh(PAGED)
+    admin_settings(endpoint, {"faults": {"operations": {"DescribeJobs": {"throttle_first": 1}}}})
+    calls: Counter[str] = Counter()
+    drs = await access.drs(HUB, None, RECOVERY, calls)
+    assert await drs.active_jobs() == []
+    assert calls["DescribeJobs"] == 1  # one call of ours; botocore retried the 429
 
 
 async def test_ids_are_asked_two_hundred_at_a_time(access: AwsAccountAccess) -> None:

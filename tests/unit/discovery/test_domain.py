@@ -10,6 +10,7 @@ from drsorch.discovery.domain import (
     duration_seconds,
     effective_tags,
     name_tag,
+    needs_origin_tags,
     selected,
     user_tags,
     wave_of,
@@ -92,3 +93,21 @@ def test_a_blank_name_tag_is_no_name() -> None:
     assert name_tag({"Name": "  "}) is None
     assert name_tag({}) is None
     assert name_tag({"Name": "web-01"}) == "web-01"
+
+
+@pytest.mark.parametrize(
+    ("tags", "ids", "needed"),
+    [
+        ({"app": "shop", "Name": "a", "dr:wave": "1"}, None, False),  # DRS has it all
+        ({"app": "shop"}, None, True),  # selected, but no Name or wave
+        ({"Name": "a", "dr:wave": "1"}, None, True),  # the selector key is missing
+        ({"app": "other"}, None, False),  # DRS says another app: its value wins
+        ({}, frozenset({"s-1"}), True),
+        ({"Name": "a", "dr:wave": "1"}, frozenset({"s-1"}), False),
+        ({}, frozenset({"s-2"}), False),  # not in scope by ID
+    ],
+)
+def test_origin_tags_are_read_only_where_drs_lacks_a_key_that_matters(
+    tags: dict[str, str], ids: frozenset[str] | None, needed: bool
+) -> None:
+    assert needs_origin_tags({"app": "shop"}, ids, "s-1", tags) is needed

@@ -149,6 +149,23 @@ async def test_a_region_without_drs_is_reported_for_that_account(
     assert ("drs_not_initialized", SPOKE, PRIMARY) in kinds
 
 
+async def test_a_failing_drs_call_is_retried_whole_and_nothing_is_kept_or_sent(
+    world: World, service: Discovery
+) -> None:
+    shop(world, 2)
+    world.failing.add("DescribeJobs")
+    envelope = request(request_spec())
+    outbox = Outbox()
+    with pytest.raises(ConnectionError, match="DescribeJobs"):
+        await service.handlers()[envelope.type](envelope, outbox)
+    assert outbox.events == []
+    assert isinstance(service.repository, MemoryRepository)
+    assert service.repository.snapshots == {} and service.repository.claims == {}
+    world.failing.clear()  # the runtime delivers the request again
+    (result,) = discovered(await handle(service, envelope))
+    assert len(result.servers) == 2
+
+
 async def test_ids_nobody_has_are_named_as_not_found(world: World, service: Discovery) -> None:
     shop(world, 2)
     spec = request_spec(ids=[server_id(2), server_id(77)])

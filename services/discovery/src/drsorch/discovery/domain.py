@@ -102,6 +102,30 @@ def selected(
     return all(tags.get(key) == value for key, value in (selector or {}).items())
 
 
+def needs_origin_tags(
+    selector: Mapping[str, str] | None,
+    ids: frozenset[str] | None,
+    server_id: str,
+    tags: Mapping[str, str],
+) -> bool:
+    """Could the origin instance's tags change what discovery makes of this server?
+
+    Only where DRS lacks a key: a selector key it misses, or, for a server in scope,
+    the Name and wave tags. Where DRS has a key its value wins, so nothing else is
+    worth an EC2 call.
+    """
+    if ids is not None:
+        in_scope = server_id in ids
+    else:
+        wanted = selector or {}
+        if any(key in tags and tags[key] != value for key, value in wanted.items()):
+            return False
+        in_scope = all(key in tags for key in wanted)
+        if not in_scope:
+            return True
+    return in_scope and not ("Name" in tags and WAVE_TAG in tags)
+
+
 def wave_of(tags: Mapping[str, str]) -> tuple[int, str | None]:
     """The server's wave from its `dr:wave` tag (0 without one), or 0 and why the tag is bad."""
     text = tags.get(WAVE_TAG)

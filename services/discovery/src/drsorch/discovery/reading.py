@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from drsorch.contracts import CandidateTarget, Problem, RequestSpec, Spoke
 from drsorch.discovery.assessment import AccountReading, Findings, assess, forward_ids
-from drsorch.discovery.domain import FAILBACK, SourceServerRecord
+from drsorch.discovery.domain import FAILBACK, SourceServerRecord, needs_origin_tags
 from drsorch.discovery.errors import AccountProblem
 from drsorch.discovery.ports import AccountAccess
 
@@ -131,7 +131,9 @@ async def _origins(
     spoke: Spoke | None,
     servers: Sequence[SourceServerRecord],
 ) -> dict[str, CandidateTarget]:
-    """The origin EC2 instances of servers that replicate from this account's primary region."""
+    """The origin instances (this account, primary region) whose tags DRS may lack."""
+    scope = spec.scope
+    asked = frozenset(scope.source_server_ids) if scope.source_server_ids else None
     ids = sorted(
         {
             s.origin_instance_id
@@ -139,6 +141,7 @@ async def _origins(
             if s.origin_instance_id
             and s.origin_account_id in (None, account_id)
             and s.origin_region in (None, spec.primary_region)
+            and needs_origin_tags(scope.selector, asked, s.source_server_id, s.tags)
         }
     )
     if not ids:
