@@ -45,6 +45,22 @@ async def publish_request(bus: RequestBus, envelope: Envelope[Event]) -> str:
         return f"{span.get_span_context().trace_id:032x}"
 
 
+STAGES = (
+    "ServersDiscovered",
+    "PairsMatched",
+    "TargetConfigured",
+    "JobStarted",
+    "JobCompleted",
+    "RequestCompleted",
+)
+
+
+def _in_pipeline_order(envelope: Envelope[Event]) -> tuple[int, datetime]:
+    """SQS delivers in any order; a batch is shown in the pipeline's, then by time."""
+    rank = STAGES.index(envelope.type) if envelope.type in STAGES else len(STAGES)
+    return rank, envelope.occurred_at
+
+
 @dataclass
 class Followed:
     """How following ended: the tracker, and whether the deadline came first."""
@@ -69,7 +85,7 @@ async def follow(
         if remaining is not None and remaining <= 0:
             return Followed(tracker, timed_out=True)
         wait = 20 if remaining is None else max(0, min(20, math.ceil(remaining)))
-        for envelope in await feed.receive(wait):
+        for envelope in sorted(await feed.receive(wait), key=_in_pipeline_order):
             if tracker.apply(envelope) and view is not None:
                 view.on_event(envelope, tracker)
         if view is not None:

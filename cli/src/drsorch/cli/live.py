@@ -9,6 +9,7 @@ not interactive (a log, a pipe) shows besides the final state of the bars.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from types import TracebackType
 
 from rich.console import Console
@@ -61,16 +62,20 @@ def _matched(tracker: RequestTracker) -> str | None:
 def _configured(tracker: RequestTracker, payload: TargetConfigured) -> str:
     ready = sum(1 for r in payload.results if r.outcome != "rejected")
     refused = len(payload.results) - ready
+    so_far = f" ({len(tracker.configured)} of {len(tracker.pairs)} pairs so far)"
     lines = [
-        f"configured {len(payload.results)} launch settings: {ready} ready, {refused} refused "
-        f"({len(tracker.configured)} of {len(tracker.pairs)} pairs so far)"
+        f"configured {len(payload.results)} launch settings: {ready} ready, {refused} refused"
+        + (so_far if tracker.matched.complete else "")
     ]
     names = {s.source_server_id: s.name for s in tracker.discovered.values()}
-    lines += [
-        f"  [magenta]refused[/] {names.get(r.source_server_id) or r.source_server_id}: {r.reason}"
-        for r in payload.results
-        if r.outcome == "rejected"
-    ]
+    names |= {p.server.source_server_id: p.server.name for p in tracker.pairs}
+    by_reason: dict[str, list[str]] = defaultdict(list)
+    for r in payload.results:
+        if r.outcome == "rejected":
+            by_reason[r.reason or "?"].append(names.get(r.source_server_id) or r.source_server_id)
+    for reason, who in by_reason.items():
+        many = f"{len(who)} servers ({', '.join(who[:3])}{', …' if len(who) > 3 else ''})"
+        lines.append(f"  [magenta]refused[/] {who[0] if len(who) == 1 else many}: {reason}")
     return "\n".join(lines)
 
 

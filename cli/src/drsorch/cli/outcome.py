@@ -71,7 +71,12 @@ def _drift(tracker: RequestTracker, spec: RequestSpec, console: Console) -> None
             "The approved plan is not saved on this machine: run --plan to review the new one."
         )
         return
-    lines = diff_plans(approved, current)
+    # The hash covers the matcher's plan; the configurator refused everything for drift,
+    # so its verdicts would only repeat that: compare pairs and what matching left out.
+    lines = diff_plans(
+        approved.model_copy(update={"configuration": ()}),
+        current.model_copy(update={"configuration": ()}),
+    )
     console.print(f"What changed since the approved plan ({len(lines)} differences):")
     for line in lines:
         console.print(f"  {line}", markup=False)
