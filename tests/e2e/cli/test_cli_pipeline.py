@@ -1,0 +1,173 @@
+"""The CLI against the real pipeline: the four services as processes on the local endpoint.
+
+An operator's session, command by command: plan a failback, approve it, read the
+report and the record of the request (`status`, `report`), put the launch settings
+back (`restore`); a plan refused for drift with the difference shown; a failover
+drill followed past its --timeout with `status --wait`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import jsonschema  # type: ignore[import-untyped]  # no stubs in the dev group
+import pytest
+
+from drsorch.cli.report_schema import SCHEMA_PATH
+from drsorch.local.estate import SeededServer
+from drsorch.local.server import LocalEndpoint
+from support.aws import deploy
+from support.cli_run import Ran, cli_env, run
+from support.cli_world import (
+    SPOKE_ACCOUNTS,
+    clock_scale,
+    load,
+    logs,
+    reset_endpoint,
+    seed,
+    services,
+    tag_server,
+)
+
+pytestmark = pytest.mark.e2e
+
+STACK = "clie2e"
+PRIMARY, RECOVERY = "us-east-1", "us-west-2"
+REGIONS = ["--primary-region", PRIMARY, "--recovery-region", RECOVERY]
+FAILBACK = ["failback", *REGIONS, "--scope", "dr-plan=e2e", "--accounts", SPOKE_ACCOUNTS]
+ESTATE = """
+version: 1
+name: cli-e2e
+seed: 5
+regions: {primary: us-east-1, recovery: us-west-2}
+phase: failed_over
+reverse_replication: {state: CONTINUOUS, lag_seconds: 0}
+drs: {seed: 5, clock: {scale: 600}}
+accounts:
+  - kind: hub
+    servers:
+      - {name: shop-db-01, wave: 1, tags: {dr-plan: e2e}}
+      - {name: shop-app-01, wave: 2, tags: {dr-plan: e2e}}
+      - {name: shop-app-02, wave: 2, tags: {dr-plan: e2e}, original: {state: running}}
+      - {name: lab-01, phase: protected, tags: {dr-plan: drill}, target: {}}
+      - {name: lab-02, phase: protected, tags: {dr-plan: drill}, target: {}}
+      - {name: edge-01, phase: protected, tags: {dr-plan: drift}, target: {}}
+      - {name: edge-02, phase: protected, tags: {dr-plan: spare}, target: {}}
+  - kind: spoke
+    id: "210987654321"
+    role_name: drsorch-spoke-access
+    external_id: drsorch-hub-123456789012
+    servers:
+      - {name: report-db-01, wave: 1, tags: {dr-plan: e2e}}
+"""
+
+
+@pytest.fixture(scope="module")
+def estate(
+    endpoint: LocalEndpoint, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, SeededServer]]:
+    reset_endpoint(endpoint.url)
+    servers = seed(ESTATE)
+    deploy(STACK, VisibilityTimeoutSeconds=30)
+    folder = tmp_path_factory.mktemp("workers")
+    with services(folder, endpoint.url, STACK):
+        yield servers
+    clock_scale(60)
+
+
+@pytest.fixture(scope="module")
+def env(
+    estate: dict[str, SeededServer], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, str]:
+    return cli_env(STACK, tmp_path_factory.mktemp("plans"))
+
+
+async def _plan(args: list[str], env: dict[str, str]) -> tuple[Ran, str]:
+    ran = await run([*args, "--plan"], env)
+    assert ran.code == 0, ran.out + ran.err
+    return ran, ran.field(r"Plan ([0-9a-f]{64})")
+
+
+async def test_plan_approve_report_status_and_restore(
+    estate: dict[str, SeededServer], env: dict[str, str], tmp_path: Path
+) -> None:
+    planned, plan_hash = await _plan(FAILBACK, env)
+    assert "shop-app-02: target" in planned.out and "is running" in planned.out
+    assert "launchIntoInstance: unset -> the paired target on 3 servers" in planned.out
+
+    report = tmp_path / "failback.json"
+    ran = await run([*FAILBACK, "--approve", plan_hash, "--report", str(report)], env)
+    assert ran.code == 1, ran.out + ran.err  # partial: the running original was refused
+    request_id = ran.field(r"Request (\S+) sent")
+    document = load(report)
+    jsonschema.validate(document, json.loads(SCHEMA_PATH.read_text()))
+    by_name = {s["server"]["name"]: s for s in document["servers"]}
+    assert by_name["shop-app-02"]["outcome"] == "rejected"
+    for name in ("shop-db-01", "shop-app-01", "report-db-01"):
+        server = by_name[name]
+        assert server["outcome"] == "recovered", server
+        assert server["ec2_instance_id"] == estate[name].original_instance_id
+        assert server["launched_into_expected"] is True
+    assert document["trace_id"] == ran.field(r"trace ([0-9a-f]{32})")
+    assert (
+        document["api_calls"]["StartRecovery"] == len(document["jobs"]) == 3
+    )  # 2 waves, 2 accounts
+    assert report.with_suffix(".svg").read_text().count('class="server-bar"') == 4
+
+    status = await run(["status", request_id], env)
+    assert status.code == 1, status.out + status.err
+    assert "PARTIAL: 3 of 4 servers landed where expected" in status.out
+    written = await run(["report", request_id, "--out", str(tmp_path / "again")], env)
+    assert written.code == 1
+    again = load(tmp_path / "again" / f"{request_id}.json")
+    assert {s["server"]["name"] for s in again["servers"]} == set(by_name)
+
+    restored = await run(["restore", request_id, "--timeout", "60"], env)
+    assert restored.code == 0, restored.out + restored.err + logs(Path(env["DRSORCH_PLAN_DIR"]))
+    assert "3 restored" in restored.out
+
+
+async def test_a_plan_that_drifted_is_refused_showing_what_changed(
+    estate: dict[str, SeededServer], env: dict[str, str]
+) -> None:
+    failover = ["failover", *REGIONS, "--scope", "dr-plan=drift"]
+    _, approved = await _plan(failover, env)
+    tag_server(estate["edge-02"], RECOVERY, {"dr-plan": "drift"})  # a server joined the scope
+    try:
+        ran = await run([*failover, "--approve", approved, "--wait"], env)
+    finally:
+        tag_server(estate["edge-02"], RECOVERY, {"dr-plan": "spare"})
+    assert ran.code == 3, ran.out + ran.err
+    assert "Refused: the approved plan" in ran.out, ran.out
+    assert "no longer matches" in ran.out
+    assert f"+ edge-02 ({estate['edge-02'].source_server_id})" in ran.out
+
+
+async def test_a_drill_outlives_its_timeout_and_status_follows_it_to_the_end(
+    estate: dict[str, SeededServer], env: dict[str, str], tmp_path: Path
+) -> None:
+    drill = ["failover", *REGIONS, "--scope", "dr-plan=drill", "--drill"]
+    planned, plan_hash = await _plan(drill, env)
+    assert "standard launch" in planned.out
+    clock_scale(1)  # DRS now takes minutes: the CLI stops following first
+    try:
+        ran = await run([*drill, "--approve", plan_hash, "--timeout", "4"], env)
+        assert ran.code == 4, ran.out + ran.err
+        request_id = ran.field(r"Request (\S+) sent")
+        assert f"drsorch status {request_id}" in ran.out
+    finally:
+        clock_scale(600)
+    followed = await run(["status", request_id, "--wait", "--timeout", "90"], env, within=120)
+    assert followed.code == 0, followed.out + followed.err
+    assert "SUCCEEDED: 2 of 2 servers landed where expected" in followed.out
+    await run(["report", request_id, "--out", str(tmp_path)], env)
+    document = load(tmp_path / f"{request_id}.json")
+    assert document["drill"] is True
+    for server in document["servers"]:
+        assert server["launched_into_expected"] is None  # standard launches: nothing expected
+        assert server["ec2_instance_id"] not in {
+            estate["lab-01"].target_instance_id,
+            estate["lab-02"].target_instance_id,
+        }

@@ -1,0 +1,81 @@
+"""The local endpoint for the CLI's end-to-end tests: a fresh estate, the four services as
+worker processes, and the emulator's clock slowed or sped up on demand."""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from drsorch.cli.workers import FAST_LOCAL, Workers
+from drsorch.local.drs.emulator import default_emulator
+from drsorch.local.drs.settings import EmulatorSettings
+from drsorch.local.estate import SeededServer, parse_estate, seed_estate
+from support.aws import client
+
+HUB = "123456789012"
+SPOKE = "210987654321"
+SPOKE_ACCOUNTS = f"{HUB},{SPOKE}:drsorch-spoke-access:drsorch-hub-{HUB}"
+
+
+def reset_endpoint(url: str) -> None:
+    """Empty moto and the DRS emulator (stacks, queues and tables go too)."""
+    request = urllib.request.Request(f"{url}/moto-api/reset", method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+    default_emulator().reset()
+
+
+def seed(estate_yaml: str) -> dict[str, SeededServer]:
+    """Seed an estate; its servers by name."""
+    report = seed_estate(parse_estate(estate_yaml, "cli-e2e"))
+    return {server.name: server for server in report.servers}
+
+
+def clock_scale(scale: float) -> None:
+    """Simulated DRS seconds per real second from now on (slow it to keep a job running)."""
+    emulator = default_emulator()
+    settings = emulator.settings.model_dump(mode="json")
+    settings["clock"]["scale"] = scale
+    emulator.configure(EmulatorSettings.model_validate(settings))
+
+
+def tag_server(server: SeededServer, region: str, tags: dict[str, str]) -> None:
+    """Tag a DRS source server (in the hub), as an operator would between plan and apply."""
+    drs = client("drs", region_name=region)
+    found = drs.describe_source_servers(filters={"sourceServerIDs": [server.source_server_id]})
+    drs.tag_resource(resourceArn=found["items"][0]["arn"], tags=tags)
+
+
+def worker_env(url: str, stack: str) -> dict[str, str]:
+    """The environment the services run in: the endpoint, the stack, fast local polling."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DRSORCH_", "OTEL_"))}
+    return env | FAST_LOCAL | {"AWS_ENDPOINT_URL": url, "DRSORCH_STACK_NAME": stack}
+
+
+@contextmanager
+def services(folder: Path, url: str, stack: str) -> Iterator[Workers]:
+    """The four services as processes, consuming, until the block ends."""
+    workers = Workers(folder)
+    workers.start(worker_env(url, stack))
+    try:
+        workers.wait_ready(90)
+        yield workers
+    finally:
+        workers.stop()
+
+
+def logs(folder: Path) -> str:
+    """The workers' logs, for a failing assertion's message."""
+    return "\n".join(
+        f"--- {log.name}\n{log.read_text(errors='replace')[-3000:]}" for log in folder.glob("*.log")
+    )
+
+
+def load(path: Path) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(path.read_text())
+    return document
