@@ -47,14 +47,21 @@ def estate(n: int, seed: int = 7) -> tuple[list[SourceServer], list[TargetInstan
             target_name = name.replace("-", "", 1)
         else:
             target_name = f"spare-{i:06d}"
+        server_id = f"s-{i:017x}"
         servers.append(
             SourceServer(
-                source_server_id=f"s-{i:017x}",
+                source_server_id=server_id,
                 account_id=account,
                 region=RECOVERY,
                 name=name,
                 wave=i % 10,
+                # What discovery reports after a failover: the ARN, the reversed-direction
+                # server, the recovery instance; lineage through awsInstanceID for most.
+                arn=f"arn:aws:drs:{RECOVERY}:{account}:source-server/{server_id}",
                 origin_instance_id=instance if lineage else None,
+                reversed_direction_server_arn=f"arn:aws:drs:{PRIMARY}:{account}:source-server/s-{i:017d}",
+                recovery_instance_id=f"i-{i + 10**9:017x}",
+                recovery_ec2_instance_id=f"i-{i + 10**9:017x}",
             )
         )
         targets.append(TargetInstance(instance, account, PRIMARY, target_name, "stopped"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import operator
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -78,12 +79,13 @@ def _match(
 ) -> Plan:
     unique, duplicated = _distinct(servers)
     index = TargetIndex.build(targets, rules)
-    run = _Matching(unique, index, rules)
-    taken = run.by_lineage(LineageIndex.build(unique.values(), stored))
+    run = _Matching(unique, index, rules, [None] * len(unique))
+    taken = run.by_lineage(LineageIndex.build(unique, stored))
     wanting, used = run.by_name(taken)
     suggestions = suggest_all(_free(index, taken | used, wanting), wanting) if wanting else []
     return finish(
-        run.decided,
+        unique,
+        run.decisions,
         rules,
         nothing_matched=run.nothing_matched,
         duplicated=duplicated,
@@ -94,29 +96,37 @@ def _match(
 
 def _distinct(
     servers: Iterable[SourceServer],
-) -> tuple[dict[str, SourceServer], dict[str, SourceServer]]:
-    unique: dict[str, SourceServer] = {}
+) -> tuple[list[SourceServer], dict[str, SourceServer]]:
+    """The servers sorted by ID, once each; those reported twice differently, apart."""
+    ordered = sorted(servers, key=_server_id)
+    unique: list[SourceServer] = []
     duplicated: dict[str, SourceServer] = {}
-    for server in servers:
-        known = unique.setdefault(server.source_server_id, server)
-        if known is not server and known != server:
-            duplicated[server.source_server_id] = min(known, server, key=repr)
-    for sid in duplicated:
-        del unique[sid]
-    return unique, duplicated
+    for server in ordered:
+        if unique and unique[-1].source_server_id == server.source_server_id:
+            known = unique[-1]
+            if known is not server and known != server:
+                duplicated[server.source_server_id] = min(known, server, key=repr)
+            continue
+        unique.append(server)
+    return [s for s in unique if s.source_server_id not in duplicated], duplicated
+
+
+_server_id = operator.attrgetter("source_server_id")
 
 
 @dataclass
 class _Matching:
     """One run of `match`: the indexes, and each server's decision as it is made."""
 
-    servers: Mapping[str, SourceServer]
+    servers: list[SourceServer]
+    """Sorted by ID; a server is known by its position here."""
     index: TargetIndex
     rules: MatchRules
-    decided: dict[str, Decision] = field(default_factory=dict)
+    decisions: list[Decision | None]
+    """By position; None until decided."""
     notes: dict[str, str] = field(default_factory=dict)
     """Lineage that led outside the launch region: said in the reason if the Name fails too."""
-    nothing_matched: set[str] = field(default_factory=set)
+    nothing_matched: set[int] = field(default_factory=set)
     contested: set[str] = field(default_factory=set)
     """Targets named by a server whose lineage points to several: no one else takes them."""
 
@@ -124,9 +134,10 @@ class _Matching:
         """Pair by lineage; returns every target lineage points to, contested ones included."""
         failback = self.rules.operation == "failback"
         claim = lineage.failback_claims if failback else lineage.failover_claims
-        claimants: dict[str, list[str]] = {}
+        claimants: dict[str, list[int]] = {}
         by_id = self.index.by_id
-        for sid, server in self.servers.items():
+        decisions = self.decisions
+        for at, server in enumerate(self.servers):
             claims = claim(server)
             if not claims:
                 continue
@@ -138,31 +149,28 @@ class _Matching:
                 or target.account_id != server.account_id
                 or (len(claims) > 1 and any(o != instance_id for o, _ in claims))
             ):
-                self._judge_many(server, claims, claimants)
+                self._judge_many(at, server, claims, claimants)
                 continue
-            claimants.setdefault(instance_id, []).append(sid)
-            self.decided[sid] = Pair(server, target, "lineage", evidence(claims, server, target))
-        for instance_id, sids in claimants.items():
-            if len(sids) > 1:
-                for sid in sids:
-                    why = (
-                        f"ambiguous: the lineage of {', '.join(sorted(sids))} points to"
-                        f" {instance_id}; none of them is paired"
-                    )
-                    self.decided[sid] = Unmatched(self.servers[sid], fact(why, 1024))
+            claimants.setdefault(instance_id, []).append(at)
+            decisions[at] = Pair(server, target, "lineage", evidence(claims, server, target))
+        for instance_id, ats in claimants.items():
+            if len(ats) > 1:
+                sids = ", ".join(sorted(self.servers[at].source_server_id for at in ats))
+                why = f"ambiguous: the lineage of {sids} points to {instance_id}; none is paired"
+                for at in ats:
+                    decisions[at] = Unmatched(self.servers[at], fact(why, 1024))
         return set(claimants) | self.contested
 
     def _judge_many(
-        self, server: SourceServer, claims: list[Claim], claimants: dict[str, list[str]]
+        self, at: int, server: SourceServer, claims: list[Claim], claimants: dict[str, list[int]]
     ) -> None:
-        sid = server.source_server_id
         hits, refusals, noted = judge(server, claims, self.index)
         self.contested.update(hits)
         if noted:
-            self.notes[sid] = "; ".join(noted)
+            self.notes[server.source_server_id] = "; ".join(noted)
         if len(hits) > 1:
             summary = "; ".join(f"{i}: {min(w)}" for i, w in sorted(hits.items()))
-            self.decided[sid] = Ambiguous(
+            self.decisions[at] = Ambiguous(
                 server,
                 tuple(sorted(hits)),
                 fact(f"lineage points to more than one instance: {summary}", 1024),
@@ -170,25 +178,26 @@ class _Matching:
         elif hits:  # one eligible target; the other claims name instances that are not
             instance_id = next(iter(hits))
             target = self.index.by_id[instance_id]
-            claimants.setdefault(instance_id, []).append(sid)
+            claimants.setdefault(instance_id, []).append(at)
             kept = [c for c in claims if c[0] == instance_id]
-            self.decided[sid] = Pair(server, target, "lineage", evidence(kept, server, target))
+            self.decisions[at] = Pair(server, target, "lineage", evidence(kept, server, target))
         elif refusals:
-            self.decided[sid] = Unmatched(server, fact("; ".join(refusals), 1024))
+            self.decisions[at] = Unmatched(server, fact("; ".join(refusals), 1024))
 
     def by_name(self, taken: set[str]) -> tuple[list[Wanting], set[str]]:
         """Pair the rest by normalised Name; returns who wants suggestions, and targets used."""
-        groups: dict[NameKey, list[SourceServer]] = {}
+        groups: dict[NameKey, list[int]] = {}
         normalise = self.rules.names.normalise
-        decided = self.decided
-        for sid, server in self.servers.items():
-            if sid in decided:
+        decisions = self.decisions
+        for at, server in enumerate(self.servers):
+            if decisions[at] is not None:
                 continue
             label = server.name or server.hostname
             if label is None:
-                decided[sid] = Unmatched(server, self._noted("no Name tag or hostname", sid))
+                why = self._noted("no Name tag or hostname", server)
+                decisions[at] = Unmatched(server, why)
             else:
-                groups.setdefault((server.account_id, normalise(label)), []).append(server)
+                groups.setdefault((server.account_id, normalise(label)), []).append(at)
         wanting: list[Wanting] = []
         used: set[str] = set()
         by_name = self.index.by_name
@@ -201,46 +210,52 @@ class _Matching:
                 continue
             used.update(t.instance_id for t in named)
             free = [t for t in named if t.instance_id not in taken]
-            for server in group:
-                self._by_name_one(server, key, named, free, len(group))
+            for at in group:
+                self._by_name_one(at, key, named, free, len(group))
                 if not named:
-                    self.nothing_matched.add(server.source_server_id)
+                    server = self.servers[at]
+                    self.nothing_matched.add(at)
                     wanting.append((server.source_server_id, key[0], server.label or "", key[1]))
         wanting.sort()
         return wanting, used
 
     def _by_name_one(
         self,
-        server: SourceServer,
+        at: int,
         key: NameKey,
         named: list[TargetInstance],
         free: list[TargetInstance],
         rivals: int,
     ) -> None:
-        sid, label, norm = server.source_server_id, server.label, key[1]
+        server = self.servers[at]
+        label, norm = server.label, key[1]
+        decision: Decision
         if len(free) == 1 and rivals == 1:
-            self._pair_by_name(server, free[0], norm)
-        elif len(free) > 1:
+            self._pair_by_name(at, free[0], norm)
+            return
+        if len(free) > 1:
             ids = tuple(t.instance_id for t in free)
             why = f"Name {label!r} matches {len(ids)} instances: {norm!r}"
-            self.decided[sid] = Ambiguous(server, ids, fact(why, 1024))
+            decision = Ambiguous(server, ids, fact(why, 1024))
         elif free:
             why = f"ambiguous: {rivals} servers match {free[0].instance_id} by Name {norm!r};"
-            self.decided[sid] = Unmatched(server, self._noted(f"{why} none of them is paired", sid))
+            decision = Unmatched(server, self._noted(f"{why} none of them is paired", server))
         elif named:
             holders = ", ".join(t.instance_id for t in named)
             why = f"Name {label!r} matches {holders}, claimed by lineage"
-            self.decided[sid] = Unmatched(server, self._noted(why, sid))
+            decision = Unmatched(server, self._noted(why, server))
         else:
             why = f"no instance named {norm!r} in {key[0]}/{self.rules.launch_region}"
-            self.decided[sid] = Unmatched(server, self._noted(why, sid))
+            decision = Unmatched(server, self._noted(why, server))
+        self.decisions[at] = decision
 
-    def _pair_by_name(self, server: SourceServer, target: TargetInstance, norm: str) -> None:
+    def _pair_by_name(self, at: int, target: TargetInstance, norm: str) -> None:
+        server = self.servers[at]
         why = fact(f"Name {server.label!r} = {target.name!r} after normalisation ({norm!r})")
-        self.decided[server.source_server_id] = Pair(server, target, "name", (why,))
+        self.decisions[at] = Pair(server, target, "name", (why,))
 
-    def _noted(self, reason: str, sid: str) -> str:
-        note = self.notes.get(sid)
+    def _noted(self, reason: str, server: SourceServer) -> str:
+        note = self.notes.get(server.source_server_id)
         return fact(f"{reason}; {note}" if note else reason, 1024)
 
 

@@ -9,8 +9,7 @@ instance; for a failover to the instance a previous failover launched into.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from drsorch.matcher.records import FailoverPair, SourceServer, TargetInstance, fact
@@ -45,22 +44,27 @@ def _rank(pair: FailoverPair) -> tuple[str, str, str, str, str]:
 class LineageIndex:
     """The links between servers, and drsorch's stored failover pairs, ready to follow."""
 
-    forward_by_recovery: dict[str, list[SourceServer]]
+    forward_by_recovery: dict[str, SourceServer]
+    """Servers by the EC2 ID of their recovery instance (drills aside)."""
+    shared_recovery: dict[str, list[SourceServer]]
+    """The rare recovery instance several servers name: all of them, so none is dropped."""
     by_arn: dict[str, SourceServer]
     stored_by_server: dict[object, FailoverPair]
     stored_by_target: dict[object, FailoverPair]
 
     @classmethod
-    def build(cls, servers: Iterable[SourceServer], stored: Iterable[FailoverPair]) -> LineageIndex:
-        forward: defaultdict[str, list[SourceServer]] = defaultdict(list)
-        by_arn: dict[str, SourceServer] = {}
-        for server in servers:
-            if server.recovery_ec2_instance_id and not server.recovery_is_drill:
-                forward[server.recovery_ec2_instance_id].append(server)
-            if server.arn:
-                by_arn[server.arn] = server
+    def build(cls, servers: Sequence[SourceServer], stored: Iterable[FailoverPair]) -> LineageIndex:
+        """Index `servers` (sorted by ID, so the result does not depend on input order)."""
+        recovering = [s for s in servers if s.recovery_ec2_instance_id and not s.recovery_is_drill]
+        forward = {s.recovery_ec2_instance_id or "": s for s in recovering}
+        shared: dict[str, list[SourceServer]] = {}
+        if len(forward) < len(recovering):
+            for server in recovering:
+                shared.setdefault(server.recovery_ec2_instance_id or "", []).append(server)
+            shared = {k: v for k, v in shared.items() if len(v) > 1}
+        by_arn = {s.arn: s for s in servers if s.arn}
         stored = tuple(stored)
-        return cls(dict(forward), by_arn, _latest(stored, "server"), _latest(stored, "target"))
+        return cls(forward, shared, by_arn, _latest(stored, "server"), _latest(stored, "target"))
 
     def failback_claims(self, server: SourceServer) -> list[Claim]:
         """Every original instance the server's lineage points to, with its fact."""
@@ -68,7 +72,8 @@ class LineageIndex:
         origin = server.origin_instance_id
         if origin:
             claims.append((origin, f"origin instance {origin} recorded by DRS (awsInstanceID)"))
-            forwards = self.forward_by_recovery.get(origin) if self.forward_by_recovery else None
+            forward = self.forward_by_recovery.get(origin)
+            forwards = self.shared_recovery.get(origin) or ([forward] if forward else None)
             if forwards:
                 claims.extend(
                     (

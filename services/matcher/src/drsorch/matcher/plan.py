@@ -24,48 +24,48 @@ DUPLICATED = "discovery reported this server more than once, with different deta
 
 
 def finish(
-    decided: Mapping[str, Decision],
+    servers: Sequence[SourceServer],
+    decisions: Sequence[Decision | None],
     rules: MatchRules,
     *,
-    nothing_matched: Set[str],
+    nothing_matched: Set[int],
     duplicated: Mapping[str, SourceServer],
     suggestions: Sequence[Suggestion],
     blocked: Mapping[str, str],
 ) -> Plan:
-    """The plan, sorted by server ID: the mode and discovery's blocks applied to `decided`.
+    """The plan: the mode and discovery's blocks applied to each server's decision.
 
-    `nothing_matched` names the unmatched servers no target matched at all: with
-    launch-into `preferred` they get a standard launch.
+    `servers` are sorted by ID and `decisions` follow them; `nothing_matched` holds
+    the positions of unmatched servers no target matched at all: with launch-into
+    `preferred` they get a standard launch.
     """
-    order = sorted(decided)
-    if rules.launch_into == "required" and not blocked:
-        ordered = [decided[sid] for sid in order]  # the common case: decisions stand as made
-    else:
-        ordered = [
-            _in_mode(decided[sid], rules, sid in nothing_matched, blocked.get(sid)) for sid in order
-        ]
     pairs: list[Pair] = []
     unmatched: list[Unmatched] = []
     ambiguous: list[Ambiguous] = []
-    for decision in ordered:
+    as_made = rules.launch_into == "required" and not blocked  # the common case
+    for at, made in enumerate(decisions):
+        assert made is not None, f"{servers[at].source_server_id} was never decided"
+        decision = (
+            made
+            if as_made
+            else _in_mode(
+                made, rules, at in nothing_matched, blocked.get(servers[at].source_server_id)
+            )
+        )
         if isinstance(decision, Pair):
             pairs.append(decision)
         elif isinstance(decision, Unmatched):
             unmatched.append(decision)
         else:
             ambiguous.append(decision)
-    unmatched.extend(Unmatched(duplicated[sid], DUPLICATED) for sid in duplicated)
-    unmatched.sort(key=lambda u: u.server.source_server_id)
+    if duplicated:
+        unmatched.extend(Unmatched(duplicated[sid], DUPLICATED) for sid in duplicated)
+        unmatched.sort(key=lambda u: u.server.source_server_id)
     return Plan(
         pairs=tuple(pairs),
         unmatched=tuple(unmatched),
         ambiguous=tuple(ambiguous),
-        suggestions=tuple(
-            s
-            for s in suggestions
-            if not isinstance(decided[s.source_server_id], Pair)
-            and s.source_server_id not in blocked
-        ),
+        suggestions=tuple(s for s in suggestions if s.source_server_id not in blocked),
         plan_hash=plan_hash(pairs, rules),
     )
 
