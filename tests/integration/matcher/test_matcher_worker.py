@@ -126,12 +126,12 @@ async def test_a_failback_finds_originals_through_the_pairs_its_failover_kept(
 async def test_ambiguous_and_unmatched_servers_are_reported_never_paired(
     worker: None, topology: StackOutputs
 ) -> None:
-    servers = [server(31, "db01"), server(32, "cache"), server(33, "web01"), server(34, "WEB01")]
+    servers = [server(31, "db01"), server(32, "payments"), server(33, "web01"), server(34, "WEB01")]
     targets = [
         target(31, "db01", region=RECOVERY),
         target(32, "DB01-dr", region=RECOVERY),
         target(33, "web01", region=RECOVERY),
-        target(35, "cache-1", region=RECOVERY),
+        target(35, "PAYMNETS", region=RECOVERY),
     ]
     request = spec("failover", launch_into="required")
     await publish(topology, discovered(request, servers, targets, request_id="req-x4match-amb1"))
