@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import timedelta
 
-from drsorch.contracts import JobCompleted, JobStarted, RequestCompleted
+from drsorch.contracts import JobCompleted, JobStarted, RequestCompleted, TraceContext
 from drsorch.monitor.domain.facts import Instance, Place, Replication
 from support.monitor_builders import HUB, PRIMARY, RECOVERY, Server, private_ip, servers, spec
 from support.monitor_bus import Bus, Crash, fast_settings
@@ -60,6 +60,8 @@ async def test_a_failback_runs_its_waves_in_order_and_reports_every_server() -> 
     assert bus.world.violations == [] and bus.parked == []
     assert done.api_calls["StartRecovery"] == 9
     assert done.api_calls["GetLaunchConfiguration"] == 30  # the configurator's, carried
+    states = {r.ec2_state for r in (await bus.store.load(REQUEST)).servers.values()}  # type: ignore[union-attr]
+    assert states == {"RUNNING"}
 
 
 async def test_quotas_hold_counting_jobs_drsorch_did_not_start() -> None:
@@ -458,3 +460,15 @@ async def test_a_request_in_a_spoke_uses_the_spoke_for_its_jobs() -> None:
     await bus.run(bus.ended)
     assert {place for place, _, _ in bus.world.start_calls} == {Place("210987654321", PRIMARY)}
     assert RECOVERY != PRIMARY
+
+
+async def test_the_report_names_the_trace_the_plan_came_in() -> None:
+    bus = Bus()
+    submit(bus, servers(2), spec())
+    traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    bus.queue = [
+        (due, n, env.with_trace(TraceContext(traceparent=traceparent)), r)
+        for due, n, env, r in bus.queue
+    ]
+    await bus.run(bus.ended)
+    assert report(bus).trace_id == "4bf92f3577b34da6a3ce929d0e0e4736"

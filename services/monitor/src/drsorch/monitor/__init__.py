@@ -16,8 +16,9 @@ record named (models in `drsorch.monitor.domain.records`, or a contract model):
 - `summary`: `Summary` (spec, wave, status, DRS calls, ...); also top-level `phase`
   (running, done), `status`, `reason`, `operation`, `drill`, `plan_hash`,
   `received_at`, `ended_at` and `wave`.
-- `server#<sourceServerID>`: `ServerRecord` (pair, phase, outcome, reason, launch);
-  also `phase`, `wave`, `outcome`.
+- `server#<sourceServerID>`: `ServerRecord` (pair, phase, outcome, reason, launch and
+  the EC2 state DRS reports for where it landed); also `phase`, `wave`, `outcome`,
+  `ec2_state`.
 - `batch#<wave:03d>-<index:04d>`: `BatchRecord` (members, status, job); also `status`,
   `job_id`.
 - `result#<sourceServerID>`: `ConfigurationResult` (contract) from TargetConfigured.

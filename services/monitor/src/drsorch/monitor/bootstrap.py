@@ -27,9 +27,8 @@ class SystemClock:
         return datetime.now(UTC)
 
 
-async def build(resources: Resources, settings: MonitorSettings | None = None) -> Service:
-    """The monitor service over real AWS clients (the local endpoint or an account)."""
-    settings = settings or MonitorSettings()
+async def dependencies(resources: Resources, settings: MonitorSettings) -> Dependencies:
+    """The monitor's ports over real AWS clients (the local endpoint or an account)."""
     table = resources.topology.table_name
     config = client_config(resources.settings)
     clients = AccountClients(resources.session, resources.exit_stack, config)
@@ -41,7 +40,7 @@ async def build(resources: Resources, settings: MonitorSettings | None = None) -
     def cloud(accounts: Accounts) -> AwsCloud:
         return AwsCloud(clients, once, accounts, settings.spoke_role_name)
 
-    deps = Dependencies(
+    return Dependencies(
         store=DynamoStore(resources.dynamodb, table, retention_days=settings.record_retention_days),
         cloud=cloud,
         assembler=ChunkAssembler(DynamoChunkStore(resources.dynamodb, table), REGISTRY),
@@ -50,7 +49,16 @@ async def build(resources: Resources, settings: MonitorSettings | None = None) -
         clock=SystemClock(),
         settings=settings,
     )
+
+
+def service(deps: Dependencies) -> Service:
+    """The monitor as the runtime runs it."""
     return Service(NAME, REGISTRY, handlers(deps))
+
+
+async def build(resources: Resources, settings: MonitorSettings | None = None) -> Service:
+    """The monitor service, its settings from `DRSORCH_MONITOR_*` unless given."""
+    return service(await dependencies(resources, settings or MonitorSettings()))
 
 
 def build_with(settings: MonitorSettings) -> Callable[[Resources], Awaitable[Service]]:

@@ -20,6 +20,7 @@ from drsorch.monitor.run import Run
 from drsorch.monitor.session import PRODUCER, Dependencies, RequestSession, tick
 from drsorch.monitor.timers import MonitorTick, MonitorWake
 from drsorch.runtime import Handler, Outbox
+from drsorch.runtime.tracing import current_trace_id
 
 log = logging.getLogger("drsorch.monitor")
 
@@ -42,7 +43,7 @@ def handlers(deps: Dependencies) -> dict[str, Handler]:
         if not await session.acquire():
             raise RequestBusy(f"request {envelope.request_id} is being handled; retry")
         try:
-            await _start(deps, session, plan, parts[0].event_id, outbox)
+            await _start(deps, session, plan, parts[0], outbox)
         finally:
             await session.release()
 
@@ -78,7 +79,11 @@ def handlers(deps: Dependencies) -> dict[str, Handler]:
 
 
 async def _start(
-    deps: Dependencies, session: RequestSession, plan: plans.Plan, cause: str, outbox: Outbox
+    deps: Dependencies,
+    session: RequestSession,
+    plan: plans.Plan,
+    first: Envelope[Event],
+    outbox: Outbox,
 ) -> None:
     """Record a new request from its plan and run it once."""
     request_id = session.request_id
@@ -89,7 +94,8 @@ async def _start(
         else:
             log.info("plan already known; duplicate ignored", extra={"request_id": request_id})
         return
-    state = plans.start(request_id, plan, cause, deps.clock.now())
+    trace_id = first.trace.trace_id or current_trace_id()
+    state = plans.start(request_id, plan, first.event_id, deps.clock.now(), trace_id)
     await deps.store.create(state)
     await _run(deps, session, state, outbox)
 

@@ -75,10 +75,15 @@ async def finish(run: Run, batch: BatchRecord, job: RecoveryJob) -> None:
             failures=failures,
             private_ip_before=before,
         )
-        outcome, reason = landing.outcome(launch)
         launches.append(launch)
-        updated = record.model_copy(update={"launch": launch, "job_id": job.job_id})
-        run.state.put_server(updated.decide(outcome, reason, run.now))
+        landed = next(
+            (i for i in instances if i.recovery_instance_id == launch.recovery_instance_id), None
+        )
+        state = landed.ec2_state if landed and launch.launch_status == "LAUNCHED" else None
+        updated = record.model_copy(
+            update={"launch": launch, "job_id": job.job_id, "ec2_state": state}
+        )
+        run.state.put_server(updated.decide(*landing.outcome(launch), run.now))
     done = batch.model_copy(
         update={
             "status": BatchStatus.COMPLETED,

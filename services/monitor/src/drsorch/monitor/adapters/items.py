@@ -72,7 +72,11 @@ class Layout:
         )
 
     def server(self, record: ServerRecord) -> Item:
-        extra = {"outcome": _s(record.outcome)} if record.outcome else {}
+        extra = {
+            name: _s(value)
+            for name, value in (("outcome", record.outcome), ("ec2_state", record.ec2_state))
+            if value
+        }
         return self._item(
             f"server#{record.source_server_id}",
             body=_s(_body(record)),

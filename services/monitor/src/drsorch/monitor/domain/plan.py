@@ -59,7 +59,13 @@ def drift(spec: RequestSpec, plan_hash: str) -> str | None:
     )
 
 
-def start(request_id: str, plan: Plan, causation_id: str, now: datetime) -> RequestState:
+def start(
+    request_id: str,
+    plan: Plan,
+    causation_id: str,
+    now: datetime,
+    trace_id: str | None = None,
+) -> RequestState:
     """The request's first records: one per pair, all waiting, or all skipped on drift."""
     summary = Summary(
         request_id=request_id,
@@ -67,6 +73,7 @@ def start(request_id: str, plan: Plan, causation_id: str, now: datetime) -> Requ
         plan_hash=plan.plan_hash,
         causation_id=causation_id,
         received_at=now,
+        trace_id=trace_id,
     )
     state = RequestState(summary=summary, extras=list(plan.extras))
     refusal = drift(plan.spec, plan.plan_hash)

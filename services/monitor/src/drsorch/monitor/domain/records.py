@@ -53,6 +53,8 @@ class ServerRecord(_Record):
     outcome: ServerOutcome | None = None
     reason: str | None = None
     launch: ServerLaunch | None = None
+    ec2_state: str | None = None
+    """The EC2 state of the instance it landed in, as DRS reports it (`RUNNING`, ...)."""
     decided_at: AwareDatetime | None = None
 
     @property
@@ -155,6 +157,8 @@ class Summary(_Record):
     plan_hash: str
     causation_id: str
     """The PairsMatched event ID the request's events are caused by."""
+    trace_id: str | None = None
+    """The request's trace (every service's spans for it share it), from the plan."""
     received_at: AwareDatetime
     phase: RequestPhase = RequestPhase.RUNNING
     wave: int | None = None

@@ -175,6 +175,7 @@ def request_completed(state: RequestState, ended_at: datetime) -> list[RequestCo
             api_calls=calls if chunk.index == 0 else {},
             started_at=started,
             ended_at=ended_at,
+            trace_id=summary.trace_id,
             chunk=chunk,
         )
 
