@@ -127,6 +127,8 @@ class _Matching:
     notes: dict[str, str] = field(default_factory=dict)
     """Lineage that led outside the launch region: said in the reason if the Name fails too."""
     nothing_matched: set[int] = field(default_factory=set)
+    rivals: dict[str, list[int]] = field(default_factory=dict)
+    """Targets the lineage of several servers points to, with those servers' positions."""
     contested: set[str] = field(default_factory=set)
     """Targets named by a server whose lineage points to several: no one else takes them."""
 
@@ -134,7 +136,7 @@ class _Matching:
         """Pair by lineage; returns every target lineage points to, contested ones included."""
         failback = self.rules.operation == "failback"
         claim = lineage.failback_claims if failback else lineage.failover_claims
-        claimants: dict[str, list[int]] = {}
+        claimants: dict[str, int] = {}
         by_id = self.index.by_id
         decisions = self.decisions
         for at, server in enumerate(self.servers):
@@ -151,18 +153,23 @@ class _Matching:
             ):
                 self._judge_many(at, server, claims, claimants)
                 continue
-            claimants.setdefault(instance_id, []).append(at)
+            self._claim(claimants, instance_id, at)
             decisions[at] = Pair(server, target, "lineage", evidence(claims, server, target))
-        for instance_id, ats in claimants.items():
-            if len(ats) > 1:
-                sids = ", ".join(sorted(self.servers[at].source_server_id for at in ats))
-                why = f"ambiguous: the lineage of {sids} points to {instance_id}; none is paired"
-                for at in ats:
-                    decisions[at] = Unmatched(self.servers[at], fact(why, 1024))
+        for instance_id, ats in self.rivals.items():
+            sids = ", ".join(sorted(self.servers[at].source_server_id for at in ats))
+            why = f"ambiguous: the lineage of {sids} points to {instance_id}; none is paired"
+            for at in ats:
+                decisions[at] = Unmatched(self.servers[at], fact(why, 1024))
         return set(claimants) | self.contested
 
+    def _claim(self, claimants: dict[str, int], instance_id: str, at: int) -> None:
+        """Record that the server at `at` claims `instance_id`; a second claimant is a rival."""
+        first = claimants.setdefault(instance_id, at)
+        if first != at:
+            self.rivals.setdefault(instance_id, [first]).append(at)
+
     def _judge_many(
-        self, at: int, server: SourceServer, claims: list[Claim], claimants: dict[str, list[int]]
+        self, at: int, server: SourceServer, claims: list[Claim], claimants: dict[str, int]
     ) -> None:
         hits, refusals, noted = judge(server, claims, self.index)
         self.contested.update(hits)
@@ -178,7 +185,7 @@ class _Matching:
         elif hits:  # one eligible target; the other claims name instances that are not
             instance_id = next(iter(hits))
             target = self.index.by_id[instance_id]
-            claimants.setdefault(instance_id, []).append(at)
+            self._claim(claimants, instance_id, at)
             kept = [c for c in claims if c[0] == instance_id]
             self.decisions[at] = Pair(server, target, "lineage", evidence(kept, server, target))
         elif refusals:
