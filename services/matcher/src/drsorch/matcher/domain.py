@@ -82,7 +82,9 @@ def _match(
     run = _Matching(unique, index, rules, [None] * len(unique))
     taken = run.by_lineage(LineageIndex.build(unique, stored))
     wanting, used = run.by_name(taken)
-    suggestions = suggest_all(_free(index, taken | used, wanting), wanting) if wanting else []
+    suggestions = (
+        suggest_all(_free(index, taken | used, wanting, rules), wanting) if wanting else []
+    )
     return finish(
         unique,
         run.decisions,
@@ -266,12 +268,13 @@ class _Matching:
         return fact(f"{reason}; {note}" if note else reason, 1024)
 
 
-def _free(index: TargetIndex, used: set[str], wanting: list[Wanting]) -> SuggestionIndex:
+def _free(
+    index: TargetIndex, used: set[str], wanting: list[Wanting], rules: MatchRules
+) -> SuggestionIndex:
+    """The targets no server took or matched, in the accounts that want suggestions."""
     accounts = {w[1] for w in wanting}
+    normalise = rules.names.normalise
+    free = (index.by_id[i] for i in sorted(index.by_id.keys() - used))
     return SuggestionIndex(
-        (norm, target)
-        for (account, norm), group in index.by_name.items()
-        if account in accounts
-        for target in group
-        if target.instance_id not in used
+        (normalise(t.name), t) for t in free if t.name and t.account_id in accounts
     )

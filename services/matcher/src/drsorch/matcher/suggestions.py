@@ -35,7 +35,10 @@ def skeleton(norm: str) -> str:
 
     Cut to `MAX_SKELETON` characters, which bounds the keys a long name is filed under.
     """
-    bones = _LEADING_ZEROS.sub("", _NOT_ALNUM.sub("", norm)) or norm
+    bones = norm if norm.isalnum() else _NOT_ALNUM.sub("", norm)
+    if "0" in bones:
+        bones = _LEADING_ZEROS.sub("", bones)
+    bones = bones or norm
     return bones[:MAX_SKELETON]
 
 
@@ -59,8 +62,9 @@ class SuggestionIndex:
     """Free targets filed by account under their skeleton keys."""
 
     def __init__(self, free: Iterable[tuple[str, TargetInstance]]) -> None:
+        """File `(normalised name, target)` pairs, given in a fixed order (by instance ID)."""
         filed: dict[str, dict[str, list[tuple[str, TargetInstance]]]] = {}
-        for norm, target in sorted(free, key=lambda nt: (nt[0], nt[1].instance_id)):
+        for norm, target in free:
             account = filed.setdefault(target.account_id, {})
             candidate = (norm, target)
             for key in _keys(skeleton(norm)):
