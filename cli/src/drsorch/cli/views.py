@@ -19,11 +19,12 @@ MAX_PAIR_ROWS = 200
 def _pairs_table(plan: Plan) -> Table:
     results = {r.source_server_id: r for r in plan.configuration}
     table = Table(title=f"Pairs ({len(plan.pairs)})", title_justify="left", show_lines=False)
-    for column in ("wave", "server", "account", "target", "method"):
-        table.add_column(column, no_wrap=True)
+    widths = {"wave": 4, "server": 16, "account": 12, "target": 19, "method": 7}
+    for column, width in widths.items():
+        table.add_column(column, no_wrap=True, min_width=width)
     # One line a pair, however narrow the terminal: refusals are spelled out below the table.
     table.add_column("evidence", no_wrap=True, overflow="ellipsis", max_width=60)
-    table.add_column("configuration", no_wrap=True)
+    table.add_column("configuration", no_wrap=True, min_width=8)
     pairs = sorted(
         plan.pairs, key=lambda p: (p.server.wave, p.server.name or "", p.server.source_server_id)
     )
