@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from drsorch.matcher.domain import match
 from drsorch.matcher.records import FailoverPair
 from support.matcher_records import (
@@ -188,6 +190,14 @@ def test_a_server_reported_twice_differently_is_unmatched() -> None:
     plan = match([srv(1, "app01"), srv(1, "app02")], [tgt(1, "app01")], rules())
     assert plan.pairs == ()
     assert "more than once" in reasons(plan)[sid(1)]
+
+
+def test_copies_of_one_server_are_reported_alike_in_any_order() -> None:
+    copies = [srv(1, "app01"), srv(1, "app02"), srv(1, "app00"), srv(1, "app01")]
+    plans = {match(order, [tgt(1, "app01")], rules()) for order in itertools.permutations(copies)}
+    assert len(plans) == 1
+    [unmatched] = plans.pop().unmatched
+    assert unmatched.server.name == "app00"
 
 
 def test_a_server_without_any_name_or_lineage_says_so() -> None:

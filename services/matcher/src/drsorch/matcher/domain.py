@@ -107,7 +107,9 @@ def _distinct(
         if unique and unique[-1].source_server_id == server.source_server_id:
             known = unique[-1]
             if known is not server and known != server:
-                duplicated[server.source_server_id] = min(known, server, key=repr)
+                # The least of all copies stands for them, whatever order they came in.
+                first = duplicated.get(server.source_server_id, known)
+                duplicated[server.source_server_id] = min(first, server, key=repr)
             continue
         unique.append(server)
     return [s for s in unique if s.source_server_id not in duplicated], duplicated
