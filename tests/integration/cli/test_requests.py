@@ -223,3 +223,22 @@ async def test_a_request_can_be_sent_without_waiting(
     request_id = ran.field(r"Request (\S+) sent")
     assert f"drsorch status {request_id}" in ran.out
     await asyncio.to_thread(wait_for, lambda: request_id in script.seen)
+
+
+async def test_a_plan_writes_its_report_when_asked(env: dict[str, str], tmp_path: Path) -> None:
+    report = tmp_path / "plan.json"
+    ran = await run(["failback", *REGIONS, *SCOPE, "--plan", "--report", str(report)], env)
+    assert ran.code == 0, ran.err + ran.out
+    document = json.loads(report.read_text())
+    assert document["status"] == "PLANNED"
+    assert {s["outcome"] for s in document["servers"]} == {"planned"}
+
+
+@pytest.mark.parametrize("command", [["status"], ["report", "--out", "unused"]])
+async def test_a_request_the_monitor_never_saw_is_named_as_unknown(
+    command: list[str], env: dict[str, str]
+) -> None:
+    ran = await run([command[0], "failback-20991231t000000-000000", *command[1:]], env)
+    assert ran.code == 2, ran.err + ran.out
+    assert "REQUEST_ID" in ran.err
+    assert "no record of 'failback-20991231t000000-000000'" in ran.err

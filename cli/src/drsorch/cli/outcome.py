@@ -46,8 +46,10 @@ def report_of(tracker: RequestTracker, spec: RequestSpec | None) -> Report:
     )
 
 
-def finish_plan(tracker: RequestTracker, spec: RequestSpec, console: Console) -> ExitCode:
-    """Print and save the plan of a finished plan-only request."""
+def finish_plan(
+    tracker: RequestTracker, spec: RequestSpec, console: Console, report_path: Path | None = None
+) -> ExitCode:
+    """Print and save the plan of a finished plan-only request (and its report when asked)."""
     status = tracker.completed.ordered()[0]
     if status.status != "PLANNED" or tracker.plan_hash is None:
         console.print(f"[bold]No plan[/]: the request ended {status.status}: {status.reason or ''}")
@@ -55,6 +57,9 @@ def finish_plan(tracker: RequestTracker, spec: RequestSpec, console: Console) ->
     plan = build_plan(tracker, spec, PlanQuotas())
     saved = save_plan(plan)
     print_plan(console, plan, saved)
+    if report_path is not None:
+        files = write_report(report_of(tracker, spec), report_path)
+        console.print(f"Report: {files.json}  page: {files.html}  picture: {files.picture}")
     console.print("Approve and apply it with:")
     console.print(f"  {approve_command(sys.argv[1:], plan.plan_hash)} --wait", markup=False)
     return ExitCode.OK

@@ -97,5 +97,5 @@ def finish(
         )
         return ExitCode.STILL_RUNNING
     if spec.plan_only:
-        return finish_plan(followed.tracker, spec, console)
+        return finish_plan(followed.tracker, spec, console, options["report"])
     return finish_apply(followed.tracker, spec, console, options["report"])
