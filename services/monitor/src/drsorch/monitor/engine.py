@@ -15,7 +15,8 @@ from drsorch.monitor.domain.decisions import classify
 from drsorch.monitor.domain.records import RequestPhase
 from drsorch.monitor.errors import Throttled
 from drsorch.monitor.gate import check_readiness
-from drsorch.monitor.launch import reconcile, start_batches
+from drsorch.monitor.intents import reconcile
+from drsorch.monitor.launch import start_batches
 from drsorch.monitor.run import Run
 from drsorch.monitor.watch import poll_jobs
 

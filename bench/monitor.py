@@ -1,0 +1,190 @@
+"""A whole failback through all four services, timed by phase, as the monitor sees it.
+
+An in-process endpoint is seeded with `BENCH_MONITOR_SERVERS` (default 300) servers
+failed over in three waves, reverse replication not started; DRS runs on a simulated
+clock (`BENCH_MONITOR_SCALE` simulated seconds per real second, default 600). The four
+services run as in-process workers. This prints when each event of the request
+arrived (seconds from the request), the jobs per wave, the monitor's runs and DRS
+calls, and the peak of concurrent jobs the emulator saw.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import time
+from collections import Counter
+from typing import Any
+
+import boto3
+from aiobotocore.session import get_session
+
+from drsorch.configurator.bootstrap import build_with as configurator
+from drsorch.configurator.settings import ConfiguratorSettings
+from drsorch.contracts import (
+    EVENTS,
+    Accounts,
+    Envelope,
+    Event,
+    FailbackRequested,
+    RequestSpec,
+    Scope,
+    Topic,
+)
+from drsorch.discovery.bootstrap import build as discovery
+from drsorch.local.deploy import StackOutputs, deploy_stack
+from drsorch.local.drs.emulator import default_emulator
+from drsorch.local.estate import parse_estate, seed_estate
+from drsorch.local.server import LocalEndpoint
+from drsorch.matcher.bootstrap import build as matcher
+from drsorch.monitor.bootstrap import build_with as monitor
+from drsorch.monitor.settings import MonitorSettings
+from drsorch.runtime import RuntimeSettings, serve
+from drsorch.runtime.sns import SnsPublisher
+
+N = int(os.environ.get("BENCH_MONITOR_SERVERS", "300"))
+SCALE = float(os.environ.get("BENCH_MONITOR_SCALE", "600"))
+HUB, PRIMARY, RECOVERY = "123456789012", "us-east-1", "us-west-2"
+REQUEST = "req-bench-monitor-01"
+ESTATE = f"""
+version: 1
+name: bench-monitor
+regions: {{primary: {PRIMARY}, recovery: {RECOVERY}}}
+phase: failed_over
+drs: {{seed: 5, clock: {{scale: {SCALE}}}}}
+accounts:
+  - kind: hub
+    generators:
+      - count: {N}
+        name: "bmon-{{index:04d}}"
+        waves: [1, 2, 3]
+        name_noise: {{rate: 0}}
+        template: {{tags: {{app: bmon}}}}
+"""
+MONITOR = MonitorSettings(
+    poll_min_seconds=1,
+    poll_max_seconds=3,
+    readiness_poll_seconds=2,
+    batch_linger_seconds=2,
+    intent_settle_seconds=2,
+    lease_seconds=20,
+    wake_delay_seconds=1,
+)
+
+
+def observer(topology: StackOutputs) -> str:
+    sqs = boto3.client("sqs")
+    url: str = sqs.create_queue(QueueName="bmon-observer")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
+    boto3.client("sns").subscribe(
+        TopicArn=topology.events_topic_arn,
+        Protocol="sqs",
+        Endpoint=arn["QueueArn"],
+        Attributes={"RawMessageDelivery": "true"},
+    )
+    return url
+
+
+async def watch(url: str, seen: dict[str, tuple[float, Envelope[Event]]], started: float) -> None:
+    """Collect events (first arrival time of each) until every RequestCompleted chunk is in."""
+    async with get_session().create_client("sqs") as sqs:
+        while True:
+            answer = await sqs.receive_message(
+                QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1
+            )
+            for message in answer.get("Messages", []):
+                envelope = EVENTS.parse(message["Body"])
+                seen.setdefault(envelope.event_id, (time.perf_counter() - started, envelope))
+                await sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+            done = [e for _, e in seen.values() if e.type == "RequestCompleted"]
+            if done and len(done) >= done[0].payload.chunk.count:  # type: ignore[attr-defined]
+                return
+
+
+async def run(topology: StackOutputs) -> dict[str, tuple[float, Envelope[Event]]]:
+    stop = asyncio.Event()
+    settings = RuntimeSettings(
+        stack_name=topology.stack_name, wait_seconds=1, retry_base_seconds=1, pollers=2
+    )
+    workers = [
+        ("discovery", discovery),
+        ("matcher", matcher),
+        ("configurator", configurator(ConfiguratorSettings(retry_seconds=1))),
+        ("monitor", monitor(MONITOR)),
+    ]
+    tasks = [asyncio.create_task(serve(n, b, stop, settings)) for n, b in workers]
+    spec = RequestSpec(
+        operation="failback",
+        scope=Scope(selector={"app": "bmon"}),
+        accounts=Accounts(hub=HUB),
+        primary_region=PRIMARY,
+        recovery_region=RECOVERY,
+        requested_by="bench",
+    )
+    seen: dict[str, tuple[float, Envelope[Event]]] = {}
+    started = time.perf_counter()
+    try:
+        request = Envelope.wrap(
+            FailbackRequested(spec=spec), request_id=REQUEST, step="r", producer="cli"
+        )
+        async with get_session().create_client("sns") as sns:
+            await SnsPublisher(sns, {Topic.REQUESTS: topology.requests_topic_arn}).publish(
+                [request]
+            )
+        await asyncio.wait_for(watch(observer(topology), seen, started), timeout=1800)
+    finally:
+        stop.set()
+        await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout=60)
+    return seen
+
+
+def report(seen: dict[str, tuple[float, Envelope[Event]]], topology: StackOutputs) -> None:
+    by_type: dict[str, list[tuple[float, Any]]] = {}
+    for at, envelope in sorted(seen.values(), key=lambda pair: pair[0]):
+        by_type.setdefault(envelope.type, []).append((at, envelope.payload))
+    print("  seconds from the request to the first and last of each event:")
+    for kind, items in by_type.items():
+        print(f"    {kind:<18} {items[0][0]:7.1f} {items[-1][0]:7.1f}  ({len(items)})")
+    done = [p for _, p in by_type["RequestCompleted"]]
+    lines = [line for chunk in done for line in chunk.servers]
+    print(f"  status {done[0].status}: {Counter(line.outcome for line in lines)}")
+    for job in sorted((j for c in done for j in c.jobs), key=lambda j: j.started_at):
+        seconds = (job.ended_at - job.started_at).total_seconds() if job.ended_at else None
+        print(
+            f"    wave {job.wave} job {job.job_id}: {len(job.source_server_ids)} servers, "
+            f"{seconds} simulated s"
+        )
+    print(f"  DRS calls of the request: {json.dumps(done[0].api_calls, sort_keys=True)}")
+    summary = boto3.client("dynamodb").get_item(
+        TableName=topology.monitor.table_name,
+        Key={"pk": {"S": f"request#{REQUEST}"}, "sk": {"S": "summary"}},
+    )["Item"]
+    body = json.loads(summary["body"]["S"])
+    print(f"  monitor runs (ticks): {body['tick_seq']}, its DRS calls: {body['calls']}")
+    emulator = default_emulator()
+    with emulator.lock:
+        errors = Counter(r.error_code for r in emulator.calls.records() if r.error_code)
+    print(f"  errors DRS answered: {dict(errors) or 'none'}")
+
+
+def main() -> None:
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION=PRIMARY
+    )
+    endpoint = LocalEndpoint(port=0).start()
+    os.environ["AWS_ENDPOINT_URL"] = endpoint.url
+    try:
+        t0 = time.perf_counter()
+        seed_estate(parse_estate(ESTATE, "bench-monitor"))
+        print(f"{N} failed-over servers seeded in {time.perf_counter() - t0:.1f} s")
+        clients = [boto3.client(s) for s in ("cloudformation", "sns", "sqs", "cloudwatch")]
+        topology = deploy_stack(*clients, stack_name="bmon", parameters={"Prefix": "bmon"})  # type: ignore[arg-type]
+        t0 = time.perf_counter()
+        seen = asyncio.run(run(topology))
+        print(f"  request done in {time.perf_counter() - t0:.1f} s")
+        report(seen, topology)
+    finally:
+        endpoint.stop()
