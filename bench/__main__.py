@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ("matcher", "bus", "configurator")
+BENCHMARKS = ("matcher", "bus", "configurator", "monitor")
 
 
 def main(argv: list[str]) -> int:
