@@ -146,6 +146,15 @@ def test_lineage_that_disagrees_is_ambiguous() -> None:
     assert ambiguous.candidate_instance_ids == (iid(1), iid(2))
 
 
+def test_a_server_sharing_a_target_with_an_ambiguous_one_is_not_paired_either() -> None:
+    stored = [FailoverPair(sid(1), A, iid(10), iid(2), "req-failover-0001")]
+    servers = [srv(1, "a", origin_instance_id=iid(1)), srv(2, "b", origin_instance_id=iid(2))]
+    plan = match(servers, [tgt(1, "a"), tgt(2, "b")], rules(), stored=stored)
+    assert plan.pairs == ()
+    assert [a.server.source_server_id for a in plan.ambiguous] == [sid(1)]
+    assert f"points to {iid(2)}" in reasons(plan)[sid(2)]
+
+
 def test_similar_names_are_suggested_never_paired() -> None:
     plan = match([srv(1, "payments-db")], [tgt(1, "paymnets-db"), tgt(2, "zzz")], rules())
     assert plan.pairs == ()

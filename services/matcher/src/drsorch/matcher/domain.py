@@ -133,8 +133,6 @@ class _Matching:
     nothing_matched: set[int] = field(default_factory=set)
     rivals: dict[str, list[int]] = field(default_factory=dict)
     """Targets the lineage of several servers points to, with those servers' positions."""
-    contested: set[str] = field(default_factory=set)
-    """Targets named by a server whose lineage points to several: no one else takes them."""
 
     def by_lineage(self, lineage: LineageIndex) -> set[str]:
         """Pair by lineage; returns every target lineage points to, contested ones included."""
@@ -163,8 +161,9 @@ class _Matching:
             sids = ", ".join(sorted(self.servers[at].source_server_id for at in ats))
             why = f"ambiguous: the lineage of {sids} points to {instance_id}; none is paired"
             for at in ats:
-                decisions[at] = Unmatched(self.servers[at], fact(why, 1024))
-        return set(claimants) | self.contested
+                if isinstance(decisions[at], Pair):  # an ambiguous rival stays ambiguous
+                    decisions[at] = Unmatched(self.servers[at], fact(why, 1024))
+        return set(claimants)
 
     def _claim(self, claimants: dict[str, int], instance_id: str, at: int) -> None:
         """Record that the server at `at` claims `instance_id`; a second claimant is a rival."""
@@ -176,7 +175,8 @@ class _Matching:
         self, at: int, server: SourceServer, claims: list[Claim], claimants: dict[str, int]
     ) -> None:
         hits, refusals, noted = judge(server, claims, self.index)
-        self.contested.update(hits)
+        for instance_id in sorted(hits):
+            self._claim(claimants, instance_id, at)  # even an ambiguous claim is a rival
         if noted:
             self.notes[server.source_server_id] = "; ".join(noted)
         if len(hits) > 1:
@@ -189,7 +189,6 @@ class _Matching:
         elif hits:  # one eligible target; the other claims name instances that are not
             instance_id = next(iter(hits))
             target = self.index.by_id[instance_id]
-            self._claim(claimants, instance_id, at)
             kept = [c for c in claims if c[0] == instance_id]
             self.decisions[at] = Pair(server, target, "lineage", evidence(kept, server, target))
         elif refusals:
