@@ -242,3 +242,20 @@ async def test_a_request_the_monitor_never_saw_is_named_as_unknown(
     assert ran.code == 2, ran.err + ran.out
     assert "REQUEST_ID" in ran.err
     assert "no record of 'failback-20991231t000000-000000'" in ran.err
+
+
+async def test_the_cli_writes_its_span_where_otel_says_and_the_report_names_its_trace(
+    planned: tuple[Ran, str], env: dict[str, str], tmp_path: Path
+) -> None:
+    spans, report = tmp_path / "spans.jsonl", tmp_path / "report.json"
+    traced = env | {"OTEL_TRACES_EXPORTER": "console", "DRSORCH_TRACES_FILE": str(spans)}
+    ran = await run(
+        ["failback", *REGIONS, *SCOPE, "--approve", planned[1], "--report", str(report)], traced
+    )
+    trace_id = ran.field(r"trace ([0-9a-f]{32})")
+    request_id = ran.field(r"Request (\S+) sent")
+    lines = [json.loads(line) for line in spans.read_text().splitlines()]
+    root = next(s for s in lines if s["name"] == "drsorch FailbackRequested")
+    assert root["context"]["trace_id"] == f"0x{trace_id}"
+    assert root["attributes"]["drsorch.request_id"] == request_id
+    assert json.loads(report.read_text())["trace_id"] == trace_id

@@ -57,7 +57,8 @@ async def run_request(operation: Operation, options: dict[str, Any], console: Co
             "approval missing: run with --plan first, review the plan, then run again "
             "with --approve HASH"
         )
-    tracing.configure_tracing("drsorch-cli")
+    # Only the CLI's own spans: its polling of its queue would make a trace a receive.
+    tracing.configure_tracing("drsorch-cli", instrument_aws=False)
     async with open_aws() as aws:
         spec = spec_of(operation, options, (aws.caller.account_id, aws.caller.arn))
         request_id = new_request_id(operation, datetime.now(UTC))

@@ -99,7 +99,8 @@ async def run_restore(
 ) -> ExitCode:
     """Send the restore, and wait for its answer when asked to; the exit code."""
     restore_request(target, servers, "drsorch-cli", reason)  # flags checked before AWS
-    tracing.configure_tracing("drsorch-cli")
+    # Only the CLI's own spans: its polling of its queue would make a trace a receive.
+    tracing.configure_tracing("drsorch-cli", instrument_aws=False)
     async with open_aws() as aws:
         event = restore_request(target, servers, aws.caller.arn, reason)
         own_id = new_request_id("restore", datetime.now(UTC))
