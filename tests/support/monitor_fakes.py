@@ -217,12 +217,14 @@ class FakeDrs:
         self._call("DescribeJobs")
         return [self.world.view(self.world.jobs[i]) for i in job_ids if i in self.world.jobs]
 
-    async def recent_jobs(self, since: datetime) -> list[RecoveryJob]:
+    async def recent_jobs(self, window: timedelta) -> list[RecoveryJob]:
         self._call("DescribeJobs")
+        mine = [job for job in self.world.jobs.values() if job.place == self.place]
+        newest = max((job.created_at for job in mine), default=None)
         return [
             self.world.view(job)
-            for job in self.world.jobs.values()
-            if job.place == self.place and job.created_at >= since
+            for job in mine
+            if newest is None or job.created_at >= newest - window
         ]
 
     async def start_recovery(self, server_ids: Sequence[str], *, drill: bool) -> RecoveryJob:

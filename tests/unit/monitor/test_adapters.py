@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -114,7 +114,7 @@ async def test_other_failures_and_unreachable_accounts_are_told_apart() -> None:
         RecordingClient(fail=_error("InternalServerException", 500)), RecordingClient()
     )
     with pytest.raises(AwsFailure, match="InternalServerException"):
-        await aws.drs(HERE).recent_jobs(datetime(2026, 1, 1, tzinfo=UTC))
+        await aws.drs(HERE).recent_jobs(timedelta(days=1))
     denied, _, _ = cloud(
         RecordingClient(fail=_error("UninitializedAccountException", 400)), RecordingClient()
     )
@@ -161,3 +161,25 @@ def test_drs_timestamps_parse_with_or_without_zone() -> None:
     assert parse_time("2026-11-25T12:00:00.000Z") == datetime(2026, 11, 25, 12, tzinfo=UTC)
     assert parse_time("2026-11-25T12:00:00") == datetime(2026, 11, 25, 12, tzinfo=UTC)
     assert parse_time("not a time") is None
+
+
+def _job_at(n: int, hour: int) -> dict[str, Any]:
+    return {
+        "jobID": f"drsjob-{n:017d}",
+        "status": "COMPLETED",
+        "creationDateTime": f"2026-11-25T{hour:02d}:00:00Z",
+    }
+
+
+async def test_recent_jobs_read_newest_first_until_past_the_window_on_drs_clock() -> None:
+    pages = [
+        {"items": [_job_at(1, 23), _job_at(2, 20)], "nextToken": "a"},
+        {"items": [_job_at(3, 12), _job_at(4, 1)], "nextToken": "b"},
+        {"items": [_job_at(5, 0)]},
+    ]
+    retrying = RecordingClient(pages=pages)
+    aws, _, _ = cloud(retrying, RecordingClient())
+    jobs = await aws.drs(HERE).recent_jobs(timedelta(hours=12))
+    assert [j.job_id for j in jobs] == [f"drsjob-{n:017d}" for n in (1, 2, 3)]
+    assert len(retrying.calls) == 2, "read on past the window"
+    assert all("filters" not in kwargs for _, kwargs in retrying.calls)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from drsorch.contracts import Accounts, ConfigurationResult, RequestCompleted
@@ -45,8 +45,12 @@ class Drs(Protocol):
         """These jobs, in one DescribeJobs call per thousand IDs."""
         ...
 
-    async def recent_jobs(self, since: datetime) -> list[RecoveryJob]:
-        """Every job created since `since`, whoever started it."""
+    async def recent_jobs(self, window: timedelta) -> list[RecoveryJob]:
+        """Every job created within `window` of the newest job DRS lists, whoever started it.
+
+        The window is measured on DRS's clock, not the monitor's, so skew between the
+        two never hides a job.
+        """
         ...
 
     async def start_recovery(self, server_ids: Sequence[str], *, drill: bool) -> RecoveryJob:

@@ -65,8 +65,8 @@ class Run:
     async def scan(self, place: Place) -> list[RecoveryJob]:
         """Recent jobs in a place (every starter's), read once per run."""
         if place not in self.scans:
-            since = self.now - timedelta(seconds=self.deps.settings.job_lookback_seconds)
-            self.scans[place] = await self.drs(place).recent_jobs(since)
+            window = timedelta(seconds=self.deps.settings.job_lookback_seconds)
+            self.scans[place] = await self.drs(place).recent_jobs(window)
         return self.scans[place]
 
     def forget_scan(self, place: Place) -> None:

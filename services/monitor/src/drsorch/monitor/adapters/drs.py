@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from drsorch.monitor.domain import landing
@@ -35,10 +35,6 @@ def parse_time(text: str | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def parse_job(item: dict[str, Any]) -> RecoveryJob:
     return RecoveryJob(
         job_id=item["jobID"],
@@ -55,6 +51,19 @@ def parse_job(item: dict[str, Any]) -> RecoveryJob:
         ),
         job_type=item.get("type", "LAUNCH"),
     )
+
+
+def _past(jobs: Sequence[RecoveryJob], window: timedelta) -> bool:
+    times = [job.created_at for job in jobs if job.created_at is not None]
+    return bool(times) and min(times) < max(times) - window
+
+
+def _within(jobs: Sequence[RecoveryJob], window: timedelta) -> list[RecoveryJob]:
+    times = [job.created_at for job in jobs if job.created_at is not None]
+    if not times:
+        return list(jobs)
+    oldest = max(times) - window
+    return [job for job in jobs if job.created_at is None or job.created_at >= oldest]
 
 
 def _chunks(ids: Sequence[str], size: int) -> list[list[str]]:
@@ -87,11 +96,20 @@ class DrsAdapter:
             found.extend(parse_job(item) for item in items)
         return found
 
-    async def recent_jobs(self, since: datetime) -> list[RecoveryJob]:
-        items = await self._pages(
-            "DescribeJobs", "describe_jobs", filters={"fromDate": iso(since)}, maxResults=PAGE
-        )
-        return [parse_job(item) for item in items]
+    async def recent_jobs(self, window: timedelta) -> list[RecoveryJob]:
+        # DescribeJobs lists newest first: read pages until they reach past the window,
+        # measured from the newest job on DRS's own clock.
+        jobs: list[RecoveryJob] = []
+        kwargs: dict[str, Any] = {"maxResults": PAGE}
+        while True:
+            page = await self.cloud.call(
+                "drs", self.place, "DescribeJobs", "describe_jobs", **kwargs
+            )
+            jobs.extend(parse_job(item) for item in page.get("items", []))
+            token = page.get("nextToken")
+            if not token or _past(jobs, window):
+                return _within(jobs, window)
+            kwargs["nextToken"] = token
 
     async def start_recovery(self, server_ids: Sequence[str], *, drill: bool) -> RecoveryJob:
         # Never `tags`: launch-into jobs must not carry them (design §4), and intents are
