@@ -172,7 +172,7 @@ def _job_at(n: int, hour: int) -> dict[str, Any]:
 
 
 async def test_recent_jobs_read_newest_first_until_past_the_window_on_drs_clock() -> None:
-    pages = [
+    pages: list[dict[str, Any]] = [
         {"items": [_job_at(1, 23), _job_at(2, 20)], "nextToken": "a"},
         {"items": [_job_at(3, 12), _job_at(4, 1)], "nextToken": "b"},
         {"items": [_job_at(5, 0)]},
