@@ -196,30 +196,25 @@ class _Matching:
 
     def by_name(self, taken: set[str]) -> tuple[list[Wanting], set[str]]:
         """Pair the rest by normalised Name; returns who wants suggestions, and targets used."""
-        groups: dict[NameKey, list[int]] = {}
-        normalise = self.rules.names.normalise
-        decisions = self.decisions
-        for at, server in enumerate(self.servers):
-            if decisions[at] is not None:
-                continue
-            label = server.name or server.hostname
-            if label is None:
-                why = self._noted("no Name tag or hostname", server)
-                decisions[at] = Unmatched(server, why)
-            else:
-                groups.setdefault((server.account_id, normalise(label)), []).append(at)
+        first, crowds = self._group_by_name()
         wanting: list[Wanting] = []
         used: set[str] = set()
-        by_name = self.index.by_name
-        nothing: list[TargetInstance] = []
-        for key, group in groups.items():
-            named = by_name.get(key, nothing)
-            if len(named) == 1 == len(group) and named[0].instance_id not in taken:
-                self._pair_by_name(group[0], named[0], key[1])  # the common case, fast
-                used.add(named[0].instance_id)
+        by_name, shared = self.index.by_name, self.index.shared_names
+        for key, leader in first.items():
+            one = by_name.get(key)
+            if (
+                one is not None
+                and key not in crowds
+                and key not in shared
+                and one.instance_id not in taken
+            ):
+                self._pair_by_name(leader, one, key[1])  # the common case, fast
+                used.add(one.instance_id)
                 continue
+            named = self.index.named(key)
             used.update(t.instance_id for t in named)
             free = [t for t in named if t.instance_id not in taken]
+            group = crowds.get(key, [leader])
             for at in group:
                 self._by_name_one(at, key, named, free, len(group))
                 if not named:
@@ -228,6 +223,25 @@ class _Matching:
                     wanting.append((server.source_server_id, key[0], server.label or "", key[1]))
         wanting.sort()
         return wanting, used
+
+    def _group_by_name(self) -> tuple[dict[NameKey, int], dict[NameKey, list[int]]]:
+        """Undecided servers by name key: the first of each, and the keys several share."""
+        first: dict[NameKey, int] = {}
+        crowds: dict[NameKey, list[int]] = {}
+        normalise = self.rules.names.normalise
+        decisions = self.decisions
+        for at, server in enumerate(self.servers):
+            if decisions[at] is not None:
+                continue
+            label = server.name or server.hostname
+            if label is None:
+                decisions[at] = Unmatched(server, self._noted("no Name tag or hostname", server))
+                continue
+            key = (server.account_id, normalise(label))
+            earlier = first.setdefault(key, at)
+            if earlier != at:
+                crowds.setdefault(key, [earlier]).append(at)
+        return first, crowds
 
     def _by_name_one(
         self,

@@ -154,7 +154,8 @@ def judge(
             continue
         text = f"{why}, but {index.why_not(instance_id, server.account_id)}"
         seen = index.seen.get(instance_id)
-        (refusals if seen and seen.region == index.launch_region else notes).append(text)
+        final = instance_id in index.conflicting or (seen and seen.region == index.launch_region)
+        (refusals if final else notes).append(text)
     return hits, sorted(set(refusals)), sorted(set(notes))
 
 

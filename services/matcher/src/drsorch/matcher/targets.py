@@ -25,8 +25,13 @@ class TargetIndex:
     """Eligible targets by ID and by name key; every target seen, to explain refusals."""
 
     by_id: dict[str, TargetInstance]
-    by_name: dict[NameKey, list[TargetInstance]]
+    by_name: dict[NameKey, TargetInstance]
+    """One target per name key: the only one, or (see `shared_names`) one of several."""
+    shared_names: dict[NameKey, list[TargetInstance]]
+    """Name keys several targets share: all of them, by instance ID."""
     seen: dict[str, TargetInstance]
+    conflicting: frozenset[str]
+    """Instance IDs reported more than once with different details: never eligible."""
     launch_region: str
 
     @classmethod
@@ -42,17 +47,25 @@ class TargetIndex:
             if t.region == region and t.state not in GONE_STATES and instance_id not in conflicting
         }
         normalise = rules.names.normalise
-        by_name: dict[NameKey, list[TargetInstance]] = {}
-        shared: list[list[TargetInstance]] = []
+        by_name: dict[NameKey, TargetInstance] = {}
+        shared: dict[NameKey, list[TargetInstance]] = {}
         for target in by_id.values():
             if target.name:
-                group = by_name.setdefault((target.account_id, normalise(target.name)), [])
-                group.append(target)
-                if len(group) == 2:
-                    shared.append(group)
-        for group in shared:
+                key = (target.account_id, normalise(target.name))
+                first = by_name.setdefault(key, target)
+                if first is not target:
+                    shared.setdefault(key, [first]).append(target)
+        for group in shared.values():
             group.sort(key=lambda t: t.instance_id)  # input order must not show
-        return cls(by_id, by_name, seen, region)
+        return cls(by_id, by_name, shared, seen, frozenset(conflicting), region)
+
+    def named(self, key: NameKey) -> list[TargetInstance]:
+        """Every eligible target with this name key, by instance ID."""
+        shared = self.shared_names.get(key)
+        if shared is not None:
+            return shared
+        one = self.by_name.get(key)
+        return [one] if one is not None else []
 
     def eligible(self, instance_id: str, account_id: str) -> TargetInstance | None:
         """The target, if a server of `account_id` may be launched into it."""
@@ -61,6 +74,8 @@ class TargetIndex:
 
     def why_not(self, instance_id: str, account_id: str) -> str:
         """Why `instance_id` is not an eligible target for a server of `account_id`."""
+        if instance_id in self.conflicting:
+            return f"{instance_id} was reported twice with different details"
         target = self.seen.get(instance_id)
         if target is None:
             return f"{instance_id} is not among the candidate targets discovery found"
@@ -68,6 +83,4 @@ class TargetIndex:
             return f"{instance_id} is in account {target.account_id}, not the server's"
         if target.region != self.launch_region:
             return f"{instance_id} is in {target.region}, not in {self.launch_region}"
-        if target.state in GONE_STATES:
-            return f"{instance_id} is {target.state}"
-        return f"{instance_id} was reported twice with different details"
+        return f"{instance_id} is {target.state}"
