@@ -41,6 +41,7 @@ from support.monitor_world import (
 pytestmark = pytest.mark.integration
 
 STACK = "x5monwork"
+SPOKE = "210987654321"
 REQUEST = "req-x5monwork-0001"
 ESTATE = """
 version: 1
@@ -64,6 +65,7 @@ accounts:
       - {name: work-app-02, wave: 2}
       - {name: work-bad-01, wave: 2}
       - {name: work-running-01, wave: 2, original: {state: running}}
+      - {name: work-elsewhere-01, wave: 2}
 """
 SETTINGS = MonitorSettings(
     poll_min_seconds=1,
@@ -82,7 +84,9 @@ SETTINGS = MonitorSettings(
 def world(endpoint: LocalEndpoint) -> tuple[StackOutputs, dict[str, SeededServer], str, str]:
     reset_endpoint(endpoint.url)
     servers = seed(ESTATE, "x5monwork")
-    configure_launch_into(s for name, s in servers.items() if name != "work-running-01")
+    configure_launch_into(
+        s for name, s in servers.items() if name not in ("work-running-01", "work-elsewhere-01")
+    )
     topology = deploy(STACK, VisibilityTimeoutSeconds=20)
     events = watch(topology, "x5monwork-watch")
     sns, sqs = client("sns"), client("sqs")
@@ -105,6 +109,14 @@ async def report(
     ips = private_ips([s.original_instance_id for s in servers.values()])
     waves = {name: (1 if "-db-" in name else 2) for name in servers}
     pairs = [failback_pair(s, waves[n], ips[s.original_instance_id]) for n, s in servers.items()]
+    # A pair whose target sits in another account than the job: a matcher or configurator
+    # mistake upstream, which the monitor must still refuse to launch into.
+    pairs = [
+        p.model_copy(update={"target": p.target.model_copy(update={"account_id": SPOKE})})
+        if p.server.name == "work-elsewhere-01" and p.target
+        else p
+        for p in pairs
+    ]
     results = [
         configured(s, "rejected", "target is running") if n == "work-running-01" else configured(s)
         for n, s in servers.items()
@@ -140,6 +152,7 @@ def test_the_request_ends_partial_with_a_line_per_server(report: dict[str, Any])
         "work-app-02": "recovered",
         "work-bad-01": "failed",
         "work-running-01": "rejected",
+        "work-elsewhere-01": "rejected",
     }
     for name in ("work-db-01", "work-db-02", "work-app-01", "work-app-02"):
         line, server = lines[name], servers[name]
@@ -152,8 +165,9 @@ def test_the_request_ends_partial_with_a_line_per_server(report: dict[str, Any])
         )
     assert lines["work-bad-01"]["reason"] == "LAUNCH_FAILED: Insufficient capacity in us-east-1a"
     assert lines["work-running-01"]["reason"] == "target is running"
+    assert f"sits in {SPOKE}/us-east-1" in lines["work-elsewhere-01"]["reason"]
     assert done["api_calls"]["StartRecovery"] == 2
-    assert done["api_calls"]["UpdateLaunchConfiguration"] == 6
+    assert done["api_calls"]["UpdateLaunchConfiguration"] == 7
 
 
 def test_jobs_ran_one_per_wave_without_tags_or_quota_errors(report: dict[str, Any]) -> None:
@@ -168,11 +182,9 @@ def test_jobs_ran_one_per_wave_without_tags_or_quota_errors(report: dict[str, An
         for c in calls()
         if c["error_code"] in ("ServiceQuotaExceededException", "ConflictException")
     ]
-    running = report["servers"]["work-running-01"].failback_source_server_id
-    assert all(
-        running not in [s["sourceServerID"] for s in c["arguments"]["sourceServers"]]
-        for c in starts
-    )
+    launched = {s["sourceServerID"] for c in starts for s in c["arguments"]["sourceServers"]}
+    for name in ("work-running-01", "work-elsewhere-01"):
+        assert report["servers"][name].failback_source_server_id not in launched
     completed = _payloads(report, "JobCompleted")
     assert sorted(j["wave"] for j in completed) == [1, 2]
 
