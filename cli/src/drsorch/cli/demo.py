@@ -77,7 +77,11 @@ class Demo:
         """Run the CLI as an operator would, its output straight to this terminal."""
         self.say(f"$ drsorch {shlex.join(args)}")
         command = [str(Path(sys.executable).with_name("drsorch")), *args]
-        return subprocess.run(command, env=env, check=False, timeout=CLI_SECONDS).returncode  # noqa: S603
+        try:
+            return subprocess.run(command, env=env, check=False, timeout=CLI_SECONDS).returncode  # noqa: S603
+        except subprocess.TimeoutExpired:
+            self.say(f"[red]drsorch did not finish within {CLI_SECONDS:.0f} s[/]")
+            return 4
 
     def run(self) -> int:
         estate = estates_dir() / "demo.yaml"
