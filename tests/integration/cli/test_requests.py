@@ -197,8 +197,9 @@ async def test_a_timeout_leaves_the_request_running_and_says_how_to_follow_it(
     assert _cli_queues() == []
 
 
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 async def test_ctrl_c_deletes_the_clis_queue_and_says_the_request_runs_on(
-    script: Script, planned: tuple[Ran, str], env: dict[str, str]
+    signum: signal.Signals, script: Script, planned: tuple[Ran, str], env: dict[str, str]
 ) -> None:
     plan_hash = planned[1]
     script.hold = True
@@ -207,7 +208,7 @@ async def test_ctrl_c_deletes_the_clis_queue_and_says_the_request_runs_on(
     line = await asyncio.wait_for(process.stdout.readline(), 30)
     assert b"sent" in line
     await asyncio.to_thread(wait_for, _cli_queues)
-    process.send_signal(signal.SIGINT)
+    process.send_signal(signum)
     _, err = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 130
     assert b"keeps running" in err

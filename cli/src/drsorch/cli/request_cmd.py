@@ -6,6 +6,7 @@ Exit codes are those of `drsorch.cli.errors.ExitCode`.
 from __future__ import annotations
 
 import asyncio
+import signal
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -131,6 +132,8 @@ def execute(operation: Operation, options: dict[str, Any]) -> None:
     from drsorch.cli.request_run import run_request  # noqa: PLC0415 - heavy: AWS clients, tracing
 
     console, errors = _console(), _console(stderr=True)
+    # SIGTERM (a CI job cancelled, a container stopped) cleans up as Ctrl-C does.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         code = asyncio.run(run_request(operation, options, console))
     except CliError as exc:
