@@ -116,16 +116,15 @@ async def _drive(
         return
     try:
         summary = await deps.store.summary(envelope.request_id)
-        if summary is None or summary.phase is RequestPhase.DONE:
-            if summary is not None and summary.last_cause == session.cause:
-                await session.replay(summary, outbox)
+        if summary is None:
             return
         if summary.last_cause == session.cause:
-            await session.replay(summary, outbox)
+            await session.replay(summary, outbox)  # redelivered after its run committed
+            return
+        superseded = timer is not None and timer.seq != summary.tick_seq
+        if summary.phase is RequestPhase.DONE or superseded:
             return
         if timer is not None:
-            if timer.seq != summary.tick_seq:
-                return  # superseded by a later run's tick
             await session.forget_sent(timer.seq)
         state = await deps.store.load(envelope.request_id)
         if state is not None:
