@@ -9,6 +9,13 @@ delayed self-messages, verifies each landing (instance ID and private IP), and e
 JobStarted, JobCompleted and RequestCompleted. Layers: `domain/` (pure decisions),
 `ports.py`, `handlers.py` with `engine.py` and its steps, `adapters/`, `bootstrap.py`.
 
+Choices worth knowing: StartRecovery never carries `tags` (launch-into jobs must not,
+and intents are reconciled by their servers alone); only failbacks wait for readiness
+(a failover may have to launch from the last good point while its source is down); an
+unset `wave_success_ratio` means all of a wave must land; RequestCompleted on the
+events topic is the notice a request ended, and `DRSORCH_MONITOR_NOTIFICATION_TOPIC_ARN`
+adds a plain-text one (email, chat) when set. Settings: `drsorch.monitor.settings`.
+
 Table layout (the service's own table, string keys `pk`/`sk`, TTL `expires_at`). Every
 item of a request sits under `pk = request#<request_id>`; `body` holds the JSON of the
 record named (models in `drsorch.monitor.domain.records`, or a contract model):
