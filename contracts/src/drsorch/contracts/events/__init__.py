@@ -41,12 +41,6 @@ from drsorch.contracts.events.report import (
     ServerOutcome,
     ServerReport,
 )
-from drsorch.contracts.events.restore import (
-    LaunchSettingsRestored,
-    RestoreOutcome,
-    RestoreRequested,
-    RestoreResult,
-)
 from drsorch.contracts.events.requests import (
     Accounts,
     FailbackRequested,
@@ -55,6 +49,12 @@ from drsorch.contracts.events.requests import (
     RequestSpec,
     Scope,
     Spoke,
+)
+from drsorch.contracts.events.restore import (
+    LaunchSettingsRestored,
+    RestoreOutcome,
+    RestoreRequested,
+    RestoreResult,
 )
 from drsorch.contracts.registry import EventRegistry
 
