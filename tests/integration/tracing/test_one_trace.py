@@ -123,6 +123,5 @@ def test_every_service_works_on_the_request_within_its_one_trace(failback: Failb
     )
 
 
-@pytest.mark.xfail(reason="the monitor does not fill RequestCompleted.trace_id yet", strict=True)
 def test_the_report_names_the_requests_trace(failback: Failback) -> None:
     assert failback.report.trace_id == failback.trace_id
