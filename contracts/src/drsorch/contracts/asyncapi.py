@@ -21,7 +21,7 @@ from drsorch.contracts.topology import ServiceQueue, Subscription, Topology
 
 ASYNCAPI_VERSION = "3.0.0"
 TOPIC_DESCRIPTIONS = {
-    Topic.REQUESTS: "Requests to fail over or fail back, from the CLI and the alarm rule.",
+    Topic.REQUESTS: "Requests to fail over or fail back, from the CLI (or any publisher with the rights).",
     Topic.EVENTS: "What each drsorch service did; the next service's input.",
 }
 
@@ -138,6 +138,8 @@ def build_asyncapi(
             "version": metadata.version("drsorch-contracts"),
             "description": "Events between drsorch's CLI, alarm rule and services "
             "(discovery, matcher, configurator, monitor) on SNS topics and SQS queues. "
+            "The alarm rule is an EventBridge rule, not a publisher on a topic: its target "
+            "puts a plan-only FailbackRequested envelope straight on the discovery queue. "
             "The topology is read from the CloudFormation template; names are those "
             "of a deployment with default parameters.",
         },
