@@ -7,7 +7,7 @@ PORT ?= 4566
 PACKAGES := -p drsorch.contracts -p drsorch.runtime -p drsorch.local -p drsorch.cli \
 	-p drsorch.discovery -p drsorch.matcher -p drsorch.configurator -p drsorch.monitor
 
-.PHONY: setup test test-unit test-integration lint schemas local-up local-down demo bench soak clean
+.PHONY: setup test test-unit test-integration e2e lint schemas local-up local-down demo bench clean
 
 setup:  ## install the locked workspace into .venv
 	@command -v $(UV) >/dev/null || python3 -m pip install --quiet "uv==0.13.9"
@@ -21,6 +21,9 @@ test-unit: setup
 
 test-integration: setup
 	$(PY) pytest tests/integration -q
+
+e2e: setup  ## the services as processes: 300-server failback, traps and throttling, traces across processes, the CLI, chaos (a few minutes; not in the CI gate)
+	$(PY) pytest tests/e2e tests/chaos -q
 
 lint: setup  ## ruff, mypy --strict, cfn-lint
 	$(PY) ruff check .
