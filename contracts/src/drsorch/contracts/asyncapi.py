@@ -21,7 +21,7 @@ from drsorch.contracts.topology import ServiceQueue, Subscription, Topology
 
 ASYNCAPI_VERSION = "3.0.0"
 TOPIC_DESCRIPTIONS = {
-    Topic.REQUESTS: "Requests to fail over or fail back, from the CLI (or any publisher with the rights).",
+    Topic.REQUESTS: "Requests to fail over or fail back, from the CLI or another publisher.",
     Topic.EVENTS: "What each drsorch service did; the next service's input.",
 }
 
