@@ -11,16 +11,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from drsorch.configurator.domain import (
-    LAUNCH_INTO_TAG_KEY,
-    LAUNCH_INTO_TAG_VALUE,
-    Place,
-    SourceServer,
-    TargetInstance,
-)
+from drsorch.configurator.domain import SourceServer, TargetInstance
 from drsorch.configurator.errors import RecoveryInstanceBusy, Refused, Transient
 from drsorch.configurator.records import PairRecord, PreviousSettings, RequestRecord
 from drsorch.contracts import Accounts, LaunchConfiguration
+from drsorch.contracts.types import LAUNCH_INTO_TAG_KEY, LAUNCH_INTO_TAG_VALUE, Place
 from drsorch.runtime.accounts import AccountUnreachable
 
 

@@ -14,13 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from drsorch.configurator.dependencies import Dependencies
-from drsorch.configurator.domain import (
-    LAUNCH_INTO_TAG_KEY,
-    LAUNCH_INTO_TAG_VALUE,
-    Place,
-    SourceServer,
-    TargetInstance,
-)
+from drsorch.configurator.domain import SourceServer, TargetInstance
 from drsorch.configurator.events import REGISTRY
 from drsorch.configurator.handlers import handlers
 from drsorch.configurator.settings import ConfiguratorSettings
@@ -38,6 +32,7 @@ from drsorch.contracts import (
     TargetConfigured,
     TargetRef,
 )
+from drsorch.contracts.types import LAUNCH_INTO_TAG_KEY, LAUNCH_INTO_TAG_VALUE, Place
 from drsorch.runtime import Handler, Outbox
 from drsorch.runtime.chunks import ChunkAssembler, MemoryChunkStore
 from support.configurator_fakes import FakeClock, FakeCloud, MemoryStore

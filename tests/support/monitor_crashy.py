@@ -18,8 +18,9 @@ from dataclasses import replace
 from typing import Any, cast
 
 from drsorch.contracts import Accounts
+from drsorch.contracts.types import Place
 from drsorch.monitor.bootstrap import NAME, dependencies, service
-from drsorch.monitor.domain.facts import Place, RecoveryJob
+from drsorch.monitor.domain.facts import RecoveryJob
 from drsorch.monitor.domain.records import BatchRecord
 from drsorch.monitor.ports import Cloud, CloudFactory, Drs, Store
 from drsorch.monitor.settings import MonitorSettings

@@ -18,11 +18,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from drsorch.contracts import Accounts, ConfigurationResult, RequestCompleted
+from drsorch.contracts.types import Place
 from drsorch.monitor.adapters.items import Layout, parse_state
 from drsorch.monitor.domain.facts import (
     Instance,
     Participant,
-    Place,
     RecoveryInstance,
     RecoveryJob,
     Replication,

@@ -5,12 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from drsorch.contracts import RequestSpec
-from drsorch.monitor.domain.facts import (
-    LAUNCH_INTO_TAG_KEY,
-    LAUNCH_INTO_TAG_VALUE,
-    Instance,
-    Place,
-)
+from drsorch.contracts.types import LAUNCH_INTO_TAG_KEY, LAUNCH_INTO_TAG_VALUE, Place
+from drsorch.monitor.domain.facts import Instance
 from support.monitor_builders import (
     Server,
     envelopes,

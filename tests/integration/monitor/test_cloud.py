@@ -14,11 +14,11 @@ from aiobotocore.config import AioConfig
 from aiobotocore.session import get_session
 
 from drsorch.contracts import Accounts
+from drsorch.contracts.types import Place
 from drsorch.local.drs.emulator import default_emulator
 from drsorch.local.estate import SeededServer
 from drsorch.local.server import LocalEndpoint
 from drsorch.monitor.adapters.cloud import NO_RETRIES, AwsCloud
-from drsorch.monitor.domain.facts import Place
 from drsorch.monitor.errors import StartRefused, Throttled
 from drsorch.runtime.accounts import AccountClients
 from support.monitor_world import (

@@ -9,8 +9,8 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 from drsorch.configurator.adapters.drs import source_server
 from drsorch.configurator.adapters.ec2 import target_instance
 from drsorch.configurator.adapters.errors import translate
-from drsorch.configurator.domain import Place
 from drsorch.configurator.errors import Refused, Transient
+from drsorch.contracts.types import Place
 
 PLACE = Place("111122223333", "eu-west-2")
 

@@ -9,10 +9,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from drsorch.configurator import domain
-from drsorch.configurator.domain import Place, SourceServer, TargetInstance
+from drsorch.configurator.domain import SourceServer, TargetInstance
 from drsorch.configurator.launch_tags import SETTING_TAGS, BadLaunchTag, settings_for
 from drsorch.configurator.plan import drift_reason
 from drsorch.contracts import LaunchConfiguration, LaunchSettings, Pair, RequestOptions
+from drsorch.contracts.types import LAUNCH_INTO_TAG_KEY, LAUNCH_INTO_TAG_VALUE, Place
 from support.configurator_scenario import HUB, PRIMARY, RECOVERY, SPOKE, spec
 
 ORIGINAL = "i-0123456789abcdef0"
@@ -85,7 +86,7 @@ def test_a_target_passes_only_when_every_safety_rule_holds(
     may_tag: bool,
     found: bool,
 ) -> None:
-    tags = {domain.LAUNCH_INTO_TAG_KEY: domain.LAUNCH_INTO_TAG_VALUE} if tagged else {}
+    tags = {LAUNCH_INTO_TAG_KEY: LAUNCH_INTO_TAG_VALUE} if tagged else {}
     target = TargetInstance(ORIGINAL, where, state, architecture, platform, tags) if found else None
     request = spec(options=RequestOptions(tag_lineage_targets=may_tag))
     subject = pair(method)

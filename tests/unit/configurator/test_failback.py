@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from drsorch.configurator.domain import Place
 from drsorch.configurator.events import ConfigurationDue
 from drsorch.contracts import (
     Chunk,
@@ -12,6 +11,7 @@ from drsorch.contracts import (
     PairsMatched,
     TargetConfigured,
 )
+from drsorch.contracts.types import Place
 from support.configurator_scenario import (
     HUB,
     PRIMARY,

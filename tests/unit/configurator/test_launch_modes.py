@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from drsorch.configurator.domain import Place
 from drsorch.contracts import LaunchConfiguration, LaunchSettings, RequestOptions
+from drsorch.contracts.types import Place
 from support.configurator_scenario import HUB, PRIMARY, RECOVERY, Scenario, results, spec
 
 

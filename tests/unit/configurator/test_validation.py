@@ -6,8 +6,8 @@ changed for the pair: no reverse replication, no launch-configuration update, no
 
 from __future__ import annotations
 
-from drsorch.configurator.domain import Place
 from drsorch.contracts import Ambiguous
+from drsorch.contracts.types import Place
 from support.configurator_scenario import (
     HUB,
     PRIMARY,

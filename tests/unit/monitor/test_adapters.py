@@ -10,9 +10,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from drsorch.contracts import Accounts, Spoke
+from drsorch.contracts.types import Place
 from drsorch.monitor.adapters.cloud import AwsCloud
 from drsorch.monitor.adapters.drs import parse_time
-from drsorch.monitor.domain.facts import Place
 from drsorch.monitor.errors import AwsFailure, StartRefused, Throttled, Unreachable
 from drsorch.runtime.accounts import AccountUnreachable
 from drsorch.runtime.accounts import Spoke as RuntimeSpoke

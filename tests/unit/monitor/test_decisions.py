@@ -9,11 +9,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from drsorch.contracts import ServerLaunch
+from drsorch.contracts.types import Place
 from drsorch.monitor.domain import landing, pacing, readiness, selection
 from drsorch.monitor.domain.facts import (
     Instance,
     Participant,
-    Place,
     RecoveryInstance,
     RecoveryJob,
     Replication,

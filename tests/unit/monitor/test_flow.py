@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from drsorch.contracts import JobCompleted, JobStarted, RequestCompleted, TraceContext
-from drsorch.monitor.domain.facts import Instance, Place, Replication
+from drsorch.contracts.types import Place
+from drsorch.monitor.domain.facts import Instance, Replication
 from support.monitor_builders import HUB, PRIMARY, RECOVERY, Server, private_ip, servers, spec
 from support.monitor_bus import Bus, Crash, fast_settings
 from support.monitor_scenarios import REQUEST, TAGGED, submit

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from drsorch.contracts import JobStarted, RequestCompleted
-from drsorch.monitor.domain.facts import Place
+from drsorch.contracts.types import Place
 from support.monitor_builders import HUB, PRIMARY, Server, spec
 from support.monitor_bus import Bus, fast_settings
 from support.monitor_scenarios import submit

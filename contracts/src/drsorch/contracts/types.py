@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Hashable
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AfterValidator, Field, StringConstraints
@@ -21,6 +22,9 @@ MAX_ITEMS_PER_CHUNK = 1000
 # DRS's operational limit of source servers per recovery job (drs-api-facts §4).
 MAX_SERVERS_PER_JOB = 100
 MAX_TAGS = 50
+# The tag DRS requires on an EC2 instance before it launches a server into it.
+LAUNCH_INTO_TAG_KEY = "AWSDRS"
+LAUNCH_INTO_TAG_VALUE = "AllowLaunchingIntoThisInstance"
 
 # Region names: `us-east-1`, `eu-west-2`, `us-gov-west-1`, `us-isob-east-1`, `eusc-de-east-1`.
 _REGION = r"[a-z]{2,4}(-[a-z]{2,5})?-[a-z]{4,10}-[0-9]{1,2}"
@@ -202,3 +206,14 @@ BootMode = Literal["legacy-bios", "uefi", "uefi-preferred"]
 Operation = Literal["failback", "failover"]
 LaunchIntoMode = Literal["required", "preferred", "never"]
 MatchMethod = Literal["lineage", "name"]
+
+
+@dataclass(frozen=True, order=True)
+class Place:
+    """An account and a region: where a DRS or EC2 call acts and where DRS quotas count."""
+
+    account_id: str
+    region: str
+
+    def __str__(self) -> str:
+        return f"{self.account_id}/{self.region}"

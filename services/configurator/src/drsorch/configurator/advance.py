@@ -17,12 +17,13 @@ from datetime import datetime, timedelta
 
 from drsorch.configurator.configure import RequestContext, Waiting, configure_pair
 from drsorch.configurator.dependencies import Dependencies
-from drsorch.configurator.domain import Place, SourceServer
+from drsorch.configurator.domain import SourceServer
 from drsorch.configurator.errors import Refused, Transient
 from drsorch.configurator.plan import drift_reason
 from drsorch.configurator.ports import Cloud
 from drsorch.configurator.records import PairRecord, RequestRecord
 from drsorch.contracts import Chunk, ConfigurationResult, Pair, TargetConfigured
+from drsorch.contracts.types import Place
 from drsorch.runtime.accounts import AccountUnreachable
 from drsorch.runtime.chunks import split
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from drsorch.configurator import domain
 from drsorch.configurator.desired import desired_configuration
-from drsorch.configurator.domain import Place, SourceServer, TargetInstance
+from drsorch.configurator.domain import SourceServer, TargetInstance
 from drsorch.configurator.errors import Refused, Transient
 from drsorch.configurator.prepare import launching_server
 from drsorch.configurator.progress import (
@@ -23,6 +23,7 @@ from drsorch.configurator.progress import (
 from drsorch.configurator.records import PairRecord, PreviousSettings
 from drsorch.contracts import Pair
 from drsorch.contracts.events import ConfigurationOutcome
+from drsorch.contracts.types import LAUNCH_INTO_TAG_KEY, LAUNCH_INTO_TAG_VALUE, Place
 from drsorch.runtime.accounts import AccountUnreachable
 
 __all__ = ["Progress", "RequestContext", "Waiting", "configure_pair"]
@@ -104,8 +105,7 @@ async def _set_launch_configuration(
     will_tag = target is not None and not target.allows_launch_into
     if ctx.spec.plan_only:
         reason = domain.describe_changes(changes) + (
-            f"; would tag {target.instance_id} {domain.LAUNCH_INTO_TAG_KEY}="
-            f"{domain.LAUNCH_INTO_TAG_VALUE}"
+            f"; would tag {target.instance_id} {LAUNCH_INTO_TAG_KEY}={LAUNCH_INTO_TAG_VALUE}"
             if will_tag and target is not None
             else ""
         )

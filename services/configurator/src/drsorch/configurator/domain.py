@@ -12,22 +12,9 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from drsorch.contracts import LaunchConfiguration, LaunchSettings, Pair, RequestSpec
-
-LAUNCH_INTO_TAG_KEY = "AWSDRS"
-LAUNCH_INTO_TAG_VALUE = "AllowLaunchingIntoThisInstance"
+from drsorch.contracts.types import LAUNCH_INTO_TAG_KEY, LAUNCH_INTO_TAG_VALUE, Place
 
 LaunchKind = Literal["launch_into", "standard"]
-
-
-@dataclass(frozen=True)
-class Place:
-    """An account and a region: where a DRS or EC2 call acts."""
-
-    account_id: str
-    region: str
-
-    def __str__(self) -> str:
-        return f"{self.account_id}/{self.region}"
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from drsorch.configurator.domain import Place, SourceServer, TargetInstance
+from drsorch.configurator.domain import SourceServer, TargetInstance
 from drsorch.configurator.records import PairRecord, PreviousSettings, RequestRecord
 from drsorch.contracts import Accounts, LaunchConfiguration
+from drsorch.contracts.types import Place
 
 
 class DrsGateway(Protocol):

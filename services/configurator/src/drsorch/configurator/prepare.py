@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from drsorch.configurator import domain
 from drsorch.configurator.desired import desired_configuration
-from drsorch.configurator.domain import Place, SourceServer
+from drsorch.configurator.domain import SourceServer
 from drsorch.configurator.errors import RecoveryInstanceBusy
 from drsorch.configurator.progress import Progress, RequestContext, Trail, Waiting, result
 from drsorch.contracts import LaunchConfiguration
+from drsorch.contracts.types import Place
 
 
 async def launching_server(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from drsorch.configurator.domain import Place
 from drsorch.contracts import ConfigurationResult, LaunchConfiguration, Pair, RequestSpec
+from drsorch.contracts.types import Place
 
 
 class _Stored(BaseModel):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from drsorch.contracts.types import Place
 from drsorch.monitor.domain import readiness
-from drsorch.monitor.domain.facts import Place
 from drsorch.monitor.domain.selection import Launch
 from drsorch.monitor.errors import AwsFailure
 from drsorch.monitor.run import Run, each_place, group_by

@@ -9,8 +9,9 @@ import logging
 from collections.abc import Sequence
 from datetime import timedelta
 
+from drsorch.contracts.types import Place
 from drsorch.monitor.domain import planning, report
-from drsorch.monitor.domain.facts import Place, RecoveryJob
+from drsorch.monitor.domain.facts import RecoveryJob
 from drsorch.monitor.domain.planning import Candidate
 from drsorch.monitor.domain.records import (
     BatchRecord,

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
+from drsorch.contracts.types import Place
 from drsorch.monitor.domain import planning
-from drsorch.monitor.domain.facts import Place
 from drsorch.monitor.domain.planning import Candidate, Capacity, Limits
 from drsorch.monitor.domain.records import ServerPhase
 from drsorch.monitor.domain.selection import Launch, target_refusal

@@ -14,13 +14,8 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from drsorch.contracts import Accounts, ConfigurationResult, RequestCompleted
-from drsorch.monitor.domain.facts import (
-    Instance,
-    Place,
-    RecoveryInstance,
-    RecoveryJob,
-    Replication,
-)
+from drsorch.contracts.types import Place
+from drsorch.monitor.domain.facts import Instance, RecoveryInstance, RecoveryJob, Replication
 from drsorch.monitor.domain.records import BatchRecord, RequestState, ServerRecord, Summary
 
 

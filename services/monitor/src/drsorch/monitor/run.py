@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 from drsorch.contracts import Event
-from drsorch.monitor.domain.facts import Place, RecoveryJob
+from drsorch.contracts.types import Place
+from drsorch.monitor.domain.facts import RecoveryJob
 from drsorch.monitor.domain.pacing import Pacing
 from drsorch.monitor.domain.records import RequestState
 from drsorch.monitor.errors import AwsFailure, Throttled

@@ -7,8 +7,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
+from drsorch.contracts.types import Place
 from drsorch.monitor.domain import landing, report
-from drsorch.monitor.domain.facts import Place, RecoveryJob
+from drsorch.monitor.domain.facts import RecoveryJob
 from drsorch.monitor.domain.pacing import poll_interval, timed_out
 from drsorch.monitor.domain.records import BatchRecord, BatchStatus, ServerPhase
 from drsorch.monitor.run import Run, each_place, group_by

@@ -7,8 +7,8 @@ from typing import Any
 
 from drsorch.configurator.adapters.drs import DrsAdapter
 from drsorch.configurator.adapters.ec2 import Ec2Adapter
-from drsorch.configurator.domain import Place
 from drsorch.contracts import Accounts
+from drsorch.contracts.types import Place
 from drsorch.runtime.accounts import AccountClients, Spoke
 
 

@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from drsorch.configurator.adapters.errors import code_of, translate
-from drsorch.configurator.domain import Place, SourceServer
+from drsorch.configurator.domain import SourceServer
 from drsorch.configurator.errors import RecoveryInstanceBusy, Refused
 from drsorch.contracts import LaunchConfiguration
+from drsorch.contracts.types import Place
 
 if TYPE_CHECKING:
     from types_aiobotocore_drs import DrsClient

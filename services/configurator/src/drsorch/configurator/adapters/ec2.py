@@ -8,12 +8,8 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from drsorch.configurator.adapters.errors import translate
-from drsorch.configurator.domain import (
-    LAUNCH_INTO_TAG_KEY,
-    LAUNCH_INTO_TAG_VALUE,
-    Place,
-    TargetInstance,
-)
+from drsorch.configurator.domain import TargetInstance
+from drsorch.contracts.types import LAUNCH_INTO_TAG_KEY, LAUNCH_INTO_TAG_VALUE, Place
 
 if TYPE_CHECKING:
     from types_aiobotocore_ec2 import EC2Client

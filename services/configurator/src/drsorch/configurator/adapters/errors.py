@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from drsorch.configurator.domain import Place
 from drsorch.configurator.errors import ConfiguratorError, Refused, Transient
+from drsorch.contracts.types import Place
 
 # Codes that mean "not now" rather than "never": throttling and server-side faults.
 TRANSIENT_CODES = frozenset(

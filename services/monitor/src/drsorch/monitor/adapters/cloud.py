@@ -15,10 +15,10 @@ from aiobotocore.config import AioConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
 from drsorch.contracts import Accounts
+from drsorch.contracts.types import Place
 from drsorch.monitor.adapters.drs import DrsAdapter
 from drsorch.monitor.adapters.ec2 import Ec2Adapter
 from drsorch.monitor.adapters.errors import translate
-from drsorch.monitor.domain.facts import Place
 from drsorch.monitor.errors import Unreachable
 from drsorch.runtime.accounts import AccountUnreachable, Spoke
 

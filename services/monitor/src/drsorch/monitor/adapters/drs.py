@@ -6,14 +6,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from drsorch.contracts.types import Place
 from drsorch.monitor.domain import landing
-from drsorch.monitor.domain.facts import (
-    Participant,
-    Place,
-    RecoveryInstance,
-    RecoveryJob,
-    Replication,
-)
+from drsorch.monitor.domain.facts import Participant, RecoveryInstance, RecoveryJob, Replication
 from drsorch.monitor.domain.readiness import duration_seconds
 
 if TYPE_CHECKING:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from drsorch.monitor.domain.facts import Instance, Place
+from drsorch.contracts.types import Place
+from drsorch.monitor.domain.facts import Instance
 
 if TYPE_CHECKING:
     from drsorch.monitor.adapters.cloud import AwsCloud

@@ -6,7 +6,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from drsorch.monitor.domain.facts import Place
+from drsorch.contracts.types import Place
 from drsorch.monitor.errors import AwsFailure, MonitorError, StartRefused, Throttled, Unreachable
 
 THROTTLING = frozenset({"ThrottlingException", "Throttling", "RequestLimitExceeded"})

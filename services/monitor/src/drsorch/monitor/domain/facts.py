@@ -9,20 +9,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-LAUNCH_INTO_TAG_KEY = "AWSDRS"
-LAUNCH_INTO_TAG_VALUE = "AllowLaunchingIntoThisInstance"
+from drsorch.contracts.types import LAUNCH_INTO_TAG_KEY, LAUNCH_INTO_TAG_VALUE
+
 ACTIVE_JOB_STATUSES = frozenset({"PENDING", "STARTED"})
-
-
-@dataclass(frozen=True, order=True)
-class Place:
-    """An account and a region: where a DRS job runs and where its quotas count."""
-
-    account_id: str
-    region: str
-
-    def __str__(self) -> str:
-        return f"{self.account_id}/{self.region}"
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from drsorch.contracts import (
     Unmatched,
 )
 from drsorch.contracts.events import RequestStatus, ServerOutcome
-from drsorch.monitor.domain.facts import Place
+from drsorch.contracts.types import Place
 
 
 class _Record(BaseModel):

@@ -13,12 +13,8 @@ from dataclasses import dataclass
 
 from drsorch.contracts import ConfigurationResult, RequestSpec
 from drsorch.contracts.events import ServerOutcome
-from drsorch.monitor.domain.facts import (
-    LAUNCH_INTO_TAG_KEY,
-    LAUNCH_INTO_TAG_VALUE,
-    Instance,
-    Place,
-)
+from drsorch.contracts.types import LAUNCH_INTO_TAG_KEY, LAUNCH_INTO_TAG_VALUE, Place
+from drsorch.monitor.domain.facts import Instance
 from drsorch.monitor.domain.records import ServerRecord
 
 NO_CONFIGURATION = "waiting for the configurator's result"
