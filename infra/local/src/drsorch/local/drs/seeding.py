@@ -8,13 +8,12 @@ from drsorch.local.drs import replication
 from drsorch.local.drs.emulator import Emulator
 from drsorch.local.drs.errors import DrsError, not_found
 from drsorch.local.drs.failback import reverse
+from drsorch.local.drs.rules import LAUNCH_INTO_TAG_KEY, LAUNCH_INTO_TAG_VALUE
 from drsorch.local.drs.servers import add_source_server, arn, initialize
 from drsorch.local.drs.state import Disk, LastLaunch, Origin, RecoveryInstance, Replication
 
 if TYPE_CHECKING:
     from drsorch.local.drs.seed import SourceServerSeed
-
-LAUNCH_INTO_TAG = ("AWSDRS", "AllowLaunchingIntoThisInstance")
 
 
 class SeedError(ValueError):
@@ -91,7 +90,7 @@ def add_recovery_instance(
             job_id=None,
             is_drill=is_drill,
             # A pre-provisioned target carries the launch-into tag: never terminate it.
-            launched_into=ec2.tags.get(LAUNCH_INTO_TAG[0]) == LAUNCH_INTO_TAG[1],
+            launched_into=ec2.tags.get(LAUNCH_INTO_TAG_KEY) == LAUNCH_INTO_TAG_VALUE,
             point_in_time_ms=now,
             ready_ms=now,
             availability_zone=ec2.availability_zone,
