@@ -23,8 +23,9 @@ from drsorch.contracts import Accounts, RequestCompleted, RequestOptions, Reques
 from drsorch.local.deploy import StackOutputs
 from drsorch.local.server import LocalEndpoint
 from support.aws import deploy
-from support.monitor_e2e import observer, running, services
+from support.monitor_e2e import running, services
 from support.monitor_world import calls, reset_endpoint, seed
+from support.observer import observer_queue
 
 pytestmark = pytest.mark.chaos
 
@@ -110,7 +111,7 @@ async def test_a_killed_and_restarted_monitor_starts_each_batch_once(
     doomed = monitor_process(endpoint, name, log, point)
     stop_later.append(doomed)
     others = [s for s in services() if s[0] != "monitor"]
-    async with running(stack, observer(stack, f"{name}-observer"), others) as flow:
+    async with running(stack, observer_queue(stack, f"{name}-observer"), others) as flow:
         await flow.request(spec, request_id)
         code = await asyncio.to_thread(doomed.wait, 120)
         assert code == 137, log.read_text()[-4000:]

@@ -20,8 +20,9 @@ from drsorch.local.deploy import StackOutputs
 from drsorch.local.estate import SeededServer
 from drsorch.local.server import LocalEndpoint
 from support.aws import deploy
-from support.monitor_e2e import observer, running, services
+from support.monitor_e2e import running, services
 from support.monitor_world import calls, private_ips, reset_endpoint, seed
+from support.observer import observer_queue
 
 pytestmark = pytest.mark.e2e
 
@@ -56,7 +57,7 @@ def world(
     servers = seed(ESTATE, "x5e2e")
     ips = private_ips([s.original_instance_id for s in servers.values()])
     stack = deploy(STACK, VisibilityTimeoutSeconds=60)
-    return stack, servers, ips, observer(stack, f"{STACK}-observer")
+    return stack, servers, ips, observer_queue(stack, f"{STACK}-observer")
 
 
 @pytest.fixture(scope="module")

@@ -17,8 +17,9 @@ from drsorch.local.deploy import StackOutputs
 from drsorch.local.estate import SeededServer
 from drsorch.local.server import LocalEndpoint
 from support.aws import deploy
-from support.monitor_e2e import observer, running, runtime, services
+from support.monitor_e2e import running, runtime, services
 from support.monitor_world import calls, reset_endpoint, seed
+from support.observer import observer_queue
 
 pytestmark = pytest.mark.e2e
 
@@ -58,7 +59,7 @@ async def outcome(endpoint: LocalEndpoint) -> dict[str, Any]:
     reset_endpoint(endpoint.url)
     servers = seed(ESTATE, "x5trap")
     stack: StackOutputs = deploy(STACK, VisibilityTimeoutSeconds=60)
-    watch = observer(stack, f"{STACK}-observer")
+    watch = observer_queue(stack, f"{STACK}-observer")
     spec = RequestSpec(
         operation="failback",
         scope=Scope(selector={"app": "trap"}),

@@ -24,8 +24,6 @@ from drsorch.contracts import (
     EVENTS,
     Envelope,
     Event,
-    FailbackRequested,
-    FailoverRequested,
     PairsMatched,
     RequestCompleted,
     RequestSpec,
@@ -35,7 +33,7 @@ from drsorch.contracts.types import Operation
 from drsorch.local.deploy import StackOutputs
 from drsorch.runtime import RuntimeSettings, serve
 from drsorch.runtime.sns import SnsPublisher
-from support.aws import client
+from support.observer import observe, publish_request
 
 SQS_LIMIT = 256 * 1024
 SNS_NOTIFICATION_FIELDS = 2048
@@ -61,21 +59,16 @@ class Seen:
         count = next(iter(held.values())).payload.chunk.count  # type: ignore[attr-defined]
         return [held[i] for i in range(count)] if len(held) == count else None
 
-
-def observer_queue(stack: StackOutputs, name: str) -> str:
-    """A queue that receives every event of the events topic, raw."""
-    sqs = client("sqs")
-    url: str = sqs.create_queue(QueueName=name)["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    client("sns").subscribe(
-        TopicArn=stack.events_topic_arn,
-        Protocol="sqs",
-        Endpoint=arn,
-        Attributes={"RawMessageDelivery": "true"},
-    )
-    return url
+    def record(self, body: str) -> None:
+        """Keep one message of the observer queue: its chunk, and its size as delivered."""
+        envelope = EVENTS.parse(body)
+        chunk = getattr(envelope.payload, "chunk", None)
+        index = chunk.index if chunk is not None else 0
+        self.chunks[(envelope.request_id, envelope.type)][index] = envelope
+        # What a subscriber without raw delivery gets: the body JSON-escaped inside
+        # SNS's notification, whose other fields stay under 2 KB.
+        size = len(json.dumps(body).encode()) + SNS_NOTIFICATION_FIELDS
+        self.largest[envelope.request_id] = max(self.largest[envelope.request_id], size)
 
 
 class Pipeline:
@@ -87,16 +80,7 @@ class Pipeline:
         self.seen = seen
 
     async def request(self, spec: RequestSpec, request_id: str) -> Envelope[Event]:
-        event = (
-            FailbackRequested(spec=spec)
-            if spec.operation == "failback"
-            else FailoverRequested(spec=spec)
-        )
-        envelope = Envelope.wrap(event, request_id=request_id, step="request", producer="cli")
-        async with get_session().create_client("sns") as sns:
-            topics = {FailbackRequested.topic: self.stack.requests_topic_arn}
-            await SnsPublisher(sns, topics).publish([envelope])
-        return envelope
+        return await publish_request(self.stack, spec, request_id)
 
     async def complete(self, request_id: str, operation: Operation = "failover") -> None:
         """Publish the request's RequestCompleted, as the monitor would."""
@@ -135,35 +119,6 @@ class Pipeline:
         return [c.payload for c in chunks]  # type: ignore[misc]
 
 
-async def _observe(url: str, seen: Seen, stop: asyncio.Event) -> None:
-    async with get_session().create_client("sqs") as sqs:
-        while not stop.is_set():
-            response = await sqs.receive_message(
-                QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1
-            )
-            messages = response.get("Messages", [])
-            for message in messages:
-                body = message["Body"]
-                envelope = EVENTS.parse(body)
-                chunk = getattr(envelope.payload, "chunk", None)
-                index = chunk.index if chunk is not None else 0
-                seen.chunks[(envelope.request_id, envelope.type)][index] = envelope
-                # What a subscriber without raw delivery gets: the body JSON-escaped inside
-                # SNS's notification, whose other fields stay under 2 KB.
-                size = len(json.dumps(body).encode()) + SNS_NOTIFICATION_FIELDS
-                seen.largest[envelope.request_id] = max(seen.largest[envelope.request_id], size)
-            if messages:
-                await sqs.delete_message_batch(
-                    QueueUrl=url,
-                    Entries=[
-                        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
-                        for i, m in enumerate(messages)
-                    ],
-                )
-                async with seen.changed:
-                    seen.changed.notify_all()
-
-
 @contextlib.asynccontextmanager
 async def running(
     stack_name: str, stack: StackOutputs, observer_url: str, services: Sequence[tuple[str, Any]]
@@ -182,7 +137,7 @@ async def running(
     tasks: list[asyncio.Task[Any]] = [
         asyncio.create_task(serve(name, build, stop, settings)) for name, build in services
     ]
-    tasks.append(asyncio.create_task(_observe(observer_url, seen, stop)))
+    tasks.append(asyncio.create_task(observe(observer_url, seen.record, seen.changed, stop)))
     try:
         yield Pipeline(stack, observer_url, seen)
     finally:

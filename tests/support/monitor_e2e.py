@@ -16,19 +16,14 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiobotocore.session import get_session
-
 from drsorch.configurator.bootstrap import build_with as configurator_with
 from drsorch.configurator.settings import ConfiguratorSettings
 from drsorch.contracts import (
     EVENTS,
     Envelope,
     Event,
-    FailbackRequested,
-    FailoverRequested,
     RequestCompleted,
     RequestSpec,
-    Topic,
 )
 from drsorch.discovery.bootstrap import build as discovery
 from drsorch.local.deploy import StackOutputs
@@ -36,8 +31,7 @@ from drsorch.matcher.bootstrap import build as matcher
 from drsorch.monitor.bootstrap import build_with as monitor_with
 from drsorch.monitor.settings import MonitorSettings
 from drsorch.runtime import RuntimeSettings, ServiceFactory, serve
-from drsorch.runtime.sns import SnsPublisher
-from support.aws import client
+from support.observer import observe, publish_request
 
 FAST_MONITOR = MonitorSettings(
     poll_min_seconds=1,
@@ -76,20 +70,6 @@ def services(monitor: MonitorSettings = FAST_MONITOR) -> list[tuple[str, Service
     ]
 
 
-def observer(stack: StackOutputs, name: str) -> str:
-    """A queue that receives every event of the events topic, raw; its URL."""
-    sqs = client("sqs")
-    url: str = sqs.create_queue(QueueName=name)["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
-    client("sns").subscribe(
-        TopicArn=stack.events_topic_arn,
-        Protocol="sqs",
-        Endpoint=arn["QueueArn"],
-        Attributes={"RawMessageDelivery": "true"},
-    )
-    return url
-
-
 @dataclass
 class Flow:
     """Requests in; every event the services publish, by request, out."""
@@ -99,15 +79,12 @@ class Flow:
     changed: asyncio.Condition = field(default_factory=asyncio.Condition)
 
     async def request(self, spec: RequestSpec, request_id: str) -> None:
-        event: Event = (
-            FailbackRequested(spec=spec)
-            if spec.operation == "failback"
-            else FailoverRequested(spec=spec)
-        )
-        envelope = Envelope.wrap(event, request_id=request_id, step="request", producer="cli")
-        async with get_session().create_client("sns") as sns:
-            topics = {Topic.REQUESTS: self.stack.requests_topic_arn}
-            await SnsPublisher(sns, topics).publish([envelope])
+        await publish_request(self.stack, spec, request_id)
+
+    def record(self, body: str) -> None:
+        """Keep one message of the observer queue, once per event ID."""
+        envelope = EVENTS.parse(body)
+        self.seen[envelope.request_id][envelope.event_id] = envelope
 
     def events(self, request_id: str, event_type: str) -> list[Any]:
         """Payloads of one type for a request, each event once, in arrival order."""
@@ -127,28 +104,6 @@ class Flow:
         return found
 
 
-async def _observe(url: str, flow: Flow, stop: asyncio.Event) -> None:
-    async with get_session().create_client("sqs") as sqs:
-        while not stop.is_set():
-            answer = await sqs.receive_message(
-                QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1
-            )
-            messages = answer.get("Messages", [])
-            for message in messages:
-                envelope = EVENTS.parse(message["Body"])
-                flow.seen[envelope.request_id][envelope.event_id] = envelope
-            if messages:
-                await sqs.delete_message_batch(
-                    QueueUrl=url,
-                    Entries=[
-                        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
-                        for i, m in enumerate(messages)
-                    ],
-                )
-                async with flow.changed:
-                    flow.changed.notify_all()
-
-
 @contextlib.asynccontextmanager
 async def running(
     stack: StackOutputs,
@@ -164,7 +119,7 @@ async def running(
         asyncio.create_task(serve(name, build, stop, chosen.get(name, runtime(stack.stack_name))))
         for name, build in workers
     ]
-    tasks.append(asyncio.create_task(_observe(observer_url, flow, stop)))
+    tasks.append(asyncio.create_task(observe(observer_url, flow.record, flow.changed, stop)))
     try:
         yield flow
     finally:

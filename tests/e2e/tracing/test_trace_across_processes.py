@@ -44,7 +44,7 @@ from support.alarm_traces import (
 )
 from support.aws import client, deploy, wait_for
 from support.discovery_estates import HUB, PRIMARY, RECOVERY, fresh
-from support.discovery_pipeline import observer_queue
+from support.observer import observer_queue
 
 pytestmark = pytest.mark.e2e
 

@@ -17,7 +17,8 @@ from drsorch.matcher.bootstrap import build as build_matcher
 from support.alarm_events import AlarmEventWindow, new_alarm, outage_then_recovery
 from support.aws import deploy
 from support.discovery_estates import FAILED_OVER_RENAMED, HUB, PRIMARY, fresh
-from support.discovery_pipeline import Pipeline, observer_queue, running
+from support.discovery_pipeline import Pipeline, running
+from support.observer import observer_queue
 
 pytestmark = pytest.mark.integration
 

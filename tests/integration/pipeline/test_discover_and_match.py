@@ -42,7 +42,8 @@ from support.discovery_estates import (
     fresh,
     thousand,
 )
-from support.discovery_pipeline import SQS_LIMIT, Pipeline, observer_queue, running
+from support.discovery_pipeline import SQS_LIMIT, Pipeline, running
+from support.observer import observer_queue
 
 pytestmark = pytest.mark.integration
 

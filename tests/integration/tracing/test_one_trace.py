@@ -40,7 +40,8 @@ from support.alarm_traces import (
 )
 from support.aws import deploy
 from support.discovery_estates import HUB, PRIMARY, RECOVERY, fresh
-from support.discovery_pipeline import observer_queue, running
+from support.discovery_pipeline import running
+from support.observer import observer_queue
 
 pytestmark = pytest.mark.integration
 
