@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -22,16 +22,7 @@ from drsorch.contracts.events.report import RequestStatus, ServerOutcome
 from drsorch.contracts.types import Operation
 
 SCHEMA_VERSION: Literal[1] = 1
-OUTCOMES: tuple[ServerOutcome, ...] = (
-    "recovered",
-    "recovered_elsewhere",
-    "failed",
-    "rejected",
-    "not_ready",
-    "timed_out",
-    "planned",
-    "skipped",
-)
+OUTCOMES: tuple[ServerOutcome, ...] = get_args(ServerOutcome)
 
 
 class _ReportModel(BaseModel):
