@@ -11,19 +11,15 @@ Each figure is the median of three runs; min and max follow in brackets.
 from __future__ import annotations
 
 import asyncio
-import logging
-import os
 import statistics
 import time
 from typing import Any
 
-import boto3
 from aiobotocore.session import get_session
 
+from bench.local import deploy, endpoint
 from drsorch.contracts import EVENTS, Envelope, Event, ServersDiscovered
 from drsorch.contracts.events.requests import Accounts, RequestSpec, Scope
-from drsorch.local.deploy import deploy_stack
-from drsorch.local.server import LocalEndpoint
 from drsorch.runtime import Outbox, Resources, RuntimeSettings, Service, serve
 from drsorch.runtime.sns import SnsPublisher
 from drsorch.runtime.wire import attributes_for
@@ -108,24 +104,13 @@ def rate(label: str, seconds: list[float]) -> None:
 
 
 def main() -> None:
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    for key, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        os.environ[key] = value
-    endpoint = LocalEndpoint(port=0).start()
-    os.environ["AWS_ENDPOINT_URL"] = endpoint.url
-    try:
-        clients = [boto3.client(s) for s in ("cloudformation", "sns", "sqs", "cloudwatch")]
+    with endpoint("us-east-1") as local:
 
         def fresh(name: str) -> str:
             """A stack of its own, so every measurement starts with empty queues."""
-            outputs = deploy_stack(*clients, stack_name=name, parameters={"Prefix": name})  # type: ignore[arg-type]
-            return outputs.events_topic_arn
+            return deploy(name).events_topic_arn
 
-        print(f"{N} messages a run, {RUNS} runs, in-process endpoint {endpoint.url}")
+        print(f"{N} messages a run, {RUNS} runs, in-process endpoint {local.url}")
         single, batched, draining, after = [], [], [], []
         for run in range(RUNS):
             topic = fresh(f"bbs{run}")
@@ -150,5 +135,3 @@ def main() -> None:
         rate("publish, ten a call (PublishBatch)", batched)
         rate("end to end, drained while publishing (2 polls)", draining)
         rate("end to end, published first, then drained (1 poll)", after)
-    finally:
-        endpoint.stop()

@@ -12,13 +12,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import time
 from typing import Any
 
 import boto3
 from aiobotocore.session import get_session
 
+from bench.local import deploy, endpoint
 from drsorch.configurator.bootstrap import build_with
 from drsorch.configurator.settings import ConfiguratorSettings
 from drsorch.contracts import (
@@ -33,9 +33,8 @@ from drsorch.contracts import (
     TargetRef,
     Topic,
 )
-from drsorch.local.deploy import StackOutputs, deploy_stack
+from drsorch.local.deploy import StackOutputs
 from drsorch.local.estate import SeededServer, parse_estate, seed_estate
-from drsorch.local.server import LocalEndpoint
 from drsorch.runtime import RuntimeSettings, serve
 from drsorch.runtime.sns import SnsPublisher
 
@@ -134,19 +133,9 @@ async def run(topology: StackOutputs, servers: list[SeededServer]) -> None:
 
 
 def main() -> None:
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
     logging.getLogger("moto").setLevel(logging.ERROR)
-    os.environ.update(
-        AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION=PRIMARY
-    )
-    endpoint = LocalEndpoint(port=0).start()
-    os.environ["AWS_ENDPOINT_URL"] = endpoint.url
-    try:
+    with endpoint(PRIMARY):
         t0 = time.perf_counter()
         servers = list(seed_estate(parse_estate(ESTATE, "bench")).servers)
         print(f"{N} failed-over servers seeded in {time.perf_counter() - t0:.1f} s")
-        clients = [boto3.client(s) for s in ("cloudformation", "sns", "sqs", "cloudwatch")]
-        topology = deploy_stack(*clients, stack_name="bcfg", parameters={"Prefix": "bcfg"})  # type: ignore[arg-type]
-        asyncio.run(run(topology, servers))
-    finally:
-        endpoint.stop()
+        asyncio.run(run(deploy("bcfg"), servers))

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import os
 import time
 from collections import Counter
@@ -21,6 +20,7 @@ from typing import Any
 import boto3
 from aiobotocore.session import get_session
 
+from bench.local import deploy, endpoint
 from drsorch.configurator.bootstrap import build_with as configurator
 from drsorch.configurator.settings import ConfiguratorSettings
 from drsorch.contracts import (
@@ -34,10 +34,9 @@ from drsorch.contracts import (
     Topic,
 )
 from drsorch.discovery.bootstrap import build as discovery
-from drsorch.local.deploy import StackOutputs, deploy_stack
+from drsorch.local.deploy import StackOutputs
 from drsorch.local.drs.emulator import default_emulator
 from drsorch.local.estate import parse_estate, seed_estate
-from drsorch.local.server import LocalEndpoint
 from drsorch.matcher.bootstrap import build as matcher
 from drsorch.monitor.bootstrap import build_with as monitor
 from drsorch.monitor.settings import MonitorSettings
@@ -170,21 +169,12 @@ def report(seen: dict[str, tuple[float, Envelope[Event]]], topology: StackOutput
 
 
 def main() -> None:
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    os.environ.update(
-        AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION=PRIMARY
-    )
-    endpoint = LocalEndpoint(port=0).start()
-    os.environ["AWS_ENDPOINT_URL"] = endpoint.url
-    try:
+    with endpoint(PRIMARY):
         t0 = time.perf_counter()
         seed_estate(parse_estate(ESTATE, "bench-monitor"))
         print(f"{N} failed-over servers seeded in {time.perf_counter() - t0:.1f} s")
-        clients = [boto3.client(s) for s in ("cloudformation", "sns", "sqs", "cloudwatch")]
-        topology = deploy_stack(*clients, stack_name="bmon", parameters={"Prefix": "bmon"})  # type: ignore[arg-type]
+        topology = deploy("bmon")
         t0 = time.perf_counter()
         seen = asyncio.run(run(topology))
         print(f"  request done in {time.perf_counter() - t0:.1f} s")
         report(seen, topology)
-    finally:
-        endpoint.stop()
