@@ -102,3 +102,13 @@ class Problem(Record):
     source_server_id: SourceServerId | None = None
     reason: Reason
     blocking: bool = True
+
+    def sort_key(self) -> tuple[str, str, str, str, str]:
+        """The order producers sort problems in before splitting them into chunks."""
+        return (
+            self.account_id,
+            self.region or "",
+            self.source_server_id or "",
+            self.kind,
+            self.reason,
+        )

@@ -51,16 +51,6 @@ def conflicts(held: Mapping[ServerKey, str], request_id: str) -> list[Problem]:
     ]
 
 
-def _problem_key(problem: Problem) -> tuple[str, str, str, str, str]:
-    return (
-        problem.account_id,
-        problem.region or "",
-        problem.source_server_id or "",
-        problem.kind,
-        problem.reason,
-    )
-
-
 def chunks(
     spec: RequestSpec,
     findings: Findings,
@@ -72,7 +62,7 @@ def chunks(
     items: list[Any] = [
         *sorted(findings.servers, key=server_key),
         *sorted(findings.targets, key=lambda t: (t.account_id, t.region, t.instance_id)),
-        *sorted(set(findings.problems), key=_problem_key),
+        *sorted(set(findings.problems), key=Problem.sort_key),
     ]
     calls = dict(sorted(api_calls.items()))
 

@@ -52,7 +52,7 @@ def pairs_matched(discovery: Discovery, plan: records.Plan) -> list[Envelope[Eve
             )
             for s in plan.suggestions
         ),
-        *sorted(discovery.problems, key=_problem_key),
+        *sorted(discovery.problems, key=Problem.sort_key),
     ]
 
     def build(run: Sequence[Any], chunk: Chunk) -> PairsMatched:
@@ -79,16 +79,6 @@ def pairs_matched(discovery: Discovery, plan: records.Plan) -> list[Envelope[Eve
         )
         for event in split(build, items)
     ]
-
-
-def _problem_key(problem: Problem) -> tuple[str, ...]:
-    return (
-        problem.account_id,
-        problem.region or "",
-        problem.source_server_id or "",
-        problem.kind,
-        problem.reason,
-    )
 
 
 def _server_ref(server: records.SourceServer) -> ServerRef:
