@@ -7,14 +7,14 @@ PORT ?= 4566
 PACKAGES := -p drsorch.contracts -p drsorch.runtime -p drsorch.local -p drsorch.cli \
 	-p drsorch.discovery -p drsorch.matcher -p drsorch.configurator -p drsorch.monitor
 
-.PHONY: setup test test-unit test-integration e2e lint schemas local-up local-down demo bench clean
+.PHONY: setup test test-unit test-integration e2e chaos lint schemas local-up local-down demo bench clean
 
 setup:  ## install the locked workspace into .venv
 	@command -v $(UV) >/dev/null || python3 -m pip install --quiet "uv==0.13.9"
 	$(UV) sync --frozen --all-packages
 
-test: setup  ## unit + integration tests (the CI gate)
-	$(PY) pytest tests/unit tests/integration -q
+test: setup  ## unit, integration and end-to-end tests (the CI gate; about 6 minutes on 2 cores)
+	$(PY) pytest tests/unit tests/integration tests/e2e -q
 
 test-unit: setup
 	$(PY) pytest tests/unit -q
@@ -22,8 +22,11 @@ test-unit: setup
 test-integration: setup
 	$(PY) pytest tests/integration -q
 
-e2e: setup  ## the services as processes: 300-server failback, traps and throttling, traces across processes, the CLI, chaos (a few minutes; not in the CI gate)
-	$(PY) pytest tests/e2e tests/chaos -q
+e2e: setup  ## the services as processes: 300-server failback, traps and throttling, traces across processes, the CLI
+	$(PY) pytest tests/e2e -q
+
+chaos: setup  ## kill workers mid-run and check nothing is done twice (not in the CI gate)
+	$(PY) pytest tests/chaos -q
 
 lint: setup  ## ruff, mypy --strict, cfn-lint
 	$(PY) ruff check .
