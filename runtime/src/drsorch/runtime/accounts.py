@@ -16,6 +16,7 @@ from aiobotocore.config import AioConfig
 from aiobotocore.session import AioSession
 from botocore.exceptions import ClientError
 
+from drsorch.contracts import Accounts
 from drsorch.runtime.errors import RuntimeFailure
 
 REFRESH_BEFORE = timedelta(minutes=5)
@@ -37,6 +38,16 @@ class Spoke:
     account_id: str
     role_name: str
     external_id: str | None = None
+
+
+def spokes_of(accounts: Accounts, default_role: str) -> dict[str, Spoke]:
+    """A request's spokes by account ID, each with its own role or else `default_role`."""
+    return {
+        spoke.account_id: Spoke(
+            spoke.account_id, spoke.role_name or default_role, spoke.external_id
+        )
+        for spoke in accounts.spokes
+    }
 
 
 @dataclass

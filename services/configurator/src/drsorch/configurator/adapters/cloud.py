@@ -9,7 +9,7 @@ from drsorch.configurator.adapters.drs import DrsAdapter
 from drsorch.configurator.adapters.ec2 import Ec2Adapter
 from drsorch.contracts import Accounts
 from drsorch.contracts.types import Place
-from drsorch.runtime.accounts import AccountClients, Spoke
+from drsorch.runtime.accounts import AccountClients, spokes_of
 
 
 class AwsCloud:
@@ -17,12 +17,7 @@ class AwsCloud:
 
     def __init__(self, clients: AccountClients, accounts: Accounts, default_role: str) -> None:
         self._clients = clients
-        self._spokes = {
-            spoke.account_id: Spoke(
-                spoke.account_id, spoke.role_name or default_role, spoke.external_id
-            )
-            for spoke in accounts.spokes
-        }
+        self._spokes = spokes_of(accounts, default_role)
         self._calls: Counter[str] = Counter()
         self._drs = DrsAdapter(self._client, self._calls)
         self._ec2 = Ec2Adapter(self._client)

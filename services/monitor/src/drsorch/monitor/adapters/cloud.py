@@ -20,7 +20,7 @@ from drsorch.monitor.adapters.drs import DrsAdapter
 from drsorch.monitor.adapters.ec2 import Ec2Adapter
 from drsorch.monitor.adapters.errors import translate
 from drsorch.monitor.errors import Unreachable
-from drsorch.runtime.accounts import AccountUnreachable, Spoke
+from drsorch.runtime.accounts import AccountUnreachable, Spoke, spokes_of
 
 NO_RETRIES = AioConfig(retries={"mode": "standard", "total_max_attempts": 1})
 
@@ -46,12 +46,7 @@ class AwsCloud:
         self.clients = clients
         self.once = once
         self.default_role = default_role
-        self.spokes = {
-            spoke.account_id: Spoke(
-                spoke.account_id, spoke.role_name or default_role, spoke.external_id
-            )
-            for spoke in accounts.spokes
-        }
+        self.spokes = spokes_of(accounts, default_role)
         self._calls: Counter[str] = Counter()
 
     @property
