@@ -179,6 +179,8 @@ RecoveryReplicationState = Literal[
 ]
 LaunchStatus = Literal["PENDING", "IN_PROGRESS", "LAUNCHED", "FAILED", "TERMINATED"]
 JobStatus = Literal["PENDING", "STARTED", "COMPLETED"]
+# A job counts against DRS's quotas until it is COMPLETED.
+ACTIVE_JOB_STATUSES: frozenset[JobStatus] = frozenset({"PENDING", "STARTED"})
 LaunchDisposition = Literal["STOPPED", "STARTED"]
 RightSizingMethod = Literal["NONE", "BASIC", "IN_AWS"]
 RecoveryMode = Literal["FAST", "OPTIMAL"]

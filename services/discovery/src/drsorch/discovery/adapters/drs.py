@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, get_args
 from botocore.exceptions import ClientError
 
 from drsorch.contracts.types import (
+    ACTIVE_JOB_STATUSES,
     Architecture,
     DataReplicationState,
     FailbackState,
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
 
 PAGE_SIZE = 1000
 IDS_PER_FILTER = 200
-ACTIVE = frozenset({"PENDING", "STARTED"})
 
 
 def known(value: object, kind: Any) -> Any:
@@ -85,7 +85,7 @@ class DrsAdapter:
                 ),
             )
             async for item in self._items("DescribeJobs", filters={})
-            if item.get("status") in ACTIVE
+            if item.get("status") in ACTIVE_JOB_STATUSES
         ]
 
     async def _items(self, operation: str, **params: Any) -> AsyncIterator[dict[str, Any]]:

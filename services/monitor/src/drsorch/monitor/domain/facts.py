@@ -9,9 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from drsorch.contracts.types import LAUNCH_INTO_TAG_KEY, LAUNCH_INTO_TAG_VALUE
-
-ACTIVE_JOB_STATUSES = frozenset({"PENDING", "STARTED"})
+from drsorch.contracts.types import ACTIVE_JOB_STATUSES, LAUNCH_INTO_TAG_KEY, LAUNCH_INTO_TAG_VALUE
 
 
 @dataclass(frozen=True)
