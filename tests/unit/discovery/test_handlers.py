@@ -6,12 +6,11 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from drsorch.cli.follow import request_envelope
 from drsorch.contracts import (
     EVENTS,
     Envelope,
     Event,
-    FailbackRequested,
-    FailoverRequested,
     RequestCompleted,
     RequestSpec,
     ServersDiscovered,
@@ -48,12 +47,7 @@ class Clock:
 
 
 def request(spec: RequestSpec, request_id: str = "req-0000001") -> Envelope[Event]:
-    event = (
-        FailbackRequested(spec=spec)
-        if spec.operation == "failback"
-        else FailoverRequested(spec=spec)
-    )
-    return Envelope.wrap(event, request_id=request_id, step="request", producer="cli")
+    return request_envelope(spec, request_id)
 
 
 def discovered(outbox: Outbox) -> list[ServersDiscovered]:
