@@ -90,11 +90,13 @@ def world(endpoint: LocalEndpoint) -> tuple[StackOutputs, dict[str, SeededServer
     topology = deploy(STACK, VisibilityTimeoutSeconds=20)
     events = watch(topology, "x5monwork-watch")
     sns, sqs = client("sns"), client("sqs")
+    # An operator's subscription to the stack's own notifications topic, which the
+    # monitor finds in the stack's outputs (no setting names it).
     notices = sqs.create_queue(QueueName="x5monwork-notices")["QueueUrl"]
-    topic = sns.create_topic(Name="x5monwork-notices")["TopicArn"]
+    topic = topology.outputs["NotificationsTopicArn"]
     arn = sqs.get_queue_attributes(QueueUrl=notices, AttributeNames=["QueueArn"])["Attributes"]
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn["QueueArn"])
-    return topology, servers, events, notices + "|" + topic
+    return topology, servers, events, notices
 
 
 @pytest.fixture(scope="module")
@@ -102,10 +104,10 @@ async def report(
     world: tuple[StackOutputs, dict[str, SeededServer], str, str],
 ) -> AsyncIterator[dict[str, Any]]:
     topology, servers, events, notices = world
-    settings = SETTINGS.model_copy(update={"notification_topic_arn": notices.split("|")[1]})
+    assert SETTINGS.notification_topic_arn is None
     stop = asyncio.Event()
     runtime = RuntimeSettings(stack_name=STACK, wait_seconds=1, retry_base_seconds=1)
-    task = asyncio.create_task(serve("monitor", build_with(settings), stop, runtime))
+    task = asyncio.create_task(serve("monitor", build_with(SETTINGS), stop, runtime))
     ips = private_ips([s.original_instance_id for s in servers.values()])
     waves = {name: (1 if "-db-" in name else 2) for name in servers}
     pairs = [failback_pair(s, waves[n], ips[s.original_instance_id]) for n, s in servers.items()]
@@ -198,7 +200,7 @@ def test_metrics_and_a_notice_went_out(report: dict[str, Any]) -> None:
         if {"Name": "RequestId", "Value": REQUEST} in m["Dimensions"]
     }
     assert {"JobDuration", "ServersLaunched", "ServersFailed"} <= named
-    queue = report["notices"].split("|")[0]
+    queue = report["notices"]
     [notice] = drain(queue, expect=1, timeout=10)
     body = json.loads(notice["Body"])
     assert REQUEST in body["Subject"] and "PARTIAL" in body["Subject"]

@@ -16,7 +16,7 @@ def test_outputs_map_onto_the_model() -> None:
     assert model.requests_topic_arn == "value-of-RequestsTopicArn"
     assert model.monitor.dead_letter_queue_url == "value-of-MonitorDeadLetterQueueUrl"
     assert model.service("configurator").table_name == "value-of-ConfiguratorTableName"
-    assert len(expected_output_names()) == 2 + 4 * 4
+    assert len(expected_output_names()) == 3 + 4 * 4
 
 
 def test_missing_outputs_are_all_named() -> None:

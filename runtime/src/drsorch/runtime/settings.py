@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from pydantic import Field
@@ -44,6 +45,8 @@ class Topology:
     queue_url: str
     table_name: str
     topics: dict[Topic, str]
+    outputs: Mapping[str, str] = field(default_factory=dict)
+    """Every output of the stack, where it was read (empty when the variables named all)."""
 
 
 def output_key(service: str, what: str) -> str:
@@ -77,4 +80,5 @@ async def resolve_topology(
         queue_url=str(resolved["queue_url"]),
         table_name=str(resolved["table_name"]),
         topics={Topic.REQUESTS: str(resolved["requests"]), Topic.EVENTS: str(resolved["events"])},
+        outputs=outputs,
     )

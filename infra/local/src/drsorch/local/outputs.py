@@ -1,8 +1,8 @@
 """The topology's names as code sees them: the stack Outputs, as a typed model.
 
 Output names follow one convention (the template's): `RequestsTopicArn`,
-`EventsTopicArn`, and per service S (`Discovery`, `Matcher`, `Configurator`,
-`Monitor`) `SQueueUrl`, `SQueueArn`, `SDeadLetterQueueUrl`, `STableName`.
+`EventsTopicArn`, `NotificationsTopicArn`, and per service S (`Discovery`, `Matcher`,
+`Configurator`, `Monitor`) `SQueueUrl`, `SQueueArn`, `SDeadLetterQueueUrl`, `STableName`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pydantic import BaseModel, ConfigDict
 
 SERVICES = ("discovery", "matcher", "configurator", "monitor")
-TOPIC_OUTPUTS = ("RequestsTopicArn", "EventsTopicArn")
+TOPIC_OUTPUTS = ("RequestsTopicArn", "EventsTopicArn", "NotificationsTopicArn")
 SERVICE_OUTPUT_SUFFIXES = ("QueueUrl", "QueueArn", "DeadLetterQueueUrl", "TableName")
 
 

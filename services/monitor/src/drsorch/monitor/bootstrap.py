@@ -20,6 +20,7 @@ from drsorch.runtime.bootstrap import client_config
 from drsorch.runtime.chunks import ChunkAssembler, DynamoChunkStore
 
 NAME = "monitor"
+NOTIFICATIONS_OUTPUT = "NotificationsTopicArn"
 
 
 class SystemClock:
@@ -33,9 +34,12 @@ async def dependencies(resources: Resources, settings: MonitorSettings) -> Depen
     config = client_config(resources.settings)
     clients = AccountClients(resources.session, resources.exit_stack, config)
     once = AccountClients(resources.session, resources.exit_stack, config.merge(NO_RETRIES))
+    notices = settings.notification_topic_arn or resources.topology.outputs.get(
+        NOTIFICATIONS_OUTPUT
+    )
     notifier: Notifier = NoNotice()
-    if settings.notification_topic_arn:
-        notifier = SnsNotifier(await resources.client("sns"), settings.notification_topic_arn)
+    if notices:
+        notifier = SnsNotifier(await resources.client("sns"), notices)
 
     def cloud(accounts: Accounts) -> AwsCloud:
         return AwsCloud(clients, once, accounts, settings.spoke_role_name)

@@ -58,8 +58,9 @@ class MonitorSettings(BaseSettings):
     """How long request records stay in the table for `drsorch status/report`."""
     metrics_namespace: str = Field(default="drsorch", min_length=1, max_length=255)
     notification_topic_arn: str | None = None
-    """SNS topic for a human-readable notice when a request ends; unset: RequestCompleted
-    on the events topic is the notification."""
+    """SNS topic for a human-readable notice when a request ends; unset: the stack's
+    `NotificationsTopicArn` output, and without one RequestCompleted on the events topic
+    is the only notice."""
     spoke_role_name: str = Field(  # type: ignore[pydantic-alias]  # env name shared by services
         default="drsorch-spoke",
         validation_alias=AliasChoices("DRSORCH_SPOKE_ROLE_NAME", "spoke_role_name"),
