@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import time
 from typing import Any
 
@@ -133,7 +132,6 @@ async def run(topology: StackOutputs, servers: list[SeededServer]) -> None:
 
 
 def main() -> None:
-    logging.getLogger("moto").setLevel(logging.ERROR)
     with endpoint(PRIMARY):
         t0 = time.perf_counter()
         servers = list(seed_estate(parse_estate(ESTATE, "bench")).servers)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import warnings
 from collections.abc import Iterator
 
 import boto3
@@ -20,11 +21,15 @@ from drsorch.local.server import LocalEndpoint
 @contextlib.contextmanager
 def endpoint(region: str) -> Iterator[LocalEndpoint]:
     """An endpoint every boto3 client of this process talks to, until exit."""
+    # The figures, not moto's notes on the template resources drsorch.local.deploy fills in.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    logging.getLogger("moto").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", "Tried to parse AWS", UserWarning)
     os.environ.update(
         AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION=region
     )
     local = LocalEndpoint(port=0).start()
+    local.reset()  # moto's and the emulator's state live in the process: start empty
     os.environ["AWS_ENDPOINT_URL"] = local.url
     try:
         yield local

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,6 +14,7 @@ from drsorch.cli.workers import FAST_LOCAL, Workers
 from drsorch.local.drs.emulator import default_emulator
 from drsorch.local.drs.settings import EmulatorSettings
 from drsorch.local.estate import SeededServer, parse_estate, seed_estate
+from drsorch.local.server import reset_state
 from support.aws import client
 
 HUB = "123456789012"
@@ -24,10 +24,7 @@ SPOKE_ACCOUNTS = f"{HUB},{SPOKE}:drsorch-spoke-access:drsorch-hub-{HUB}"
 
 def reset_endpoint(url: str) -> None:
     """Empty moto and the DRS emulator (stacks, queues and tables go too)."""
-    request = urllib.request.Request(f"{url}/moto-api/reset", method="POST")
-    with urllib.request.urlopen(request, timeout=10) as response:
-        assert response.status == 200
-    default_emulator().reset()
+    reset_state(url)
 
 
 def seed(estate_yaml: str) -> dict[str, SeededServer]:

@@ -6,7 +6,6 @@ events topic.
 from __future__ import annotations
 
 import json
-import urllib.request
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -29,6 +28,7 @@ from drsorch.local.deploy import StackOutputs
 from drsorch.local.drs.emulator import default_emulator
 from drsorch.local.drs.settings import EmulatorSettings
 from drsorch.local.estate import SeededServer, parse_estate, seed_estate
+from drsorch.local.server import reset_state
 from support.aws import FAST, client, drain
 from support.monitor_builders import PLAN_HASH, PRIMARY, RECOVERY
 
@@ -37,10 +37,7 @@ WATCHED = ("JobStarted", "JobCompleted", "RequestCompleted")
 
 def reset_endpoint(url: str) -> None:
     """Empty moto and the DRS emulator (every stack, queue and table goes too)."""
-    request = urllib.request.Request(f"{url}/moto-api/reset", method="POST")
-    with urllib.request.urlopen(request, timeout=10) as response:
-        assert response.status == 200
-    default_emulator().reset()
+    reset_state(url)
 
 
 def seed(estate_yaml: str, name: str) -> dict[str, SeededServer]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
+import urllib.request
 from collections.abc import Callable, Iterable, MutableMapping, Sequence
 from typing import Any, Protocol
 
@@ -112,8 +113,26 @@ class LocalEndpoint:
     def serve_forever(self) -> None:
         self._server.serve_forever()
 
+    def reset(self) -> None:
+        """Forget every stack, queue, table, instance and DRS server, as a fresh start would."""
+        reset_state(self.url)
+
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=10)
+
+
+RESET_PATHS = ("/moto-api/reset", "/_drsorch/drs/reset")
+
+
+def reset_state(url: str) -> None:
+    """Empty moto's state and the DRS emulator's on the endpoint at `url` (the process's
+    backends are shared by every endpoint it serves, so one run must not see another's)."""
+    if not url.startswith("http://"):
+        raise ValueError(f"not a local endpoint URL: {url!r}")
+    for path in RESET_PATHS:
+        request = urllib.request.Request(f"{url}{path}", method="POST")  # noqa: S310 - http, checked
+        with urllib.request.urlopen(request, timeout=10):  # noqa: S310 - raises unless 2xx
+            pass
