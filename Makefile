@@ -35,8 +35,9 @@ lint: setup  ## ruff, mypy --strict, cfn-lint
 	$(PY) mypy tests bench
 	$(PY) cfn-lint infra/aws/*.yaml
 
-schemas: setup  ## export the event JSON Schemas + AsyncAPI document, and the estate file's schema
+schemas: setup  ## export the event JSON Schemas + AsyncAPI document, the report's and the estate file's schemas
 	$(PY) python -m drsorch.contracts.export contracts/schemas
+	$(PY) python -m drsorch.cli.report_schema
 	$(PY) python -m drsorch.local.estate schema > infra/local/estates/estate.schema.json
 
 local-up: setup  ## start the local AWS endpoint on 127.0.0.1:$(PORT) and deploy the topology

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import re
 from datetime import timedelta
+from pathlib import Path
 from xml.etree import ElementTree
 
 import jsonschema  # type: ignore[import-untyped]  # no stubs in the dev group
 import pytest
 
+from drsorch.cli import report_schema
 from drsorch.cli.html_page import render_html
 from drsorch.cli.report import build_report
 from drsorch.cli.report_schema import SCHEMA_PATH, report_schema_text
@@ -103,3 +105,14 @@ def test_names_are_drawn_while_rows_are_tall_enough() -> None:
     assert ">app-001<" in small
     assert ">app-001<" not in large  # too many rows for text; the tooltip names it
     assert "<title>app-001 (" in large
+
+
+def test_the_schema_command_refuses_a_flag_instead_of_writing_a_file_named_after_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert report_schema.main(["--help"]) == 2
+    assert "usage:" in capsys.readouterr().out
+    assert report_schema.main([str(tmp_path / "report.schema.json")]) == 0
+    assert (tmp_path / "report.schema.json").read_text(encoding="utf-8") == (
+        report_schema.report_schema_text()
+    )

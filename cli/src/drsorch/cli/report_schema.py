@@ -28,6 +28,9 @@ def report_schema_text() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    if len(args) > 1 or (args and args[0].startswith("-")):
+        print(f"usage: python -m drsorch.cli.report_schema [PATH]  (default: {SCHEMA_PATH})")  # noqa: T201
+        return 2
     path = Path(args[0]) if args else SCHEMA_PATH
     path.write_text(report_schema_text(), encoding="utf-8")
     print(f"wrote {path}")  # noqa: T201 - a command's one line of output
