@@ -54,6 +54,8 @@ class Script:
     refuse: bool = True
     """Refuse web-02's target (left running)?"""
     seen: list[str] = field(default_factory=list)
+    specs: list[RequestSpec] = field(default_factory=list)
+    """The spec of every request the stand-in received, in order."""
 
     def plan_hash(self, spec: RequestSpec) -> str:
         return self.plan_hash_for(spec.operation, drill=spec.drill)
@@ -311,6 +313,7 @@ def pipeline(script: Script) -> ServiceFactory:
         payload = envelope.payload
         assert isinstance(payload, FailbackRequested | FailoverRequested)
         script.seen.append(envelope.request_id)
+        script.specs.append(payload.spec)
         run = Run(script, envelope, payload.spec)
         results = run.plan()
         if script.hold:

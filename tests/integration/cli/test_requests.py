@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -173,6 +174,7 @@ async def test_an_apply_without_approval_is_refused(env: dict[str, str]) -> None
         ([*SCOPE, "--recovery-region", "us-west-2"], "--primary-region"),
         ([*SCOPE, *REGIONS, "--set", "turbo=on"], "--set"),
         ([*SCOPE, *REGIONS, "--approve", "nothex"], "--approve"),
+        ([*SCOPE, *REGIONS, "--option", "batchSize=101"], "--option"),
     ],
 )
 async def test_bad_flags_exit_2_naming_the_flag(
@@ -181,6 +183,19 @@ async def test_bad_flags_exit_2_naming_the_flag(
     ran = await run(["failback", *args], env)
     assert ran.code == 2, ran.err + ran.out
     assert flag in ran.err
+
+
+async def test_options_reach_the_request_and_a_batch_size_shapes_the_planned_jobs(
+    script: Script, env: dict[str, str]
+) -> None:
+    ran, _ = await plan(env, "--option", "batchSize=1", "--option", "nameSuffix=-dr")
+    found = re.search(r"wave 1: (\d+) servers in (\d+) jobs", ran.out)
+    assert found, ran.out
+    servers, jobs = found.groups()
+    assert int(servers) > 1
+    assert jobs == servers  # one server a job
+    [request] = [spec for spec in script.specs if spec.options.batch_size == 1]
+    assert request.options.name_suffixes == ("-dr",)
 
 
 async def test_a_timeout_leaves_the_request_running_and_says_how_to_follow_it(

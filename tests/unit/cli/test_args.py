@@ -14,6 +14,7 @@ from drsorch.cli.args import (
     build_spec,
     parse_accounts,
     parse_launch_settings,
+    parse_request_options,
     parse_scope,
 )
 from drsorch.cli.errors import ExitCode, InputError
@@ -86,6 +87,36 @@ def test_launch_settings_read_every_documented_key_and_spelling() -> None:
     assert settings.launch_disposition == "STOPPED"
 
 
+def test_request_options_read_every_documented_key_and_collect_name_affixes() -> None:
+    options = spec(
+        options=(
+            "batchSize=50",
+            "wave-success-ratio=0.9",
+            "max_replication_lag_seconds=30",
+            "readinessDeadlineSeconds=3600",
+            "jobTimeoutSeconds=5400",
+            "namePrefix=dr-",
+            "nameSuffix=-dr",
+            "nameSuffix=-use1",
+            "tagLineageTargets=yes",
+        )
+    ).options
+    assert options.batch_size == 50
+    assert options.wave_success_ratio == 0.9
+    assert options.max_replication_lag_seconds == 30
+    assert options.readiness_deadline_seconds == 3600
+    assert options.job_timeout_seconds == 5400
+    assert options.name_prefixes == ("dr-",)
+    assert options.name_suffixes == ("-dr", "-use1")
+    assert options.tag_lineage_targets is True
+
+
+def test_without_options_a_request_keeps_the_documented_defaults() -> None:
+    assert spec().options == parse_request_options([])
+    assert spec().options.tag_lineage_targets is False
+    assert spec().options.batch_size == 100
+
+
 @pytest.mark.parametrize(
     ("changes", "flag", "words"),
     [
@@ -104,6 +135,14 @@ def test_launch_settings_read_every_documented_key_and_spelling() -> None:
         ({"settings": ("licensing=free",)}, "--set", "BYOL"),
         ({"settings": ("rightSizing=HUGE",)}, "--set", "rightSizing"),
         ({"settings": ("copyTags",)}, "--set", "not KEY=VALUE"),
+        ({"options": ("speed=fast",)}, "--option", "unknown option 'speed'"),
+        ({"options": ("batchSize=101",)}, "--option", "batchSize='101'"),
+        ({"options": ("batchSize=0",)}, "--option", "greater than or equal to 1"),
+        ({"options": ("batchSize=ten",)}, "--option", "whole number"),
+        ({"options": ("waveSuccessRatio=1.5",)}, "--option", "waveSuccessRatio"),
+        ({"options": ("waveSuccessRatio=most",)}, "--option", "expected a number"),
+        ({"options": ("tagLineageTargets=maybe",)}, "--option", "true or false"),
+        ({"options": ("jobTimeoutSeconds=5",)}, "--option", "jobTimeoutSeconds"),
         ({"primary_region": "moon-1"}, "--primary-region", "pattern"),
         ({"recovery_region": "us-east-1"}, "--recovery-region", "differ"),
         ({"approve": "abc"}, "--approve", "pattern"),

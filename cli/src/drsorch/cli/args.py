@@ -11,6 +11,12 @@ Flag grammar (also in `drsorch failback --help`):
   `copyTags=true|false`, `licensing=BYOL|LICENSE_INCLUDED`,
   `rightSizing=NONE|BASIC|IN_AWS`, `launchDisposition=STOPPED|STARTED`. Keys are
   read without regard to case, `-` or `_` (`right-sizing`, `copy_tags`).
+- `--option KEY=VALUE` (repeatable): how drsorch paces and judges the request:
+  `batchSize` (servers per job, 1-100), `waveSuccessRatio` (0-1: share of a wave that must
+  land before the next starts), `maxReplicationLagSeconds`, `readinessDeadlineSeconds`,
+  `jobTimeoutSeconds`, `namePrefix` and `nameSuffix` (repeatable: stripped from Name tags
+  before matching), `tagLineageTargets=true|false` (may drsorch add the AWSDRS tag to a
+  target it paired by lineage). Keys are read as `--set` keys are.
 """
 
 from __future__ import annotations
@@ -23,7 +29,14 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from drsorch.cli.errors import InputError
-from drsorch.contracts import Accounts, LaunchSettings, RequestSpec, Scope, Spoke
+from drsorch.contracts import (
+    Accounts,
+    LaunchSettings,
+    RequestOptions,
+    RequestSpec,
+    Scope,
+    Spoke,
+)
 from drsorch.contracts.types import LaunchIntoMode, Operation
 
 M = TypeVar("M", bound=BaseModel)
@@ -112,6 +125,20 @@ def _licensing(value: str) -> bool:
     raise ValueError("expected BYOL or LICENSE_INCLUDED")
 
 
+def _whole(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError("expected a whole number") from None
+
+
+def _number(value: str) -> float:
+    try:
+        return float(value)
+    except ValueError:
+        raise ValueError("expected a number") from None
+
+
 def _upper(value: str) -> str:
     return value.upper().replace("-", "_")
 
@@ -151,6 +178,43 @@ def parse_launch_settings(values: Sequence[str]) -> LaunchSettings:
     return _validated("--set", LaunchSettings, fields)
 
 
+OPTIONS = {
+    "batchsize": _Setting("batch_size", _whole),
+    "wavesuccessratio": _Setting("wave_success_ratio", _number),
+    "maxreplicationlagseconds": _Setting("max_replication_lag_seconds", _whole),
+    "readinessdeadlineseconds": _Setting("readiness_deadline_seconds", _whole),
+    "jobtimeoutseconds": _Setting("job_timeout_seconds", _whole),
+    "nameprefix": _Setting("name_prefixes", str),
+    "namesuffix": _Setting("name_suffixes", str),
+    "taglineagetargets": _Setting("tag_lineage_targets", _bool),
+}
+OPTION_NAMES = (
+    "batchSize, waveSuccessRatio, maxReplicationLagSeconds, readinessDeadlineSeconds, "
+    "jobTimeoutSeconds, namePrefix, nameSuffix, tagLineageTargets"
+)
+_LISTED_OPTIONS = {"name_prefixes", "name_suffixes"}
+
+
+def parse_request_options(values: Sequence[str]) -> RequestOptions:
+    """`--option KEY=VALUE ...` into the request's options; name affixes accumulate."""
+    fields: dict[str, Any] = {}
+    for key, value in _pairs("--option", values):
+        option = OPTIONS.get(key.lower().replace("-", "").replace("_", ""))
+        if option is None:
+            raise InputError("--option", f"unknown option {key!r} (known: {OPTION_NAMES})")
+        try:
+            converted = option.convert(value)
+            if option.field in _LISTED_OPTIONS:
+                converted = (*fields.get(option.field, ()), converted)
+            RequestOptions.model_validate({option.field: converted})
+        except ValidationError as exc:
+            raise InputError("--option", f"{key}={value!r}: {_first_error(exc)}") from exc
+        except ValueError as exc:
+            raise InputError("--option", f"{key}={value!r}: {exc}") from exc
+        fields[option.field] = converted
+    return _validated("--option", RequestOptions, fields)
+
+
 @dataclass(frozen=True)
 class RequestFlags:
     """The request flags as given on the command line (already split by typer)."""
@@ -164,6 +228,7 @@ class RequestFlags:
     drill: bool = False
     launch_into: LaunchIntoMode | None = None
     settings: Sequence[str] = ()
+    options: Sequence[str] = ()
     plan: bool = False
     approve: str | None = None
     reason: str | None = None
@@ -192,6 +257,7 @@ def build_spec(
         "drill": flags.drill,
         "launch_into": flags.launch_into,
         "launch_settings": parse_launch_settings(flags.settings),
+        "options": parse_request_options(flags.options),
         "plan_only": flags.plan,
         "approved_plan_hash": flags.approve.lower() if flags.approve else None,
         "requested_by": requested_by,

@@ -82,6 +82,16 @@ SetOpt = Annotated[
         "(STOPPED|STARTED). Repeatable.",
     ),
 ]
+OptionOpt = Annotated[
+    list[str] | None,
+    _option(
+        "--option",
+        metavar="KEY=VALUE",
+        help="Pacing and matching: batchSize (1-100), waveSuccessRatio (0-1), "
+        "maxReplicationLagSeconds, readinessDeadlineSeconds, jobTimeoutSeconds, namePrefix, "
+        "nameSuffix (repeatable), tagLineageTargets (true|false). Repeatable.",
+    ),
+]
 PlanOpt = Annotated[
     bool, _option("--plan", help="Plan only: print the plan and its hash, change nothing.")
 ]
@@ -157,6 +167,7 @@ def failback(  # noqa: PLR0917 - typer reads the flags from the signature
     drill: DrillOpt = False,
     launch_into: LaunchIntoOpt = None,
     set_: SetOpt = None,
+    option: OptionOpt = None,
     plan: PlanOpt = False,
     approve: ApproveOpt = None,
     wait: WaitOpt = False,
@@ -177,6 +188,7 @@ def failover(  # noqa: PLR0917 - typer reads the flags from the signature
     drill: DrillOpt = False,
     launch_into: LaunchIntoOpt = None,
     set_: SetOpt = None,
+    option: OptionOpt = None,
     plan: PlanOpt = False,
     approve: ApproveOpt = None,
     wait: WaitOpt = False,

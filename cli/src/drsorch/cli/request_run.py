@@ -38,6 +38,7 @@ def spec_of(operation: Operation, options: dict[str, Any], caller: tuple[str, st
         drill=options["drill"],
         launch_into=launch_into.value if launch_into else None,
         settings=tuple(options["set_"] or ()),
+        options=tuple(options["option"] or ()),
         plan=options["plan"],
         approve=options["approve"],
         reason=options["reason"],
