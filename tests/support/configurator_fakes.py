@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from drsorch.configurator.domain import SourceServer, TargetInstance
+from drsorch.configurator.domain import SourceServer, TargetInstance, failback_server_of
 from drsorch.configurator.errors import RecoveryInstanceBusy, Refused, Transient
 from drsorch.configurator.records import PairRecord, PreviousSettings, RequestRecord
 from drsorch.contracts import Accounts, LaunchConfiguration
@@ -39,6 +39,10 @@ class FakeDrs:
     reversed: list[tuple[Place, str]] = field(default_factory=list)
     updates: list[tuple[Place, str, LaunchConfiguration]] = field(default_factory=list)
     calls: Counter[str] = field(default_factory=Counter)
+    listings: list[Place] = field(default_factory=list)
+    """The places whose FAILBACK servers were listed whole."""
+    listing_error: Exception | None = None
+    """What listing a place's servers raises, if anything (lookups by instance still work)."""
 
     def add_server(self, server: SourceServer, configuration: LaunchConfiguration) -> None:
         self.servers[server.place, server.source_server_id] = server
@@ -60,14 +64,21 @@ class FakeDrs:
 
     async def failback_server(self, place: Place, ec2_instance_id: str) -> SourceServer | None:
         self._enter(place, "DescribeSourceServers")
-        for (where, _), server in self.servers.items():
-            if (
-                where == place
-                and server.direction == "FAILBACK"
-                and server.aws_instance_id == ec2_instance_id
-            ):
-                return server
-        return None
+        return failback_server_of(self._failback_servers(place), ec2_instance_id)
+
+    async def failback_servers(self, place: Place) -> list[SourceServer]:
+        self._enter(place, "DescribeSourceServers")
+        if self.listing_error is not None:
+            raise self.listing_error
+        self.listings.append(place)
+        return self._failback_servers(place)
+
+    def _failback_servers(self, place: Place) -> list[SourceServer]:
+        return [
+            server
+            for (where, _), server in self.servers.items()
+            if where == place and server.direction == "FAILBACK"
+        ]
 
     async def recovery_ec2_instance(self, place: Place, recovery_instance_id: str) -> str | None:
         self._enter(place, "DescribeRecoveryInstances")

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+
+from drsorch.configurator.advance import LISTING_MIN_PAIRS
+from drsorch.configurator.errors import Transient
 from drsorch.configurator.events import ConfigurationDue
 from drsorch.contracts import (
     Chunk,
@@ -228,3 +232,53 @@ async def test_a_second_plan_under_the_same_request_id_is_not_applied() -> None:
     again = await scenario.send(other, plan_hash="e" * 64)
     assert set(results(again)) == {first.server.source_server_id}
     assert len(scenario.cloud.drs.updates) == 1
+
+
+async def test_many_failback_servers_are_found_with_one_listing_not_a_lookup_each() -> None:
+    scenario = Scenario()
+    pairs = [scenario.failback(reversed_already=True) for _ in range(LISTING_MIN_PAIRS + 2)]
+    got = results(await scenario.send(*pairs))
+
+    assert scenario.cloud.drs.listings == [Place(HUB, PRIMARY)]
+    # One read of the paired servers, one listing of the primary region; no lookup per pair.
+    assert scenario.cloud.drs.calls["DescribeSourceServers"] == 2
+    for pair in pairs:
+        result = got[pair.server.source_server_id]
+        assert result.outcome == "configured"
+        assert result.launching_server_id == scenario.failback_server_of(pair).source_server_id
+    assert scenario.cloud.drs.reversed == []
+
+
+async def test_few_failback_pairs_look_their_server_up_one_by_one() -> None:
+    scenario = Scenario()
+    pairs = [scenario.failback(reversed_already=True) for _ in range(LISTING_MIN_PAIRS - 1)]
+    got = results(await scenario.send(*pairs))
+    assert scenario.cloud.drs.listings == []
+    assert scenario.cloud.drs.calls["DescribeSourceServers"] == 1 + len(pairs)
+    assert all(r.outcome == "configured" for r in got.values())
+
+
+async def test_a_listing_that_fails_leaves_each_pair_to_look_its_server_up() -> None:
+    scenario = Scenario()
+    pairs = [scenario.failback(reversed_already=True) for _ in range(LISTING_MIN_PAIRS)]
+    scenario.cloud.drs.listing_error = Transient("DescribeSourceServers: ThrottlingException")
+    got = results(await scenario.send(*pairs))
+    assert all(r.outcome == "configured" for r in got.values())
+    # The paired read, the failed listing, then one lookup per pair.
+    assert scenario.cloud.drs.calls["DescribeSourceServers"] == 2 + len(pairs)
+
+
+async def test_two_failback_servers_for_one_instance_are_refused_in_a_listing_too() -> None:
+    scenario = Scenario()
+    pairs = [scenario.failback(reversed_already=True) for _ in range(LISTING_MIN_PAIRS)]
+    twin = scenario.failback_server_of(pairs[0])
+    scenario.cloud.drs.add_server(
+        dataclasses.replace(twin, source_server_id="s-" + "f" * 17), LaunchConfiguration()
+    )
+    got = results(await scenario.send(*pairs))
+    refused = got[pairs[0].server.source_server_id]
+    assert refused.outcome == "rejected"
+    assert "more than one FAILBACK server" in (refused.reason or "")
+    assert all(got[p.server.source_server_id].outcome == "configured" for p in pairs[1:])
+    assert scenario.cloud.drs.listings == [Place(HUB, PRIMARY)]
+    assert all(server != "s-" + "f" * 17 for _, server, _ in scenario.cloud.drs.updates)

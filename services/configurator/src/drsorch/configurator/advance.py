@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,12 +22,13 @@ from drsorch.configurator.errors import Refused, Transient
 from drsorch.configurator.plan import drift_reason
 from drsorch.configurator.ports import Cloud
 from drsorch.configurator.records import PairRecord, RequestRecord
-from drsorch.contracts import Chunk, ConfigurationResult, Pair, TargetConfigured
+from drsorch.contracts import Chunk, ConfigurationResult, Pair, RequestSpec, TargetConfigured
 from drsorch.contracts.types import Place
 from drsorch.runtime.accounts import AccountUnreachable
 from drsorch.runtime.chunks import split
 
 DESCRIBE_BATCH = 200  # DescribeSourceServers takes at most 200 IDs per filter
+LISTING_MIN_PAIRS = 10  # from this many failback pairs in a place, list its servers once
 MAX_RETRY_SECONDS = 900  # SQS's longest delay: past it the runtime forwards the timer anyway
 
 
@@ -89,9 +90,11 @@ async def _configure(
         return [_rejected(request, record, drift) for record in waiting]
     cloud = deps.cloud(request.spec.accounts)
     try:
-        servers, unreadable = await _paired_servers(cloud, [r.pair for r in waiting])
+        pairs = [r.pair for r in waiting]
+        servers, unreadable = await _paired_servers(cloud, pairs)
+        failbacks = await _failback_listings(cloud, request.spec, pairs)
         ctx = RequestContext(
-            request_id, request.spec, cloud, deps.store, servers, request.contested
+            request_id, request.spec, cloud, deps.store, servers, request.contested, failbacks
         )
         gate = asyncio.Semaphore(deps.settings.concurrency)
 
@@ -137,6 +140,34 @@ async def _paired_servers(
             except (Refused, AccountUnreachable) as exc:
                 unreadable.update(dict.fromkeys(batch, f"cannot read servers in {place}: {exc}"))
     return found, unreadable
+
+
+async def _failback_listings(
+    cloud: Cloud, spec: RequestSpec, pairs: Sequence[Pair]
+) -> dict[Place, dict[str, list[SourceServer]]]:
+    """The live FAILBACK servers of each primary place with many pairs, by EC2 instance.
+
+    One listing (200 servers a call) replaces a lookup per pair where a place has at
+    least `LISTING_MIN_PAIRS` of them. A place that cannot be listed is left out: its
+    pairs look their server up one by one and meet the error there, pair by pair.
+    """
+    if spec.operation == "failover":
+        return {}
+    counts = Counter(Place(pair.server.account_id, spec.primary_region) for pair in pairs)
+    listings: dict[Place, dict[str, list[SourceServer]]] = {}
+    for place, count in counts.items():
+        if count < LISTING_MIN_PAIRS:
+            continue
+        try:
+            listed = await cloud.drs.failback_servers(place)
+        except (Transient, Refused, AccountUnreachable):
+            continue
+        by_instance: dict[str, list[SourceServer]] = defaultdict(list)
+        for server in listed:
+            if server.aws_instance_id:
+                by_instance[server.aws_instance_id].append(server)
+        listings[place] = by_instance
+    return listings
 
 
 def _waiting(record: PairRecord, progress: Waiting, retry_hints: list[float]) -> PairRecord:

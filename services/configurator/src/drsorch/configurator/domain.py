@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from drsorch.configurator.errors import Refused
 from drsorch.contracts import LaunchConfiguration, LaunchSettings, Pair, RequestSpec
 from drsorch.contracts.types import LAUNCH_INTO_TAG_KEY, LAUNCH_INTO_TAG_VALUE, Place
 
@@ -195,3 +196,24 @@ def server_place_problem(spec: RequestSpec, pair: Pair) -> str | None:
             f"region {spec.recovery_region}"
         )
     return None
+
+
+def failback_server_of(
+    candidates: Iterable[SourceServer], ec2_instance_id: str
+) -> SourceServer | None:
+    """The one FAILBACK-direction server replicating `ec2_instance_id` among live servers.
+
+    Matched on identificationHints.awsInstanceID, not on reversedDirectionSourceServerArn
+    (which can go stale across failover/failback cycles). Two such servers are refused,
+    never guessed between: launching the wrong one would overwrite the original instance
+    from the wrong recovery point.
+    """
+    found = [
+        server
+        for server in candidates
+        if server.direction == "FAILBACK" and server.aws_instance_id == ec2_instance_id
+    ]
+    if len(found) > 1:
+        ids = ", ".join(sorted(server.source_server_id for server in found))
+        raise Refused(f"more than one FAILBACK server replicates {ec2_instance_id}: {ids}")
+    return found[0] if found else None

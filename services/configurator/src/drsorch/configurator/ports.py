@@ -28,6 +28,10 @@ class DrsGateway(Protocol):
         """The FAILBACK-direction server whose awsInstanceID is `ec2_instance_id`, if any."""
         ...
 
+    async def failback_servers(self, place: Place) -> Sequence[SourceServer]:
+        """Every live FAILBACK-direction server in `place`, in one paginated listing."""
+        ...
+
     async def recovery_ec2_instance(self, place: Place, recovery_instance_id: str) -> str | None:
         """The EC2 instance ID of a recovery instance, None when DRS does not know it."""
         ...

@@ -27,10 +27,20 @@ async def launching_server(
     if ec2_id is None:
         reason = f"server {pair.server.source_server_id} has no recovery instance to fail back"
         return result(ctx, pair, "rejected", reason=reason, trail=trail)
-    found = await ctx.cloud.drs.failback_server(primary, ec2_id)
+    found = await _existing_failback_server(ctx, primary, ec2_id)
     if found is not None:
         return found
     return await _reverse(ctx, trail, recovery, primary, ec2_id)
+
+
+async def _existing_failback_server(
+    ctx: RequestContext, primary: Place, ec2_id: str
+) -> SourceServer | None:
+    """From this step's listing of the primary place where there is one, else from DRS."""
+    listed = ctx.failbacks.get(primary)
+    if listed is None:
+        return await ctx.cloud.drs.failback_server(primary, ec2_id)
+    return domain.failback_server_of(listed.get(ec2_id, ()), ec2_id)
 
 
 async def _reverse(

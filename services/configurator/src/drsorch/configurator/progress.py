@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from drsorch.configurator.domain import SourceServer
 from drsorch.configurator.ports import Cloud, Store
 from drsorch.configurator.records import PairRecord
 from drsorch.contracts import ConfigurationResult, LaunchConfiguration, Pair, RequestSpec
 from drsorch.contracts.events import ConfigurationOutcome
+from drsorch.contracts.types import Place
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,9 @@ class RequestContext:
     servers: dict[str, SourceServer]
     """The paired servers as DRS reports them now, by ID."""
     contested: dict[str, str]
+    failbacks: Mapping[Place, Mapping[str, Sequence[SourceServer]]] = field(default_factory=dict)
+    """Per primary place listed this step: its live FAILBACK servers by the EC2 instance
+    they replicate. A place not here is asked about one instance at a time."""
 
 
 @dataclass

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from drsorch.configurator.adapters.errors import code_of, translate
-from drsorch.configurator.domain import SourceServer
-from drsorch.configurator.errors import RecoveryInstanceBusy, Refused
+from drsorch.configurator.domain import SourceServer, failback_server_of
+from drsorch.configurator.errors import RecoveryInstanceBusy
 from drsorch.contracts import LaunchConfiguration
 from drsorch.contracts.types import Place
 
@@ -37,6 +37,16 @@ def source_server(item: dict[str, Any], place: Place) -> SourceServer:
         direction=item.get("replicationDirection"),
         aws_instance_id=hints.get("awsInstanceID"),
     )
+
+
+def _live_failback(items: list[dict[str, Any]], place: Place) -> list[SourceServer]:
+    """The FAILBACK-direction servers among `items` that still replicate."""
+    return [
+        source_server(item, place)
+        for item in items
+        if item.get("replicationDirection") == "FAILBACK"
+        and (item.get("dataReplicationInfo") or {}).get("dataReplicationState") not in _GONE
+    ]
 
 
 class DrsAdapter:
@@ -75,17 +85,10 @@ class DrsAdapter:
 
     async def failback_server(self, place: Place, ec2_instance_id: str) -> SourceServer | None:
         items = await self._describe(place, {"hardwareId": ec2_instance_id})
-        found = [
-            source_server(item, place)
-            for item in items
-            if item.get("replicationDirection") == "FAILBACK"
-            and (item.get("dataReplicationInfo") or {}).get("dataReplicationState") not in _GONE
-        ]
-        found = [server for server in found if server.aws_instance_id == ec2_instance_id]
-        if len(found) > 1:
-            ids = ", ".join(sorted(server.source_server_id for server in found))
-            raise Refused(f"more than one FAILBACK server replicates {ec2_instance_id}: {ids}")
-        return found[0] if found else None
+        return failback_server_of(_live_failback(items, place), ec2_instance_id)
+
+    async def failback_servers(self, place: Place) -> list[SourceServer]:
+        return _live_failback(await self._describe(place, {}), place)
 
     async def recovery_ec2_instance(self, place: Place, recovery_instance_id: str) -> str | None:
         page = await self._call(
