@@ -190,3 +190,13 @@ def test_later_tag_maps_win() -> None:
         LaunchSettings(), {"drsorch:copy-tags": "true"}, {"drsorch:copy-tags": "FALSE"}
     )
     assert settings.copy_tags is False
+
+
+@pytest.mark.parametrize("where", [Place(HUB, RECOVERY), Place(SPOKE, PRIMARY)])
+def test_a_target_ec2_reports_elsewhere_is_refused_however_fit(where: Place) -> None:
+    # The property test above reaches this case only now and then: a target that passes
+    # every other check must still be refused when EC2 reports it outside the job's place.
+    tags = {LAUNCH_INTO_TAG_KEY: LAUNCH_INTO_TAG_VALUE}
+    target = TargetInstance(ORIGINAL, where, "stopped", "x86_64", "linux", tags)
+    problem = domain.target_problem(spec(), pair(), target, SERVER)
+    assert problem is not None and str(where) in problem
