@@ -19,7 +19,7 @@ from drsorch.monitor.domain.facts import (
     Replication,
 )
 from drsorch.monitor.domain.records import Member, ServerRecord
-from support.monitor_builders import Server, instance_id, spec
+from support.monitor_builders import HUB, RECOVERY, Server, instance_id, spec
 from support.monitor_scenarios import TAGGED
 
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
@@ -186,6 +186,20 @@ def test_an_ambiguous_or_misplaced_target_is_never_launched_into() -> None:
     elsewhere = server.result().model_copy(update={"account_id": "210987654321"})
     misplaced = selection.select(_record(server), elsewhere, spec(), frozenset())
     assert isinstance(misplaced, selection.Decided) and "sits in" in str(misplaced.reason)
+
+
+def test_a_target_in_another_region_or_not_the_matched_one_is_never_launched_into() -> None:
+    server = Server(1)
+    # Same account as the job, but the matched target sits in the recovery region.
+    elsewhere = ServerRecord(pair=server.pair(launch_region=RECOVERY))
+    regional = selection.select(elsewhere, server.result(), spec(), frozenset())
+    assert isinstance(regional, selection.Decided)
+    assert f"{HUB}/{RECOVERY}" in str(regional.reason)
+    # The configurator prepared a launch into another instance than the one matched.
+    swapped = server.result().model_copy(update={"target_instance_id": instance_id(2)})
+    other = selection.select(_record(server), swapped, spec(), frozenset())
+    assert isinstance(other, selection.Decided)
+    assert "is not the matched target" in str(other.reason)
 
 
 def test_no_result_yet_waits() -> None:
