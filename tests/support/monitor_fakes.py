@@ -81,6 +81,8 @@ class FakeDrsWorld:
     throttle_rate: float = 0.0
     retry_after: float = 3
     refuse_next: int = 0
+    listing_lag_seconds: float = 0
+    """DescribeJobs lists a new job only this long after StartRecovery created it."""
     start_calls: list[tuple[Place, tuple[str, ...], bool]] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
     peak_jobs: int = 0
@@ -219,7 +221,12 @@ class FakeDrs:
 
     async def recent_jobs(self, window: timedelta) -> list[RecoveryJob]:
         self._call("DescribeJobs")
-        mine = [job for job in self.world.jobs.values() if job.place == self.place]
+        listed = self.world.clock.now() - timedelta(seconds=self.world.listing_lag_seconds)
+        mine = [
+            job
+            for job in self.world.jobs.values()
+            if job.place == self.place and job.created_at <= listed
+        ]
         newest = max((job.created_at for job in mine), default=None)
         return [
             self.world.view(job)

@@ -94,6 +94,14 @@ async def test_start_recovery_goes_once_through_the_no_retry_clients_without_tag
     assert aws.calls == {"StartRecovery": 1}
 
 
+async def test_a_drill_is_started_as_a_drill() -> None:
+    once = RecordingClient()
+    aws, _, _ = cloud(RecordingClient(), once)
+    await aws.drs(HERE).start_recovery(["s-f0000000000000001"], drill=True)
+    [(_, kwargs)] = once.calls
+    assert kwargs["isDrill"] is True
+
+
 @pytest.mark.parametrize("code", ["ConflictException", "ServiceQuotaExceededException"])
 async def test_a_refused_start_is_start_refused(code: str) -> None:
     aws, _, _ = cloud(RecordingClient(), RecordingClient(fail=_error(code, 409)))

@@ -14,6 +14,7 @@ from datetime import timedelta
 from drsorch.contracts import JobCompleted, JobStarted, RequestCompleted, TraceContext
 from drsorch.contracts.types import Place
 from drsorch.monitor.domain.facts import Instance, Replication
+from drsorch.monitor.errors import AwsFailure
 from support.monitor_builders import HUB, PRIMARY, RECOVERY, Server, private_ip, servers, spec
 from support.monitor_bus import Bus, Crash, fast_settings
 from support.monitor_scenarios import REQUEST, TAGGED, submit
@@ -155,6 +156,29 @@ async def test_a_crash_after_start_recovery_before_recording_the_job_adopts_it()
     done = report(bus)
     assert done.status == "SUCCEEDED"
     assert len({j.job_id for j in job_started(bus)}) == 2
+
+
+async def test_a_lost_start_answer_is_reconciled_once_drs_lists_the_job_not_started_twice() -> None:
+    bus = Bus()
+    # DescribeJobs lists a new job only after a while, but within the intent's settle time.
+    bus.world.listing_lag_seconds = bus.settings.intent_settle_seconds * 3 / 4
+    lost: list[tuple[str, ...]] = []
+
+    def lose_the_answer_once(place: Place, ids: Sequence[str]) -> None:
+        if not lost:
+            lost.append(tuple(ids))
+            raise AwsFailure("StartRecovery: read timeout")  # the job exists all the same
+
+    bus.world.after_start = lose_the_answer_once
+    submit(bus, servers(120), spec())  # two batches: the other's polls bring runs sooner
+    await bus.run(bus.ended)
+
+    assert lost
+    assert bus.world.violations == []
+    starts = Counter(s for _, ids, _ in bus.world.start_calls for s in ids)
+    assert len(starts) == 120 and set(starts.values()) == {1}
+    assert len(bus.world.jobs) == 2
+    assert report(bus).status == "SUCCEEDED"
 
 
 async def test_servers_join_jobs_only_once_reverse_replication_is_continuous() -> None:
@@ -362,6 +386,14 @@ async def test_a_drill_never_launches_into_an_instance() -> None:
     await bus.run(bus.ended)
     assert bus.world.start_calls == []
     assert outcomes(bus) == {"rejected": 2}
+
+
+async def test_a_drill_starts_its_standard_launches_as_drill_jobs() -> None:
+    bus = Bus()
+    submit(bus, servers(3, launch_into=False), spec("failover", drill=True))
+    await bus.run(bus.ended)
+    assert [drill for _, _, drill in bus.world.start_calls] == [True]
+    assert report(bus).status == "SUCCEEDED"
 
 
 async def test_refused_starts_wait_and_try_again() -> None:

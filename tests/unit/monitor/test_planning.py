@@ -131,7 +131,8 @@ def test_an_intent_is_matched_only_by_a_new_launch_job_of_exactly_its_servers() 
     assert mine.prior_job_ids == ("drsjob-o0000000000000001",)
     assert find_job(mine, [old]) is None
     other = job("drsjob-n0000000000000002", ["s-a", "s-b", "s-c"])
+    part = job("drsjob-n0000000000000005", ["s-a"])  # someone else's, started since
     terminate = job("drsjob-n0000000000000003", ["s-a", "s-b"], job_type="TERMINATE")
-    assert find_job(mine, [old, other, terminate]) is None
+    assert find_job(mine, [old, other, part, terminate]) is None
     new = job("drsjob-n0000000000000004", ["s-b", "s-a"])
-    assert find_job(mine, [old, other, terminate, new]) == new
+    assert find_job(mine, [old, other, part, terminate, new]) == new
