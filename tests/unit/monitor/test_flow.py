@@ -181,6 +181,33 @@ async def test_a_lost_start_answer_is_reconciled_once_drs_lists_the_job_not_star
     assert report(bus).status == "SUCCEEDED"
 
 
+async def test_a_lost_start_answer_is_never_started_again_while_drs_lists_the_job_late() -> None:
+    bus = Bus()
+    # DescribeJobs lists a new job only well after the intent's settle time: the monitor
+    # reconciles, finds nothing, calls again and is refused (the servers are busy in the
+    # job it cannot see). It must keep waiting for that job, not start the servers again
+    # once the job ends.
+    bus.world.listing_lag_seconds = bus.settings.intent_settle_seconds * 3
+    lost: list[tuple[str, ...]] = []
+
+    def lose_the_answer_once(place: Place, ids: Sequence[str]) -> None:
+        if not lost:
+            lost.append(tuple(ids))
+            raise AwsFailure("StartRecovery: read timeout")  # the job exists all the same
+
+    bus.world.after_start = lose_the_answer_once
+    submit(bus, servers(120), spec())
+    await bus.run(bus.ended)
+
+    assert lost
+    starts = Counter(s for _, ids, _ in bus.world.start_calls for s in ids)
+    assert len(starts) == 120 and set(starts.values()) == {1}, "a server was launched twice"
+    assert len(bus.world.jobs) == 2
+    # DRS refused the calls made while the job was unlisted; none created a job.
+    assert all("already in active jobs" in v for v in bus.world.violations)
+    assert report(bus).status == "SUCCEEDED"
+
+
 async def test_servers_join_jobs_only_once_reverse_replication_is_continuous() -> None:
     bus = Bus(settings=fast_settings(batch_linger_seconds=3600))
     plan = servers(6)

@@ -98,7 +98,10 @@ async def call(run: Run, batch: BatchRecord) -> None:
     try:
         job = await run.drs(batch.place).start_recovery(ids, drill=batch.drill)
     except StartRefused as exc:
-        await _refused(run, batch, str(exc))
+        if batch.uncertain:
+            await _still_uncertain(run, batch, str(exc))
+        else:
+            await _refused(run, batch, str(exc))
         return
     except Throttled:
         run.state.put_batch(batch.model_copy(update={"next_poll_at": run.now}))
@@ -108,7 +111,9 @@ async def call(run: Run, batch: BatchRecord) -> None:
         # Whether a job exists is unknown: reconcile later, never call blindly again.
         later = max(run.deps.settings.intent_settle_seconds, run.deps.settings.error_retry_seconds)
         run.state.put_batch(
-            batch.model_copy(update={"next_poll_at": run.now + timedelta(seconds=later)})
+            batch.model_copy(
+                update={"next_poll_at": run.now + timedelta(seconds=later), "uncertain": True}
+            )
         )
         await run.flush()
         log.warning(
@@ -137,6 +142,19 @@ async def adopt(run: Run, batch: BatchRecord, job: RecoveryJob) -> None:
     for member in batch.members:
         record = run.state.servers[member.source_server_id]
         run.state.put_server(record.model_copy(update={"job_id": job.job_id}))
+    await run.flush()
+
+
+async def _still_uncertain(run: Run, batch: BatchRecord, reason: str) -> None:
+    """Refused after an unanswered call: the servers are likely busy in this batch's own
+    job, which DescribeJobs does not list yet. Keep the intent and reconcile again; giving
+    the servers back to the queue could start them a second time once that job ends."""
+    log.warning(
+        "StartRecovery refused after an unanswered call; the intent is kept and reconciled",
+        extra={"request_id": run.state.summary.request_id, "reason": reason},
+    )
+    settle = timedelta(seconds=run.deps.settings.intent_settle_seconds)
+    run.state.put_batch(batch.model_copy(update={"next_poll_at": run.now + settle}))
     await run.flush()
 
 

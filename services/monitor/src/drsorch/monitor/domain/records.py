@@ -120,6 +120,9 @@ class BatchRecord(_Record):
     """Next DescribeJobs poll of a started batch; next reconciliation of an intended one."""
     polls: int = 0
     refusal: str | None = None
+    uncertain: bool = False
+    """A StartRecovery of this batch went unanswered: a job may exist that DescribeJobs
+    does not list yet, so a refusal now means "wait and reconcile", not "start again"."""
 
     @property
     def place(self) -> Place:
