@@ -21,7 +21,7 @@ Flag grammar (also in `drsorch failback --help`):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -147,6 +147,40 @@ def _upper(value: str) -> str:
 class _Setting:
     field: str
     convert: Callable[[str], Any]
+    listed: bool = False
+    """Repeatable: each value is added to a tuple instead of replacing the last."""
+
+
+@dataclass(frozen=True)
+class _Keys:
+    """What one KEY=VALUE flag accepts: its keys by normalized name, and how to say them."""
+
+    flag: str
+    noun: str
+    known: Mapping[str, _Setting]
+    names: str
+
+
+def _parse_keyed(keys: _Keys, values: Sequence[str], model: type[M]) -> M:
+    """`FLAG KEY=VALUE ...` into `model`: keys read without regard to case, `-` or `_`, and
+    every value checked as it comes, so the error names the pair that is wrong."""
+    flag = keys.flag
+    fields: dict[str, Any] = {}
+    for key, value in _pairs(flag, values):
+        setting = keys.known.get(key.lower().replace("-", "").replace("_", ""))
+        if setting is None:
+            raise InputError(flag, f"unknown {keys.noun} {key!r} (known: {keys.names})")
+        try:
+            converted = setting.convert(value)
+            if setting.listed:
+                converted = (*fields.get(setting.field, ()), converted)
+            model.model_validate({setting.field: converted})
+        except ValidationError as exc:
+            raise InputError(flag, f"{key}={value!r}: {_first_error(exc)}") from exc
+        except ValueError as exc:
+            raise InputError(flag, f"{key}={value!r}: {exc}") from exc
+        fields[setting.field] = converted
+    return _validated(flag, model, fields)
 
 
 SETTINGS = {
@@ -159,23 +193,12 @@ SETTINGS = {
     "launchdisposition": _Setting("launch_disposition", _upper),
 }
 SETTING_NAMES = "copyPrivateIp, copyTags, licensing, rightSizing, launchDisposition"
+SETTING_KEYS = _Keys("--set", "launch setting", SETTINGS, SETTING_NAMES)
 
 
 def parse_launch_settings(values: Sequence[str]) -> LaunchSettings:
     """`--set KEY=VALUE ...` into the launch settings a request applies."""
-    fields: dict[str, Any] = {}
-    for key, value in _pairs("--set", values):
-        setting = SETTINGS.get(key.lower().replace("-", "").replace("_", ""))
-        if setting is None:
-            raise InputError("--set", f"unknown launch setting {key!r} (known: {SETTING_NAMES})")
-        try:
-            fields[setting.field] = setting.convert(value)
-            LaunchSettings.model_validate({setting.field: fields[setting.field]})
-        except ValidationError as exc:
-            raise InputError("--set", f"{key}={value!r}: {_first_error(exc)}") from exc
-        except ValueError as exc:
-            raise InputError("--set", f"{key}={value!r}: {exc}") from exc
-    return _validated("--set", LaunchSettings, fields)
+    return _parse_keyed(SETTING_KEYS, values, LaunchSettings)
 
 
 OPTIONS = {
@@ -184,35 +207,20 @@ OPTIONS = {
     "maxreplicationlagseconds": _Setting("max_replication_lag_seconds", _whole),
     "readinessdeadlineseconds": _Setting("readiness_deadline_seconds", _whole),
     "jobtimeoutseconds": _Setting("job_timeout_seconds", _whole),
-    "nameprefix": _Setting("name_prefixes", str),
-    "namesuffix": _Setting("name_suffixes", str),
+    "nameprefix": _Setting("name_prefixes", str, listed=True),
+    "namesuffix": _Setting("name_suffixes", str, listed=True),
     "taglineagetargets": _Setting("tag_lineage_targets", _bool),
 }
 OPTION_NAMES = (
     "batchSize, waveSuccessRatio, maxReplicationLagSeconds, readinessDeadlineSeconds, "
     "jobTimeoutSeconds, namePrefix, nameSuffix, tagLineageTargets"
 )
-_LISTED_OPTIONS = {"name_prefixes", "name_suffixes"}
+OPTION_KEYS = _Keys("--option", "option", OPTIONS, OPTION_NAMES)
 
 
 def parse_request_options(values: Sequence[str]) -> RequestOptions:
     """`--option KEY=VALUE ...` into the request's options; name affixes accumulate."""
-    fields: dict[str, Any] = {}
-    for key, value in _pairs("--option", values):
-        option = OPTIONS.get(key.lower().replace("-", "").replace("_", ""))
-        if option is None:
-            raise InputError("--option", f"unknown option {key!r} (known: {OPTION_NAMES})")
-        try:
-            converted = option.convert(value)
-            if option.field in _LISTED_OPTIONS:
-                converted = (*fields.get(option.field, ()), converted)
-            RequestOptions.model_validate({option.field: converted})
-        except ValidationError as exc:
-            raise InputError("--option", f"{key}={value!r}: {_first_error(exc)}") from exc
-        except ValueError as exc:
-            raise InputError("--option", f"{key}={value!r}: {exc}") from exc
-        fields[option.field] = converted
-    return _validated("--option", RequestOptions, fields)
+    return _parse_keyed(OPTION_KEYS, values, RequestOptions)
 
 
 @dataclass(frozen=True)
