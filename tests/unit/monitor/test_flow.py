@@ -158,10 +158,9 @@ async def test_a_crash_after_start_recovery_before_recording_the_job_adopts_it()
     assert len({j.job_id for j in job_started(bus)}) == 2
 
 
-async def test_a_lost_start_answer_is_reconciled_once_drs_lists_the_job_not_started_twice() -> None:
-    bus = Bus()
-    # DescribeJobs lists a new job only after a while, but within the intent's settle time.
-    bus.world.listing_lag_seconds = bus.settings.intent_settle_seconds * 3 / 4
+def lose_the_first_start_answer(bus: Bus) -> list[tuple[str, ...]]:
+    """DRS creates the first job, but its answer never reaches the monitor; the servers of
+    that call are recorded in the list returned."""
     lost: list[tuple[str, ...]] = []
 
     def lose_the_answer_once(place: Place, ids: Sequence[str]) -> None:
@@ -170,6 +169,14 @@ async def test_a_lost_start_answer_is_reconciled_once_drs_lists_the_job_not_star
             raise AwsFailure("StartRecovery: read timeout")  # the job exists all the same
 
     bus.world.after_start = lose_the_answer_once
+    return lost
+
+
+async def test_a_lost_start_answer_is_reconciled_once_drs_lists_the_job_not_started_twice() -> None:
+    bus = Bus()
+    # DescribeJobs lists a new job only after a while, but within the intent's settle time.
+    bus.world.listing_lag_seconds = bus.settings.intent_settle_seconds * 3 / 4
+    lost = lose_the_first_start_answer(bus)
     submit(bus, servers(120), spec())  # two batches: the other's polls bring runs sooner
     await bus.run(bus.ended)
 
@@ -188,14 +195,7 @@ async def test_a_lost_start_answer_is_never_started_again_while_drs_lists_the_jo
     # job it cannot see). It must keep waiting for that job, not start the servers again
     # once the job ends.
     bus.world.listing_lag_seconds = bus.settings.intent_settle_seconds * 3
-    lost: list[tuple[str, ...]] = []
-
-    def lose_the_answer_once(place: Place, ids: Sequence[str]) -> None:
-        if not lost:
-            lost.append(tuple(ids))
-            raise AwsFailure("StartRecovery: read timeout")  # the job exists all the same
-
-    bus.world.after_start = lose_the_answer_once
+    lost = lose_the_first_start_answer(bus)
     submit(bus, servers(120), spec())
     await bus.run(bus.ended)
 
