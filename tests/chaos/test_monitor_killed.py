@@ -24,7 +24,7 @@ from drsorch.local.deploy import StackOutputs
 from drsorch.local.server import LocalEndpoint
 from support.aws import deploy
 from support.monitor_e2e import running, services
-from support.monitor_world import calls, reset_endpoint, seed
+from support.monitor_world import calls, seed
 from support.observer import observer_queue
 
 pytestmark = pytest.mark.chaos
@@ -94,7 +94,7 @@ async def test_a_killed_and_restarted_monitor_starts_each_batch_once(
     tmp_path: Path,
 ) -> None:
     name = f"x5chaos{point.replace('-', '')}"
-    reset_endpoint(endpoint.url)
+    endpoint.reset()
     seed(ESTATE.format(name=name), name)
     stack: StackOutputs = deploy(name, VisibilityTimeoutSeconds=10)
     spec = RequestSpec(

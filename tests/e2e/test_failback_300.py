@@ -21,7 +21,7 @@ from drsorch.local.estate import SeededServer
 from drsorch.local.server import LocalEndpoint
 from support.aws import deploy
 from support.monitor_e2e import running, services
-from support.monitor_world import calls, private_ips, reset_endpoint, seed
+from support.monitor_world import calls, private_ips, seed
 from support.observer import observer_queue
 
 pytestmark = pytest.mark.e2e
@@ -53,7 +53,7 @@ accounts:
 def world(
     endpoint: LocalEndpoint,
 ) -> tuple[StackOutputs, dict[str, SeededServer], dict[str, str], str]:
-    reset_endpoint(endpoint.url)
+    endpoint.reset()
     servers = seed(ESTATE, "x5e2e")
     ips = private_ips([s.original_instance_id for s in servers.values()])
     stack = deploy(STACK, VisibilityTimeoutSeconds=60)

@@ -18,7 +18,7 @@ from drsorch.local.estate import SeededServer
 from drsorch.local.server import LocalEndpoint
 from support.aws import deploy
 from support.monitor_e2e import running, runtime, services
-from support.monitor_world import calls, reset_endpoint, seed
+from support.monitor_world import calls, seed
 from support.observer import observer_queue
 
 pytestmark = pytest.mark.e2e
@@ -56,7 +56,7 @@ accounts:
 
 @pytest.fixture(scope="module")
 async def outcome(endpoint: LocalEndpoint) -> dict[str, Any]:
-    reset_endpoint(endpoint.url)
+    endpoint.reset()
     servers = seed(ESTATE, "x5trap")
     stack: StackOutputs = deploy(STACK, VisibilityTimeoutSeconds=60)
     watch = observer_queue(stack, f"{STACK}-observer")

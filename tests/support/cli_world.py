@@ -14,17 +14,11 @@ from drsorch.cli.workers import FAST_LOCAL, Workers
 from drsorch.local.drs.emulator import default_emulator
 from drsorch.local.drs.settings import EmulatorSettings
 from drsorch.local.estate import SeededServer, parse_estate, seed_estate
-from drsorch.local.server import reset_state
 from support.aws import client
 
 HUB = "123456789012"
 SPOKE = "210987654321"
 SPOKE_ACCOUNTS = f"{HUB},{SPOKE}:drsorch-spoke-access:drsorch-hub-{HUB}"
-
-
-def reset_endpoint(url: str) -> None:
-    """Empty moto and the DRS emulator (stacks, queues and tables go too)."""
-    reset_state(url)
 
 
 def seed(estate_yaml: str) -> dict[str, SeededServer]:

@@ -9,7 +9,6 @@ a clean cross-account failback.
 from __future__ import annotations
 
 import json
-import urllib.request
 from collections.abc import Iterable
 from typing import Any
 
@@ -26,7 +25,6 @@ from drsorch.contracts import (
     Spoke,
     TargetRef,
 )
-from drsorch.local.drs.emulator import default_emulator
 from drsorch.local.estate import SeededServer, SeedReport, parse_estate, seed_estate
 
 HUB, SPOKE = "123456789012", "210987654321"
@@ -62,14 +60,6 @@ accounts:
       - {{name: cfg-spoke-02, wave: 1, tags: {{app: other}}}}
       - {{name: cfg-spoke-03, wave: 1, tags: {{app: other}}}}
 """
-
-
-def reset_endpoint(url: str) -> None:
-    """Empty moto and the DRS emulator (every stack, queue and table goes too)."""
-    request = urllib.request.Request(f"{url}/moto-api/reset", method="POST")
-    with urllib.request.urlopen(request, timeout=10) as response:
-        assert response.status == 200
-    default_emulator().reset()
 
 
 def seed() -> dict[str, SeededServer]:

@@ -28,16 +28,10 @@ from drsorch.local.deploy import StackOutputs
 from drsorch.local.drs.emulator import default_emulator
 from drsorch.local.drs.settings import EmulatorSettings
 from drsorch.local.estate import SeededServer, parse_estate, seed_estate
-from drsorch.local.server import reset_state
 from support.aws import FAST, client, drain
 from support.monitor_builders import PLAN_HASH, PRIMARY, RECOVERY
 
 WATCHED = ("JobStarted", "JobCompleted", "RequestCompleted")
-
-
-def reset_endpoint(url: str) -> None:
-    """Empty moto and the DRS emulator (every stack, queue and table goes too)."""
-    reset_state(url)
 
 
 def seed(estate_yaml: str, name: str) -> dict[str, SeededServer]:

@@ -25,7 +25,6 @@ from support.cli_world import (
     clock_scale,
     load,
     logs,
-    reset_endpoint,
     seed,
     services,
     tag_server,
@@ -68,7 +67,7 @@ accounts:
 def estate(
     endpoint: LocalEndpoint, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, SeededServer]]:
-    reset_endpoint(endpoint.url)
+    endpoint.reset()
     servers = seed(ESTATE)
     deploy(STACK, VisibilityTimeoutSeconds=30)
     folder = tmp_path_factory.mktemp("workers")

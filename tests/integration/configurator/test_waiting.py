@@ -34,7 +34,6 @@ from support.configurator_world import (
     bodies,
     pair,
     pairs_matched,
-    reset_endpoint,
 )
 
 pytestmark = pytest.mark.integration
@@ -56,7 +55,7 @@ accounts:
 
 @pytest.fixture(scope="module")
 def world(endpoint: LocalEndpoint) -> tuple[StackOutputs, dict[str, SeededServer], str]:
-    reset_endpoint(endpoint.url)
+    endpoint.reset()
     report = seed_estate(parse_estate(ESTATE, "x5wait"))
     return (
         deploy(STACK, VisibilityTimeoutSeconds=30),

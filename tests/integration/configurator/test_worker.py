@@ -34,7 +34,6 @@ from support.configurator_world import (
     bodies,
     pair,
     pairs_matched,
-    reset_endpoint,
     seed,
 )
 
@@ -46,7 +45,7 @@ REQUEST = "req-x5conf-failback-0001"
 
 @pytest.fixture(scope="module")
 def world(endpoint: LocalEndpoint) -> tuple[StackOutputs, dict[str, SeededServer]]:
-    reset_endpoint(endpoint.url)
+    endpoint.reset()
     servers = seed()
     return deploy(STACK, VisibilityTimeoutSeconds=30), servers
 

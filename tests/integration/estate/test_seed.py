@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import urllib.request
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -14,7 +13,6 @@ from botocore.config import Config
 from mypy_boto3_drs import DrsClient
 from mypy_boto3_ec2 import EC2Client
 
-from drsorch.local.drs.emulator import default_emulator
 from drsorch.local.estate import SeededServer, estates_dir, load_estate, seed_estate
 from drsorch.local.estate.__main__ import main
 from drsorch.local.estate.plan import PlannedInstance, PlannedServer, plan_estate
@@ -71,22 +69,15 @@ def _assume(account: str) -> boto3.Session:
     )
 
 
-def _reset(endpoint: LocalEndpoint) -> None:
-    request = urllib.request.Request(f"{endpoint.url}/moto-api/reset", method="POST")
-    with urllib.request.urlopen(request, timeout=10) as response:
-        assert response.status == 200
-    default_emulator().reset()
-
-
 @pytest.fixture
 def aws(endpoint: LocalEndpoint) -> Iterator[Clients]:
     """Clients on an endpoint with no EC2, IAM, STS or DRS state, before and after the test.
 
     Make clients after seeding: a spoke's credentials come from AssumeRole.
     """
-    _reset(endpoint)
+    endpoint.reset()
     yield Clients()
-    _reset(endpoint)
+    endpoint.reset()
 
 
 def instances(client: EC2Client, **filters: list[str]) -> list[dict[str, Any]]:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import urllib.request
 from collections.abc import Iterator
 
 import boto3
 import pytest
 
-from drsorch.local.server import LocalEndpoint
+from drsorch.local.server import LocalEndpoint, reset_state
 from integration.local_drs.drs_world import DrsWorld
 
 
@@ -24,7 +23,4 @@ def world(endpoint: LocalEndpoint) -> Iterator[DrsWorld]:
 
 
 def _reset(world: DrsWorld) -> None:
-    request = urllib.request.Request(f"{world.url}/moto-api/reset", method="POST")
-    with urllib.request.urlopen(request, timeout=10) as response:
-        assert response.status == 200
-    world.admin("POST", "/reset")
+    reset_state(world.url)

@@ -9,7 +9,6 @@ every status against the modelled success or error code.
 from __future__ import annotations
 
 import json
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -147,10 +146,7 @@ def _scenario(world: DrsWorld, log: list[Exchange]) -> None:
 def exchanges(endpoint: LocalEndpoint) -> Iterator[list[Exchange]]:
     """Every response of the scenario, recorded once for this module."""
     world = DrsWorld(endpoint.url, boto3.Session())
-    urllib.request.urlopen(
-        urllib.request.Request(f"{endpoint.url}/moto-api/reset", method="POST"), timeout=10
-    )
-    world.admin("POST", "/reset")
+    endpoint.reset()
     world.admin("PUT", "/settings", {"seed": 11, "clock": {"scale": 0}})
     log: list[Exchange] = []
     try:

@@ -26,7 +26,6 @@ from support.monitor_world import (
     configure_launch_into,
     emulator_settings,
     private_ips,
-    reset_endpoint,
     seed,
 )
 
@@ -58,7 +57,7 @@ accounts:
 
 @pytest.fixture(scope="module")
 def estate(endpoint: LocalEndpoint) -> dict[str, SeededServer]:
-    reset_endpoint(endpoint.url)
+    endpoint.reset()
     servers = seed(ESTATE, "x5moncloud")
     configure_launch_into(servers.values())
     return servers

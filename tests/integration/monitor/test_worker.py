@@ -33,7 +33,6 @@ from support.monitor_world import (
     hub_spec,
     plan_events,
     private_ips,
-    reset_endpoint,
     seed,
     watch,
 )
@@ -82,7 +81,7 @@ SETTINGS = MonitorSettings(
 
 @pytest.fixture(scope="module")
 def world(endpoint: LocalEndpoint) -> tuple[StackOutputs, dict[str, SeededServer], str, str]:
-    reset_endpoint(endpoint.url)
+    endpoint.reset()
     servers = seed(ESTATE, "x5monwork")
     configure_launch_into(
         s for name, s in servers.items() if name not in ("work-running-01", "work-elsewhere-01")
