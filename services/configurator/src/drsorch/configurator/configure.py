@@ -56,6 +56,10 @@ async def _configure(ctx: RequestContext, trail: Trail) -> Progress:
         place = Place(pair.server.account_id, pair.server.region)
         reason = f"source server {server_id} was not found in {place}"
         return result(ctx, pair, "rejected", reason=reason, trail=trail)
+    # DRS's own record of the server's origin, read now, before anything is created.
+    problem = domain.lineage_problem(ctx.spec, pair, server, launch_into=kind == "launch_into")
+    if problem is not None:
+        return result(ctx, pair, "rejected", reason=problem, trail=trail)
     target: TargetInstance | None = None
     if kind == "launch_into":
         checked = await _checked_target(ctx, pair, server)
@@ -103,7 +107,7 @@ async def _set_launch_configuration(
         return result(ctx, pair, "rejected", reason=desired, trail=trail, launching=launching)
     changes = domain.changed_fields(current, desired)
     will_tag = target is not None and not target.allows_launch_into
-    if ctx.spec.plan_only:
+    if ctx.dry:
         reason = domain.describe_changes(changes) + (
             f"; would tag {target.instance_id} {LAUNCH_INTO_TAG_KEY}={LAUNCH_INTO_TAG_VALUE}"
             if will_tag and target is not None

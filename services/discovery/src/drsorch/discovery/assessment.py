@@ -28,6 +28,8 @@ from drsorch.contracts import (
     CandidateTarget,
     DiscoveredServer,
     FailbackServerInfo,
+    LineageClaim,
+    LineageInstance,
     Problem,
     RecoveryInstanceInfo,
     RequestSpec,
@@ -62,6 +64,13 @@ class AccountReading:
     """The servers' origin EC2 instances by instance ID (their tags complete DRS's)."""
     targets: Sequence[CandidateTarget] = ()
     """EC2 instances in the launch region."""
+    others: Sequence[SourceServerRecord] = ()
+    """Every other source server read (another region or direction): their lineage
+    claims instances too."""
+    lineage: Mapping[str, LineageInstance] = field(default_factory=dict)
+    """Instances the servers' lineage names that are no candidates, by instance ID."""
+    recovery_region: str = ""
+    """Where the recovery instances were read."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +80,8 @@ class Findings:
     servers: list[DiscoveredServer] = field(default_factory=list)
     targets: list[CandidateTarget] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    lineage: list[LineageInstance] = field(default_factory=list)
+    claims: list[LineageClaim] = field(default_factory=list)
 
 
 def assess(spec: RequestSpec, reading: AccountReading) -> Findings:
@@ -91,9 +102,53 @@ def assess(spec: RequestSpec, reading: AccountReading) -> Findings:
         )
         findings.servers.append(discovered)
         findings.problems.extend(problems)
+        named = reading.lineage.get(server.origin_instance_id or "")
+        if named is not None:
+            findings.lineage.append(named)
     drs_owned = set() if spec.operation == "failback" else _recovery_ec2_ids(reading)
     findings.targets.extend(t for t in reading.targets if t.instance_id not in drs_owned)
+    in_scope = {s.source_server_id for s in findings.servers}
+    findings.claims.extend(_claims(reading, in_scope, {t.instance_id for t in findings.targets}))
     return findings
+
+
+def _claims(reading: AccountReading, in_scope: set[str], targets: set[str]) -> list[LineageClaim]:
+    """Candidate targets the lineage of servers outside the scope claims.
+
+    Every source server read, in either region and direction, claims the instance
+    DRS records for it (`awsInstanceID`), and its recovery instance: none of those
+    may become another server's target by Name.
+    """
+    claims: list[LineageClaim] = []
+    for server in (*reading.servers, *reading.failback_servers, *reading.others):
+        instance_id = server.origin_instance_id
+        if server.source_server_id in in_scope or instance_id not in targets:
+            continue
+        claims.append(
+            LineageClaim(
+                instance_id=instance_id,
+                source_server_id=server.source_server_id,
+                account_id=server.account_id,
+                region=server.region,
+                fact=f"the awsInstanceID of {server.source_server_id} in {server.region}"
+                " (out of scope)",
+            )
+        )
+    for instance in reading.recovery_instances:
+        ec2_id = instance.ec2_instance_id
+        if instance.source_server_id in in_scope or ec2_id not in targets:
+            continue
+        claims.append(
+            LineageClaim(
+                instance_id=ec2_id,
+                source_server_id=instance.source_server_id,
+                account_id=reading.account_id,
+                region=reading.recovery_region,
+                fact=f"recovery instance {instance.recovery_instance_id} of"
+                f" {instance.source_server_id} (out of scope)",
+            )
+        )
+    return claims
 
 
 def _wanted_ids(

@@ -32,6 +32,7 @@ def finish(
     duplicated: Mapping[str, SourceServer],
     suggestions: Sequence[Suggestion],
     blocked: Mapping[str, str],
+    notes: Sequence[str] = (),
 ) -> Plan:
     """The plan: the mode and discovery's blocks applied to each server's decision.
 
@@ -67,6 +68,7 @@ def finish(
         ambiguous=tuple(ambiguous),
         suggestions=tuple(s for s in suggestions if s.source_server_id not in blocked),
         plan_hash=plan_hash(pairs, rules),
+        notes=tuple(notes),
     )
 
 

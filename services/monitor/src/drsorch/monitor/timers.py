@@ -42,5 +42,5 @@ class MonitorWake(Event):
     """The event ID of the TargetConfigured that caused it (keeps IDs distinct)."""
 
 
-REGISTRY = EventRegistry([*EVENTS, MonitorTick, MonitorWake])
+REGISTRY = EventRegistry([*EVENTS, MonitorTick, MonitorWake], EVENTS.upcasters)
 """Every event drsorch publishes, plus the monitor's timers."""

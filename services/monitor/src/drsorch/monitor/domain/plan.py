@@ -27,7 +27,7 @@ class Plan:
         """Join the chunks; they must agree on spec and hash, and name each server once."""
         first = chunks[0]
         for chunk in chunks[1:]:
-            if chunk.spec != first.spec or chunk.plan_hash != first.plan_hash:
+            if chunk.spec != first.spec or chunk.match_hash != first.match_hash:
                 raise ValueError("PairsMatched chunks disagree on the spec or the plan hash")
         pairs = tuple(pair for chunk in chunks for pair in chunk.pairs)
         repeated = [
@@ -45,7 +45,7 @@ class Plan:
             )
             for chunk in chunks
         )
-        return cls(first.spec, first.plan_hash, pairs, extras)
+        return cls(first.spec, first.match_hash, pairs, extras)
 
 
 def drift(spec: RequestSpec, plan_hash: str) -> str | None:
