@@ -22,6 +22,7 @@ from drsorch.contracts.types import Place
 from drsorch.monitor.adapters.items import Layout, parse_state
 from drsorch.monitor.domain.facts import (
     Instance,
+    JobLog,
     Participant,
     RecoveryInstance,
     RecoveryJob,
@@ -76,6 +77,8 @@ class FakeDrsWorld:
     """Launching server ID -> the instance its launch configuration launches into."""
     failures: dict[str, str] = field(default_factory=dict)
     """Launching server ID -> the rawError its launch fails with."""
+    origins: dict[str, str | None] = field(default_factory=dict)
+    """Paired (FAILOVER-direction) server ID -> the awsInstanceID DRS records for it."""
     throttle: Counter[str] = field(default_factory=Counter)
     """Operation -> how many of its next calls are throttled."""
     throttle_rate: float = 0.0
@@ -238,14 +241,19 @@ class FakeDrs:
         self.cloud_calls["StartRecovery"] += 1
         return self.world.view(self.world.start(self.place, server_ids, drill))
 
-    async def launch_failures(self, job_id: str) -> dict[str, str]:
+    async def job_log(self, job_id: str) -> JobLog:
         self._call("DescribeJobLogItems")
         job = self.world.jobs[job_id]
-        return {
+        failures = {
             s: f"LAUNCH_FAILED: {self.world.failures[s]}"
             for s in job.server_ids
             if s in self.world.failures
         }
+        return JobLog(failures=failures)
+
+    async def origins(self, server_ids: Sequence[str]) -> dict[str, str | None]:
+        self._call("DescribeSourceServers")
+        return {sid: self.world.origins[sid] for sid in server_ids if sid in self.world.origins}
 
     async def recovery_instances(self, server_ids: Sequence[str]) -> list[RecoveryInstance]:
         self._call("DescribeRecoveryInstances")
@@ -385,11 +393,12 @@ class FakeStore:
         event_id: str,
         results: Sequence[ConfigurationResult],
         api_calls: Mapping[str, int],
+        plan_hash: str | None = None,
     ) -> None:
         layout = self._layout(request_id)
         for result in results:
             self._put(layout.result(result))
-        self._put(layout.calls(event_id, api_calls))
+        self._put(layout.calls(event_id, api_calls, plan_hash))
 
     async def add_emission(self, request_id: str, emission: Emission) -> None:
         item = self._layout(request_id).emission(emission, next(self._order))
@@ -435,6 +444,7 @@ class FakeStore:
 class FakeMetrics:
     jobs: list[tuple[str, float, int, int]] = field(default_factory=list)
     requests: list[tuple[str, str, int, int]] = field(default_factory=list)
+    elsewhere: list[tuple[str, int]] = field(default_factory=list)
 
     async def job_finished(
         self, request_id: str, operation: str, seconds: float, launched: int, failed: int
@@ -445,6 +455,9 @@ class FakeMetrics:
         self, request_id: str, operation: str, status: str, launched: int, failed: int
     ) -> None:
         self.requests.append((request_id, status, launched, failed))
+
+    async def landed_elsewhere(self, request_id: str, operation: str, servers: int) -> None:
+        self.elsewhere.append((request_id, servers))
 
 
 @dataclass

@@ -73,14 +73,18 @@ class StoreContract:
         done = state.servers[key].decide("failed", "no", NOW)
         await store.save(request_id, [done], [_batch()], state.summary)
         results = [s.result() for s in servers(3)]
-        await store.add_results(request_id, "e-1", results[:2], {"UpdateLaunchConfiguration": 2})
-        await store.add_results(request_id, "e-2", results[2:], {"UpdateLaunchConfiguration": 1})
+        # The configurator's counts so far ride with each result it publishes.
+        calls = {"UpdateLaunchConfiguration": 2}
+        await store.add_results(request_id, "e-1", results[:2], calls, "a" * 64)
+        calls = {"UpdateLaunchConfiguration": 3}
+        await store.add_results(request_id, "e-2", results[2:], calls, "a" * 64)
         loaded = await store.load(request_id)
         assert loaded is not None
         assert loaded.servers[key].phase is ServerPhase.DONE
         assert loaded.batches["001-0000"] == _batch()
         assert set(loaded.configs) == set(state.servers)
         assert report.api_calls(loaded) == {"UpdateLaunchConfiguration": 3}
+        assert loaded.launch_hash == "a" * 64
 
     async def test_an_intent_is_recorded_once(self, request_id: str) -> None:
         store = await self.make()

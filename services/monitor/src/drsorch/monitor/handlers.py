@@ -1,7 +1,8 @@
 """The monitor's handlers: PairsMatched, TargetConfigured, and its own MonitorTick and
 MonitorWake timers.
 
-PairsMatched starts a request (or refuses it on drift); TargetConfigured results are
+PairsMatched starts a request; TargetConfigured results (rejected when configured
+under another plan than the approved one) are
 kept as they come, chunk by chunk, and wake the request; every run of a request holds
 its lease, acts, commits, and schedules the next tick.
 """
@@ -50,8 +51,16 @@ def handlers(deps: Dependencies) -> dict[str, Handler]:
     async def on_target_configured(envelope: Envelope[Event], outbox: Outbox) -> None:
         payload = envelope.payload
         assert isinstance(payload, TargetConfigured)
+        summary = await deps.store.summary(envelope.request_id)
+        results = payload.results
+        if summary is not None:
+            results = plans.under_approval(summary.spec, payload.plan_hash, results)
         await deps.store.add_results(
-            envelope.request_id, envelope.event_id, payload.results, payload.api_calls
+            envelope.request_id,
+            envelope.event_id,
+            results,
+            payload.api_calls,
+            payload.plan_hash,
         )
         wake = Envelope.wrap(
             MonitorWake(cause=envelope.event_id),

@@ -71,6 +71,7 @@ async def intend(
                 source_server_id=c.source_server_id,
                 launching_server_id=c.launching_server_id,
                 expected_instance_id=c.expected_instance_id,
+                volumes_before=c.volumes_before,
             )
             for c in members
         ),

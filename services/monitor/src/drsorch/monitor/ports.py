@@ -15,7 +15,13 @@ from typing import Protocol
 
 from drsorch.contracts import Accounts, ConfigurationResult, RequestCompleted
 from drsorch.contracts.types import Place
-from drsorch.monitor.domain.facts import Instance, RecoveryInstance, RecoveryJob, Replication
+from drsorch.monitor.domain.facts import (
+    Instance,
+    JobLog,
+    RecoveryInstance,
+    RecoveryJob,
+    Replication,
+)
 from drsorch.monitor.domain.records import BatchRecord, RequestState, ServerRecord, Summary
 
 
@@ -56,8 +62,12 @@ class Drs(Protocol):
         """
         ...
 
-    async def launch_failures(self, job_id: str) -> dict[str, str]:
-        """Why servers of a job failed, from its log (`rawError`), by source server."""
+    async def job_log(self, job_id: str) -> JobLog:
+        """A job's log: why servers failed (`rawError`), and where each launched."""
+        ...
+
+    async def origins(self, server_ids: Sequence[str]) -> dict[str, str | None]:
+        """The origin instance DRS records (`awsInstanceID`) of each server it knows."""
         ...
 
     async def recovery_instances(self, server_ids: Sequence[str]) -> list[RecoveryInstance]: ...
@@ -125,8 +135,10 @@ class Store(Protocol):
         event_id: str,
         results: Sequence[ConfigurationResult],
         api_calls: Mapping[str, int],
+        plan_hash: str | None = None,
     ) -> None:
-        """Keep configuration results (by server) and the configurator's call counts."""
+        """Keep configuration results (by server), the configurator's call counts, and the
+        plan hash they were configured under."""
         ...
 
     async def add_emission(self, request_id: str, emission: Emission) -> None:
@@ -154,6 +166,10 @@ class Metrics(Protocol):
     async def request_finished(
         self, request_id: str, operation: str, status: str, launched: int, failed: int
     ) -> None: ...
+
+    async def landed_elsewhere(self, request_id: str, operation: str, servers: int) -> None:
+        """Servers that landed somewhere else than the instance proven theirs: alarm on it."""
+        ...
 
 
 class Notifier(Protocol):

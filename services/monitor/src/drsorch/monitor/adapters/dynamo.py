@@ -121,10 +121,11 @@ class DynamoStore:
         event_id: str,
         results: Sequence[ConfigurationResult],
         api_calls: Mapping[str, int],
+        plan_hash: str | None = None,
     ) -> None:
         layout = self._layout(request_id)
         items = [layout.result(result) for result in results]
-        await self._put_all([*items, layout.calls(event_id, api_calls)])
+        await self._put_all([*items, layout.calls(event_id, api_calls, plan_hash)])
 
     async def add_emission(self, request_id: str, emission: Emission) -> None:
         try:

@@ -64,10 +64,14 @@ def _wave_times(state: RequestState, now: datetime, pacing: Pacing) -> list[date
     waiting = [r for r in state.in_wave(summary.wave) if r.phase is ServerPhase.WAITING]
     if not waiting:
         return []
-    times = [
-        now + timedelta(seconds=pacing.readiness_poll),
-        readiness.deadline(summary.wave_started_at, state.spec),
-    ]
+    times = [now + timedelta(seconds=pacing.readiness_poll)]
+    # Each server's readiness deadline runs from its wave's start or its configuration.
+    deadlines = {
+        readiness.deadline(max(summary.wave_started_at, r.configured_at), state.spec)
+        for r in waiting
+        if r.configured_at is not None
+    }
+    times.extend(when for when in deadlines if when > now)
     lingering = [
         r.ready_since + timedelta(seconds=pacing.linger)
         for r in waiting
