@@ -6,8 +6,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from drsorch.local.drs import jobs, paging, rules, views
-from drsorch.local.drs.api import OpContext, Operation
 from drsorch.local.drs.clock import parse_iso
+from drsorch.local.drs.context import OpContext, Operation
 from drsorch.local.drs.errors import ConflictError, ValidationError
 from drsorch.local.drs.recovery_view import reversed_server
 from drsorch.local.drs.state import NOT_REPLICATING, Job, ParticipatingServer

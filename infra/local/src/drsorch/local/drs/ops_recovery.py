@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from drsorch.local.drs import failback, paging
-from drsorch.local.drs.api import OpContext, Operation
+from drsorch.local.drs.context import OpContext, Operation
 from drsorch.local.drs.errors import ConflictError, UninitializedAccountError
 from drsorch.local.drs.ops_servers import check_replication_quota
 from drsorch.local.drs.recovery_view import recovery_instance, reversed_server

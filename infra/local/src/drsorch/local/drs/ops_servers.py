@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from drsorch.local.drs import paging, replication, rules, views
-from drsorch.local.drs.api import OpContext, Operation
+from drsorch.local.drs.context import OpContext, Operation
 from drsorch.local.drs.errors import ConflictError, ServiceQuotaExceededError, ValidationError
 from drsorch.local.drs.state import NOT_REPLICATING, LaunchConfiguration, RegionState, SourceServer
 

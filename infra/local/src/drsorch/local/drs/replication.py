@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from drsorch.local.drs.emulator import Emulator
+from drsorch.local.drs.core import Emulator
 from drsorch.local.drs.scheduler import Event
 from drsorch.local.drs.state import NOT_REPLICATING, Key, SourceServer
 

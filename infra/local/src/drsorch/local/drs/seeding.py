@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from drsorch.local.drs import replication
-from drsorch.local.drs.emulator import Emulator
+from drsorch.local.drs.core import Emulator
 from drsorch.local.drs.errors import DrsError, not_found
 from drsorch.local.drs.failback import reverse
 from drsorch.local.drs.rules import LAUNCH_INTO_TAG_KEY, LAUNCH_INTO_TAG_VALUE
