@@ -171,7 +171,7 @@ def test_two_failback_servers_replicate_one_recovery_instance(
         if s["replicationDirection"] == "FAILBACK" and hint(s) == web.recovery_ec2_instance_id
     ]
     assert sorted(s["sourceServerID"] for s in replicating) == sorted(
-        [web.failback_source_server_id, *web.failback_duplicate_ids]
+        [str(web.failback_source_server_id), *web.failback_duplicate_ids]
     )
     assert {s["dataReplicationInfo"]["dataReplicationState"] for s in replicating} == {"CONTINUOUS"}
 
@@ -193,9 +193,11 @@ def test_preset_launch_into_targets_are_in_the_launch_configurations(
         sourceServerID=str(web.failback_source_server_id)
     )
     failover = aws.drs(RECOVERY).get_launch_configuration(sourceServerID=web.source_server_id)
-    target = "launchIntoInstanceProperties"
-    assert failback[target]["launchIntoEC2InstanceID"] == other.original_instance_id
-    assert failover[target]["launchIntoEC2InstanceID"] == spare.instance_id
+    assert (
+        failback["launchIntoInstanceProperties"]["launchIntoEC2InstanceID"]
+        == other.original_instance_id
+    )
+    assert failover["launchIntoInstanceProperties"]["launchIntoEC2InstanceID"] == spare.instance_id
     assert (web.preset_launch_into, web.preset_failover_launch_into) == (
         other.original_instance_id,
         spare.instance_id,
