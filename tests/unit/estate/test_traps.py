@@ -237,3 +237,40 @@ def test_generator_templates_carry_expectations_and_are_checked_once() -> None:
     problems = problems_of(bad)
     assert problems[0][:2] == (10, "accounts[0].generators[0].template.expect")
     assert problems[-1][2] == "... and 2 more problems here"
+
+
+def test_the_hostile_example_lays_every_trap_twice_and_declares_every_expectation() -> None:
+    from drsorch.local.estate import estates_dir, load_estate  # noqa: PLC0415
+
+    plan = plan_estate(load_estate(estates_dir() / "hostile.yaml"))
+    assert [account.kind for account in plan.accounts] == ["hub", "spoke", "spoke"]
+    every = [server for account in plan.accounts for server in account.servers]
+    assert 50 <= len(every) <= 70
+    assert all(server.expect.declared for server in every)
+    assert all(server.phase == "failed_over" and server.reverse for server in every)
+    names = {(a.id, s.name) for a in plan.accounts for s in a.servers}
+    laid: dict[str, list[object]] = {
+        "terminated original": [s for s in every if s.original.state == "terminated"],
+        "original EC2 never saw": [s for s in every if not s.origin.exists],
+        "decoys": [d for a in plan.accounts for d in a.decoys if d.near],
+        "architecture": [s for s in every if s.original.architecture != s.architecture],
+        "lineage elsewhere": [
+            s
+            for a in plan.accounts
+            for s in a.servers
+            if (s.origin.account_id, s.origin.region) != (a.id, "us-east-1")
+        ],
+        "duplicate FAILBACK servers": [s for s in every if s.reverse and s.reverse.duplicates],
+        "out-of-scope namesakes": [
+            s
+            for a in plan.accounts
+            for s in a.servers
+            if "dr-plan" not in s.tags and (a.id, s.original.name) in names
+        ],
+        "preset launch-into": [s for s in every if s.presets.launch_into],
+        "stopped recovery instance": [
+            s for s in every if s.recovery and s.recovery.state == "stopped"
+        ],
+    }
+    assert {trap: len(found) >= 2 for trap, found in laid.items()} == dict.fromkeys(laid, True)
+    assert not any(s.presets.has_faults for s in every)  # no wrong landing by the emulator
