@@ -7,7 +7,7 @@ begin → [cleanup of the previous recovery instance] → snapshot (or a previou
 
 from __future__ import annotations
 
-from drsorch.local.drs import replication, rules
+from drsorch.local.drs import agents, replication, rules
 from drsorch.local.drs.ec2_port import Ec2Error, InstanceView, NewInstance
 from drsorch.local.drs.jobs import Next, Step, StepContext
 from drsorch.local.drs.servers import arn
@@ -148,6 +148,11 @@ def launched(ctx: StepContext) -> Next:
     except Ec2Error as error:
         return _fail(ctx, "LAUNCH_FAILED", str(error))
     _record(ctx, server, instance, launched_into=launched_into)
+    if launched_into:
+        state = ctx.state
+        agents.lose_agents_on(
+            ctx.emu, state.account_id, state.region, instance.instance_id, ctx.at_ms
+        )
     return None
 
 
