@@ -11,7 +11,7 @@ launchIntoSourceInstance, the new server launches into the original instance.
 from __future__ import annotations
 
 from drsorch.local.drs import replication
-from drsorch.local.drs.emulator import Emulator
+from drsorch.local.drs.core import Emulator
 from drsorch.local.drs.servers import add_source_server
 from drsorch.local.drs.state import (
     Disk,
