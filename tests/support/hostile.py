@@ -131,8 +131,9 @@ def landings(
             if not new and held == was[instance_id]:
                 continue
             owner = owners.get(instance_id)
-            server = by_launcher.get(owner) if owner else None
-            found.append(Landed(account_id, instance_id, new, server))
+            found.append(
+                Landed(account_id, instance_id, new, by_launcher.get(owner) if owner else None)
+            )
     return found
 
 

@@ -186,7 +186,7 @@ def parked(dlq_url: str, expect: int = 1) -> list[dict[str, Any]]:
 
 async def test_fan_out_follows_the_filter_policies(topology: StackOutputs) -> None:
     spec = request().spec
-    pairs = PairsMatched(spec=spec, plan_hash=PLAN_HASH)
+    pairs = PairsMatched(spec=spec, match_hash=PLAN_HASH)
     await publish(
         wrap(request(), "req-fanout-0001"),
         wrap(pairs, "req-fanout-0001", "pairs"),

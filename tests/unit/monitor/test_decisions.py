@@ -12,8 +12,8 @@ from drsorch.contracts import ServerLaunch
 from drsorch.contracts.types import Place
 from drsorch.monitor.domain import landing, pacing, readiness, selection
 from drsorch.monitor.domain.facts import (
-    JobLog,
     Instance,
+    JobLog,
     Participant,
     RecoveryInstance,
     RecoveryJob,
@@ -89,7 +89,7 @@ def test_backoff_honours_retry_after_and_doubles_within_the_cap(
     assert wait >= min(300, 2 * 2 ** (streak - 1))
 
 
-def _landing(  # noqa: PLR0913 - each fact a test varies
+def _landing(
     status: str = "LAUNCHED",
     ec2: str | None = None,
     ip: str | None = "10.0.0.4",

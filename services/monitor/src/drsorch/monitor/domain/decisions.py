@@ -11,6 +11,9 @@ from drsorch.monitor.domain.plan import drift
 from drsorch.monitor.domain.records import BatchStatus, RequestState, ServerPhase
 from drsorch.monitor.domain.selection import Decided, Launch, Wait, select
 
+# The longest prepare deadline a configurator may keep: it reports every pair by then.
+CONFIGURATOR_LONGEST_SECONDS = 86_400
+
 
 def classify(state: RequestState, now: datetime) -> dict[str, Launch]:
     """Decide the waiting servers that will not launch; the launches of the others, by server.
@@ -74,7 +77,8 @@ def _past_deadline(state: RequestState, now: datetime) -> None:
     A server's wait starts when its wave started or when its configuration arrived,
     whichever is later: time spent waiting for the configurator (another pair's slow
     preparation) never counts against it. One the configurator never answers for is
-    given up only at twice the deadline, named as such.
+    given up only past the longest deadline the configurator itself keeps (a day), named
+    as such: the configurator reports every pair it cannot prepare well before that.
     """
     summary = state.summary
     if summary.wave is None or summary.wave_started_at is None:
@@ -84,8 +88,9 @@ def _past_deadline(state: RequestState, now: datetime) -> None:
         if record.phase is not ServerPhase.WAITING:
             continue
         if record.configured_at is None:
-            if now >= summary.wave_started_at + timedelta(seconds=2 * seconds):
-                reason = f"the configurator gave no result for it within {2 * seconds} s"
+            silence = seconds + CONFIGURATOR_LONGEST_SECONDS
+            if now >= summary.wave_started_at + timedelta(seconds=silence):
+                reason = f"the configurator gave no result for it within {silence} s"
                 state.put_server(record.decide("not_ready", reason, now))
             continue
         since = max(summary.wave_started_at, record.configured_at)
