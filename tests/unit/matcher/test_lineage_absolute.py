@@ -108,3 +108,21 @@ def test_a_failover_of_a_server_drs_already_runs_elsewhere_leaves_it_alone() -> 
     plan = match([server], [tgt(1, "app01", region="us-west-2")], rules("failover"))
     assert plan.pairs == ()
     assert "runs this server already" in reasons(plan)[sid(1)]
+
+
+def test_a_near_name_across_a_domain_suffix_is_suggested_never_paired() -> None:
+    server = srv(1, "web-01.corp.example.com")
+    plan = match([server], [tgt(1, "web-01", region="us-west-2")], rules("failover", "required"))
+    assert plan.pairs == ()
+    [suggestion] = plan.suggestions
+    assert suggestion.target_instance_id == iid(1)
+
+
+def test_a_reason_never_says_its_kind_twice() -> None:
+    rivals = [
+        srv(1, "app01", origin_instance_id=iid(1)),
+        srv(2, "app02", origin_instance_id=iid(1)),
+    ]
+    plan = match(rivals, [tgt(1, "app01")], rules(launch_into="never"))
+    for pair in plan.pairs:
+        assert not any("ambiguous: ambiguous" in e for e in pair.evidence), pair.evidence

@@ -90,10 +90,9 @@ def _summary(decision: Decision) -> str:
     if isinstance(decision, Pair) and decision.target is not None:
         facts = "; ".join(decision.evidence)
         return f"matched {decision.target.instance_id} by {decision.method}: {facts}"
-    if isinstance(decision, Ambiguous):
-        return f"ambiguous: {decision.reason}"
-    assert isinstance(decision, Unmatched)
-    return f"unmatched: {decision.reason}"
+    kind = "ambiguous" if isinstance(decision, Ambiguous) else "unmatched"
+    reason = decision.reason
+    return reason if reason.startswith(f"{kind}:") else f"{kind}: {reason}"
 
 
 def plan_hash(pairs: Iterable[Pair], rules: MatchRules) -> str:
