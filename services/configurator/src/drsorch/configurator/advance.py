@@ -167,6 +167,13 @@ async def _configure(
             request.contested,
             failbacks,
             dry=dry or request.spec.plan_only,
+            read={
+                r.planned.launching_server_id: r.planned.previous
+                for r in waiting
+                if r.planned is not None
+                and r.planned.launching_server_id is not None
+                and r.planned.previous is not None
+            },
         )
         gate = asyncio.Semaphore(deps.settings.concurrency)
 

@@ -99,7 +99,11 @@ async def _set_launch_configuration(
     """Read, keep the previous, tag a lineage target if allowed, update only on a difference."""
     pair = trail.record.pair
     place = launching.place
-    current = await ctx.cloud.drs.launch_configuration(place, launching.source_server_id)
+    # The plan read this server's configuration a moment ago: the apply starts from it
+    # rather than read it again (one DRS call per server saved).
+    current = ctx.read.get(launching.source_server_id) or await ctx.cloud.drs.launch_configuration(
+        place, launching.source_server_id
+    )
     # The FAILBACK server's own drsorch:* tags, if an operator set any, win.
     tags = (server.tags, launching.tags) if launching is not server else (server.tags,)
     desired = desired_configuration(ctx, pair, current, launch_into=target is not None, tags=tags)

@@ -42,6 +42,8 @@ class RequestContext:
     they replicate. A place not here is asked about one instance at a time."""
     dry: bool = False
     """Read only: say what would be done (outcome `planned`) and change nothing."""
+    read: Mapping[str, LaunchConfiguration] = field(default_factory=dict)
+    """Launch configurations the plan read, by launching server: the apply starts there."""
 
 
 @dataclass
