@@ -203,9 +203,14 @@ def _as_planned(record: PairRecord, result: ConfigurationResult) -> Configuratio
     planned = record.planned
     if result.outcome not in ("configured", "unchanged") or planned is None:
         return result
-    if result.target_instance_id == planned.target_instance_id and managed(
-        result.desired
-    ) == managed(planned.desired):
+    # Bound: the target, and every field the plan said it would change, to that value.
+    # A field the request leaves to DRS may read otherwise on a FAILBACK server that did
+    # not exist yet when the plan was made.
+    bound = {"launch_into_instance_id", *planned.changes}
+    was, now = managed(planned.desired), managed(result.desired)
+    if result.target_instance_id == planned.target_instance_id and all(
+        was.get(name) == now.get(name) for name in bound if name in was
+    ):
         return result
     reason = (
         f"its launch would differ from the plan that was hashed (target "

@@ -48,6 +48,7 @@ async def _configure(ctx: RequestContext, trail: Trail) -> Progress:
         ctx.contested.get(server_id)
         or domain.server_place_problem(ctx.spec, pair)
         or (kind if kind not in ("launch_into", "standard") else None)
+        or (domain.target_place_problem(ctx.spec, pair) if kind == "launch_into" else None)
     )
     if problem is not None:
         return result(ctx, pair, "rejected", reason=problem, trail=trail)
