@@ -272,7 +272,7 @@ async def test_an_unknown_version_is_parked_at_once(
     workers: Seen, topology: StackOutputs, caplog: pytest.LogCaptureFixture
 ) -> None:
     envelope = wrap(request(), "req-version-0001")
-    body = envelope.to_json().replace('"version":1', '"version":7')
+    body = envelope.to_json().replace(f'"version":{envelope.version}', '"version":7')
     with caplog.at_level(logging.ERROR, logger="drsorch"):
         client("sns").publish(
             TopicArn=topology.requests_topic_arn,
