@@ -168,33 +168,31 @@ class DrsAdapter:
             )
         return found
 
-    async def origins(self, server_ids: Sequence[str]) -> dict[str, str | None]:
-        found: dict[str, str | None] = {}
+    async def _source_servers(self, server_ids: Sequence[str]) -> list[dict[str, Any]]:
+        """DescribeSourceServers items of these servers, 200 IDs a filter."""
+        items: list[dict[str, Any]] = []
         for chunk in _chunks(server_ids, MAX_SERVER_IDS):
-            items = await self._pages(
+            items += await self._pages(
                 "DescribeSourceServers",
                 "describe_source_servers",
                 filters={"sourceServerIDs": chunk},
                 maxResults=PAGE,
             )
-            for item in items:
-                hints = (item.get("sourceProperties") or {}).get("identificationHints") or {}
-                found[item["sourceServerID"]] = hints.get("awsInstanceID") or None
+        return items
+
+    async def origins(self, server_ids: Sequence[str]) -> dict[str, str | None]:
+        found: dict[str, str | None] = {}
+        for item in await self._source_servers(server_ids):
+            hints = (item.get("sourceProperties") or {}).get("identificationHints") or {}
+            found[item["sourceServerID"]] = hints.get("awsInstanceID") or None
         return found
 
     async def replication(self, server_ids: Sequence[str]) -> dict[str, Replication]:
         found: dict[str, Replication] = {}
-        for chunk in _chunks(server_ids, MAX_SERVER_IDS):
-            items = await self._pages(
-                "DescribeSourceServers",
-                "describe_source_servers",
-                filters={"sourceServerIDs": chunk},
-                maxResults=PAGE,
+        for item in await self._source_servers(server_ids):
+            info = item.get("dataReplicationInfo") or {}
+            found[item["sourceServerID"]] = Replication(
+                state=info.get("dataReplicationState"),
+                lag_seconds=duration_seconds(info.get("lagDuration")),
             )
-            for item in items:
-                info = item.get("dataReplicationInfo") or {}
-                found[item["sourceServerID"]] = Replication(
-                    state=info.get("dataReplicationState"),
-                    lag_seconds=duration_seconds(info.get("lagDuration")),
-                )
         return found
