@@ -93,6 +93,8 @@ async def _read_failover(
         targets=targets,
         others=[s for s in servers if s.direction == FAILBACK],
         recovery_region=spec.recovery_region,
+        launch_region=spec.recovery_region,
+        refused=ec2.refused,
     )
 
 
@@ -132,6 +134,8 @@ async def _read_failback(
         others=[*primary_others, *(s for s in read if s.direction == FAILBACK)],
         lineage=await _lineage(spec, ec2, account_id, servers, targets),
         recovery_region=spec.recovery_region,
+        launch_region=spec.primary_region,
+        refused=ec2.refused,
     )
 
 

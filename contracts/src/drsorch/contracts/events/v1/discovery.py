@@ -9,7 +9,8 @@ from typing import Annotated, ClassVar
 from pydantic import Field
 
 from drsorch.contracts.envelope import Event, Topic
-from drsorch.contracts.events.common import Chunk, Problem, Record
+from drsorch.contracts.events.common import Chunk, Record
+from drsorch.contracts.events.v1.common import Problem
 from drsorch.contracts.events.v1.requests import RequestSpec
 from drsorch.contracts.types import (
     MAX_ITEMS_PER_CHUNK,

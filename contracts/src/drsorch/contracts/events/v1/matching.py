@@ -9,7 +9,8 @@ from typing import Annotated, ClassVar, Self
 from pydantic import Field, model_validator
 
 from drsorch.contracts.envelope import Event, Topic
-from drsorch.contracts.events.common import Chunk, Problem, Record, ServerRef, TargetRef
+from drsorch.contracts.events.common import Chunk, Record, ServerRef, TargetRef
+from drsorch.contracts.events.v1.common import Problem
 from drsorch.contracts.events.v1.requests import RequestSpec
 from drsorch.contracts.types import (
     MAX_ITEMS_PER_CHUNK,

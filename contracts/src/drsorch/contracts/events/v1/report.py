@@ -9,8 +9,9 @@ from typing import Annotated, ClassVar, Literal, Self
 from pydantic import AwareDatetime, Field, model_validator
 
 from drsorch.contracts.envelope import Event, Topic
-from drsorch.contracts.events.common import Chunk, Problem, Record, ServerRef, TargetRef
+from drsorch.contracts.events.common import Chunk, Record, ServerRef, TargetRef
 from drsorch.contracts.events.launch import LaunchConfiguration
+from drsorch.contracts.events.v1.common import Problem
 from drsorch.contracts.events.v1.jobs import BatchIndex, JobServers
 from drsorch.contracts.events.v1.matching import Ambiguous, Evidence, Unmatched
 from drsorch.contracts.types import (
