@@ -210,6 +210,23 @@ def test_a_stopped_recovery_instance_reads_stopped_in_drs(seeded: SeedReport, aw
         filters={"recoveryInstanceIDs": [str(web.recovery_instance_id)]}
     )["items"]
     assert record["ec2InstanceState"] == "STOPPED"
+    # Its agent is not seen, so the FAILBACK server replicating it stalls.
+    [failback] = aws.drs(PRIMARY).describe_source_servers(
+        filters={"sourceServerIDs": [str(web.failback_source_server_id)]}
+    )["items"]
+    assert failback["dataReplicationInfo"]["dataReplicationState"] == "STALLED"
+    assert failback["dataReplicationInfo"]["dataReplicationError"]["error"] == "AGENT_NOT_SEEN"
+
+
+def test_failover_servers_of_stopped_originals_read_stalled(
+    seeded: SeedReport, aws: Clients
+) -> None:
+    replication = failover_server(aws, seeded, "web-08")["dataReplicationInfo"]
+    assert replication["dataReplicationState"] == "STALLED"
+    assert replication["dataReplicationError"]["error"] == "AGENT_NOT_SEEN"
+    # An original EC2 never saw leaves the replication as seeded.
+    unknown = failover_server(aws, seeded, "web-02")["dataReplicationInfo"]
+    assert unknown["dataReplicationState"] == "CONTINUOUS"
 
 
 def test_land_in_faults_name_their_instance_by_id_in_the_emulator(

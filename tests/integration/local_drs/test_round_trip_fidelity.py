@@ -206,7 +206,7 @@ def test_d3_a_stopped_source_stalls_then_rescans_then_is_continuous(world: DrsWo
     )
 
 
-def test_d3_a_failback_into_the_original_brings_its_failover_server_back_by_rescan(
+def test_d3_failback_then_re_protect_bring_the_same_failover_server_back_by_rescan(
     world: DrsWorld,
 ) -> None:
     original, server_id = _protected(world)
@@ -226,6 +226,23 @@ def test_d3_a_failback_into_the_original_brings_its_failover_server_back_by_resc
     )
 
     job = primary.start_recovery(sourceServers=[{"sourceServerID": failback_id}])["job"]
-    world.finish_job(primary, job["jobID"])
-
+    done = world.finish_job(primary, job["jobID"])
     assert _replication(drs, server_id)["dataReplicationState"] == "RESCAN"
+
+    # Re-protect: the same FAILOVER server, back to CONTINUOUS through RESCAN.
+    world.advance(300)  # past the primary-side recovery instance's initialization
+    landed = str(done["participatingServers"][0]["recoveryInstanceID"])
+    again = primary.reverse_replication(recoveryInstanceID=landed)
+    assert again["reversedDirectionSourceServerArn"].rsplit("/", 1)[-1] == server_id
+    states = []
+    for _ in range(20):
+        info = _replication(drs, server_id)
+        states.append(info["dataReplicationState"])
+        if states[-1] == "CONTINUOUS":
+            break
+        world.advance(60)
+    assert (states[0], states[-1]) == ("RESCAN", "CONTINUOUS"), states
+    assert info["lagDuration"] == "PT0S"
+    assert all(
+        d["rescannedStorageBytes"] >= d["totalStorageBytes"] for d in info["replicatedDisks"]
+    )

@@ -211,6 +211,24 @@ def test_shapes_of_the_new_keys_are_said_in_words() -> None:
     ]
 
 
+def test_land_in_original_cannot_be_declared_for_an_original_elsewhere() -> None:
+    found = problems_of(
+        "name: x\nphase: failed_over\naccounts:\n  - kind: hub\n    servers:\n"
+        "      - name: a\n        lineage: {origin_region: us-east-2}\n"
+        "        expect: land-in-original\n"
+        '      - name: b\n        lineage: {origin_account: "999999999999"}\n'
+        "        expect: land-in-original\n"
+    )
+    assert [(line, message) for line, _, message in found] == [
+        (
+            8,
+            "land-in-original cannot hold: the original DRS records is in us-east-2, not the"
+            " primary region",
+        ),
+        (11, "land-in-original cannot hold: the original DRS records is in account 999999999999"),
+    ]
+
+
 def test_a_recovery_instance_and_a_land_in_original_expectation_need_a_failover() -> None:
     found = problems_of(
         "name: x\naccounts:\n  - kind: hub\n    servers:\n"

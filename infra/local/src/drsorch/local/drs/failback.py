@@ -85,6 +85,7 @@ def reverse(
         first_phase = "INITIATING"
     else:
         reversed_server.origin = origin
+        reversed_server.agent_lost_ms = None  # a new source machine: its agent is looked for anew
         reversed_server.staging_availability_zone = target.region + origin.availability_zone[-1:]
         first_phase = "RESCAN"
     reversed_server.reversed_arn = source.arn

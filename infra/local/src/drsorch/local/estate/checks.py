@@ -35,7 +35,7 @@ def check_estate(plan: EstatePlan, zones_by_region: dict[str, list[str]]) -> lis
         *_specs(estate),
         *_reverse_replication(estate, plan),
         *(issue for account in plan.accounts for issue in _planned(estate, account)),
-        *(issue for account in plan.accounts for issue in _references(account)),
+        *(issue for account in plan.accounts for issue in _references(estate, account)),
         *(issue for account in plan.accounts for issue in _decoys(estate, account)),
         *_lineage(plan, zones_by_region),
         *_decoy_tags(estate),
@@ -204,8 +204,8 @@ def body_loc(server: PlannedServer) -> Loc:
     return (*server.loc, "template") if server.loc[-2] == "generators" else server.loc
 
 
-def _references(account: PlannedAccount) -> Iterator[Issue]:
-    """Every instance named by reference exists in the account."""
+def _references(estate: Estate, account: PlannedAccount) -> Iterator[Issue]:
+    """Every instance named by reference exists in the account; declared expectations hold."""
     servers = {server.name: server for server in account.servers}
     decoys = {decoy.instance.name for decoy in account.decoys}
     for server in account.servers:
@@ -220,12 +220,10 @@ def _references(account: PlannedAccount) -> Iterator[Issue]:
             if isinstance(ref, InstanceRef):
                 yield from _reference(ref_loc, ref, servers, decoys)
         if server.expect.outcome == "land-in-original" and server.expect.declared:
-            problem = original_problem(
-                server.origin, server.original, account.id, server.origin.region
-            )
-            if problem is not None or server.origin.account_id != account.id:
-                why = problem or f"the original DRS records is in {server.origin.account_id}"
-                yield (*loc, "expect"), f"land-in-original cannot hold: {why}"
+            primary = estate.regions.primary
+            problem = original_problem(server.origin, server.original, account.id, primary)
+            if problem is not None:
+                yield (*loc, "expect"), f"land-in-original cannot hold: {problem}"
         if server.expect.outcome == MUST_NOT_LAUNCH and not server.expect.reason:
             yield (*loc, "expect"), "say why it must not launch"
 
