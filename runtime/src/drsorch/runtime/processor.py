@@ -10,6 +10,7 @@ inbox records the event. The caller deletes or returns the message by outcome.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from dataclasses import dataclass
 from enum import StrEnum
@@ -103,12 +104,24 @@ class MessageProcessor:
         )
 
     async def process_or_retry(self, message: InboundMessage) -> Processed:
-        """`process`, with a fault of the runtime itself (inbox, DLQ, network) made a RETRY."""
+        """`process`, with a fault of the runtime itself (inbox, DLQ, network) made a RETRY;
+        on the queue's last allowed receive it is parked with that fault as its reason, so
+        the queue's own redrive (which gives none) stays the last resort."""
         try:
             return await self.process(message)
         except Exception as exc:  # noqa: BLE001 - never lose a message to a runtime fault
             self._log(logging.ERROR, "message not settled", None, message, error=repr(exc))
+            if self._last_receive(message):
+                try:
+                    return await self._park(message, "runtime-fault", repr(exc), None)
+                except Exception as park_exc:  # noqa: BLE001 - the redrive is the last resort
+                    self._log(
+                        logging.ERROR, "message not parked", None, message, error=repr(park_exc)
+                    )
             return Processed(Outcome.RETRY, repr(exc), self.retry.base_seconds)
+
+    def _last_receive(self, message: InboundMessage) -> bool:
+        return message.receive_count >= self.max_receives
 
     async def process(self, message: InboundMessage) -> Processed:
         deferred = await self._defer_if_early(message)
@@ -118,6 +131,9 @@ class MessageProcessor:
             envelope = self.service.registry.parse(message.body)
         except ContractError as exc:
             return await self._park(message, exc.reason, exc.message, exc.header)
+        except Exception as exc:  # noqa: BLE001 - RecursionError, MemoryError, ...: never retried
+            detail = f"{type(exc).__name__}: {str(exc)[:512]}"
+            return await self._park(message, "unparseable", detail, None)
         handler = self.service.handler_for(envelope.type)
         if handler is None:
             detail = f"{self.service.name} has no handler for {envelope.type} v{envelope.version}"
@@ -143,6 +159,11 @@ class MessageProcessor:
             self._log(logging.INFO, "duplicate dropped", envelope, message)
             return Processed(Outcome.DUPLICATE)
         if state is InboxState.BUSY:
+            if self._last_receive(message):
+                # The lease fits the redrive window (checked at start-up), so a lease still
+                # held now belongs to a live consumer handling another copy of this event.
+                detail = f"{envelope.event_id} is held by another consumer on the last receive"
+                return await self._park(message, "inbox-busy", detail, envelope)
             return Processed(Outcome.RETRY, "inbox-busy", self.retry.busy_seconds)
         outbox = Outbox()
         started = time.perf_counter()
@@ -215,7 +236,12 @@ class MessageProcessor:
         due = message.attributes.get(ATTR_DUE_AT)
         if not due:
             return None
-        remaining = float(due) - self._now().timestamp()
+        try:
+            remaining = float(due) - self._now().timestamp()
+        except ValueError:
+            remaining = math.nan
+        if not math.isfinite(remaining):
+            return await self._park(message, "bad-due-at", f"{ATTR_DUE_AT}={due[:64]!r}", None)
         if remaining <= 1:
             return None
         attributes = dict(message.attributes)
