@@ -35,7 +35,7 @@ from drsorch.monitor.domain.records import (
     Summary,
 )
 from drsorch.monitor.errors import StartRefused, Throttled
-from drsorch.monitor.ports import Emission
+from drsorch.monitor.ports import Armed, Emission
 
 
 @dataclass
@@ -317,6 +317,7 @@ class FakeStore:
     items: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     leases: dict[str, tuple[str, datetime]] = field(default_factory=dict)
     writes: list[str] = field(default_factory=list)
+    armed: dict[str, Armed] = field(default_factory=dict)
     _order: itertools.count[int] = field(default_factory=itertools.count)
 
     def _put(self, item: dict[str, Any]) -> None:
@@ -414,6 +415,15 @@ class FakeStore:
         layout = self._layout(request_id)
         for chunk in chunks:
             self._put(layout.report(chunk))
+
+    async def arm(self, request_id: str, seq: int, due_at: datetime) -> None:
+        self.armed[request_id] = Armed(request_id, seq, due_at)
+
+    async def disarm(self, request_id: str) -> None:
+        self.armed.pop(request_id, None)
+
+    async def overdue(self, before: datetime) -> list[Armed]:
+        return [a for a in self.armed.values() if a.due_at < before]
 
     def batches(self, request_id: str) -> list[BatchRecord]:
         return [

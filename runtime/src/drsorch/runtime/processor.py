@@ -169,7 +169,7 @@ class MessageProcessor:
         started = time.perf_counter()
         try:
             await handler(envelope, outbox)
-            await self._flush(outbox)
+            await self.flush(outbox)
         except Exception as exc:  # noqa: BLE001 - any handler failure is retried, then parked
             await self.inbox.release(envelope.event_id)
             return await self._failed(message, envelope, exc)
@@ -185,7 +185,8 @@ class MessageProcessor:
         )
         return Processed(Outcome.HANDLED)
 
-    async def _flush(self, outbox: Outbox) -> None:
+    async def flush(self, outbox: Outbox) -> None:
+        """Send an outbox: its events to their topics, then its timers to the own queue."""
         if outbox.events:
             await self.publisher.publish(outbox.events)
         if outbox.timers:

@@ -13,8 +13,9 @@ from drsorch.monitor.handlers import handlers
 from drsorch.monitor.ports import Notifier
 from drsorch.monitor.session import Dependencies
 from drsorch.monitor.settings import MonitorSettings
+from drsorch.monitor.sweep import sweep
 from drsorch.monitor.timers import REGISTRY
-from drsorch.runtime import Resources, Service
+from drsorch.runtime import Chore, Outbox, Resources, Service
 from drsorch.runtime.accounts import AccountClients
 from drsorch.runtime.bootstrap import client_config
 from drsorch.runtime.chunks import ChunkAssembler, DynamoChunkStore
@@ -56,8 +57,13 @@ async def dependencies(resources: Resources, settings: MonitorSettings) -> Depen
 
 
 def service(deps: Dependencies) -> Service:
-    """The monitor as the runtime runs it."""
-    return Service(NAME, REGISTRY, handlers(deps))
+    """The monitor as the runtime runs it, its sweep as a chore."""
+
+    async def run_sweep(outbox: Outbox) -> None:
+        await sweep(deps, outbox)
+
+    chore = Chore("sweep", deps.settings.sweep_seconds, run_sweep)
+    return Service(NAME, REGISTRY, handlers(deps), chores=(chore,))
 
 
 async def build(resources: Resources, settings: MonitorSettings | None = None) -> Service:

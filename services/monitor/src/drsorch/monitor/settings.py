@@ -54,6 +54,11 @@ class MonitorSettings(BaseSettings):
     """Delay of the wake-up after configuration results arrive (lets a burst settle)."""
     min_tick_seconds: float = Field(default=1, ge=0, le=900)
     """Shortest delay between two runs of one request."""
+    sweep_seconds: float = Field(default=60, ge=1, le=3600)
+    """How often the worker's sweep looks for running requests whose tick never came
+    (under Lambda: the period of the EventBridge schedule that invokes the function)."""
+    sweep_grace_seconds: float = Field(default=60, ge=0, le=86_400)
+    """How far past its expected wake a request must be before the sweep re-arms it."""
     record_retention_days: int = Field(default=400, ge=1, le=3650)
     """How long request records stay in the table for `drsorch status/report`."""
     metrics_namespace: str = Field(default="drsorch", min_length=1, max_length=255)
