@@ -52,7 +52,7 @@ class Fleet:
         env = {
             **os.environ,
             "AWS_ENDPOINT_URL": self.endpoint_url,
-            "PYTHONPATH": str(TESTS),
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(TESTS), os.environ.get("PYTHONPATH")])),
             "DRSORCH_STACK_NAME": self.stack,
             "DRSORCH_LOG_LEVEL": "WARNING",
             **FAST_LOCAL,
