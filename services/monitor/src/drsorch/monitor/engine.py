@@ -12,7 +12,7 @@ from collections import Counter
 from drsorch.monitor.completion import complete
 from drsorch.monitor.domain import pacing, waves
 from drsorch.monitor.domain.decisions import classify
-from drsorch.monitor.domain.records import RequestPhase
+from drsorch.monitor.domain.records import BatchStatus, RequestPhase
 from drsorch.monitor.errors import Throttled
 from drsorch.monitor.gate import check_readiness
 from drsorch.monitor.intents import reconcile
@@ -70,11 +70,11 @@ def _next_delay(run: Run, throttled: Throttled | None) -> float:
     pace = run.pacing
     when = pacing.next_wake(run.state, run.now, pace, run.hints)
     delay = pacing.delay_until(when, run.now, pace)
-    streak = run.state.summary.throttle_streak
+    jobs_running = any(b.status is BatchStatus.STARTED for b in run.state.batches.values())
+    before = run.state.summary.throttle_streak
+    streak = pacing.throttle_streak(before, throttled is not None, jobs_running)
+    if streak != before:
+        run.state.summary = run.state.summary.model_copy(update={"throttle_streak": streak})
     if throttled is None:
-        if streak:
-            run.state.summary = run.state.summary.model_copy(update={"throttle_streak": 0})
         return delay
-    streak += 1
-    run.state.summary = run.state.summary.model_copy(update={"throttle_streak": streak})
     return max(delay, pacing.backoff(throttled.retry_after, streak, pace))

@@ -10,8 +10,10 @@ after its run committed re-sends what that run sent, nothing more.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from drsorch.contracts import Envelope, Event
@@ -37,6 +39,9 @@ class Dependencies:
     notifier: Notifier
     clock: Clock
     settings: MonitorSettings
+    pause: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep)
+    """Waits between StartRecovery calls DRS throttled within one run (a test's advances
+    its fake clock instead)."""
 
 
 def tick(summary: Summary, seq: int, attempt: int = 0, rearm: int = 0) -> Envelope[Event]:

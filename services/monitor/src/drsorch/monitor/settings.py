@@ -40,6 +40,11 @@ class MonitorSettings(BaseSettings):
     """First back-off after DRS throttled a call beyond the client's own retries."""
     throttle_max_seconds: float = Field(default=300, ge=0, le=900)
     """Longest back-off after repeated throttling."""
+    start_throttle_attempts: int = Field(default=4, ge=1, le=10)
+    """StartRecovery calls within one run while DRS throttles it (a 429 never made a
+    job, so calling again is safe); then the run backs off as a whole."""
+    start_retry_max_seconds: float = Field(default=5, ge=0, le=60)
+    """Longest pause before calling a throttled StartRecovery again within a run."""
     error_retry_seconds: float = Field(default=30, ge=0.1, le=900)
     """Wait after an AWS call failed for another reason (server error, unreachable account)."""
     intent_settle_seconds: float = Field(default=30, ge=0, le=3600)
