@@ -74,6 +74,8 @@ class FakeDrsWorld:
     replication: dict[str, Replication] = field(default_factory=dict)
     launch_into: dict[str, str] = field(default_factory=dict)
     """Launching server ID -> the instance its launch configuration launches into."""
+    refused: dict[str, str] = field(default_factory=dict)
+    """Accounts the deployment does not configure as spokes, with the refusal."""
     failures: dict[str, str] = field(default_factory=dict)
     """Launching server ID -> the rawError its launch fails with."""
     throttle: Counter[str] = field(default_factory=Counter)
@@ -297,6 +299,9 @@ class FakeCloud:
 
     def ec2(self, place: Place) -> _Ec2Port:
         return _Ec2Port(self.ec2_world, place)
+
+    async def refusal(self, account_id: str) -> str | None:
+        return self.world.refused.get(account_id)
 
 
 @dataclass

@@ -34,7 +34,9 @@ async def dependencies(resources: Resources, settings: MonitorSettings) -> Depen
     table = resources.topology.table_name
     config = client_config(resources.settings)
     clients = AccountClients(resources.session, resources.exit_stack, config)
-    once = AccountClients(resources.session, resources.exit_stack, config.merge(NO_RETRIES))
+    once = AccountClients(
+        resources.session, resources.exit_stack, config.merge(NO_RETRIES), spokes=clients.spokes
+    )
     notices = settings.notification_topic_arn or resources.topology.outputs.get(
         NOTIFICATIONS_OUTPUT
     )
@@ -43,7 +45,7 @@ async def dependencies(resources: Resources, settings: MonitorSettings) -> Depen
         notifier = SnsNotifier(await resources.client("sns"), notices)
 
     def cloud(accounts: Accounts) -> AwsCloud:
-        return AwsCloud(clients, once, accounts, settings.spoke_role_name)
+        return AwsCloud(clients, once, accounts)
 
     return Dependencies(
         store=DynamoStore(resources.dynamodb, table, retention_days=settings.record_retention_days),

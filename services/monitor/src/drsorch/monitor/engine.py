@@ -12,8 +12,8 @@ from collections import Counter
 from drsorch.monitor.completion import complete
 from drsorch.monitor.domain import pacing, waves
 from drsorch.monitor.domain.decisions import classify
-from drsorch.monitor.domain.records import BatchStatus, RequestPhase
-from drsorch.monitor.errors import Throttled
+from drsorch.monitor.domain.records import BatchStatus, RequestPhase, ServerPhase
+from drsorch.monitor.errors import AwsFailure, Throttled
 from drsorch.monitor.gate import check_readiness
 from drsorch.monitor.intents import reconcile
 from drsorch.monitor.launch import start_batches
@@ -30,6 +30,7 @@ async def advance(run: Run) -> float | None:
         return None
     throttled: Throttled | None = None
     try:
+        await _refuse_unconfigured(run)
         await _steps(run)
     except Throttled as exc:
         throttled = exc
@@ -56,6 +57,23 @@ async def _steps(run: Run) -> None:
     launches = classify(state, run.now)
     await check_readiness(run, launches)
     await start_batches(run, launches)
+
+
+async def _refuse_unconfigured(run: Run) -> None:
+    """Servers waiting in an account drsorch may not act in (a spoke the deployment does
+    not configure) are rejected with the reason, never left to wait for a deadline."""
+    waiting = [r for r in run.state.servers.values() if r.phase is ServerPhase.WAITING]
+    for account in sorted({r.pair.server.account_id for r in waiting}):
+        try:
+            reason = await run.cloud.refusal(account)
+        except AwsFailure as exc:
+            log.warning("account check failed; will look again", extra={"error": str(exc)})
+            return
+        if reason is None:
+            continue
+        for record in waiting:
+            if record.pair.server.account_id == account:
+                run.state.put_server(record.decide("rejected", reason, run.now))
 
 
 def _count_calls(run: Run) -> None:

@@ -91,6 +91,11 @@ class Cloud(Protocol):
 
     def ec2(self, place: Place) -> Ec2: ...
 
+    async def refusal(self, account_id: str) -> str | None:
+        """Why the request may not act in the account (a spoke the deployment does not
+        configure); None where it may."""
+        ...
+
     @property
     def calls(self) -> Counter[str]: ...
 

@@ -7,7 +7,7 @@ in seconds of the monitor's own clock.
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -71,8 +71,3 @@ class MonitorSettings(BaseSettings):
     """SNS topic for a human-readable notice when a request ends; unset: the stack's
     `NotificationsTopicArn` output, and without one RequestCompleted on the events topic
     is the only notice."""
-    spoke_role_name: str = Field(  # type: ignore[pydantic-alias]  # env name shared by services
-        default="drsorch-spoke",
-        validation_alias=AliasChoices("DRSORCH_SPOKE_ROLE_NAME", "spoke_role_name"),
-    )
-    """Role assumed in a spoke whose request names none (`DRSORCH_SPOKE_ROLE_NAME`)."""
