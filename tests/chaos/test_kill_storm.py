@@ -40,6 +40,7 @@ FULL = Storm(
 )
 
 
+@pytest.mark.timeout(int(FULL.within) + 600)
 async def test_a_500_server_failback_survives_a_kill_storm_with_default_settings(
     endpoint: LocalEndpoint, tmp_path: Path
 ) -> None:

@@ -10,7 +10,8 @@ import pytest
 from drsorch.contracts import Envelope, Event
 from drsorch.runtime import MessageProcessor, Outbox, Outcome, RetryPolicy, Service
 from drsorch.runtime.inbox import MemoryInbox
-from drsorch.runtime.messages import ATTR_DUE_AT, unwrap
+from drsorch.runtime.messages import ATTR_DUE_AT, ATTR_RENEWALS, unwrap
+from drsorch.runtime.processor import MAX_RENEWALS
 from support.events import TEST_EVENTS, Ping, Pong, Tick, ping
 from support.runtime_fakes import FakeClock, FakePublisher, FakeQueue, inbound
 
@@ -263,14 +264,47 @@ async def test_a_timer_with_a_due_time_that_is_no_time_is_parked(due: str) -> No
     assert handler.calls == []
 
 
-async def test_an_event_still_held_on_the_last_receive_is_parked_with_its_reason() -> None:
+async def test_an_event_still_held_on_the_last_receive_is_renewed_then_parked_with_reason() -> None:
     processor, queue, _, inbox, handler, clock = build(max_receives=3)
     event = ping(9)
     await inbox.begin(event.event_id, clock.now())
-    result = await processor.process(inbound(event.to_json(), receive_count=3))
-    assert result.outcome is Outcome.PARKED
+    result = await processor.process_or_retry(
+        inbox_last := inbound(event.to_json(), receive_count=3)
+    )
+    assert result.outcome is Outcome.RENEWED and result.finished
+    (copy,) = queue.sent
+    assert copy.attributes[ATTR_RENEWALS] == "1" and copy.body == inbox_last.raw_body
+    assert copy.delay_seconds == processor.renew_after
+    assert queue.parked == [] and handler.calls == []
+
+    spent = inbound(event.to_json(), receive_count=3, attrs={ATTR_RENEWALS: str(MAX_RENEWALS)})
+    assert (await processor.process_or_retry(spent)).outcome is Outcome.PARKED
     assert queue.parked[0][1] == "inbox-busy"
-    assert handler.calls == []
+
+
+async def test_an_event_whose_holder_died_is_renewed_on_the_last_receive_and_handled() -> None:
+    processor, queue, publisher, inbox, handler, clock = build(max_receives=3)
+    event = ping(8)
+    await inbox.begin(event.event_id, clock.now())  # a consumer took it and was killed
+    clock.advance(timedelta(minutes=6))
+    result = await processor.process_or_retry(inbound(event.to_json(), receive_count=3))
+    assert result.outcome is Outcome.HANDLED
+    assert [m.attributes[ATTR_RENEWALS] for m in queue.sent] == ["1"]  # had this one died
+    assert handler.calls == [event.event_id]
+    # The copy comes back later and is dropped: the event was handled.
+    copy = inbound(queue.sent[0].body, attrs=queue.sent[0].attributes, message_id="copy")
+    assert (await processor.process_or_retry(copy)).outcome is Outcome.DUPLICATE
+    assert len(publisher.published) == 1
+
+
+async def test_a_renewed_event_whose_handler_fails_is_left_to_its_copy() -> None:
+    processor, queue, _, inbox, _, clock = build(Recorder(fail_times=1), max_receives=3)
+    event = ping(6)
+    await inbox.begin(event.event_id, clock.now())
+    clock.advance(timedelta(minutes=6))
+    result = await processor.process_or_retry(inbound(event.to_json(), receive_count=3))
+    assert result.outcome is Outcome.RENEWED
+    assert queue.parked == [] and len(queue.sent) == 1
 
 
 async def test_a_runtime_fault_on_the_last_receive_is_parked_with_it_as_the_reason() -> None:

@@ -99,6 +99,7 @@ async def open_runtime(
             SnsPublisher(sns, topology.topics),
             DynamoInbox(dynamodb, topology.table_name, lease=timedelta(seconds=lease)),
             max_receives=limits.max_receives,
+            renew_after=lease,
             retry=RetryPolicy(
                 settings.retry_base_seconds,
                 settings.retry_max_seconds,

@@ -6,13 +6,14 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-# Message attribute names. SQS allows 10 attributes a message: these take at most 6.
+# Message attribute names. SQS allows 10 attributes a message: these take at most 7.
 ATTR_TYPE = "type"
 ATTR_VERSION = "version"
 ATTR_REQUEST_ID = "request_id"
 ATTR_TRACEPARENT = "traceparent"
 ATTR_TRACESTATE = "tracestate"
 ATTR_DUE_AT = "drsorch_due_at"  # epoch seconds; a timer that must wait past SQS's 15 minutes
+ATTR_RENEWALS = "drsorch_renewals"  # fresh copies a message got on its last receive
 ATTR_PARK_REASON = "drsorch_park_reason"
 ATTR_PARK_DETAIL = "drsorch_park_detail"
 ATTR_PARK_TRUNCATED = "drsorch_park_truncated"  # bytes of a body cut to fit the DLQ
