@@ -36,7 +36,7 @@ from drsorch.monitor.domain.records import (
     Summary,
 )
 from drsorch.monitor.errors import StartRefused, Throttled
-from drsorch.monitor.ports import Emission
+from drsorch.monitor.ports import Armed, Emission
 
 
 @dataclass
@@ -75,6 +75,8 @@ class FakeDrsWorld:
     replication: dict[str, Replication] = field(default_factory=dict)
     launch_into: dict[str, str] = field(default_factory=dict)
     """Launching server ID -> the instance its launch configuration launches into."""
+    refused: dict[str, str] = field(default_factory=dict)
+    """Accounts the deployment does not configure as spokes, with the refusal."""
     failures: dict[str, str] = field(default_factory=dict)
     """Launching server ID -> the rawError its launch fails with."""
     origins: dict[str, str | None] = field(default_factory=dict)
@@ -306,6 +308,9 @@ class FakeCloud:
     def ec2(self, place: Place) -> _Ec2Port:
         return _Ec2Port(self.ec2_world, place)
 
+    async def refusal(self, account_id: str) -> str | None:
+        return self.world.refused.get(account_id)
+
 
 @dataclass
 class FakeCloudFactory:
@@ -325,6 +330,7 @@ class FakeStore:
     items: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     leases: dict[str, tuple[str, datetime]] = field(default_factory=dict)
     writes: list[str] = field(default_factory=list)
+    armed: dict[str, Armed] = field(default_factory=dict)
     _order: itertools.count[int] = field(default_factory=itertools.count)
 
     def _put(self, item: dict[str, Any]) -> None:
@@ -423,6 +429,15 @@ class FakeStore:
         layout = self._layout(request_id)
         for chunk in chunks:
             self._put(layout.report(chunk))
+
+    async def arm(self, request_id: str, seq: int, due_at: datetime) -> None:
+        self.armed[request_id] = Armed(request_id, seq, due_at)
+
+    async def disarm(self, request_id: str) -> None:
+        self.armed.pop(request_id, None)
+
+    async def overdue(self, before: datetime) -> list[Armed]:
+        return [a for a in self.armed.values() if a.due_at < before]
 
     def batches(self, request_id: str) -> list[BatchRecord]:
         return [

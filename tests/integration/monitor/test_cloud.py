@@ -70,7 +70,7 @@ async def aws(estate: dict[str, SeededServer]) -> AsyncIterator[AwsCloud]:
         session = get_session()
         clients = AccountClients(session, stack, config)
         once = AccountClients(session, stack, config.merge(NO_RETRIES))
-        yield AwsCloud(clients, once, Accounts(hub=HUB), "drsorch-spoke")
+        yield AwsCloud(clients, once, Accounts(hub=HUB))
 
 
 def _failback(estate: dict[str, SeededServer], name: str) -> str:

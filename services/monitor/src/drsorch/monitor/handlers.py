@@ -119,7 +119,7 @@ async def _drive(
             summary = await deps.store.summary(envelope.request_id)
             if summary is not None and summary.tick_seq == timer.seq:
                 outbox.schedule(
-                    tick(summary, timer.seq, timer.attempt + 1),
+                    tick(summary, timer.seq, timer.attempt + 1, timer.rearm),
                     timedelta(seconds=deps.settings.lease_retry_seconds),
                 )
         return
@@ -133,7 +133,7 @@ async def _drive(
         superseded = timer is not None and timer.seq != summary.tick_seq
         if summary.phase is RequestPhase.DONE or superseded:
             return
-        if timer is not None:
+        if timer is not None and not timer.rearm:  # a re-armed tick proves no send
             await session.forget_sent(timer.seq)
         state = await deps.store.load(envelope.request_id)
         if state is not None:

@@ -39,6 +39,15 @@ class Emission:
     body: str
 
 
+@dataclass(frozen=True)
+class Armed:
+    """A running request's next tick as its last commit scheduled it: what the sweep reads."""
+
+    request_id: str
+    seq: int
+    due_at: datetime
+
+
 class Drs(Protocol):
     """DRS in one account and region. Raises `Throttled`, `AwsFailure` or `Unreachable`."""
 
@@ -91,6 +100,11 @@ class Cloud(Protocol):
     def drs(self, place: Place) -> Drs: ...
 
     def ec2(self, place: Place) -> Ec2: ...
+
+    async def refusal(self, account_id: str) -> str | None:
+        """Why the request may not act in the account (a spoke the deployment does not
+        configure); None where it may."""
+        ...
 
     @property
     def calls(self) -> Counter[str]: ...
@@ -153,6 +167,18 @@ class Store(Protocol):
 
     async def keep_report(self, request_id: str, chunks: Sequence[RequestCompleted]) -> None:
         """Keep the final report for `drsorch status/report`, chunk by chunk."""
+        ...
+
+    async def arm(self, request_id: str, seq: int, due_at: datetime) -> None:
+        """Note that the request's tick `seq` is due at `due_at` (replacing the last note)."""
+        ...
+
+    async def disarm(self, request_id: str) -> None:
+        """The request has ended: no tick is due any more."""
+        ...
+
+    async def overdue(self, before: datetime) -> list[Armed]:
+        """Every armed request whose tick was due before `before`, across requests."""
         ...
 
 
