@@ -90,6 +90,8 @@ def _summary(decision: Decision) -> str:
     if isinstance(decision, Pair) and decision.target is not None:
         facts = "; ".join(decision.evidence)
         return f"matched {decision.target.instance_id} by {decision.method}: {facts}"
+    if isinstance(decision, Pair):
+        return "a standard launch"
     kind = "ambiguous" if isinstance(decision, Ambiguous) else "unmatched"
     reason = decision.reason
     return reason if reason.startswith(f"{kind}:") else f"{kind}: {reason}"
