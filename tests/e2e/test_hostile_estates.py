@@ -161,7 +161,9 @@ async def failback(
     stack = deploy("x9hostile", VisibilityTimeoutSeconds=60)
     observer = observer_queue(stack, "x9hostile-observer")
     spec = _spec("failback", {"dr-plan": "hostile"}, SPOKES)
-    with workers_running(endpoint, "x9hostile", tmp_path_factory.mktemp("x9hostile")):
+    # The deployment's spoke access covers both spokes of this estate.
+    spokes = {"DRSORCH_SPOKE_ACCOUNTS": ",".join(SPOKES)}
+    with workers_running(endpoint, "x9hostile", tmp_path_factory.mktemp("x9hostile"), **spokes):
         return await _plan_and_apply(stack, observer, report, spec, "x9-failback")
 
 
