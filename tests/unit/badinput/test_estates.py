@@ -19,7 +19,8 @@ import pytest
 
 from drsorch.local.estate.__main__ import main
 from drsorch.local.estate.source import MAX_BYTES
-from support.badinput import Measured, in_process
+from support.badinput import Measured, in_process, subprocess_run
+from support.cli_run import DRSORCH
 
 HEAD = "version: 1\nname: bad\n"
 HUB = "accounts:\n  - kind: hub\n    servers:\n"
@@ -290,7 +291,7 @@ def test_a_path_that_is_no_estate_file_is_refused_at_once(
 def test_a_pipe_nobody_writes_to_is_refused_after_its_deadline(
     fifo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr("drsorch.local.estate.source.PIPE_SECONDS", 0.5)
+    monkeypatch.setenv("DRSORCH_ESTATE_PIPE_SECONDS", "0.5")
     measured = check(fifo, capsys)
     measured.assert_clear(2, "did not deliver a whole estate within 0.5 s")
 
@@ -329,3 +330,42 @@ def test_a_pipe_that_never_ends_is_cut_at_the_size_cap(
         check(fifo, capsys).assert_clear(2, "larger than 8 MiB")
     finally:
         stop.set()
+
+
+LOCAL_UP_CASES = ["version-float", "billion-laughs", "inf-clock-scale", "name-width-300m"]
+
+
+@pytest.mark.parametrize("case_id", LOCAL_UP_CASES)
+def test_local_up_answers_a_bad_estate_as_check_does_and_starts_nothing(
+    case_id: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    [case] = [case for case in CASES if case.id == case_id]
+    path = _write(tmp_path, case)
+    state = tmp_path / "state"
+    up = subprocess_run(
+        [
+            str(DRSORCH),
+            "local",
+            "up",
+            "--estate",
+            str(path),
+            "--state-dir",
+            str(state),
+            "--port",
+            "1",
+        ]
+    )
+    checked = check(path, capsys)
+    up.assert_clear(2, *case.named)
+    assert up.out.strip() == checked.out.strip()
+    assert not state.exists()  # nothing started, nothing recorded
+
+
+def test_local_up_refuses_a_pipe_nobody_writes_to_and_starts_nothing(
+    fifo: Path, tmp_path: Path
+) -> None:
+    state = tmp_path / "state"
+    env = os.environ | {"DRSORCH_ESTATE_PIPE_SECONDS": "1"}
+    args = [str(DRSORCH), "local", "up", "--estate", str(fifo), "--state-dir", str(state)]
+    subprocess_run([*args, "--port", "1"], env).assert_clear(2, "did not deliver", "1 s")
+    assert not state.exists()

@@ -19,7 +19,8 @@ from drsorch.local.estate.errors import EstateError, Problem
 MAX_BYTES = 8 * 1024 * 1024
 """The largest estate file read: 8 MiB, some 30,000 servers written out one by one."""
 PIPE_SECONDS = 5.0
-"""How long a pipe may take to deliver the whole estate."""
+"""How long a pipe may take to deliver the whole estate (`$DRSORCH_ESTATE_PIPE_SECONDS`)."""
+PIPE_SECONDS_ENV = "DRSORCH_ESTATE_PIPE_SECONDS"
 _CHUNK = 65536
 
 
@@ -37,7 +38,7 @@ def read_estate_bytes(path: Path, *, pipe_seconds: float | None = None) -> bytes
     if stat.S_ISREG(mode):
         return _read_regular(path)
     if stat.S_ISFIFO(mode):
-        return _read_pipe(path, PIPE_SECONDS if pipe_seconds is None else pipe_seconds)
+        return _read_pipe(path, _pipe_seconds() if pipe_seconds is None else pipe_seconds)
     kind = "a character device" if stat.S_ISCHR(mode) else "not a regular file"
     raise _error(path, f"is {kind}: give an estate file (or a pipe that ends)")
 
@@ -83,6 +84,14 @@ def _read_pipe(path: Path, seconds: float) -> bytes:
         raise _error(path, "the pipe is being read by someone else") from None
     finally:
         os.close(fd)
+
+
+def _pipe_seconds() -> float:
+    try:
+        seconds = float(os.environ.get(PIPE_SECONDS_ENV, PIPE_SECONDS))
+    except ValueError:
+        return PIPE_SECONDS
+    return seconds if 0 < seconds <= 3600 else PIPE_SECONDS  # an hour at most
 
 
 def decode(data: bytes, source: str) -> str:
