@@ -21,6 +21,7 @@ SERVICES = ("discovery", "matcher", "configurator", "monitor")
 CHECK_SECONDS = 5.0
 QUIET_SECONDS = 12.0
 """Long enough for a busy worker to pick up its next batch, short enough to say so in 30 s."""
+QUIET_SECONDS_ENV = "DRSORCH_CLI_QUIET_SECONDS"
 START_COMMAND = "python -m drsorch.{service}"
 
 
@@ -36,6 +37,15 @@ def queues_of(outputs: Mapping[str, str], monitor_queue_url: str) -> dict[str, s
     queues = {service: outputs[key] for service, key in keys.items() if key in outputs}
     queues.setdefault("monitor", monitor_queue_url)
     return queues
+
+
+def quiet_seconds(environ: Mapping[str, str]) -> float:
+    """`$DRSORCH_CLI_QUIET_SECONDS` (1 to 300), else `QUIET_SECONDS`."""
+    try:
+        seconds = float(environ.get(QUIET_SECONDS_ENV, QUIET_SECONDS))
+    except ValueError:
+        return QUIET_SECONDS
+    return seconds if 1 <= seconds <= 300 else QUIET_SECONDS
 
 
 def not_consuming_message(service: str, waiting: int, seconds: float) -> str:
@@ -60,6 +70,10 @@ class Liveness:
     _stuck_since: dict[str, float] = field(default_factory=dict)
     _said: set[str] = field(default_factory=set)
     _next: float | None = None
+
+    def __post_init__(self) -> None:
+        # Look at least twice within the quiet time, so a short one (tests) is honoured.
+        self.check_seconds = min(self.check_seconds, self.quiet_seconds / 2)
 
     def seconds_to_next_check(self) -> float:
         if self._next is None:

@@ -5,6 +5,7 @@ Imported only when a request command runs, so `drsorch --help` and flag errors s
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -18,7 +19,7 @@ from drsorch.cli.errors import ExitCode, Refused
 from drsorch.cli.feed import SqsQueueDepths, event_feed
 from drsorch.cli.follow import Followed, follow, new_request_id, publish_request, request_envelope
 from drsorch.cli.live import LiveProgress
-from drsorch.cli.liveness import Liveness, queues_of
+from drsorch.cli.liveness import Liveness, queues_of, quiet_seconds
 from drsorch.cli.outcome import finish_apply, finish_plan
 from drsorch.cli.tracker import RequestTracker
 from drsorch.contracts import Envelope, Event, RequestSpec, Topic
@@ -95,7 +96,8 @@ async def _send_and_follow(
             tracker = RequestTracker(request_id, trace_id=trace_id)
             deadline = None if seconds is None else time.monotonic() + seconds
             queues = queues_of(aws.topology.outputs, aws.topology.queue_url)
-            watch = Liveness(queues, SqsQueueDepths(aws.sqs), time.monotonic)
+            quiet = quiet_seconds(os.environ)
+            watch = Liveness(queues, SqsQueueDepths(aws.sqs), time.monotonic, quiet)
             with LiveProgress(console, launches=not spec.plan_only) as view:
                 return await follow(feed, tracker, view, deadline, liveness=watch)
     except AWS_ERRORS as exc:
