@@ -103,6 +103,7 @@ async def test_an_approved_plan_runs_and_writes_the_report(
     planned: tuple[Ran, str], env: dict[str, str], tmp_path: Path
 ) -> None:
     _, plan_hash = planned
+    (tmp_path / "out").mkdir()  # the CLI writes into a folder that exists; it never makes one
     report = tmp_path / "out" / "report.json"
     ran = await run(
         ["failback", *REGIONS, *SCOPE, "--approve", plan_hash, "--report", str(report)], env
@@ -250,11 +251,12 @@ async def test_a_plan_writes_its_report_when_asked(env: dict[str, str], tmp_path
     assert {s["outcome"] for s in document["servers"]} == {"planned"}
 
 
-@pytest.mark.parametrize("command", [["status"], ["report", "--out", "unused"]])
+@pytest.mark.parametrize("command", [["status"], ["report", "--out", "{tmp}"]])
 async def test_a_request_the_monitor_never_saw_is_named_as_unknown(
-    command: list[str], env: dict[str, str]
+    command: list[str], env: dict[str, str], tmp_path: Path
 ) -> None:
-    ran = await run([command[0], "failback-20991231t000000-000000", *command[1:]], env)
+    extra = [arg.replace("{tmp}", str(tmp_path)) for arg in command[1:]]
+    ran = await run([command[0], "failback-20991231t000000-000000", *extra], env)
     assert ran.code == 2, ran.err + ran.out
     assert "REQUEST_ID" in ran.err
     assert "no record of 'failback-20991231t000000-000000'" in ran.err

@@ -128,13 +128,26 @@ def test_an_endpoint_that_dies_while_starting_is_reported_with_its_log(
     estate = tmp_path / "broken-estate.yaml"
     estate.write_text("accounts: [this is not an estate\n")
 
+    # Past the CLI's own check of the estate (below), straight to the process that serves it.
+    with pytest.raises(LocalEndpointError) as failed:
+        up(_free_port(), state_dir, estate)
+
+    assert "exited while starting" in str(failed.value)
+    assert "cannot serve: --estate" in str(failed.value)  # the tail of the endpoint's log
+    assert _serve_processes(state_dir) == set()
+    assert not (state_dir / "endpoint.pid").exists()
+
+
+def test_a_bad_estate_is_refused_before_anything_starts(state_dir: Path, tmp_path: Path) -> None:
+    estate = tmp_path / "broken-estate.yaml"
+    estate.write_text("accounts: [this is not an estate\n")
+
     failed = _drsorch(
         "up", "--port", str(_free_port()), "--estate", str(estate), state_dir=state_dir
     )
 
-    assert failed.returncode == 1
-    assert "exited while starting" in failed.stderr
-    assert "cannot serve: --estate" in failed.stderr  # the tail of the endpoint's log
+    assert failed.returncode == 2  # as `python -m drsorch.local.estate check` answers
+    assert "line 2" in failed.stderr and "YAML" in failed.stderr
     assert _serve_processes(state_dir) == set()
     assert not (state_dir / "endpoint.pid").exists()
 

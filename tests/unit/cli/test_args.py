@@ -143,7 +143,7 @@ def test_without_options_a_request_keeps_the_documented_defaults() -> None:
         ({"options": ("waveSuccessRatio=most",)}, "--option", "expected a number"),
         ({"options": ("tagLineageTargets=maybe",)}, "--option", "true or false"),
         ({"options": ("jobTimeoutSeconds=5",)}, "--option", "jobTimeoutSeconds"),
-        ({"primary_region": "moon-1"}, "--primary-region", "pattern"),
+        ({"primary_region": "moon-1"}, "--primary-region", "not an AWS region"),
         ({"recovery_region": "us-east-1"}, "--recovery-region", "differ"),
         ({"approve": "abc"}, "--approve", "pattern"),
         ({"approve": "a" * 64, "plan": True}, "--plan/--approve", "--plan"),
@@ -177,10 +177,19 @@ tag_text = st.text(
 )
 
 
-@given(st.dictionaries(tag_text, tag_text, min_size=1, max_size=8))
+user_tag_key = tag_text.filter(lambda key: not key.lower().startswith("aws:"))
+
+
+@given(st.dictionaries(user_tag_key, tag_text, min_size=1, max_size=8))
 def test_any_tag_selector_round_trips(tags: dict[str, str]) -> None:
     scope = parse_scope([f"{k}={v}" for k, v in tags.items()], [])
     assert scope.selector == tags
+
+
+@given(tag_text, tag_text)
+def test_a_tag_key_in_the_aws_prefix_is_refused(rest: str, value: str) -> None:
+    with pytest.raises(InputError, match="reserved by AWS"):
+        parse_scope([f"aws:{rest}={value}"], [])
 
 
 @given(

@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from drsorch.cli.checks import region
 from drsorch.cli.errors import InputError
 from drsorch.contracts import (
     Accounts,
@@ -78,6 +79,10 @@ def parse_scope(scope: Sequence[str], servers: Sequence[str]) -> Scope:
     if scope:
         selector: dict[str, str] = {}
         for key, value in _pairs("--scope", scope):
+            if key.lower().startswith("aws:"):
+                raise InputError(
+                    "--scope", f"tag key {key!r}: the 'aws:' prefix is reserved by AWS"
+                )
             if key in selector and selector[key] != value:
                 raise InputError("--scope", f"tag {key!r} given twice with different values")
             selector[key] = value
@@ -99,6 +104,10 @@ def _spoke(entry: str) -> Spoke:
 def parse_accounts(values: Sequence[str], caller_account: str) -> Accounts:
     """`--accounts HUB,SPOKE[:ROLE[:EXTERNAL_ID]],...`; without it, the caller's account alone."""
     entries = split_list(values)
+    if values and not entries:  # given, but empty: never read as "the caller's account"
+        raise InputError(
+            "--accounts", "no account given: name the hub first (12 digits), or leave the flag out"
+        )
     if not entries:
         return _validated("--accounts", Accounts, {"hub": caller_account})
     hub, *spokes = entries
@@ -268,6 +277,8 @@ def build_spec(
             f"{flags.launch_into} with --drill: a drill never launches into production "
             "instances (use never, or leave it unset)",
         )
+    region("--primary-region", flags.primary_region)
+    region("--recovery-region", flags.recovery_region)
     if flags.primary_region == flags.recovery_region:
         raise InputError("--recovery-region", "must differ from --primary-region")
     if flags.drill and flags.targets:

@@ -12,7 +12,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from aiobotocore.session import get_session
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+)
 
 from drsorch.cli.errors import Unreachable
 from drsorch.cli.ports import Caller
@@ -77,6 +82,33 @@ async def _connect(stack: contextlib.AsyncExitStack, settings: RuntimeSettings) 
         caller=Caller(account_id=identity["Account"], arn=identity["Arn"]),
         settings=settings,
     )
+
+
+def lost_contact(
+    error: BaseException, request_id: str, *, sent: bool, then: str | None = None
+) -> Unreachable:
+    """One line for AWS failing mid-command: what happened to the request, and what to do."""
+    if isinstance(error, EndpointConnectionError | ConnectTimeoutError | OSError):
+        what = f"lost the connection to AWS ({_short(error)})"
+    else:
+        what = f"AWS refused a call ({_short(error)})"
+    if not sent:
+        return Unreachable(
+            f"{what}; request {request_id} was NOT sent. Run the command again once AWS "
+            "answers (drsorch local up for the local stack)."
+        )
+    then = then or (
+        f"the request was sent and goes on without the CLI. Once AWS answers, "
+        f"drsorch status {request_id} --wait follows it from where it is, and "
+        f"drsorch report {request_id} writes its report"
+    )
+    return Unreachable(f"{what} while following request {request_id}; {then}.")
+
+
+def _short(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    text = lines[0] if lines else type(error).__name__
+    return text if len(text) <= 160 else text[:157] + "..."
 
 
 class SnsRequestBus:

@@ -86,6 +86,27 @@ class SqsEventFeed:
         return envelopes
 
 
+class SqsQueueDepths:
+    """Waiting and in-flight message counts of a queue, for the liveness watch."""
+
+    def __init__(self, sqs: SQSClient) -> None:
+        self.sqs = sqs
+
+    async def depths(self, queue_url: str) -> tuple[int, int]:
+        attributes = await self.sqs.get_queue_attributes(
+            QueueUrl=queue_url,
+            AttributeNames=[
+                "ApproximateNumberOfMessages",
+                "ApproximateNumberOfMessagesNotVisible",
+            ],
+        )
+        found = attributes.get("Attributes", {})
+        return (
+            int(found.get("ApproximateNumberOfMessages", 0)),
+            int(found.get("ApproximateNumberOfMessagesNotVisible", 0)),
+        )
+
+
 @contextlib.asynccontextmanager
 async def event_feed(
     sqs: SQSClient, sns: SNSClient, events_topic_arn: str, request_id: str

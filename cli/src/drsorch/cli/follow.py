@@ -12,6 +12,7 @@ from datetime import datetime
 from opentelemetry import trace
 
 from drsorch.cli.live import LiveProgress
+from drsorch.cli.liveness import Liveness
 from drsorch.cli.ports import EventFeed, RequestBus
 from drsorch.cli.tracker import RequestTracker
 from drsorch.contracts import Envelope, Event, FailbackRequested, FailoverRequested, RequestSpec
@@ -75,19 +76,32 @@ async def follow(
     view: LiveProgress | None,
     deadline: float | None,
     monotonic: Callable[[], float] = time.monotonic,
+    *,
+    liveness: Liveness | None = None,
 ) -> Followed:
     """Fold the request's events into `tracker` until `RequestCompleted` is whole.
 
     `deadline` is a `monotonic()` time; reaching it first returns with `timed_out`.
+    With `liveness`, the services' queues are watched meanwhile and a queue nothing
+    consumes is said (on the view's console) as soon as it is seen.
     """
     while not tracker.done:
         remaining = None if deadline is None else deadline - monotonic()
         if remaining is not None and remaining <= 0:
             return Followed(tracker, timed_out=True)
         wait = 20 if remaining is None else max(0, min(20, math.ceil(remaining)))
+        if liveness is not None:
+            for notice in await liveness.check():
+                _say(view, notice)
+            wait = min(wait, max(1, math.ceil(liveness.seconds_to_next_check())))
         for envelope in sorted(await feed.receive(wait), key=_in_pipeline_order):
             if tracker.apply(envelope) and view is not None:
                 view.on_event(envelope, tracker)
         if view is not None:
             view.refresh(tracker)
     return Followed(tracker, timed_out=False)
+
+
+def _say(view: LiveProgress | None, notice: str) -> None:
+    if view is not None:
+        view.progress.console.print(notice, markup=False)

@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from drsorch.local.estate import default_estate_path
+from drsorch.local.estate import EstateError, default_estate_path, parse_estate
+from drsorch.local.estate.loader import read_estate_text
 from drsorch.local.process import (
     LocalEndpointError,
     UpResult,
@@ -16,6 +17,7 @@ from drsorch.local.process import (
     status,
     up,
 )
+from drsorch.local.statefiles import default_state_dir
 
 local_app = typer.Typer(
     help="Run the local AWS endpoint (moto and the DRS emulator) with drsorch's topology.",
@@ -37,12 +39,7 @@ def up_command(
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port on 127.0.0.1.")] = 4566,
     estate: Annotated[
         Path | None,
-        typer.Option(
-            exists=True,
-            dir_okay=False,
-            readable=True,
-            help="Estate file to seed [default: the small example estate].",
-        ),
+        typer.Option(help="Estate file to seed [default: the small example estate]."),
     ] = None,
     no_estate: Annotated[
         bool, typer.Option("--no-estate", help="Start empty: seed no estate at all.")
@@ -55,12 +52,32 @@ def up_command(
         raise typer.Exit(2)
     if estate is None and not no_estate:
         estate = default_estate_path()
+    if estate is not None:
+        # Checked here, before anything starts: the same answer and exit code as
+        # `python -m drsorch.local.estate check`, and no endpoint left half-started.
+        estate = checked_estate(estate, state_dir or default_state_dir())
     try:
         result = up(port, state_dir, estate)
     except LocalEndpointError as exc:
         typer.echo(f"drsorch local up failed: {exc}", err=True)
         raise typer.Exit(1) from exc
     _print_up(result)
+
+
+def checked_estate(path: Path, state_dir: Path) -> Path:
+    """The estate to seed, checked; a pipe's text is kept in the state folder for the endpoint."""
+    try:
+        text = read_estate_text(path)
+        parse_estate(text, source=str(path))
+    except EstateError as error:
+        typer.echo(error.render(), err=True)
+        raise typer.Exit(2) from None
+    if path.is_file():
+        return path
+    state_dir.mkdir(parents=True, exist_ok=True)
+    kept = state_dir / "estate-from-pipe.yaml"
+    kept.write_text(text, encoding="utf-8")
+    return kept
 
 
 @local_app.command("down")

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from drsorch.cli.crash import unexpected
 from drsorch.cli.errors import CliError, ExitCode
 
 RequestIdArg = Annotated[str, typer.Argument(metavar="REQUEST_ID", help="The request's ID.")]
@@ -32,6 +33,9 @@ def _finish(command: str, run: Callable[[Console], Coroutine[Any, Any, ExitCode]
         code = exc.exit_code
     except KeyboardInterrupt:
         code = ExitCode.INTERRUPTED
+    except Exception as exc:  # noqa: BLE001 - no traceback reaches the operator: one line, a log
+        line, code = unexpected(command, exc)
+        Console(stderr=True, highlight=False, soft_wrap=True).print(line, markup=False)
     raise typer.Exit(int(code))
 
 
@@ -55,9 +59,14 @@ def status(
 def report(
     request_id: RequestIdArg,
     out: Annotated[
-        Path,
-        typer.Option("--out", metavar="DIR", file_okay=False, help="Folder for the report files."),
-    ] = Path(".drsorch/reports"),
+        Path | None,
+        typer.Option(
+            "--out",
+            metavar="DIR",
+            help="Folder for the report files; it must exist [default: .drsorch/reports, "
+            "made when missing].",
+        ),
+    ] = None,
 ) -> None:
     """Write an ended request's report: REQUEST_ID.json, .html and .svg in DIR."""
     from drsorch.cli.lookup_run import run_report  # noqa: PLC0415 - heavy: AWS clients

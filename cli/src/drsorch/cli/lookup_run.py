@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections import Counter
 from datetime import UTC, datetime
@@ -10,8 +11,9 @@ from pathlib import Path
 
 from rich.console import Console
 
-from drsorch.cli.aws import open_aws
-from drsorch.cli.errors import ExitCode, RequestNotFound
+from drsorch.cli.aws import AWS_ERRORS, lost_contact, open_aws
+from drsorch.cli.checks import endpoint_urls, folder, timeout_seconds
+from drsorch.cli.errors import ExitCode, InputError, RequestNotFound
 from drsorch.cli.outcome import CODES
 from drsorch.cli.records import MonitorRecords, RequestRecord
 from drsorch.cli.report import Report, build_report
@@ -19,6 +21,8 @@ from drsorch.cli.report_files import write_report
 from drsorch.cli.views import print_summary
 
 POLL_SECONDS = 2.0
+DEFAULT_REPORTS = Path(".drsorch/reports")
+REQUEST_ID = re.compile(r"^[a-z0-9][a-z0-9-]{7,63}$")  # the envelope's RequestId
 
 
 def _not_found(request_id: str) -> RequestNotFound:
@@ -57,16 +61,32 @@ def print_running(console: Console, record: RequestRecord) -> None:
         )
 
 
+def check_request_id(request_id: str) -> str:
+    """A request ID as drsorch makes them, or `InputError` naming REQUEST_ID."""
+    if not REQUEST_ID.match(request_id):
+        raise InputError(
+            "REQUEST_ID",
+            f"{request_id!r} is not a request ID (they look like failback-20261125t195454-a72aab)",
+        )
+    return request_id
+
+
 async def run_status(
     request_id: str, *, wait: bool, seconds: float | None, console: Console
 ) -> ExitCode:
     """Print the request's state; with `wait`, poll until it ends (or `seconds` pass)."""
+    check_request_id(request_id)
+    timeout_seconds("--timeout", seconds)
+    endpoint_urls()
     async with open_aws() as aws:
         records = MonitorRecords(aws.dynamodb, aws.topology.table_name)
         deadline = None if seconds is None else time.monotonic() + seconds
         shown = None
         while True:
-            record = await records.request(request_id)
+            try:
+                record = await records.request(request_id)
+            except AWS_ERRORS as exc:
+                raise lost_contact(exc, request_id, sent=True) from exc
             if record is None:
                 raise _not_found(request_id)
             if record.done:
@@ -84,8 +104,12 @@ async def run_status(
             await asyncio.sleep(POLL_SECONDS)  # polling the record: nothing signals a change
 
 
-async def run_report(request_id: str, *, out: Path, console: Console) -> ExitCode:
-    """Write the report files of an ended request into `out`."""
+async def run_report(request_id: str, *, out: Path | None, console: Console) -> ExitCode:
+    """Write the report files of an ended request into `out` (default `.drsorch/reports`)."""
+    check_request_id(request_id)
+    if out is not None:
+        folder("--out", out)  # a folder named must exist: a typo never becomes a new folder
+    endpoint_urls()
     async with open_aws() as aws:
         record = await MonitorRecords(aws.dynamodb, aws.topology.table_name).request(request_id)
     if record is None:
@@ -95,7 +119,7 @@ async def run_report(request_id: str, *, out: Path, console: Console) -> ExitCod
         console.print(f"No report yet: the request is still running (drsorch status {request_id}).")
         return ExitCode.STILL_RUNNING
     report = report_of_record(record)
-    files = write_report(report, out / f"{request_id}.json")
+    files = write_report(report, (out or DEFAULT_REPORTS) / f"{request_id}.json")
     print_summary(console, report)
     console.print(f"Report: {files.json}  page: {files.html}  picture: {files.picture}")
     return CODES.get(report.status, ExitCode.FAILED)

@@ -58,8 +58,7 @@ def finish_plan(
     saved = save_plan(plan)
     print_plan(console, plan, saved)
     if report_path is not None:
-        files = write_report(report_of(tracker, spec), report_path)
-        console.print(f"Report: {files.json}  page: {files.html}  picture: {files.picture}")
+        _write(console, report_of(tracker, spec), report_path)
     console.print("Approve and apply it with:")
     console.print(f"  {approve_command(sys.argv[1:], plan.plan_hash)} --wait", markup=False)
     return ExitCode.OK
@@ -99,6 +98,20 @@ def finish_apply(
     else:
         print_summary(console, report)
     if report_path is not None:
-        files = write_report(report, report_path)
-        console.print(f"Report: {files.json}  page: {files.html}  picture: {files.picture}")
+        _write(console, report, report_path)
     return CODES.get(report.status, ExitCode.FAILED)
+
+
+def _write(console: Console, report: Report, path: Path) -> None:
+    """Write the report files; a failure now (the path was checked before) is one line."""
+    try:
+        files = write_report(report, path)
+    except OSError as error:
+        console.print(
+            f"Could not write the report to {path}: {error.strerror or error}. "
+            f"The request's outcome stands; write it with: drsorch report {report.request_id} "
+            "--out DIR",
+            markup=False,
+        )
+        return
+    console.print(f"Report: {files.json}  page: {files.html}  picture: {files.picture}")

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 
+from drsorch.cli.crash import unexpected
 from drsorch.cli.errors import CliError, ExitCode
 
 if TYPE_CHECKING:
@@ -165,6 +166,9 @@ def execute(operation: Operation, options: dict[str, Any]) -> None:
             "(drsorch status REQUEST_ID follows it). The CLI's queue was deleted."
         )
         code = ExitCode.INTERRUPTED
+    except Exception as exc:  # noqa: BLE001 - no traceback reaches the operator: one line, a log
+        line, code = unexpected(operation, exc)
+        errors.print(line, markup=False)
     raise typer.Exit(int(code))
 
 

@@ -5,6 +5,7 @@ Imported only when a request command runs, so `drsorch --help` and flag errors s
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -12,11 +13,13 @@ from typing import Any
 from rich.console import Console
 
 from drsorch.cli.args import RequestFlags, build_spec
-from drsorch.cli.aws import Aws, SnsRequestBus, open_aws
+from drsorch.cli.aws import AWS_ERRORS, Aws, SnsRequestBus, lost_contact, open_aws
+from drsorch.cli.checks import endpoint_urls, report_file, timeout_seconds
 from drsorch.cli.errors import ExitCode, Refused
-from drsorch.cli.feed import event_feed
+from drsorch.cli.feed import SqsQueueDepths, event_feed
 from drsorch.cli.follow import Followed, follow, new_request_id, publish_request, request_envelope
 from drsorch.cli.live import LiveProgress
+from drsorch.cli.liveness import Liveness, queues_of, quiet_seconds
 from drsorch.cli.outcome import finish_apply, finish_plan
 from drsorch.cli.tracker import RequestTracker
 from drsorch.contracts import Envelope, Event, RequestSpec, Topic
@@ -54,6 +57,9 @@ async def run_request(operation: Operation, options: dict[str, Any], console: Co
     """Send the request and follow it as the flags say; the exit code."""
     # Flags are checked before anything is asked of AWS, so a typo fails fast and offline.
     checked = spec_of(operation, options, (PLACEHOLDER_ACCOUNT, "drsorch-cli"))
+    timeout_seconds("--timeout", options["timeout"])
+    report_file("--report", options["report"])
+    endpoint_urls()
     if not checked.plan_only and checked.approved_plan_hash is None:
         raise Refused(
             "approval missing: run with --plan first, review the plan, then run again "
@@ -66,7 +72,10 @@ async def run_request(operation: Operation, options: dict[str, Any], console: Co
         request_id = new_request_id(operation, datetime.now(UTC))
         envelope = request_envelope(spec, request_id)
         if not (spec.plan_only or options["wait"] or options["timeout"] or options["report"]):
-            await publish_request(SnsRequestBus(aws), envelope)
+            try:
+                await publish_request(SnsRequestBus(aws), envelope)
+            except AWS_ERRORS as exc:
+                raise lost_contact(exc, request_id, sent=False) from exc
             console.print(f"Request {request_id} sent. Follow it with: drsorch status {request_id}")
             return ExitCode.OK
         followed = await _send_and_follow(aws, envelope, spec, options["timeout"], console)
@@ -78,14 +87,22 @@ async def _send_and_follow(
 ) -> Followed:
     request_id = envelope.request_id
     topic = aws.topology.topics[Topic.EVENTS]
-    async with event_feed(aws.sqs, aws.sns, topic, request_id) as feed:
-        trace_id = await publish_request(SnsRequestBus(aws), envelope)
-        kind = "plan only" if spec.plan_only else "apply"
-        console.print(f"Request {request_id} sent ({kind}); trace {trace_id}.")
-        tracker = RequestTracker(request_id, trace_id=trace_id)
-        deadline = None if seconds is None else time.monotonic() + seconds
-        with LiveProgress(console, launches=not spec.plan_only) as view:
-            return await follow(feed, tracker, view, deadline)
+    sent = False
+    try:
+        async with event_feed(aws.sqs, aws.sns, topic, request_id) as feed:
+            trace_id = await publish_request(SnsRequestBus(aws), envelope)
+            sent = True
+            kind = "plan only" if spec.plan_only else "apply"
+            console.print(f"Request {request_id} sent ({kind}); trace {trace_id}.")
+            tracker = RequestTracker(request_id, trace_id=trace_id)
+            deadline = None if seconds is None else time.monotonic() + seconds
+            queues = queues_of(aws.topology.outputs, aws.topology.queue_url)
+            quiet = quiet_seconds(os.environ)
+            watch = Liveness(queues, SqsQueueDepths(aws.sqs), time.monotonic, quiet)
+            with LiveProgress(console, launches=not spec.plan_only) as view:
+                return await follow(feed, tracker, view, deadline, liveness=watch)
+    except AWS_ERRORS as exc:
+        raise lost_contact(exc, request_id, sent=sent) from exc
 
 
 def finish(

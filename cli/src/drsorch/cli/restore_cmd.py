@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from drsorch.cli.crash import unexpected
 from drsorch.cli.errors import CliError, ExitCode
 
 
@@ -65,4 +66,7 @@ def restore(
         code = exc.exit_code
     except KeyboardInterrupt:
         code = ExitCode.INTERRUPTED
+    except Exception as exc:  # noqa: BLE001 - no traceback reaches the operator: one line, a log
+        line, code = unexpected("restore", exc)
+        Console(stderr=True, highlight=False, soft_wrap=True).print(line, markup=False)
     raise typer.Exit(int(code))

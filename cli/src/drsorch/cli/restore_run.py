@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from pydantic import ValidationError
@@ -16,7 +17,8 @@ from rich.console import Console
 from rich.table import Table
 
 from drsorch.cli.args import split_list
-from drsorch.cli.aws import SnsRequestBus, open_aws
+from drsorch.cli.aws import AWS_ERRORS, Aws, SnsRequestBus, lost_contact, open_aws
+from drsorch.cli.checks import endpoint_urls, timeout_seconds
 from drsorch.cli.errors import ExitCode, InputError
 from drsorch.cli.feed import event_feed
 from drsorch.cli.follow import new_request_id, publish_request
@@ -63,13 +65,40 @@ async def collect(
     return chunks.ordered()
 
 
-def show(console: Console, target: str, answer: list[LaunchSettingsRestored]) -> ExitCode:
-    """The per-server table and the exit code: 0 when nothing failed and something was kept."""
+def unknown_servers(answer: list[LaunchSettingsRestored], asked: Sequence[str]) -> list[str]:
+    """The server IDs asked for that the answer does not cover (none kept for them)."""
+    known = {
+        server_id
+        for chunk in answer
+        for r in chunk.results
+        for server_id in (r.source_server_id, r.launching_server_id)
+    }
+    return [server_id for server_id in split_list(asked) if server_id not in known]
+
+
+def show(
+    console: Console,
+    target: str,
+    answer: list[LaunchSettingsRestored],
+    asked: Sequence[str] = (),
+) -> ExitCode:
+    """The per-server table and the exit code: 0 when nothing failed and something was kept.
+
+    Servers asked for (`--servers`) that the request kept nothing for are named, and make
+    the exit code 2: the request's other servers still had their settings kept.
+    """
     results = [r for chunk in answer for r in chunk.results]
     reason = next((chunk.reason for chunk in answer if chunk.reason), None)
+    unknown = unknown_servers(answer, asked)
+    if unknown:
+        console.print(
+            f"--servers: {target} kept no launch settings for {', '.join(unknown)}: not a server "
+            f"of that request, or not one it changed (drsorch report {target} lists its servers)"
+        )
     if not results:
-        console.print(f"Nothing restored for {target}: {reason or 'no servers'}")
-        return ExitCode.FAILED
+        if not unknown:
+            console.print(f"Nothing restored for {target}: {reason or 'no servers'}")
+        return ExitCode.USAGE if unknown else ExitCode.FAILED
     table = Table(title=f"Launch settings of {target}", title_justify="left")
     for column in ("server", "launching server", "account", "region", "outcome", "reason"):
         table.add_column(column)
@@ -85,7 +114,9 @@ def show(console: Console, target: str, answer: list[LaunchSettingsRestored]) ->
     console.print(table)
     counted = Counter(r.outcome for r in results)
     console.print(", ".join(f"{n} {outcome}" for outcome, n in sorted(counted.items())))
-    return ExitCode.FAILED if counted.get("failed") else ExitCode.OK
+    if counted.get("failed"):
+        return ExitCode.FAILED
+    return ExitCode.USAGE if unknown else ExitCode.OK
 
 
 async def run_restore(
@@ -99,6 +130,8 @@ async def run_restore(
 ) -> ExitCode:
     """Send the restore, and wait for its answer when asked to; the exit code."""
     restore_request(target, servers, "drsorch-cli", reason)  # flags checked before AWS
+    timeout_seconds("--timeout", seconds)
+    endpoint_urls()
     # Only the CLI's own spans: its polling of its queue would make a trace a receive.
     tracing.configure_tracing("drsorch-cli", instrument_aws=False)
     async with open_aws() as aws:
@@ -108,18 +141,34 @@ async def run_restore(
             event, request_id=own_id, step="restore", producer="cli"
         )
         if not wait:
-            await publish_request(SnsRequestBus(aws), envelope)
+            try:
+                await publish_request(SnsRequestBus(aws), envelope)
+            except AWS_ERRORS as exc:
+                raise lost_contact(exc, own_id, sent=False) from exc
             console.print(f"Restore of {target} requested ({own_id}).")
             return ExitCode.OK
-        topic = aws.topology.topics[Topic.EVENTS]
+        answer = await _send_and_collect(aws, envelope, seconds, console, target)
+    if answer is None:
+        console.print(f"No answer within {seconds:g} s; the restore ({own_id}) goes on.")
+        return ExitCode.STILL_RUNNING
+    return show(console, target, answer, servers)
+
+
+async def _send_and_collect(
+    aws: Aws, envelope: Envelope[Event], seconds: float | None, console: Console, target: str
+) -> list[LaunchSettingsRestored] | None:
+    own_id = envelope.request_id
+    topic = aws.topology.topics[Topic.EVENTS]
+    sent = False
+    try:
         async with event_feed(aws.sqs, aws.sns, topic, own_id) as feed:
             await publish_request(SnsRequestBus(aws), envelope)
+            sent = True
             console.print(
                 f"Restore of {target} requested ({own_id}); waiting for the configurator."
             )
             deadline = None if seconds is None else time.monotonic() + seconds
-            answer = await collect(feed, own_id, deadline)
-    if answer is None:
-        console.print(f"No answer within {seconds:g} s; the restore ({own_id}) goes on.")
-        return ExitCode.STILL_RUNNING
-    return show(console, target, answer)
+            return await collect(feed, own_id, deadline)
+    except AWS_ERRORS as exc:
+        again = f"the restore goes on; drsorch restore {target} again shows what it put back"
+        raise lost_contact(exc, own_id, sent=sent, then=again) from exc

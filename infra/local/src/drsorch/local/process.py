@@ -105,6 +105,9 @@ def up(
         except (LocalEndpointError, DeployError, StackError, TemplateError) as exc:
             _stop(files, record)
             raise LocalEndpointError(f"{exc}\n{_log_tail(files)}") from exc
+        except BaseException:  # Ctrl-C, or a bug: never leave a half-started endpoint behind
+            _stop(files, record)
+            raise
     return UpResult(
         record=record,
         already_running=False,

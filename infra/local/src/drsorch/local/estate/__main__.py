@@ -14,6 +14,7 @@ from pathlib import Path
 
 from drsorch.local.estate.errors import EstateError
 from drsorch.local.estate.loader import load_estate
+from drsorch.local.estate.models import Estate
 from drsorch.local.estate.plan import plan_estate
 from drsorch.local.estate.schema import estate_schema
 from drsorch.local.estate.seeding import seed_estate
@@ -37,22 +38,29 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _seed(path: Path) -> int:
-    try:
-        estate = load_estate(path)
-    except EstateError as error:
-        sys.stdout.write(error.render() + "\n")
+    estate = _load(path)
+    if estate is None:
         return 2
     sys.stdout.write(seed_estate(estate).render() + "\n")
     return 0
 
 
+def _load(path: Path) -> Estate | None:
+    """The estate, or None once its problems are printed: never a traceback for a bad file."""
+    try:
+        return load_estate(path)
+    except EstateError as error:
+        sys.stdout.write(error.render() + "\n")
+    except Exception as error:  # noqa: BLE001 - the loader missed a case: still one clear line
+        sys.stdout.write(f"{path}: cannot be loaded: {type(error).__name__}: {error}\n")
+    return None
+
+
 def _check(files: Sequence[Path]) -> int:
     status = 0
     for path in files:
-        try:
-            estate = load_estate(path)
-        except EstateError as error:
-            sys.stdout.write(error.render() + "\n")
+        estate = _load(path)
+        if estate is None:
             status = 2
             continue
         plan = plan_estate(estate)

@@ -13,35 +13,55 @@ from pydantic_core import ErrorDetails
 
 from drsorch.local.estate.checks import check_estate
 from drsorch.local.estate.errors import EstateError, Loc, Problem, render_loc
+from drsorch.local.estate.limits import estate_issues, raw_issues
 from drsorch.local.estate.models import Estate
 from drsorch.local.estate.plan import plan_estate
 from drsorch.local.estate.regions import zones_by_region
+from drsorch.local.estate.source import decode, read_estate_bytes
+from drsorch.local.estate.yamlscan import scan_yaml
 from drsorch.local.estate.yamlsource import YamlDocument, parse_yaml
 
 SAME_PLACE_LIMIT = 3  # a generator can repeat one mistake a thousand times: say it thrice
 
 
-def load_estate(path: Path) -> Estate:
-    """Read, validate and check an estate file; raise `EstateError` listing every problem."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise EstateError(path, [Problem(None, "", f"cannot read the file: {error}")]) from error
-    return parse_estate(text, source=str(path))
+def load_estate(path: Path, *, pipe_seconds: float | None = None) -> Estate:
+    """Read, validate and check an estate file; raise `EstateError` listing every problem.
+
+    Only a regular file or a pipe is read, within `MAX_BYTES` (a pipe within
+    `pipe_seconds` too, default `PIPE_SECONDS`), so no path makes this hang or fill the memory.
+    """
+    return parse_estate(read_estate_text(path, pipe_seconds=pipe_seconds), source=str(path))
+
+
+def read_estate_text(path: Path, *, pipe_seconds: float | None = None) -> str:
+    """The file's text, read within bounds; `EstateError` when it cannot be."""
+    return decode(read_estate_bytes(path, pipe_seconds=pipe_seconds), str(path))
 
 
 def parse_estate(text: str, source: str = "<estate>") -> Estate:
     """`load_estate` for text already in hand."""
+    scanned = scan_yaml(text)  # depth, alias expansion, scalars: before anything is built
+    if scanned:
+        raise EstateError(source, _limit(scanned))
     doc = parse_yaml(text)
     if doc.data is None and not doc.problems:
         doc.problems.append(Problem(1, "", "the file is empty: an estate is a mapping"))
     if doc.problems and doc.data is None:
         raise EstateError(source, doc.problems)
+    raw = [Problem(doc.line_of(loc), render_loc(loc), m) for loc, m in raw_issues(doc.data)]
+    if raw:
+        raise EstateError(source, _limit([*doc.problems, *raw]))
     try:
-        estate = Estate.model_validate(doc.data)
+        # strict throughout, the emulator's `drs:` section too: "60" is not a number
+        estate = Estate.model_validate(doc.data, strict=True)
     except ValidationError as error:
         raise EstateError(source, _limit([*doc.problems, *_shape_problems(error, doc)])) from None
-    issues = check_estate(plan_estate(estate), zones_by_region())
+    issues = [*estate_issues(estate)]
+    if not issues:
+        try:
+            issues = check_estate(plan_estate(estate), zones_by_region())
+        except ValidationError as error:  # a generated server the models refuse
+            issues = [(tuple(d["loc"]), d["msg"]) for d in error.errors(include_url=False)]
     problems = [
         *doc.problems,
         *(Problem(doc.line_of(loc), render_loc(loc), m) for loc, m in issues),
@@ -72,8 +92,15 @@ def _message(detail: ErrorDetails, loc: Loc) -> str:
     if value is None:
         return f"{message} (the value is empty; write {{}} for a mapping of defaults)"
     if kind.endswith("_type") or kind == "literal_error":
-        return f"{message} (got {_short(value)})"
+        return _type_message(message, value, loc)
     return message
+
+
+def _type_message(message: str, value: object, loc: Loc) -> str:
+    if not loc:  # the whole document
+        keys = "version, name, accounts, ..."
+        return f"{message}: an estate is a mapping of keys ({keys}), not {_short(value)}"
+    return f"{message} (got {_short(value)})"
 
 
 def _did_you_mean(loc: Loc) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import string
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
@@ -99,12 +100,38 @@ def _text(value: str) -> str:
     return value
 
 
-def _pattern(value: str, **fields: object) -> str:
+MAX_NAME = 256
+"""A Name tag value, and so a server's name, is at most 256 characters (EC2's tag limit)."""
+_NUMBERS_IN_SPEC = re.compile(r"[0-9]+")
+
+
+def _widths(value: str) -> None:
+    """Refuse a field width or precision that would build a huge name, before building it."""
     try:
-        value.format(**fields)
+        fields = list(string.Formatter().parse(value))
+    except ValueError as error:
+        raise ValueError(f"not a pattern: {error}") from None
+    for _, name, spec, _ in fields:
+        if name is None or not spec:
+            continue
+        if "{" in spec:
+            raise ValueError(f"{{{name}:{spec}}}: a width from another field is not supported")
+        if any(int(number) > MAX_NAME for number in _NUMBERS_IN_SPEC.findall(spec)):
+            raise ValueError(
+                f"{{{name}:{spec}}}: a width over {MAX_NAME} makes names longer than "
+                f"a Name tag can hold ({MAX_NAME} characters)"
+            )
+
+
+def _pattern(value: str, **fields: object) -> str:
+    _widths(value)
+    try:
+        made = value.format(**fields)
     except (KeyError, IndexError, ValueError, AttributeError) as error:
         names = ", ".join("{" + name + "}" for name in fields)
         raise ValueError(f"not a pattern over {names}: {error!r}") from None
+    if len(made) > MAX_NAME:
+        raise ValueError(f"makes names of {len(made)} characters; a Name tag holds {MAX_NAME}")
     return value
 
 

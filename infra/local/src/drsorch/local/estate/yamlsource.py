@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from drsorch.local.estate.errors import Loc, Problem, render_loc
+from drsorch.local.estate.yamlscan import reader_problem
 
 MERGE_TAG = "tag:yaml.org,2002:merge"
 
@@ -36,7 +37,10 @@ class YamlDocument:
 
 def parse_yaml(text: str) -> YamlDocument:
     """Parse one YAML document; syntax errors come back as problems, not exceptions."""
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as error:  # a character YAML does not allow
+        return YamlDocument(data=None, problems=[reader_problem(text, error)])
     try:
         node = loader.get_single_node()
         if node is None:

@@ -1,0 +1,149 @@
+"""What is not the operator's fault still reads as one line: an unreachable endpoint, an
+error nobody expected (with a log file for the details), servers a restore knows nothing of,
+and a report that cannot be written once the request has run."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.console import Console
+from typer.testing import CliRunner
+
+from drsorch.cli import main as cli_main
+from drsorch.cli.errors import ExitCode
+from drsorch.cli.main import app
+from drsorch.cli.outcome import finish_apply
+from drsorch.cli.restore_run import show
+from drsorch.cli.tracker import fold
+from drsorch.contracts import LaunchSettingsRestored
+from drsorch.contracts.events import RestoreResult
+from support.badinput import Measured, in_process, python_module, subprocess_run
+from support.cli_fakes import REQUEST_ID, events, spec
+
+REGIONS = ["--primary-region", "us-east-1", "--recovery-region", "us-west-2"]
+REQUEST = "failback-20261125t195454-a72aab"
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def nowhere(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("DRSORCH_AWS_MAX_ATTEMPTS", "1")
+    monkeypatch.setenv("DRSORCH_LOG_DIR", str(tmp_path / "logs"))
+    monkeypatch.setenv("COLUMNS", "200")
+
+
+def _invoke(args: list[str]) -> Measured:
+    result, seconds, peak = in_process(lambda: runner.invoke(app, args))
+    escaped = result.exception is not None and not isinstance(result.exception, SystemExit)
+    out = result.output + (f"\nTraceback: {result.exception!r}" if escaped else "")
+    return Measured(result.exit_code, out, seconds, peak)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["failback", *REGIONS, "--scope", "app=web", "--plan"],
+        ["failover", *REGIONS, "--scope", "app=web", "--approve", "a" * 64, "--wait"],
+        ["restore", REQUEST],
+        ["status", REQUEST, "--wait"],
+        ["report", REQUEST],
+    ],
+    ids=["failback", "failover", "restore", "status", "report"],
+)
+def test_an_endpoint_nobody_answers_is_one_line_saying_what_to_do(args: list[str]) -> None:
+    measured = _invoke(args)
+    measured.assert_clear(1, "drsorch local up")
+    assert len(measured.out.strip().splitlines()) == 1, measured.out
+
+
+def test_an_unexpected_error_is_one_line_and_a_log_file_with_the_details(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    async def broken(*args: Any, **kwargs: Any) -> ExitCode:
+        raise ZeroDivisionError("a bug the CLI did not expect")
+
+    monkeypatch.setattr("drsorch.cli.request_run.run_request", broken)
+    measured = _invoke(["failback", *REGIONS, "--scope", "app=web", "--plan"])
+    measured.assert_clear(1, "unexpected error ZeroDivisionError", "a bug the CLI did not expect")
+    [log] = (tmp_path / "logs").glob("drsorch-*.log")
+    assert str(log) in measured.out
+    assert "Traceback" in log.read_text() and "ZeroDivisionError" in log.read_text()
+
+
+def test_the_installed_command_turns_an_error_outside_the_commands_into_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # `drsorch local status` has no handler of its own: the guard around the app catches it.
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise OSError("the state folder vanished")
+
+    monkeypatch.setattr("drsorch.cli.local.status", broken)
+    monkeypatch.setattr(sys, "argv", ["drsorch", "local", "status"])
+    with pytest.raises(SystemExit) as exited:
+        cli_main.app()
+    assert exited.value.code == 1
+    [log] = (tmp_path / "logs").glob("drsorch-*.log")
+    assert "the state folder vanished" in log.read_text()
+
+
+def test_the_installed_command_never_prints_a_traceback_for_a_bad_endpoint_url() -> None:
+    env = {"AWS_ENDPOINT_URL": "http://[::1", "PATH": "/usr/bin:/bin"}
+    args = python_module("drsorch.cli.main", "status", REQUEST)
+    subprocess_run(args, env=env).assert_clear(2, "AWS_ENDPOINT_URL")
+
+
+def _restored(*server_ids: str, reason: str | None = None) -> list[LaunchSettingsRestored]:
+    results = tuple(
+        RestoreResult(
+            source_server_id=server_id,
+            launching_server_id=server_id.replace("s-1", "s-2"),
+            account_id="123456789012",
+            region="us-east-1",
+            outcome="restored",
+        )
+        for server_id in server_ids
+    )
+    return [LaunchSettingsRestored(restore_request_id=REQUEST, results=results, reason=reason)]
+
+
+def _console() -> Console:
+    return Console(record=True, width=200, highlight=False, soft_wrap=True)
+
+
+def test_restore_names_a_server_it_kept_nothing_for_instead_of_saying_nothing_was_kept() -> None:
+    console = _console()
+    reason = f"no launch settings were kept for request {REQUEST}"
+    code = show(console, REQUEST, _restored(reason=reason), ["s-0123456789abcdef0"])
+    said = console.export_text()
+    assert code == ExitCode.USAGE
+    assert "--servers" in said and "s-0123456789abcdef0" in said
+    assert "no launch settings were kept" not in said
+
+
+def test_restore_of_known_and_unknown_servers_restores_the_known_and_names_the_other() -> None:
+    console = _console()
+    known = "s-1000000000000000a"
+    code = show(console, REQUEST, _restored(known), [f"{known},s-0123456789abcdef0"])
+    said = console.export_text()
+    assert code == ExitCode.USAGE
+    assert "1 restored" in said
+    assert "kept no launch settings for s-0123456789abcdef0" in said
+
+
+def test_a_report_that_cannot_be_written_after_the_run_is_one_line_and_keeps_the_outcome(
+    tmp_path: Path,
+) -> None:
+    tracker = fold(REQUEST_ID, events())
+    console = _console()
+    blocked = tmp_path / "gone"
+    path = blocked / "report.json"
+    blocked.write_text("a file where the folder was\n")  # appeared after the up-front check
+    code = finish_apply(tracker, spec(approved_plan_hash="a" * 64), console, path)
+    said = console.export_text()
+    assert code == ExitCode.FAILED  # PARTIAL, as the request ended
+    assert f"Could not write the report to {path}" in said
+    assert f"drsorch report {REQUEST_ID} --out DIR" in said
