@@ -170,3 +170,64 @@ def test_a_landing_elsewhere_is_counted_in_an_alarmable_metric(elsewhere: dict[s
     metrics = client("cloudwatch").list_metrics(MetricName="ServersLandedElsewhere")["Metrics"]
     across_requests = [m for m in metrics if {d["Name"] for d in m["Dimensions"]} == {"Operation"}]
     assert across_requests, metrics
+
+
+OVERRIDE_ESTATE = """
+version: 1
+name: x9override
+seed: 7
+phase: failed_over
+reverse_replication: {state: CONTINUOUS, lag_seconds: 0}
+drs: {seed: 7, clock: {scale: 300}}
+accounts:
+  - kind: hub
+    instances:
+      - {name: rebuilt-box, region: primary, state: stopped}
+    servers:
+      - {name: kept-01, wave: 1, tags: {app: kept}}
+      - name: lost-01
+        wave: 1
+        tags: {app: kept}
+        original: {state: terminated}
+        expect: {must-not-launch: the original DRS records is terminated}
+"""
+
+
+@pytest.fixture(scope="module")
+async def override(
+    endpoint: LocalEndpoint, env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
+    seeded = fresh(OVERRIDE_ESTATE)
+    scope = [*REQUEST, "--scope", "app=kept"]
+    lost = seeded.server("lost-01").source_server_id
+    rebuilt = next(i for i in seeded.decoys if i.name == "rebuilt-box").instance_id
+    chosen = [*scope, "--target", f"{lost}={rebuilt}"]
+    with workers_running(endpoint, STACK, tmp_path_factory.mktemp("override-workers")):
+        refused = await run(["failback", *scope, "--plan"], env, within=180)
+        planned = await run(["failback", *chosen, "--plan"], env, within=180)
+        before = _volumes([rebuilt])
+        applied = await run(
+            ["failback", *chosen, "--approve", _plan_hash(planned), "--wait"], env, within=240
+        )
+    return {
+        "refused": refused,
+        "planned": planned,
+        "applied": applied,
+        "replaced": _volumes([rebuilt]) != before,
+        "rebuilt": rebuilt,
+    }
+
+
+def test_an_override_is_shown_beside_the_lineage_it_overrules_and_lands_there(
+    override: dict[str, Any],
+) -> None:
+    refused: Ran = override["refused"]
+    assert "is terminated" in refused.out  # without the override: left alone, saying why
+    planned: Ran = override["planned"]
+    assert f"-> {override['rebuilt']}" in planned.out
+    assert "operator override --target" in planned.out
+    assert "overrules lineage" in planned.out and "is terminated" in planned.out
+    applied: Ran = override["applied"]
+    assert applied.code == 0, applied.out + applied.err
+    assert "SUCCEEDED" in applied.out
+    assert override["replaced"]
