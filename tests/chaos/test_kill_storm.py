@@ -1,5 +1,7 @@
 """The full kill storm (`make chaos`, not in the CI gate): a 500-server failback in
-three waves, 20 SIGKILLs spread over all four services and 20 of the monitor alone,
+three waves, half in the hub and half in a spoke (DRS lets at most 300 servers
+replicate per account and region), 20 SIGKILLs spread over all four services and 20
+of the monitor alone,
 20% of DRS calls throttled and 10% failing with internal errors, every setting the
 runtime's and the monitor's default and the template's own queues.
 
@@ -31,6 +33,7 @@ FULL = Storm(
     name="chaosfull",
     servers=int(_knob("SERVERS", 500)),
     waves=(1, 2, 3),
+    in_spoke=int(_knob("SERVERS", 500)) // 2,
     anyone=int(_knob("KILLS", 20)),
     monitor=int(_knob("MONITOR_KILLS", 20)),
     every=_knob("EVERY", 5),

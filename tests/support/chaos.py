@@ -24,16 +24,17 @@ from typing import Any
 import boto3
 
 from drsorch.cli.workers import FAST_LOCAL
-from drsorch.contracts import Accounts, RequestCompleted, RequestSpec, Scope
+from drsorch.contracts import Accounts, RequestCompleted, RequestSpec, Scope, Spoke
 from drsorch.local.deploy import StackOutputs
 from drsorch.local.estate import SeededServer
 from drsorch.local.server import LocalEndpoint
-from support.aws import FAST, client, deploy
+from support.aws import FAST, LOCAL_SPOKES, client, deploy
 from support.monitor_e2e import running
 from support.monitor_world import calls, seed
 from support.observer import observer_queue
 
 SERVICES = ("discovery", "matcher", "configurator", "monitor")
+HUB, SPOKE = "123456789012", "210987654321"
 TESTS = Path(__file__).resolve().parents[1]
 
 
@@ -135,18 +136,37 @@ def unexplained_dead_letters(stack: StackOutputs) -> dict[str, list[str]]:
     return found
 
 
+def _session(account: str) -> boto3.Session:
+    """The hub's own session, or a spoke's through its role, as drsorch reaches it."""
+    if account == HUB:
+        return boto3.Session()
+    answer = client("sts").assume_role(
+        RoleArn=f"arn:aws:iam::{account}:role/{LOCAL_SPOKES['DRSORCH_SPOKE_ROLE_NAME']}",
+        RoleSessionName="drsorch-chaos",
+        ExternalId=LOCAL_SPOKES["DRSORCH_SPOKE_EXTERNAL_ID"],
+    )["Credentials"]
+    return boto3.Session(
+        aws_access_key_id=answer["AccessKeyId"],
+        aws_secret_access_key=answer["SecretAccessKey"],
+        aws_session_token=answer["SessionToken"],
+    )
+
+
 def report_against_ec2(
     report: Sequence[RequestCompleted], servers: Mapping[str, SeededServer], region: str
 ) -> list[str]:
     """Where the report and EC2 disagree: each server in its original instance, running,
     with the private IP the report gives."""
     lines = {line.server.source_server_id: line for chunk in report for line in chunk.servers}
-    ec2 = boto3.client("ec2", region_name=region, config=FAST)
-    ids = [s.original_instance_id for s in servers.values()]
     seen: dict[str, Any] = {}
-    for start in range(0, len(ids), 500):
-        answer = ec2.describe_instances(InstanceIds=ids[start : start + 500])
-        seen.update({i["InstanceId"]: i for r in answer["Reservations"] for i in r["Instances"]})
+    for account in sorted({s.account_id for s in servers.values()}):
+        ec2 = _session(account).client("ec2", region_name=region, config=FAST)
+        ids = [s.original_instance_id for s in servers.values() if s.account_id == account]
+        for start in range(0, len(ids), 500):
+            answer = ec2.describe_instances(InstanceIds=ids[start : start + 500])
+            seen.update(
+                {i["InstanceId"]: i for r in answer["Reservations"] for i in r["Instances"]}
+            )
     wrong = []
     for server in servers.values():
         line = lines.get(server.source_server_id)
@@ -164,7 +184,8 @@ def report_against_ec2(
 
 @dataclass(frozen=True)
 class Storm:
-    """One kill-storm scenario."""
+    """One kill-storm scenario: servers in the hub and `in_spoke` of them in a spoke (DRS
+    lets at most 300 source servers replicate per account and region)."""
 
     name: str
     servers: int
@@ -178,6 +199,8 @@ class Storm:
     queue: Mapping[str, str | int] = field(default_factory=dict)  # template parameters
     env: Mapping[str, str] = field(default_factory=dict)  # worker settings beyond the defaults
 
+    in_spoke: int = 0  # of `servers`, how many sit in the spoke account
+
     def estate(self) -> str:
         faults = ""
         if self.throttle_rate or self.internal_error_rate:
@@ -186,7 +209,15 @@ class Storm:
                 f"throttle_rate: {self.throttle_rate}, "
                 f"internal_error_rate: {self.internal_error_rate}, retry_after_seconds: 1}}"
             )
-        return f"""
+        accounts = [self._account("  - kind: hub", self.servers - self.in_spoke, "")]
+        if self.in_spoke:
+            spoke = (
+                f'  - kind: spoke\n    id: "{SPOKE}"\n'
+                f"    role_name: {LOCAL_SPOKES['DRSORCH_SPOKE_ROLE_NAME']}\n"
+                f"    external_id: {LOCAL_SPOKES['DRSORCH_SPOKE_EXTERNAL_ID']}"
+            )
+            accounts.append(self._account(spoke, self.in_spoke, "s"))
+        head = f"""
 version: 1
 name: {self.name}
 seed: 31
@@ -196,10 +227,14 @@ drs:
   seed: 31
   clock: {{scale: 600}}{faults}
 accounts:
-  - kind: hub
+"""
+        return head + "".join(accounts)
+
+    def _account(self, header: str, count: int, mark: str) -> str:
+        return f"""{header}
     generators:
-      - count: {self.servers}
-        name: {self.name}-{{index:03d}}
+      - count: {count}
+        name: {self.name}-{mark}{{index:03d}}
         waves: {list(self.waves)}
         name_noise: {{rate: 0}}
         template: {{tags: {{app: {self.name}}}}}
@@ -216,7 +251,7 @@ async def run_storm(endpoint: LocalEndpoint, case: Storm, logs: Path) -> dict[st
     spec = RequestSpec(
         operation="failback",
         scope=Scope(selector={"app": case.name}),
-        accounts=Accounts(hub="123456789012"),
+        accounts=Accounts(hub=HUB, spokes=(Spoke(account_id=SPOKE),) if case.in_spoke else ()),
         primary_region="us-east-1",
         recovery_region="us-west-2",
         requested_by="chaos",
@@ -237,8 +272,10 @@ async def run_storm(endpoint: LocalEndpoint, case: Storm, logs: Path) -> dict[st
     finally:
         fleet.stop_all()
     elapsed = time.monotonic() - started
-    failures = (logs / "monitor.log").read_text(errors="replace")[-3000:]
-    assert report[0].status == "SUCCEEDED", (report[0].reason, failures)
+    lines = [line for chunk in report for line in chunk.servers]
+    outcomes = Counter((line.outcome, (line.reason or "")[:160]) for line in lines)
+    starts = Counter((c["status"], c["error_code"]) for c in calls("StartRecovery"))
+    assert report[0].status == "SUCCEEDED", (report[0].reason, outcomes, starts)
     counted = launches()
     assert len(counted) == case.servers and set(counted.values()) == {1}, counted.most_common(3)
     assert report_against_ec2(report, servers, "us-east-1") == []
