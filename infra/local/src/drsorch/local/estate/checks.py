@@ -39,7 +39,31 @@ def check_estate(plan: EstatePlan, zones_by_region: dict[str, list[str]]) -> lis
         *(issue for account in plan.accounts for issue in _decoys(estate, account)),
         *_lineage(plan, zones_by_region),
         *_decoy_tags(estate),
+        *(issue for account in plan.accounts for issue in _replicating_quota(estate, account)),
     ]
+
+
+NOT_REPLICATING = frozenset({"STOPPED", "DISCONNECTED"})
+"""Replication states a source server holds without counting as replicating."""
+
+
+def _replicating_quota(estate: Estate, account: PlannedAccount) -> Iterator[Issue]:
+    """DRS holds at most `drs.quotas.replicating_servers` replicating servers per
+    account and region: the recovery region, and the primary one for reversed servers."""
+    quota = estate.drs.quotas.replicating_servers
+    replicating = [s for s in account.servers if s.replication_state not in NOT_REPLICATING]
+    counts = {
+        estate.regions.recovery: len(replicating),
+        estate.regions.primary: sum(1 for s in account.servers if s.reverse is not None),
+    }
+    for region, count in counts.items():
+        if count > quota:
+            yield (
+                account.loc,
+                f"account {account.id} has {count} replicating source servers in {region},"
+                f" above the DRS quota of {quota} per account and region"
+                " (drs.quotas.replicating_servers)",
+            )
 
 
 def _regions(estate: Estate, zones_by_region: dict[str, list[str]]) -> Iterator[Issue]:
