@@ -13,8 +13,8 @@ setup:  ## install the locked workspace into .venv
 	@command -v $(UV) >/dev/null || python3 -m pip install --quiet "uv==0.13.9"
 	$(UV) sync --frozen --all-packages
 
-test: setup  ## unit, integration and end-to-end tests (the CI gate; about 6 minutes on 2 cores)
-	$(PY) pytest tests/unit tests/integration tests/e2e -q
+test: setup  ## unit, integration and end-to-end tests and the small kill storm (the CI gate)
+	$(PY) pytest tests/unit tests/integration tests/e2e tests/chaos/test_kill_small.py -q
 
 test-unit: setup
 	$(PY) pytest tests/unit -q
@@ -25,8 +25,8 @@ test-integration: setup
 e2e: setup  ## the services as processes: 300-server failback, traps and throttling, traces across processes, the CLI
 	$(PY) pytest tests/e2e -q
 
-chaos: setup  ## kill workers mid-run and check nothing is done twice (not in the CI gate)
-	$(PY) pytest tests/chaos -q
+chaos: setup  ## kill storms: every service SIGKILLed mid-failback, nothing done twice (not in the CI gate)
+	$(PY) pytest tests/chaos -q -s
 
 lint: setup  ## ruff, mypy --strict, cfn-lint
 	$(PY) ruff check .

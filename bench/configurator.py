@@ -113,7 +113,7 @@ async def run(topology: StackOutputs, servers: list[SeededServer]) -> None:
     topics = {Topic.REQUESTS: topology.requests_topic_arn, Topic.EVENTS: topology.events_topic_arn}
     try:
         for label, plan_only in (("plan-only", True), ("apply", False)):
-            event = PairsMatched(spec=spec(plan_only), plan_hash="d" * 64, pairs=pairs(servers))
+            event = PairsMatched(spec=spec(plan_only), match_hash="d" * 64, pairs=pairs(servers))
             envelope: Envelope[Event] = Envelope.wrap(
                 event, request_id=f"req-bench-cfg-{label}", step="m", producer="matcher"
             )

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from drsorch.local.server import LocalEndpoint
+from support.aws import LOCAL_SPOKES
 
 # Tests must never reach a real AWS account, whatever the developer's shell holds.
 for _name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
@@ -17,6 +18,7 @@ os.environ["AWS_ACCESS_KEY_ID"] = "testing"
 os.environ["AWS_SECRET_ACCESS_KEY"] = "testing"
 os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
 os.environ["AWS_MAX_ATTEMPTS"] = "2"  # moto answers 500 for what it lacks; fail fast
+os.environ.update(LOCAL_SPOKES)  # the deployment's spoke access, for services run in-process
 logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
 

@@ -61,7 +61,6 @@ def monitor_process(
         "DRSORCH_STACK_NAME": stack,
         "DRSORCH_WAIT_SECONDS": "1",
         "DRSORCH_RETRY_BASE_SECONDS": "1",
-        "DRSORCH_INBOX_LEASE_SECONDS": "5",
         "DRSORCH_LOG_LEVEL": "WARNING",
         "DRSORCH_MONITOR_POLL_MIN_SECONDS": "1",
         "DRSORCH_MONITOR_POLL_MAX_SECONDS": "2",

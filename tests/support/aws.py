@@ -15,6 +15,14 @@ from drsorch.local.deploy import StackOutputs, deploy_stack
 T = TypeVar("T")
 _PAUSE = threading.Event()  # never set: waiting on it is a plain bounded pause
 FAST = Config(retries={"mode": "standard", "max_attempts": 2})
+LOCAL_SPOKES = {
+    # The deployment's spoke access in the test estates: the role and ExternalId they
+    # seed in each reachable spoke, and every spoke a test names (333344445555 is seeded
+    # without the role, so AssumeRole into it is denied).
+    "DRSORCH_SPOKE_ROLE_NAME": "drsorch-spoke-access",
+    "DRSORCH_SPOKE_EXTERNAL_ID": "drsorch-hub-123456789012",
+    "DRSORCH_SPOKE_ACCOUNTS": "210987654321,333344445555",
+}
 
 
 def client(service: str, **kwargs: Any) -> Any:

@@ -177,9 +177,9 @@ class Run:
             "discovered",
         )
         pairs = tuple(_pair(n, spec) for n in self.numbers)
-        self.emit(PairsMatched(spec=spec, plan_hash=self.plan_hash, pairs=pairs), "matched")
+        self.emit(PairsMatched(spec=spec, match_hash=self.plan_hash, pairs=pairs), "matched")
         results = [_configured(n, spec, self.drift, self.script.refuse) for n in self.numbers]
-        self.emit(TargetConfigured(results=tuple(results)), "configured")
+        self.emit(TargetConfigured(plan_hash=self.plan_hash, results=tuple(results)), "configured")
         return results
 
     def jobs(

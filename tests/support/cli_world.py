@@ -14,7 +14,7 @@ from drsorch.cli.workers import FAST_LOCAL, Workers
 from drsorch.local.drs.emulator import default_emulator
 from drsorch.local.drs.settings import EmulatorSettings
 from drsorch.local.estate import SeededServer, parse_estate, seed_estate
-from support.aws import client
+from support.aws import LOCAL_SPOKES, client
 
 HUB = "123456789012"
 SPOKE = "210987654321"
@@ -45,7 +45,7 @@ def tag_server(server: SeededServer, region: str, tags: dict[str, str]) -> None:
 def worker_env(url: str, stack: str) -> dict[str, str]:
     """The environment the services run in: the endpoint, the stack, fast local polling."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DRSORCH_", "OTEL_"))}
-    return env | FAST_LOCAL | {"AWS_ENDPOINT_URL": url, "DRSORCH_STACK_NAME": stack}
+    return env | FAST_LOCAL | LOCAL_SPOKES | {"AWS_ENDPOINT_URL": url, "DRSORCH_STACK_NAME": stack}
 
 
 @contextmanager

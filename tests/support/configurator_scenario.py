@@ -74,6 +74,8 @@ class Scenario:
     store: MemoryStore = field(default_factory=MemoryStore)
     clock: FakeClock = field(default_factory=FakeClock)
     chunks: MemoryChunkStore = field(default_factory=MemoryChunkStore)
+    published: dict[str, Any] = field(default_factory=dict)
+    """Every result published so far, by paired server (the latest wins)."""
 
     @property
     def handlers(self) -> dict[str, Handler]:
@@ -209,7 +211,7 @@ class Scenario:
         **event: Any,
     ) -> Outbox:
         matched = PairsMatched(
-            spec=request_spec or spec(), plan_hash=plan_hash, pairs=pairs, **event
+            spec=request_spec or spec(), match_hash=plan_hash, pairs=pairs, **event
         )
         envelope = Envelope.wrap(matched, request_id=request_id, step="m", producer="matcher")
         return await self.deliver(envelope)
@@ -217,7 +219,23 @@ class Scenario:
     async def deliver(self, envelope: Envelope[Event]) -> Outbox:
         outbox = Outbox()
         await self.handlers[envelope.type](envelope, outbox)
+        self.published.update(results(outbox))
         return outbox
+
+    async def plan_hash(self, *pairs: Pair, request_spec: RequestSpec | None = None) -> str:
+        """The hash a plan-only request of these pairs reports (what an operator approves)."""
+        base = request_spec or spec()
+        outbox = await self.send(
+            *pairs,
+            request_spec=base.model_copy(update={"plan_only": True}),
+            request_id=f"req-plan-{len(self.published):04d}",
+        )
+        hashes = {
+            e.payload.plan_hash for e in outbox.events if isinstance(e.payload, TargetConfigured)
+        }
+        [found] = hashes
+        assert found is not None
+        return found
 
     async def fire_timers(self, outbox: Outbox) -> Outbox:
         """Deliver the outbox's timers (as SQS would, once their delay has passed)."""
@@ -230,6 +248,7 @@ def results(outbox: Outbox) -> dict[str, Any]:
     """The TargetConfigured results in an outbox, by paired server ID."""
     found = {}
     for envelope in outbox.events:
-        assert isinstance(envelope.payload, TargetConfigured)
+        if not isinstance(envelope.payload, TargetConfigured):
+            continue
         found.update({r.source_server_id: r for r in envelope.payload.results})
     return found

@@ -112,7 +112,7 @@ def pair(server: SeededServer, target: SeededServer | None = None, **target_ref:
 def pairs_matched(
     request_id: str, pairs: Iterable[Pair], request_spec: RequestSpec | None = None
 ) -> Envelope[Event]:
-    event = PairsMatched(spec=request_spec or spec(), plan_hash=PLAN_HASH, pairs=tuple(pairs))
+    event = PairsMatched(spec=request_spec or spec(), match_hash=PLAN_HASH, pairs=tuple(pairs))
     return Envelope.wrap(event, request_id=request_id, step="matched", producer="matcher")
 
 

@@ -137,6 +137,7 @@ class FakeEc2:
     world: World
     account: str
     region: str
+    refused: list[tuple[str, str]] = field(default_factory=list)
 
     async def instances(self) -> list[CandidateTarget]:
         if (self.account, self.region) in self.world.ec2_down:

@@ -47,6 +47,8 @@ def rules(
     prefixes: tuple[str, ...] = (),
     suffixes: tuple[str, ...] = (),
     settings: dict[str, object] | None = None,
+    accounts: tuple[str, ...] = (A, B),
+    overrides: dict[str, str] | None = None,
 ) -> MatchRules:
     """The rules a request with these options would give."""
     default: LaunchInto = "required" if operation == "failback" else "preferred"
@@ -56,6 +58,9 @@ def rules(
         launch_into=launch_into or default,
         names=NameRules.build(prefixes, suffixes, (PRIMARY, RECOVERY)),
         launch_settings=settings or {},
+        primary_region=PRIMARY,
+        accounts=frozenset(accounts),
+        overrides=overrides or {},
     )
 
 

@@ -162,7 +162,7 @@ def pairs_matched(
     def build(run: Sequence[Pair], chunk: object) -> PairsMatched:
         return PairsMatched(
             spec=request_spec,
-            plan_hash=plan_hash,
+            match_hash=plan_hash,
             pairs=tuple(run),
             unmatched=tuple(lost),
             chunk=chunk,  # type: ignore[arg-type]
@@ -172,12 +172,16 @@ def pairs_matched(
 
 
 def target_configured(
-    plan: Sequence[Server], launch_region: str = PRIMARY, budget: int = 200_000
+    plan: Sequence[Server],
+    launch_region: str = PRIMARY,
+    budget: int = 200_000,
+    plan_hash: str = PLAN_HASH,
 ) -> list[TargetConfigured]:
     results = sorted((s.result(launch_region) for s in plan), key=lambda r: r.source_server_id)
 
     def build(run: Sequence[ConfigurationResult], chunk: object) -> TargetConfigured:
         return TargetConfigured(
+            plan_hash=plan_hash,
             results=tuple(run),
             api_calls={"GetLaunchConfiguration": len(run)},
             chunk=chunk,  # type: ignore[arg-type]

@@ -77,6 +77,7 @@ class Bus:
             notifier=self.notifier,
             clock=self.clock,
             settings=self.settings,
+            pause=self._pause,
         )
         self.handlers = handlers(self.deps)
         self.queue: list[tuple[float, int, Envelope[Event], int]] = []
@@ -87,6 +88,11 @@ class Bus:
         self.timers: list[tuple[str, float]] = []
         self.crash_when: Callable[[Envelope[Event]], bool] | None = None
         self._seq = itertools.count()
+        self.pauses: list[float] = []
+
+    async def _pause(self, seconds: float) -> None:
+        self.pauses.append(seconds)
+        self.clock.advance(seconds)
 
     def send(self, envelope: Envelope[Event], delay: float = 0, receives: int = 0) -> None:
         due = self.clock.now().timestamp() + delay

@@ -55,7 +55,6 @@ def runtime(stack: str, **changes: Any) -> RuntimeSettings:
         "retry_busy_seconds": 1,
         "pollers": 2,
         "visibility_seconds": 60,
-        "inbox_lease_seconds": 30,
         **changes,
     }
     return RuntimeSettings.model_validate(values)

@@ -22,6 +22,7 @@ from drsorch.contracts.types import Place
 from drsorch.monitor.adapters.items import Layout, parse_state
 from drsorch.monitor.domain.facts import (
     Instance,
+    JobLog,
     Participant,
     RecoveryInstance,
     RecoveryJob,
@@ -35,7 +36,7 @@ from drsorch.monitor.domain.records import (
     Summary,
 )
 from drsorch.monitor.errors import StartRefused, Throttled
-from drsorch.monitor.ports import Emission
+from drsorch.monitor.ports import Armed, Emission
 
 
 @dataclass
@@ -74,8 +75,12 @@ class FakeDrsWorld:
     replication: dict[str, Replication] = field(default_factory=dict)
     launch_into: dict[str, str] = field(default_factory=dict)
     """Launching server ID -> the instance its launch configuration launches into."""
+    refused: dict[str, str] = field(default_factory=dict)
+    """Accounts the deployment does not configure as spokes, with the refusal."""
     failures: dict[str, str] = field(default_factory=dict)
     """Launching server ID -> the rawError its launch fails with."""
+    origins: dict[str, str | None] = field(default_factory=dict)
+    """Paired (FAILOVER-direction) server ID -> the awsInstanceID DRS records for it."""
     throttle: Counter[str] = field(default_factory=Counter)
     """Operation -> how many of its next calls are throttled."""
     throttle_rate: float = 0.0
@@ -238,14 +243,19 @@ class FakeDrs:
         self.cloud_calls["StartRecovery"] += 1
         return self.world.view(self.world.start(self.place, server_ids, drill))
 
-    async def launch_failures(self, job_id: str) -> dict[str, str]:
+    async def job_log(self, job_id: str) -> JobLog:
         self._call("DescribeJobLogItems")
         job = self.world.jobs[job_id]
-        return {
+        failures = {
             s: f"LAUNCH_FAILED: {self.world.failures[s]}"
             for s in job.server_ids
             if s in self.world.failures
         }
+        return JobLog(failures=failures)
+
+    async def origins(self, server_ids: Sequence[str]) -> dict[str, str | None]:
+        self._call("DescribeSourceServers")
+        return {sid: self.world.origins[sid] for sid in server_ids if sid in self.world.origins}
 
     async def recovery_instances(self, server_ids: Sequence[str]) -> list[RecoveryInstance]:
         self._call("DescribeRecoveryInstances")
@@ -298,6 +308,9 @@ class FakeCloud:
     def ec2(self, place: Place) -> _Ec2Port:
         return _Ec2Port(self.ec2_world, place)
 
+    async def refusal(self, account_id: str) -> str | None:
+        return self.world.refused.get(account_id)
+
 
 @dataclass
 class FakeCloudFactory:
@@ -317,6 +330,7 @@ class FakeStore:
     items: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     leases: dict[str, tuple[str, datetime]] = field(default_factory=dict)
     writes: list[str] = field(default_factory=list)
+    armed: dict[str, Armed] = field(default_factory=dict)
     _order: itertools.count[int] = field(default_factory=itertools.count)
 
     def _put(self, item: dict[str, Any]) -> None:
@@ -385,11 +399,12 @@ class FakeStore:
         event_id: str,
         results: Sequence[ConfigurationResult],
         api_calls: Mapping[str, int],
+        plan_hash: str | None = None,
     ) -> None:
         layout = self._layout(request_id)
         for result in results:
             self._put(layout.result(result))
-        self._put(layout.calls(event_id, api_calls))
+        self._put(layout.calls(event_id, api_calls, plan_hash))
 
     async def add_emission(self, request_id: str, emission: Emission) -> None:
         item = self._layout(request_id).emission(emission, next(self._order))
@@ -415,6 +430,15 @@ class FakeStore:
         for chunk in chunks:
             self._put(layout.report(chunk))
 
+    async def arm(self, request_id: str, seq: int, due_at: datetime) -> None:
+        self.armed[request_id] = Armed(request_id, seq, due_at)
+
+    async def disarm(self, request_id: str) -> None:
+        self.armed.pop(request_id, None)
+
+    async def overdue(self, before: datetime) -> list[Armed]:
+        return [a for a in self.armed.values() if a.due_at < before]
+
     def batches(self, request_id: str) -> list[BatchRecord]:
         return [
             BatchRecord.model_validate_json(str(i["body"]["S"]))
@@ -435,6 +459,7 @@ class FakeStore:
 class FakeMetrics:
     jobs: list[tuple[str, float, int, int]] = field(default_factory=list)
     requests: list[tuple[str, str, int, int]] = field(default_factory=list)
+    elsewhere: list[tuple[str, int]] = field(default_factory=list)
 
     async def job_finished(
         self, request_id: str, operation: str, seconds: float, launched: int, failed: int
@@ -445,6 +470,9 @@ class FakeMetrics:
         self, request_id: str, operation: str, status: str, launched: int, failed: int
     ) -> None:
         self.requests.append((request_id, status, launched, failed))
+
+    async def landed_elsewhere(self, request_id: str, operation: str, servers: int) -> None:
+        self.elsewhere.append((request_id, servers))
 
 
 @dataclass

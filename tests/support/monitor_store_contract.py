@@ -14,7 +14,7 @@ from drsorch.monitor.domain.records import (
     RequestState,
     ServerPhase,
 )
-from drsorch.monitor.ports import Emission, Store
+from drsorch.monitor.ports import Armed, Emission, Store
 from support.monitor_builders import envelopes, pairs_matched, servers, spec
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
@@ -73,14 +73,18 @@ class StoreContract:
         done = state.servers[key].decide("failed", "no", NOW)
         await store.save(request_id, [done], [_batch()], state.summary)
         results = [s.result() for s in servers(3)]
-        await store.add_results(request_id, "e-1", results[:2], {"UpdateLaunchConfiguration": 2})
-        await store.add_results(request_id, "e-2", results[2:], {"UpdateLaunchConfiguration": 1})
+        # The configurator's counts so far ride with each result it publishes.
+        calls = {"UpdateLaunchConfiguration": 2}
+        await store.add_results(request_id, "e-1", results[:2], calls, "a" * 64)
+        calls = {"UpdateLaunchConfiguration": 3}
+        await store.add_results(request_id, "e-2", results[2:], calls, "a" * 64)
         loaded = await store.load(request_id)
         assert loaded is not None
         assert loaded.servers[key].phase is ServerPhase.DONE
         assert loaded.batches["001-0000"] == _batch()
         assert set(loaded.configs) == set(state.servers)
         assert report.api_calls(loaded) == {"UpdateLaunchConfiguration": 3}
+        assert loaded.launch_hash == "a" * 64
 
     async def test_an_intent_is_recorded_once(self, request_id: str) -> None:
         store = await self.make()
@@ -128,3 +132,19 @@ class StoreContract:
         await store.save(request_id, [], [], state.summary)
         loaded = await store.load(request_id)
         assert loaded is not None and all(isinstance(c, RequestCompleted) for c in chunks)
+
+    async def test_an_armed_request_is_overdue_once_its_tick_is_late_until_disarmed(
+        self, request_id: str
+    ) -> None:
+        store = await self.make()
+        await store.arm(request_id, 3, NOW)
+        await store.arm(request_id, 4, NOW + timedelta(seconds=30))  # the last note wins
+
+        def mine(found: list[Armed]) -> list[tuple[int, datetime]]:
+            return [(a.seq, a.due_at) for a in found if a.request_id == request_id]
+
+        assert mine(await store.overdue(NOW + timedelta(seconds=30))) == []
+        late = NOW + timedelta(seconds=31)
+        assert mine(await store.overdue(late)) == [(4, NOW + timedelta(seconds=30))]
+        await store.disarm(request_id)
+        assert mine(await store.overdue(late)) == []

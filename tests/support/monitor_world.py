@@ -140,14 +140,16 @@ def plan_events(
     results: Sequence[ConfigurationResult],
 ) -> list[Envelope[Event]]:
     matched = Envelope.wrap(
-        PairsMatched(spec=spec, plan_hash=PLAN_HASH, pairs=tuple(pairs)),
+        PairsMatched(spec=spec, match_hash=PLAN_HASH, pairs=tuple(pairs)),
         request_id=request_id,
         step="matched",
         producer="matcher",
     )
     configured_event = Envelope.wrap(
         TargetConfigured(
-            results=tuple(results), api_calls={"UpdateLaunchConfiguration": len(results)}
+            plan_hash=PLAN_HASH,
+            results=tuple(results),
+            api_calls={"UpdateLaunchConfiguration": len(results)},
         ),
         request_id=request_id,
         step="configured",

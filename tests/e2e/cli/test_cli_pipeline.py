@@ -118,7 +118,7 @@ async def test_plan_approve_report_status_and_restore(
     status = await run(["status", request_id], env)
     assert status.code == 1, status.out + status.err
     assert "PARTIAL: 3 of 4 servers landed where expected" in status.out
-    (tmp_path / "again").mkdir()  # a folder named with --out must exist; it is never made
+    (tmp_path / "again").mkdir()  # the CLI never makes a missing folder by itself
     written = await run(["report", request_id, "--out", str(tmp_path / "again")], env)
     assert written.code == 1
     again = load(tmp_path / "again" / f"{request_id}.json")

@@ -63,7 +63,7 @@ async def test_the_primary_region_healthy_again_yields_a_failback_plan(
     (plan,) = await pipeline.matched(request_id)
     assert plan.spec.plan_only
     assert plan.spec.requested_by == f"alarm:{alarm}"
-    assert len(plan.plan_hash) == 64
+    assert len(plan.match_hash) == 64
     assert (len(plan.unmatched), len(plan.ambiguous)) == (0, 0)
     assert {p.server.source_server_id for p in plan.pairs} == set(seeded)
     for pair in plan.pairs:

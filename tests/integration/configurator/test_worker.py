@@ -112,7 +112,8 @@ async def test_failback_pairs_are_prepared_configured_or_refused(
         pair(servers["cfg-running-01"]),
         pair(servers["cfg-untagged-01"]),
         pair(servers["cfg-wrongacct-01"], servers["cfg-spoke-02"]),
-        # The reference says hub, but that instance lives in the spoke: not found here.
+        # Another server's original, said to be in the hub: DRS records another origin for
+        # this server, so it is refused on that record before the instance is looked up.
         pair(servers["cfg-nowhere-01"], servers["cfg-spoke-03"], account_id=HUB),
     ]
     await publish(topology, pairs_matched(REQUEST, pairs))
@@ -137,7 +138,7 @@ async def test_failback_pairs_are_prepared_configured_or_refused(
     assert "running" in by_name["cfg-running-01"]["reason"]
     assert "AWSDRS=AllowLaunchingIntoThisInstance" in by_name["cfg-untagged-01"]["reason"]
     assert f"account {SPOKE}" in by_name["cfg-wrongacct-01"]["reason"]
-    assert "not found" in by_name["cfg-nowhere-01"]["reason"]
+    assert "lineage outranks names" in by_name["cfg-nowhere-01"]["reason"]
 
     # Reverse replication was started for the two good pairs only, each in its own account.
     reversed_ = sorted(

@@ -17,7 +17,7 @@ from drsorch.discovery.adapters.accounts import AwsAccountAccess
 from drsorch.discovery.errors import AccountUnreachable, DrsNotInitialized
 from drsorch.discovery.settings import DiscoverySettings
 from drsorch.local.server import LocalEndpoint
-from drsorch.runtime.accounts import AccountClients
+from drsorch.runtime.accounts import AccountClients, SpokeSettings
 from support.aws import client
 from support.discovery_estates import (
     DARK_SPOKE,
@@ -65,8 +65,13 @@ def admin_settings(endpoint: LocalEndpoint, patch: dict[str, object]) -> None:
 async def access(endpoint: LocalEndpoint) -> AsyncIterator[AwsAccountAccess]:
     async with contextlib.AsyncExitStack() as stack:
         config = AioConfig(retries={"mode": "standard", "max_attempts": 2})
-        clients = AccountClients(get_session(), stack, config)
-        yield AwsAccountAccess(clients, DiscoverySettings(spoke_role_name=SPOKE_ROLE))
+        spokes = SpokeSettings(
+            role_name=SPOKE_ROLE,
+            external_id=SPOKE_EXTERNAL_ID,
+            accounts=f"{SPOKE},{DARK_SPOKE}",
+        )
+        clients = AccountClients(get_session(), stack, config, spokes=spokes.directory())
+        yield AwsAccountAccess(clients, DiscoverySettings())
 
 
 async def test_every_page_of_servers_is_read_and_each_call_counted(
@@ -143,12 +148,12 @@ async def test_active_jobs_name_their_servers(access: AwsAccountAccess) -> None:
     assert job.server_ids == {busy} and job.region == RECOVERY
 
 
-async def test_a_spoke_is_read_through_its_role_and_the_default_role_name(
+async def test_a_spoke_is_read_through_the_configured_role_whatever_the_request_names(
     access: AwsAccountAccess,
 ) -> None:
     seeded = fresh(PAGED).servers
-    spoke = Spoke(account_id=SPOKE, external_id=SPOKE_EXTERNAL_ID)  # role from the settings
-    drs = await access.drs(SPOKE, spoke, RECOVERY, Counter())
+    borrowed = Spoke(account_id=SPOKE, role_name="someone-elses", external_id="not-the-one")
+    drs = await access.drs(SPOKE, borrowed, RECOVERY, Counter())  # the request's role ignored
     (server,) = await drs.source_servers()
     assert server.source_server_id == next(
         s.source_server_id for s in seeded if s.account_id == SPOKE
@@ -158,11 +163,22 @@ async def test_a_spoke_is_read_through_its_role_and_the_default_role_name(
 
 async def test_unreachable_accounts_are_named_with_the_reason(access: AwsAccountAccess) -> None:
     fresh(THREE_ACCOUNTS)
-    dark = Spoke(account_id=DARK_SPOKE, role_name=SPOKE_ROLE, external_id=SPOKE_EXTERNAL_ID)
+    dark = Spoke(account_id=DARK_SPOKE)
     with pytest.raises(AccountUnreachable, match=rf"{DARK_SPOKE}.*AccessDenied"):
         await access.drs(DARK_SPOKE, dark, RECOVERY, Counter())
-    wrong_id = Spoke(account_id=SPOKE, role_name=SPOKE_ROLE, external_id="not-the-one")
-    with pytest.raises(AccountUnreachable, match="AccessDenied"):
-        await access.ec2(SPOKE, wrong_id, RECOVERY)
+    unlisted = Spoke(account_id="666677778888", role_name=SPOKE_ROLE)
+    with pytest.raises(AccountUnreachable, match="666677778888 is not a configured spoke"):
+        await access.ec2("666677778888", unlisted, RECOVERY)
     with pytest.raises(AccountUnreachable, match="runs in 123456789012"):
         await access.ec2("444455556666", None, RECOVERY)  # named as the hub, but is not
+
+
+async def test_a_wrong_configured_external_id_is_access_denied(endpoint: LocalEndpoint) -> None:
+    fresh(THREE_ACCOUNTS)
+    wrong = SpokeSettings(role_name=SPOKE_ROLE, external_id="not-the-one", accounts=SPOKE)
+    async with contextlib.AsyncExitStack() as stack:
+        config = AioConfig(retries={"mode": "standard", "max_attempts": 2})
+        clients = AccountClients(get_session(), stack, config, spokes=wrong.directory())
+        access = AwsAccountAccess(clients, DiscoverySettings())
+        with pytest.raises(AccountUnreachable, match="AccessDenied"):
+            await access.ec2(SPOKE, Spoke(account_id=SPOKE), RECOVERY)

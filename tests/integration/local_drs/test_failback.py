@@ -131,6 +131,7 @@ def test_launch_into_source_instance_is_filled_in_when_the_reversed_server_is_cr
     world: DrsWorld,
 ) -> None:
     original, _, forward_id = _protected_server(world)
+    world.ec2(PRIMARY).create_tags(Resources=[original], Tags=[LAUNCH_INTO_TAG])
     primary = world.drs(PRIMARY)
     template = primary.describe_launch_configuration_templates()["items"][0]
     primary.update_launch_configuration_template(

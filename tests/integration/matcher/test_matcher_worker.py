@@ -73,7 +73,7 @@ async def test_a_failback_is_paired_by_lineage_and_name_through_the_worker(
         sid(2): (iid(2), "lineage"),
         sid(3): (iid(3), "name"),
     }
-    assert len(event.plan_hash) == 64
+    assert len(event.match_hash) == 64
 
 
 async def test_a_thousand_servers_arrive_in_chunks_and_leave_in_chunks(
@@ -93,7 +93,7 @@ async def test_a_thousand_servers_arrive_in_chunks_and_leave_in_chunks(
     assert {p.server.source_server_id: p.target.instance_id for p in pairs if p.target} == {
         sid(n): iid(n) for n in range(1000)
     }
-    assert len({e.plan_hash for e in events}) == 1
+    assert len({e.match_hash for e in events}) == 1
 
 
 async def test_a_failback_finds_originals_through_the_pairs_its_failover_kept(

@@ -70,7 +70,7 @@ async def aws(estate: dict[str, SeededServer]) -> AsyncIterator[AwsCloud]:
         session = get_session()
         clients = AccountClients(session, stack, config)
         once = AccountClients(session, stack, config.merge(NO_RETRIES))
-        yield AwsCloud(clients, once, Accounts(hub=HUB), "drsorch-spoke")
+        yield AwsCloud(clients, once, Accounts(hub=HUB))
 
 
 def _failback(estate: dict[str, SeededServer], name: str) -> str:
@@ -98,9 +98,9 @@ async def test_a_launch_into_job_from_start_to_landing(
     assert done.status == "COMPLETED" and done.ended_at is not None
     statuses = {p.source_server_id: p.launch_status for p in done.participants}
     assert statuses == {good: "LAUNCHED", bad: "FAILED"}
-    assert await drs.launch_failures(done.job_id) == {
-        bad: "LAUNCH_FAILED: Insufficient capacity in us-east-1a"
-    }
+    log = await drs.job_log(done.job_id)
+    assert log.failures == {bad: "LAUNCH_FAILED: Insufficient capacity in us-east-1a"}
+    assert log.launched_into[good] == estate["mon-good-01"].original_instance_id
     [landed] = await drs.recovery_instances([good])
     assert landed.ec2_instance_id == estate["mon-good-01"].original_instance_id
     assert landed.job_id == done.job_id

@@ -249,7 +249,7 @@ async def test_a_thousand_servers_flow_through_both_services_within_the_message_
     decided = sum(len(c.pairs) + len(c.unmatched) + len(c.ambiguous) for c in plan)
     assert decided == 1000
     assert pipeline.seen.largest["req-x4-fleet-01"] < SQS_LIMIT
-    assert {c.plan_hash for c in plan} == {plan[0].plan_hash}
+    assert {c.match_hash for c in plan} == {plan[0].match_hash}
     print(
         f"\n1,000 servers: {len(found)} ServersDiscovered and {len(plan)} PairsMatched chunks,"
         f" largest message {pipeline.seen.largest['req-x4-fleet-01']} bytes, {took:.1f} s"

@@ -186,7 +186,7 @@ def parked(dlq_url: str, expect: int = 1) -> list[dict[str, Any]]:
 
 async def test_fan_out_follows_the_filter_policies(topology: StackOutputs) -> None:
     spec = request().spec
-    pairs = PairsMatched(spec=spec, plan_hash=PLAN_HASH)
+    pairs = PairsMatched(spec=spec, match_hash=PLAN_HASH)
     await publish(
         wrap(request(), "req-fanout-0001"),
         wrap(pairs, "req-fanout-0001", "pairs"),
@@ -272,7 +272,7 @@ async def test_an_unknown_version_is_parked_at_once(
     workers: Seen, topology: StackOutputs, caplog: pytest.LogCaptureFixture
 ) -> None:
     envelope = wrap(request(), "req-version-0001")
-    body = envelope.to_json().replace('"version":1', '"version":7')
+    body = envelope.to_json().replace(f'"version":{envelope.version}', '"version":7')
     with caplog.at_level(logging.ERROR, logger="drsorch"):
         client("sns").publish(
             TopicArn=topology.requests_topic_arn,

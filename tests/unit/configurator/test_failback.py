@@ -111,7 +111,7 @@ async def test_past_the_deadline_a_waiting_pair_is_reported_not_prepared() -> No
     scenario.clock.advance(scenario.settings.prepare_deadline_seconds)
     while outbox.timers:
         outbox = await scenario.fire_timers(outbox)
-    got = results(outbox)
+    got = scenario.published
     assert got[ready.server.source_server_id].outcome == "configured"
     late = got[waiting.server.source_server_id]
     assert late.outcome == "rejected"
@@ -124,10 +124,12 @@ async def test_throttling_past_the_client_retries_waits_for_the_remaining_pairs_
     pairs = [scenario.failback() for _ in range(3)]
     scenario.cloud.drs.throttled["UpdateLaunchConfiguration"] = 1
     first = await scenario.send(*pairs)
-    assert first.events == []
+    # The two settled pairs are reported at once; the throttled one waits alone.
+    assert len(results(first)) == 2
     assert len(scenario.cloud.drs.updates) == 2
     second = await scenario.fire_timers(first)
-    assert {r.outcome for r in results(second).values()} == {"configured"}
+    assert len(results(second)) == 1
+    assert {r.outcome for r in scenario.published.values()} == {"configured"}
     # The two settled pairs were not touched again.
     assert len(scenario.cloud.drs.updates) == 3
     assert len(scenario.cloud.drs.reversed) == 3
@@ -150,7 +152,7 @@ async def test_previous_settings_are_kept_once_even_when_a_retry_sees_them_chang
     request_id = "req-unit-0001"
     records = scenario.store.pair_records[request_id]
     key = pair.server.source_server_id
-    records[key] = records[key].model_copy(update={"result": None})
+    records[key] = records[key].model_copy(update={"result": None, "sent_in": None})
     due = Envelope.wrap(
         ConfigurationDue(attempt=1), request_id=request_id, step="due-1", producer="configurator"
     )
@@ -179,14 +181,16 @@ async def test_drift_changes_nothing_and_says_why() -> None:
     got = results(await scenario.send(pair, request_spec=request))[pair.server.source_server_id]
     assert got.outcome == "rejected"
     assert "plan drift" in (got.reason or "")
-    assert sum(scenario.cloud.drs.calls.values()) == 0
-    assert scenario.cloud.ec2.looked_up == []
+    # Read to hash what would launch, but nothing written.
+    assert scenario.cloud.drs.reversed == []
+    assert scenario.cloud.drs.updates == []
+    assert scenario.cloud.ec2.tagged == []
 
 
 async def test_an_approved_plan_that_still_matches_is_applied() -> None:
     scenario = Scenario()
     pair = scenario.failback()
-    request = spec(approved_plan_hash="a" * 64)
+    request = spec(approved_plan_hash=await scenario.plan_hash(pair))
     got = results(await scenario.send(pair, request_spec=request))[pair.server.source_server_id]
     assert got.outcome == "configured"
 
@@ -197,7 +201,7 @@ async def test_chunks_are_reassembled_into_one_result_with_the_calls_counted_onc
     envelopes = [
         Envelope.wrap(
             PairsMatched(
-                spec=spec(), plan_hash="a" * 64, pairs=(pair,), chunk=Chunk(index=i, count=2)
+                spec=spec(), match_hash="a" * 64, pairs=(pair,), chunk=Chunk(index=i, count=2)
             ),
             request_id="req-unit-chunks",
             step=f"m-{i}",
@@ -239,9 +243,10 @@ async def test_many_failback_servers_are_found_with_one_listing_not_a_lookup_eac
     pairs = [scenario.failback(reversed_already=True) for _ in range(LISTING_MIN_PAIRS + 2)]
     got = results(await scenario.send(*pairs))
 
-    assert scenario.cloud.drs.listings == [Place(HUB, PRIMARY)]
-    # One read of the paired servers, one listing of the primary region; no lookup per pair.
-    assert scenario.cloud.drs.calls["DescribeSourceServers"] == 2
+    # Per pass (the read-only plan, then the apply): one read of the paired servers and
+    # one listing of the primary region; no lookup per pair.
+    assert scenario.cloud.drs.listings == [Place(HUB, PRIMARY)] * 2
+    assert scenario.cloud.drs.calls["DescribeSourceServers"] == 2  # in the apply pass
     for pair in pairs:
         result = got[pair.server.source_server_id]
         assert result.outcome == "configured"

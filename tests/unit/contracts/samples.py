@@ -169,7 +169,7 @@ def matched() -> PairsMatched:
     )
     return PairsMatched(
         spec=spec(),
-        plan_hash=PLAN,
+        match_hash=PLAN,
         pairs=(pair,),
         unmatched=(Unmatched(server=other, reason="no instance named pay-web in eu-west-2"),),
         ambiguous=(

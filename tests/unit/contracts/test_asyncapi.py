@@ -86,7 +86,10 @@ def test_each_service_queue_is_a_channel_with_its_filters_and_dead_letter_queue(
     channels = fixture_document()["channels"]
     discovery = channels["discoveryQueue"]
     assert discovery["address"] == "drs-test-discovery"
-    assert set(discovery["messages"]) == {"FailbackRequested.v1", "FailoverRequested.v1"}
+    # A queue takes every version its consumer reads: v1 is upcast on arrival.
+    assert set(discovery["messages"]) == {
+        f"{kind}Requested.v{v}" for kind in ("Failback", "Failover") for v in (1, 2)
+    }
     sqs = discovery["bindings"]["sqs"]
     assert sqs["queue"]["redrivePolicy"] == {
         "deadLetterQueue": {"name": "drs-test-discovery-dlq"},
@@ -99,7 +102,9 @@ def test_each_service_queue_is_a_channel_with_its_filters_and_dead_letter_queue(
     assert subscription["topic"] == {"$ref": "#/channels/requests"}
 
     monitor = channels["monitorQueue"]
-    assert set(monitor["messages"]) == {"PairsMatched.v1", "TargetConfigured.v1"}
+    assert set(monitor["messages"]) == {
+        f"{kind}.v{v}" for kind in ("PairsMatched", "TargetConfigured") for v in (1, 2)
+    }
     assert monitor["x-drsorch-subscriptions"][0]["rawMessageDelivery"] is True
 
 
@@ -107,7 +112,7 @@ def test_producers_send_and_services_receive() -> None:
     operations = fixture_document()["operations"]
     assert operations["cli.send.requests"]["action"] == "send"
     assert operations["matcher.send.events"]["messages"] == [
-        {"$ref": "#/channels/events/messages/PairsMatched.v1"}
+        {"$ref": "#/channels/events/messages/PairsMatched.v2"}
     ]
     receive = operations["monitor.receive.events"]
     assert receive["action"] == "receive"

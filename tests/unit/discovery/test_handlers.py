@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta
 
 import pytest
@@ -99,6 +100,20 @@ async def test_a_failover_request_publishes_servers_targets_and_what_drs_was_ask
     assert published.causation_id == envelope.event_id
     assert published.request_id == envelope.request_id
     assert EVENTS.parse(published.to_json()) == published  # valid on the wire
+
+
+async def test_one_record_drs_reports_out_of_range_is_one_named_problem(
+    world: World, service: Discovery
+) -> None:
+    shop(world, 3)
+    region = world.region(HUB, RECOVERY)
+    # Stalled for more than a year: a lag drsorch's contract does not carry.
+    region.servers[1] = dataclasses.replace(region.servers[1], lag_seconds=40_000_000)
+    (result,) = discovered(await handle(service, request(request_spec())))
+    assert [s.source_server_id for s in result.servers] == [server_id(1), server_id(3)]
+    [problem] = [p for p in result.problems if p.kind == "record_invalid"]
+    assert problem.source_server_id == server_id(2)
+    assert "lag_seconds" in problem.reason and "left out" in problem.reason
 
 
 async def test_a_redelivered_request_republishes_the_snapshot_without_asking_drs_again(

@@ -80,7 +80,7 @@ def test_several_mistakes_are_all_reported_with_paths_and_lines() -> None:
         (
             12,
             "accounts[0].servers[1].original.state",
-            "Input should be 'running' or 'stopped' (got 'halted')",
+            "Input should be 'running', 'stopped' or 'terminated' (got 'halted')",
         ),
         (
             14,

@@ -78,7 +78,8 @@ def test_terminate_escalates_to_sigkill_when_sigterm_is_ignored() -> None:
     [
         (["local", "up", "--port", "70000"], "--port"),
         (["local", "up", "--port", "http"], "--port"),
-        (["local", "up", "--estate", "/no/such/estate.yaml"], "--estate"),
+        # An estate is answered as `estate check` answers it: the file, and what is wrong.
+        (["local", "up", "--estate", "/no/such/estate.yaml"], "/no/such/estate.yaml"),
         (["local", "down", "--bogus"], "--bogus"),
     ],
 )

@@ -59,9 +59,10 @@ class FakeEc2:
         *,
         start: bool,
         tags: Mapping[str, str],
+        force: bool = False,
     ) -> InstanceView:
         view = self.instances[account_id, region, instance_id]
-        if view.state != "stopped":
+        if view.state == "terminated" or (view.state != "stopped" and not force):
             raise Ec2Error(f"{instance_id} is {view.state}")
         view = replace(view, state="running" if start else "stopped", volume_ids=("vol-new",))
         self.add(account_id, region, view)

@@ -63,7 +63,7 @@ async def test_a_whole_result_is_matched_kept_and_published() -> None:
     assert published[0].request_id == chunk.request_id
     assert published[0].producer == "matcher"
     saved = repository.plans[chunk.request_id]
-    assert saved.summary.plan_hash == event.plan_hash
+    assert saved.summary.plan_hash == event.match_hash
     assert saved.decisions == {sid(1): ("pair", iid(1)), sid(2): ("pair", iid(2))}
 
 
@@ -102,7 +102,7 @@ async def test_a_thousand_servers_leave_in_chunks_under_the_message_limit() -> N
     events = payloads(published)
     assert sum(len(e.pairs) for e in events) == 1000
     assert len({e.event_id for e in published}) == len(published)
-    assert {e.plan_hash for e in events} == {events[0].plan_hash}
+    assert {e.match_hash for e in events} == {events[0].match_hash}
 
 
 async def test_discovery_problems_leave_servers_out_and_travel_on() -> None:
@@ -163,8 +163,8 @@ async def test_an_applied_failover_keeps_its_pairs_for_failback() -> None:
 
 @pytest.mark.parametrize(
     "fields",
-    [{"plan_only": True}, {"drill": True}, {"approved_plan_hash": "f" * 64}],
-    ids=["plan-only", "drill", "drifted"],
+    [{"plan_only": True}, {"drill": True}],
+    ids=["plan-only", "drill"],
 )
 async def test_a_failover_that_launches_into_nothing_keeps_no_pairs(
     fields: dict[str, object],
@@ -220,33 +220,19 @@ def test_the_handler_is_registered_for_servers_discovered() -> None:
     assert PRIMARY != RECOVERY
 
 
-async def test_an_apply_of_an_unchanged_plan_hashes_as_its_plan_only_request() -> None:
+async def test_an_apply_of_an_unchanged_pairing_hashes_as_its_plan_only_request() -> None:
     [planned] = payloads(
         await handle(matcher(), *discovered(spec(plan_only=True), FAILBACK, FAILBACK_TARGETS))
     )
-    approved = spec(approved_plan_hash=planned.plan_hash)
+    approved = spec(approved_plan_hash=planned.match_hash)
     [applied] = payloads(await handle(matcher(), *discovered(approved, FAILBACK, FAILBACK_TARGETS)))
-    assert applied.plan_hash == planned.plan_hash == applied.spec.approved_plan_hash
-
-
-async def test_a_drifted_plan_carries_both_hashes_for_the_apply_to_be_refused(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    [planned] = payloads(
-        await handle(matcher(), *discovered(spec(plan_only=True), FAILBACK, FAILBACK_TARGETS))
-    )
-    moved = [target(1, "renamed"), target(3, "db01")]  # db01 is now another instance
-    approved = spec(approved_plan_hash=planned.plan_hash)
-    with caplog.at_level("WARNING", logger="drsorch.matcher"):
-        [applied] = payloads(await handle(matcher(), *discovered(approved, FAILBACK, moved)))
-    assert applied.spec.approved_plan_hash == planned.plan_hash != applied.plan_hash
-    assert any(r.getMessage() == "approved plan drifted" for r in caplog.records)
+    assert applied.match_hash == planned.match_hash
 
 
 async def test_an_empty_discovery_still_gets_its_answer() -> None:
     [event] = payloads(await handle(matcher(), *discovered(spec())))
     assert (event.pairs, event.unmatched, event.ambiguous) == ((), (), ())
-    assert len(event.plan_hash) == 64
+    assert len(event.match_hash) == 64
 
 
 def test_the_lambda_entry_point_is_a_handler() -> None:

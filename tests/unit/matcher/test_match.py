@@ -83,7 +83,7 @@ def test_a_name_taken_by_lineage_is_not_given_to_another_server() -> None:
     servers = [srv(1, "app01", origin_instance_id=iid(1)), srv(2, "app01")]
     plan = match(servers, [tgt(1, "app01")], rules())
     assert paired(plan) == {sid(1): (iid(1), "lineage")}
-    assert "claimed by lineage" in reasons(plan)[sid(2)]
+    assert f"claimed by {sid(1)}" in reasons(plan)[sid(2)]
 
 
 def test_a_pair_never_crosses_accounts() -> None:
@@ -96,14 +96,14 @@ def test_lineage_into_another_account_is_refused_not_followed() -> None:
     servers = [srv(1, "app01", origin_instance_id=iid(1))]
     plan = match(servers, [tgt(1, "app01", account=B), tgt(2, "app01")], rules())
     assert plan.pairs == ()
-    assert f"{iid(1)} is in account {B}" in reasons(plan)[sid(1)]
+    assert f"{iid(1)} recorded by DRS (awsInstanceID), is in account {B}" in reasons(plan)[sid(1)]
 
 
 def test_a_pair_never_leaves_the_launch_region() -> None:
     servers = [srv(1, "app01", origin_instance_id=iid(1))]
     plan = match(servers, [tgt(1, "app01", region=RECOVERY)], rules())  # failback: us-east-1
     assert plan.pairs == ()
-    assert f"{iid(1)} is in {RECOVERY}, not in {PRIMARY}" in reasons(plan)[sid(1)]
+    assert f"(awsInstanceID), is in {RECOVERY}, not in {PRIMARY}" in reasons(plan)[sid(1)]
 
 
 def test_a_terminated_instance_is_never_a_target() -> None:
@@ -192,7 +192,7 @@ def test_a_blocked_server_is_left_out_but_keeps_its_target_from_others() -> None
     plan = match(servers, [tgt(1, "app01")], rules(), blocked=blocked)
     assert plan.pairs == ()
     assert reasons(plan)[sid(1)] == "left out by discovery: busy_in_job: in active DRS job drsjob-1"
-    assert "claimed by lineage" in reasons(plan)[sid(2)]
+    assert f"claimed by {sid(1)}" in reasons(plan)[sid(2)]
 
 
 def test_a_server_reported_twice_differently_is_unmatched() -> None:

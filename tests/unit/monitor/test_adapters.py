@@ -15,7 +15,6 @@ from drsorch.monitor.adapters.cloud import AwsCloud
 from drsorch.monitor.adapters.drs import parse_time
 from drsorch.monitor.errors import AwsFailure, StartRefused, Throttled, Unreachable
 from drsorch.runtime.accounts import AccountUnreachable
-from drsorch.runtime.accounts import Spoke as RuntimeSpoke
 
 HERE = Place("123456789012", "us-east-1")
 JOB = {
@@ -55,27 +54,25 @@ class RecordingClient:
 @dataclass
 class Source:
     client_: RecordingClient
-    asked: list[tuple[str, str, str, RuntimeSpoke | None]] = field(default_factory=list)
+    asked: list[tuple[str, str, str]] = field(default_factory=list)
     unreachable: bool = False
+    refused: dict[str, str] = field(default_factory=dict)
 
-    async def client(
-        self, service: str, account_id: str, region: str, spoke: RuntimeSpoke | None = None
-    ) -> Any:
-        self.asked.append((service, account_id, region, spoke))
+    async def client(self, service: str, account_id: str, region: str) -> Any:
+        self.asked.append((service, account_id, region))
         if self.unreachable:
             raise AccountUnreachable(account_id, "AccessDenied")
         return self.client_
+
+    async def refusal(self, account_id: str) -> str | None:
+        return self.refused.get(account_id)
 
 
 def cloud(
     retrying: RecordingClient, once: RecordingClient, accounts: Accounts | None = None
 ) -> tuple[AwsCloud, Source, Source]:
     many, single = Source(retrying), Source(once)
-    return (
-        AwsCloud(many, single, accounts or Accounts(hub=HERE.account_id), "drsorch-spoke"),
-        many,
-        single,
-    )
+    return AwsCloud(many, single, accounts or Accounts(hub=HERE.account_id)), many, single
 
 
 async def test_start_recovery_goes_once_through_the_no_retry_clients_without_tags() -> None:
@@ -130,21 +127,25 @@ async def test_other_failures_and_unreachable_accounts_are_told_apart() -> None:
         await denied.drs(HERE).replication(["s-f0000000000000001"])
 
 
-async def test_spokes_are_reached_with_their_role_or_the_default_one() -> None:
+async def test_spokes_are_reached_by_account_alone_whatever_role_the_request_names() -> None:
     accounts = Accounts(
         hub=HERE.account_id,
         spokes=(
             Spoke(account_id="210987654321"),
-            Spoke(account_id="310987654321", role_name="dr", external_id="x-1"),
+            Spoke(account_id="310987654321", role_name="borrowed", external_id="x-1"),
         ),
     )
     aws, many, _ = cloud(RecordingClient(), RecordingClient(), accounts)
     await aws.drs(Place("210987654321", "us-east-1")).jobs(["drsjob-00000000000000001"])
     await aws.ec2(Place("310987654321", "us-east-1")).instances(["i-00000000000000001"])
-    assert [spoke for *_, spoke in many.asked] == [
-        RuntimeSpoke("210987654321", "drsorch-spoke", None),
-        RuntimeSpoke("310987654321", "dr", "x-1"),
+    # The client source (the runtime's AccountClients) alone knows the configured role.
+    assert many.asked == [
+        ("drs", "210987654321", "us-east-1"),
+        ("ec2", "310987654321", "us-east-1"),
     ]
+    many.refused["410987654321"] = "account 410987654321 is not a configured spoke"
+    assert await aws.refusal("410987654321") == many.refused["410987654321"]
+    assert await aws.refusal("210987654321") is None
     unreachable, source, _ = cloud(RecordingClient(), RecordingClient(), accounts)
     source.unreachable = True
     with pytest.raises(Unreachable, match="210987654321"):

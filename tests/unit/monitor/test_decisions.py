@@ -13,6 +13,7 @@ from drsorch.contracts.types import Place
 from drsorch.monitor.domain import landing, pacing, readiness, selection
 from drsorch.monitor.domain.facts import (
     Instance,
+    JobLog,
     Participant,
     RecoveryInstance,
     RecoveryJob,
@@ -88,13 +89,20 @@ def test_backoff_honours_retry_after_and_doubles_within_the_cap(
     assert wait >= min(300, 2 * 2 ** (streak - 1))
 
 
-def _launch(
-    status: str = "LAUNCHED", ec2: str | None = None, ip: str | None = "10.0.0.4"
-) -> ServerLaunch:
+def _landing(
+    status: str = "LAUNCHED",
+    ec2: str | None = None,
+    ip: str | None = "10.0.0.4",
+    *,
+    lineage: str | None = None,
+    logged: str | None = None,
+    volumes_after: tuple[str, ...] = ("vol-new",),
+) -> landing.Landing:
     member = Member(
         source_server_id="s-s0000000000000001",
         launching_server_id="s-f0000000000000001",
         expected_instance_id=instance_id(1),
+        volumes_before=("vol-old",),
     )
     participant = Participant(
         "s-f0000000000000001", status, "i-0000000000000001" if status == "LAUNCHED" else None
@@ -104,22 +112,36 @@ def _launch(
     instances = [
         RecoveryInstance("i-0000000000000001", "s-f0000000000000001", landed, "RUNNING", job.job_id)
     ]
-    seen = {landed: Instance(landed, "running", ip)}
-    failures = {"s-f0000000000000001": "LAUNCH_FAILED: boom"}
+    seen = {landed: Instance(landed, "running", ip, volume_ids=volumes_after)}
+    log = JobLog(
+        failures={"s-f0000000000000001": "LAUNCH_FAILED: boom"},
+        launched_into={"s-f0000000000000001": logged} if logged else {},
+    )
     return landing.server_launch(
         member,
         job=job,
         instances=instances,
         ec2=seen,
-        failures=failures,
+        log=log,
         private_ip_before="10.0.0.4",
+        lineage=lineage,
     )
+
+
+def _launch(
+    status: str = "LAUNCHED", ec2: str | None = None, ip: str | None = "10.0.0.4"
+) -> ServerLaunch:
+    return _landing(status, ec2, ip).launch
 
 
 def test_a_launch_into_the_expected_instance_keeping_its_ip_is_recovered() -> None:
     launch = _launch()
     assert launch.launched_into_expected
     assert landing.outcome(launch) == ("recovered", None)
+    proven = _landing(lineage=instance_id(1), logged=instance_id(1))
+    assert (proven.outcome, proven.reason) == ("recovered", None)
+    assert proven.launch.volumes_replaced is True
+    assert any("awsInstanceID is" in fact for fact in proven.launch.proof)
 
 
 def test_a_launch_elsewhere_or_with_a_new_ip_is_not_recovered() -> None:
@@ -128,6 +150,23 @@ def test_a_launch_elsewhere_or_with_a_new_ip_is_not_recovered() -> None:
     assert elsewhere[0] == moved[0] == "recovered_elsewhere"
     assert instance_id(9) in str(elsewhere[1])
     assert "10.0.0.4 -> 10.0.0.99" in str(moved[1])
+
+
+def test_landing_in_the_approved_target_is_elsewhere_when_drs_lineage_names_another() -> None:
+    # The plan's target is not proof: DRS's own record of the origin is.
+    wrong = _landing(lineage=instance_id(7))
+    assert wrong.outcome == "recovered_elsewhere"
+    assert wrong.launch.expected_instance_id == instance_id(7)
+    assert not wrong.launch.launched_into_expected
+
+
+def test_a_landing_whose_volumes_stayed_or_whose_log_names_another_instance_is_not_proven() -> None:
+    kept = _landing(volumes_after=("vol-old",))
+    assert kept.outcome == "recovered_elsewhere"
+    assert "were not replaced" in str(kept.reason)
+    logged = _landing(logged=instance_id(5))
+    assert logged.outcome == "recovered_elsewhere"
+    assert instance_id(5) in str(logged.reason)
 
 
 def test_a_failed_launch_carries_drs_reason() -> None:

@@ -15,7 +15,17 @@ from drsorch.contracts import JobCompleted, JobStarted, RequestCompleted, TraceC
 from drsorch.contracts.types import Place
 from drsorch.monitor.domain.facts import Instance, Replication
 from drsorch.monitor.errors import AwsFailure
-from support.monitor_builders import HUB, PRIMARY, RECOVERY, Server, private_ip, servers, spec
+from support.monitor_builders import (
+    HUB,
+    PRIMARY,
+    RECOVERY,
+    Server,
+    envelopes,
+    private_ip,
+    servers,
+    spec,
+    target_configured,
+)
 from support.monitor_bus import Bus, Crash, fast_settings
 from support.monitor_scenarios import REQUEST, TAGGED, submit
 
@@ -246,6 +256,27 @@ async def test_servers_never_ready_are_reported_at_the_deadline_and_the_rest_go_
     assert all(stuck not in ids for _, ids, _ in bus.world.start_calls)
 
 
+async def test_a_slow_configuration_delays_only_its_own_server() -> None:
+    # One pair's configuration arrives long after the wave's readiness deadline (its
+    # recovery instance took that long to accept reverse replication). The others launch
+    # at once; the slow one is not "not ready": its wait starts when its result arrives.
+    bus = Bus()
+    plan = servers(4, waves=1)
+    request = spec(readiness_deadline_seconds=600)
+    submit(bus, plan, request, configure=False)
+    quick, slow = plan[:3], plan[3:]
+    for envelope in envelopes(target_configured(quick, PRIMARY), REQUEST, "quick", "configurator"):
+        bus.send(envelope, delay=1)
+    for envelope in envelopes(target_configured(slow, PRIMARY), REQUEST, "slow", "configurator"):
+        bus.send(envelope, delay=3600)
+    await bus.run(bus.ended)
+
+    assert report(bus).status == "SUCCEEDED"
+    assert outcomes(bus) == {"recovered": 4}
+    first, *later = bus.world.start_calls
+    assert len(first[1]) == 3 and [len(ids) for _, ids, _ in later] == [1]
+
+
 async def test_a_failover_launches_without_waiting_for_replication() -> None:
     bus = Bus()
     plan = servers(4, launch_into=False)
@@ -346,15 +377,18 @@ async def test_a_plan_only_request_launches_nothing_and_ends_planned() -> None:
     assert bus.world.start_calls == [] and bus.world.calls["DescribeJobs"] == 0
 
 
-async def test_a_drifted_plan_is_rejected_before_anything_launches() -> None:
+async def test_results_configured_under_another_plan_than_approved_never_launch() -> None:
+    # The configurator's results carry the hash of what they launch; the monitor checks
+    # it against the approval itself, whatever the results say.
     bus = Bus()
-    submit(bus, servers(3), spec(approved_plan_hash="cd" * 32), configure=False)
+    submit(bus, servers(3), spec(approved_plan_hash="cd" * 32))
     await bus.run(bus.ended)
 
     done = report(bus)
     assert done.status == "REJECTED"
     assert "no longer matches" in str(done.reason)
     assert bus.world.start_calls == []
+    assert outcomes(bus) == {"rejected": 3}
 
 
 async def test_rejected_targets_are_never_launched_into() -> None:

@@ -10,7 +10,8 @@ import pytest
 from drsorch.contracts import Envelope, Event
 from drsorch.runtime import MessageProcessor, Outbox, Outcome, RetryPolicy, Service
 from drsorch.runtime.inbox import MemoryInbox
-from drsorch.runtime.messages import ATTR_DUE_AT, unwrap
+from drsorch.runtime.messages import ATTR_DUE_AT, ATTR_RENEWALS, unwrap
+from drsorch.runtime.processor import MAX_RENEWALS
 from support.events import TEST_EVENTS, Ping, Pong, Tick, ping
 from support.runtime_fakes import FakeClock, FakePublisher, FakeQueue, inbound
 
@@ -224,3 +225,98 @@ async def test_a_timer_arriving_early_is_sent_on_for_the_rest_of_its_delay() -> 
         await processor.process(inbound(body, attrs={ATTR_DUE_AT: due}))
     ).outcome is Outcome.HANDLED
     assert ticks == [1]
+
+
+class _Exploding:
+    """A registry whose parser fails the way no contract error does."""
+
+    def parse(self, raw: str | bytes) -> Envelope[Event]:
+        raise RecursionError("maximum recursion depth exceeded while decoding a JSON array")
+
+
+async def test_a_message_no_parser_survives_is_parked_not_retried() -> None:
+    queue = FakeQueue()
+    service = Service("unit", _Exploding(), {})  # type: ignore[arg-type]
+    processor = MessageProcessor(
+        service, queue, FakePublisher(), MemoryInbox(), max_receives=3, clock=FakeClock()
+    )
+    result = await processor.process_or_retry(inbound("[" * 100_000 + "]" * 100_000))
+    assert result.outcome is Outcome.PARKED
+    assert [p[1] for p in queue.parked] == ["unparseable"]
+    assert "RecursionError" in queue.parked[0][2]
+
+
+async def test_deeply_nested_json_is_unwrapped_and_parked_as_malformed() -> None:
+    nested = "[" * 100_000 + "]" * 100_000
+    message = unwrap("m", "rh", nested, {}, 1)  # json.loads raises RecursionError inside
+    assert message.body == nested
+    processor, queue, *_ = build()
+    assert (await processor.process_or_retry(message)).outcome is Outcome.PARKED
+    assert queue.parked[0][1] == "malformed-envelope"
+
+
+@pytest.mark.parametrize("due", ["soon", "nan", "inf"])
+async def test_a_timer_with_a_due_time_that_is_no_time_is_parked(due: str) -> None:
+    processor, queue, _, _, handler, _ = build()
+    result = await processor.process_or_retry(inbound(ping(1).to_json(), attrs={ATTR_DUE_AT: due}))
+    assert result.outcome is Outcome.PARKED
+    assert queue.parked[0][1] == "bad-due-at"
+    assert handler.calls == []
+
+
+async def test_an_event_still_held_on_the_last_receive_is_renewed_then_parked_with_reason() -> None:
+    processor, queue, _, inbox, handler, clock = build(max_receives=3)
+    event = ping(9)
+    await inbox.begin(event.event_id, clock.now())
+    result = await processor.process_or_retry(
+        inbox_last := inbound(event.to_json(), receive_count=3)
+    )
+    assert result.outcome is Outcome.RENEWED and result.finished
+    (copy,) = queue.sent
+    assert copy.attributes[ATTR_RENEWALS] == "1" and copy.body == inbox_last.raw_body
+    assert copy.delay_seconds == processor.renew_after
+    assert queue.parked == [] and handler.calls == []
+
+    spent = inbound(event.to_json(), receive_count=3, attrs={ATTR_RENEWALS: str(MAX_RENEWALS)})
+    assert (await processor.process_or_retry(spent)).outcome is Outcome.PARKED
+    assert queue.parked[0][1] == "inbox-busy"
+
+
+async def test_an_event_whose_holder_died_is_renewed_on_the_last_receive_and_handled() -> None:
+    processor, queue, publisher, inbox, handler, clock = build(max_receives=3)
+    event = ping(8)
+    await inbox.begin(event.event_id, clock.now())  # a consumer took it and was killed
+    clock.advance(timedelta(minutes=6))
+    result = await processor.process_or_retry(inbound(event.to_json(), receive_count=3))
+    assert result.outcome is Outcome.HANDLED
+    assert [m.attributes[ATTR_RENEWALS] for m in queue.sent] == ["1"]  # had this one died
+    assert handler.calls == [event.event_id]
+    # The copy comes back later and is dropped: the event was handled.
+    copy = inbound(queue.sent[0].body, attrs=queue.sent[0].attributes, message_id="copy")
+    assert (await processor.process_or_retry(copy)).outcome is Outcome.DUPLICATE
+    assert len(publisher.published) == 1
+
+
+async def test_a_renewed_event_whose_handler_fails_is_left_to_its_copy() -> None:
+    processor, queue, _, inbox, _, clock = build(Recorder(fail_times=1), max_receives=3)
+    event = ping(6)
+    await inbox.begin(event.event_id, clock.now())
+    clock.advance(timedelta(minutes=6))
+    result = await processor.process_or_retry(inbound(event.to_json(), receive_count=3))
+    assert result.outcome is Outcome.RENEWED
+    assert queue.parked == [] and len(queue.sent) == 1
+
+
+async def test_a_runtime_fault_on_the_last_receive_is_parked_with_it_as_the_reason() -> None:
+    processor, queue, _, inbox, _, _ = build(max_receives=3)
+
+    async def broken(event_id: str, now: object) -> object:
+        raise ConnectionError("DynamoDB unreachable")
+
+    inbox.begin = broken  # type: ignore[method-assign,assignment]
+    early = await processor.process_or_retry(inbound(ping(1).to_json(), receive_count=2))
+    assert early.outcome is Outcome.RETRY
+    last = await processor.process_or_retry(inbound(ping(1).to_json(), receive_count=3))
+    assert last.outcome is Outcome.PARKED
+    assert queue.parked[0][1] == "runtime-fault"
+    assert "DynamoDB unreachable" in queue.parked[0][2]

@@ -37,6 +37,7 @@ from drsorch.contracts import (
     RequestSpec,
     Scope,
     Spoke,
+    TargetOverride,
 )
 from drsorch.contracts.types import LaunchIntoMode, Operation
 
@@ -249,6 +250,19 @@ class RequestFlags:
     plan: bool = False
     approve: str | None = None
     reason: str | None = None
+    targets: Sequence[str] = ()
+
+
+def parse_targets(values: Sequence[str]) -> tuple[TargetOverride, ...]:
+    """`--target SERVER=INSTANCE ...`: the operator's explicit targets, one per server."""
+    overrides: dict[str, str] = {}
+    for server_id, instance_id in _pairs("--target", values):
+        if overrides.setdefault(server_id, instance_id) != instance_id:
+            raise InputError("--target", f"server {server_id} is given two targets")
+    return tuple(
+        _validated("--target", TargetOverride, {"source_server_id": s, "instance_id": i})
+        for s, i in sorted(overrides.items())
+    )
 
 
 def build_spec(
@@ -267,6 +281,8 @@ def build_spec(
     region("--recovery-region", flags.recovery_region)
     if flags.primary_region == flags.recovery_region:
         raise InputError("--recovery-region", "must differ from --primary-region")
+    if flags.drill and flags.targets:
+        raise InputError("--target", "a drill launches new instances only: it takes no --target")
     fields = {
         "operation": flags.operation,
         "scope": parse_scope(flags.scope, flags.servers),
@@ -277,6 +293,7 @@ def build_spec(
         "launch_into": flags.launch_into,
         "launch_settings": parse_launch_settings(flags.settings),
         "options": parse_request_options(flags.options),
+        "target_overrides": parse_targets(flags.targets),
         "plan_only": flags.plan,
         "approved_plan_hash": flags.approve.lower() if flags.approve else None,
         "requested_by": requested_by,

@@ -46,11 +46,21 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+SPOKES = {
+    # How the deployment reaches the demo estate's spoke (the services ignore any role
+    # a request names): its role and ExternalId, as infra/local/estates/demo.yaml seeds it.
+    "DRSORCH_SPOKE_ROLE_NAME": "drsorch-spoke-access",
+    "DRSORCH_SPOKE_EXTERNAL_ID": "drsorch-hub-123456789012",
+    "DRSORCH_SPOKE_ACCOUNTS": "210987654321",
+}
+
+
 def _env(url: str, folder: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DRSORCH_", "AWS_"))}
     return (
         env
         | FAST_LOCAL
+        | SPOKES
         | {
             "AWS_ENDPOINT_URL": url,
             "AWS_DEFAULT_REGION": REGION,

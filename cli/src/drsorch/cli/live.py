@@ -51,11 +51,13 @@ def _matched(tracker: RequestTracker) -> str | None:
     pairs = tracker.pairs
     lineage = sum(1 for p in pairs if p.method == "lineage")
     name = sum(1 for p in pairs if p.method == "name")
+    override = sum(1 for p in pairs if p.method == "override")
     standard = sum(1 for p in pairs if p.target is None)
+    overridden = f", {override} by override" if override else ""
     return (
-        f"matched {len(pairs)} pairs ({lineage} by lineage, {name} by name, {standard} standard "
-        f"launches), {len(tracker.unmatched)} unmatched, {len(tracker.ambiguous)} ambiguous; "
-        f"plan {(tracker.plan_hash or '?')[:12]}…"
+        f"matched {len(pairs)} pairs ({lineage} by lineage, {name} by name{overridden}, "
+        f"{standard} standard launches), {len(tracker.unmatched)} unmatched, "
+        f"{len(tracker.ambiguous)} ambiguous"
     )
 
 
@@ -63,9 +65,11 @@ def _configured(tracker: RequestTracker, payload: TargetConfigured) -> str:
     ready = sum(1 for r in payload.results if r.outcome != "rejected")
     refused = len(payload.results) - ready
     so_far = f" ({len(tracker.configured)} of {len(tracker.pairs)} pairs so far)"
+    plan = f"; plan {payload.plan_hash[:12]}…" if payload.plan_hash else ""
     lines = [
         f"configured {len(payload.results)} launch settings: {ready} ready, {refused} refused"
         + (so_far if tracker.matched.complete else "")
+        + plan
     ]
     names = {s.source_server_id: s.name for s in tracker.discovered.values()}
     names |= {p.server.source_server_id: p.server.name for p in tracker.pairs}

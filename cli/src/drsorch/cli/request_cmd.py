@@ -93,6 +93,16 @@ OptionOpt = Annotated[
         "nameSuffix (repeatable), tagLineageTargets (true|false). Repeatable.",
     ),
 ]
+TargetOpt = Annotated[
+    list[str] | None,
+    _option(
+        "--target",
+        metavar="SERVER=INSTANCE",
+        help="Launch this server into this instance, whatever its lineage or Name says: the "
+        "plan shows it beside the evidence it overrules, and the approval covers it. Never an "
+        "instance another server's lineage claims. Repeatable.",
+    ),
+]
 PlanOpt = Annotated[
     bool, _option("--plan", help="Plan only: print the plan and its hash, change nothing.")
 ]
@@ -172,6 +182,7 @@ def failback(  # noqa: PLR0917 - typer reads the flags from the signature
     launch_into: LaunchIntoOpt = None,
     set_: SetOpt = None,
     option: OptionOpt = None,
+    target: TargetOpt = None,
     plan: PlanOpt = False,
     approve: ApproveOpt = None,
     wait: WaitOpt = False,
@@ -193,6 +204,7 @@ def failover(  # noqa: PLR0917 - typer reads the flags from the signature
     launch_into: LaunchIntoOpt = None,
     set_: SetOpt = None,
     option: OptionOpt = None,
+    target: TargetOpt = None,
     plan: PlanOpt = False,
     approve: ApproveOpt = None,
     wait: WaitOpt = False,

@@ -45,6 +45,7 @@ def spec_of(operation: Operation, options: dict[str, Any], caller: tuple[str, st
         plan=options["plan"],
         approve=options["approve"],
         reason=options["reason"],
+        targets=tuple(options.get("target") or ()),
     )
     account, arn = caller
     return build_spec(

@@ -157,8 +157,17 @@ class RequestTracker:
 
     @property
     def plan_hash(self) -> str | None:
+        """The hash to approve: the configurator's, over what an apply would launch."""
+        hashes = [c.plan_hash for c in self.configured_chunks.ordered() if c.plan_hash]
+        if hashes:
+            return hashes[0]
+        done = self.completed.ordered()
+        return done[0].plan_hash if done else None
+
+    @property
+    def match_hash(self) -> str | None:
         chunks = self.matched.ordered()
-        return chunks[0].plan_hash if chunks else None
+        return chunks[0].match_hash if chunks else None
 
     def counts(self) -> Counts:
         """How far the request got, stage by stage."""

@@ -68,6 +68,7 @@ def print_plan(console: Console, plan: Plan, saved: Path | None) -> None:
     for p in plan.problems:
         where = p.source_server_id or f"account {p.account_id}"
         console.print(f"[grey50]problem[/] {p.kind} {where}: {p.reason}")
+    _print_overrides(console, plan)
     if plan.changes:
         console.print("[bold]Launch settings to change[/]")
         for c in plan.changes:
@@ -86,6 +87,16 @@ def print_plan(console: Console, plan: Plan, saved: Path | None) -> None:
     )
     if saved is not None:
         console.print(f"Saved to {saved}.")
+
+
+def _print_overrides(console: Console, plan: Plan) -> None:
+    """The operator's choices, each beside the lineage it overrules (design §4)."""
+    for pair in plan.pairs:
+        if pair.method == "override" and pair.target is not None:
+            console.print(
+                f"[bold yellow]override[/] {pair.server.name or pair.server.source_server_id} "
+                f"-> {pair.target.instance_id}: {'; '.join(pair.evidence)}"
+            )
 
 
 def summary_table(report: Report) -> Table:

@@ -91,9 +91,14 @@ class _Document:
 
     def send_operations(self) -> dict[str, Any]:
         operations: dict[str, Any] = {}
-        for producer in sorted({p for e in self.events for p in e.producers}):
+        latest: dict[str, int] = {}
+        for e in self.events:
+            latest[e.event_type] = max(latest.get(e.event_type, 0), e.event_version)
+        # Producers send the latest version only; consumers still read the earlier ones.
+        current = [e for e in self.events if e.event_version == latest[e.event_type]]
+        for producer in sorted({p for e in current for p in e.producers}):
             for topic in Topic:
-                sent = [e for e in self.events if producer in e.producers and e.topic is topic]
+                sent = [e for e in current if producer in e.producers and e.topic is topic]
                 if sent:
                     operations[f"{producer}.send.{topic.value}"] = {
                         "action": "send",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from pydantic import ValidationError
@@ -25,12 +26,28 @@ def _first_errors(exc: ValidationError, limit: int = 5) -> str:
     return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
 
 
-class EventRegistry:
-    """A set of event models keyed by (type, version)."""
+Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+"""Turns the JSON payload of one version into the JSON payload of the next."""
 
-    def __init__(self, events: Iterable[type[Event]] = ()) -> None:
+
+class EventRegistry:
+    """A set of event models keyed by (type, version); older versions are upcast on parse.
+
+    A handler only ever sees the latest version of a type: `parse` validates a message
+    against the model of the version it carries (so a malformed v1 is refused as v1),
+    then lifts the payload one version at a time, through `upcasters[(type, v)]` where
+    one is registered, else unchanged (a later version that only adds defaulted fields
+    reads the earlier payload as it is), and validates it as the latest version.
+    """
+
+    def __init__(
+        self,
+        events: Iterable[type[Event]] = (),
+        upcasters: Mapping[tuple[str, int], Upcaster] | None = None,
+    ) -> None:
         self._models: dict[tuple[str, int], type[Event]] = {}
         self._envelopes: dict[tuple[str, int], type[Envelope[Any]]] = {}
+        self._upcasters = dict(upcasters or {})
         for event in events:
             self.register(event)
 
@@ -45,6 +62,15 @@ class EventRegistry:
 
     def __iter__(self) -> Iterator[type[Event]]:
         return iter(self._models.values())
+
+    @property
+    def upcasters(self) -> dict[tuple[str, int], Upcaster]:
+        """The registered upcasters, for a registry built from this one."""
+        return dict(self._upcasters)
+
+    def latest(self, event_type: str) -> int:
+        """The newest version of `event_type` this registry knows."""
+        return max(v for (t, v) in self._models if t == event_type)
 
     def __contains__(self, key: object) -> bool:
         return key in self._models
@@ -71,9 +97,32 @@ class EventRegistry:
             raise
         envelope_model = self._envelopes[(header.type, header.version)]
         try:
-            return envelope_model.model_validate_json(raw)
+            envelope = envelope_model.model_validate_json(raw)
         except ValidationError as exc:
             raise InvalidPayload(
                 f"{header.type} v{header.version} payload is invalid: {_first_errors(exc)}",
                 header,
             ) from exc
+        latest = self.latest(header.type)
+        return envelope if header.version == latest else self._upcast(envelope, latest)
+
+    def _upcast(self, envelope: Envelope[Event], latest: int) -> Envelope[Event]:
+        """The envelope with its payload lifted to version `latest`; IDs unchanged."""
+        payload: dict[str, Any] = envelope.payload.model_dump(mode="json")
+        for version in range(envelope.version, latest):
+            step = self._upcasters.get((envelope.type, version))
+            payload = step(payload) if step is not None else payload
+        model = self._models[(envelope.type, latest)]
+        try:
+            lifted = model.model_validate_json(json.dumps(payload))
+        except ValidationError as exc:
+            raise InvalidPayload(
+                f"{envelope.type} v{envelope.version} cannot be read as v{latest}: "
+                f"{_first_errors(exc)}",
+                envelope,
+            ) from exc
+        envelope_model = self._envelopes[(envelope.type, latest)]
+        return envelope_model.model_validate(
+            {**envelope.model_dump(exclude={"payload", "version"}), "version": latest}
+            | {"payload": lifted}
+        )

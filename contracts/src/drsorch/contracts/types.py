@@ -208,6 +208,9 @@ BootMode = Literal["legacy-bios", "uefi", "uefi-preferred"]
 Operation = Literal["failback", "failover"]
 LaunchIntoMode = Literal["required", "preferred", "never"]
 MatchMethod = Literal["lineage", "name"]
+"""How v1 plans paired (kept as published)."""
+PairMethod = Literal["lineage", "name", "override"]
+"""How a server was paired: its lineage, its Name, or an operator's override."""
 
 
 @dataclass(frozen=True, order=True)

@@ -10,11 +10,12 @@ from drsorch.runtime.bootstrap import Resources, ServiceFactory, open_runtime
 from drsorch.runtime.lambda_driver import lambda_handler
 from drsorch.runtime.outbox import Outbox, Timer
 from drsorch.runtime.processor import MessageProcessor, Outcome, Processed, RetryPolicy
-from drsorch.runtime.service import Handler, Handlers, Service
+from drsorch.runtime.service import Chore, Handler, Handlers, Service
 from drsorch.runtime.settings import RuntimeSettings, Topology
 from drsorch.runtime.worker import run_worker, serve
 
 __all__ = [
+    "Chore",
     "Handler",
     "Handlers",
     "MessageProcessor",

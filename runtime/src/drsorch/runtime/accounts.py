@@ -1,22 +1,29 @@
 """AWS clients per account and region: the hub directly, spokes through STS AssumeRole.
 
-Discovery, configurator and monitor all act in several accounts. Credentials of an
-assumed role are cached until shortly before they expire, and clients are cached
-with them, so a request over hundreds of servers assumes each role once.
+Discovery, configurator and monitor all act in several accounts. Which spokes, and the
+role and ExternalId for each, come from the deployment's configuration (`SpokeSettings`),
+never from a message. Credentials of an assumed role are cached by (account, role,
+ExternalId) until shortly before they expire, and clients are cached with them, so a
+request over hundreds of servers assumes each role once. STS is called in the hub's own
+region, and role ARNs carry the partition of that region.
 """
 
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiobotocore.config import AioConfig
 from aiobotocore.session import AioSession
 from botocore.exceptions import ClientError
+from botocore.session import get_session as get_botocore_session
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from drsorch.contracts import Accounts
 from drsorch.runtime.errors import RuntimeFailure
 
 REFRESH_BEFORE = timedelta(minutes=5)
@@ -40,14 +47,64 @@ class Spoke:
     external_id: str | None = None
 
 
-def spokes_of(accounts: Accounts, default_role: str) -> dict[str, Spoke]:
-    """A request's spokes by account ID, each with its own role or else `default_role`."""
-    return {
-        spoke.account_id: Spoke(
-            spoke.account_id, spoke.role_name or default_role, spoke.external_id
+class SpokeSettings(BaseSettings):
+    """Which spoke accounts drsorch may reach, and how: the deployment's word alone.
+
+    Read by every service from `DRSORCH_SPOKE_ROLE_NAME`, `DRSORCH_SPOKE_EXTERNAL_ID` and
+    `DRSORCH_SPOKE_ACCOUNTS`. A request names its spokes, never how to reach them: the
+    role and ExternalId a request carries are ignored.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="DRSORCH_SPOKE_", extra="ignore")
+
+    role_name: str = Field(default="drsorch-spoke", min_length=1, max_length=64)
+    """The role assumed in every spoke (the spoke template's role)."""
+    external_id: str | None = Field(default=None, min_length=2, max_length=1224)
+    """The ExternalId sent with it, as the spoke role's trust policy demands."""
+    accounts: str = ""
+    """The spokes drsorch may reach, comma-separated: `ACCOUNT`, or `ACCOUNT:ROLE` or
+    `ACCOUNT:ROLE:EXTERNAL_ID` to override the role (or both) of one account.
+    A request naming any other spoke is refused."""
+
+    def directory(self) -> SpokeDirectory:
+        spokes: dict[str, Spoke] = {}
+        for entry in filter(None, (part.strip() for part in self.accounts.split(","))):
+            account, _, rest = entry.partition(":")
+            role, _, external_id = rest.partition(":")
+            if not (account.isdigit() and len(account) == 12):
+                raise ValueError(f"DRSORCH_SPOKE_ACCOUNTS: {account!r} is not an account ID")
+            spokes[account] = Spoke(
+                account, role or self.role_name, external_id or self.external_id
+            )
+        return SpokeDirectory(spokes)
+
+
+@dataclass(frozen=True)
+class SpokeDirectory:
+    """The configured spokes by account ID."""
+
+    spokes: Mapping[str, Spoke] = field(default_factory=dict)
+
+    def get(self, account_id: str) -> Spoke | None:
+        return self.spokes.get(account_id)
+
+    def refusal(self, account_id: str) -> str:
+        """Why a spoke the deployment does not list is refused."""
+        return (
+            f"account {account_id} is not a configured spoke: the deployment lists "
+            f"{', '.join(sorted(self.spokes)) or 'none'} in DRSORCH_SPOKE_ACCOUNTS"
         )
-        for spoke in accounts.spokes
-    }
+
+
+@functools.cache
+def partition_of(region: str) -> str:
+    """The partition a region belongs to (`aws`, `aws-us-gov`, `aws-cn`), from botocore's
+    own partition data."""
+    return str(get_botocore_session().get_partition_for_region(region))
+
+
+def role_arn(region: str, account_id: str, role_name: str) -> str:
+    return f"arn:{partition_of(region)}:iam::{account_id}:role/{role_name}"
 
 
 @dataclass
@@ -69,33 +126,51 @@ class AccountClients:
         *,
         session_name: str = "drsorch",
         now: Any = None,
+        region: str | None = None,
+        spokes: SpokeDirectory | None = None,
     ) -> None:
         self.session = session
+        self.spokes = spokes if spokes is not None else SpokeSettings().directory()
+        """The spokes this deployment may reach (default: `DRSORCH_SPOKE_*`)."""
         self.stack = stack
         self.config = config
         self.session_name = session_name
         self._now = now or (lambda: datetime.now(UTC))
         self._hub: str | None = None
-        self._credentials: dict[str, _Credentials] = {}
-        self._clients: dict[tuple[str, str, str], tuple[Any, datetime | None]] = {}
+        self._credentials: dict[tuple[str, str, str | None], _Credentials] = {}
+        self._clients: dict[tuple[str, ...], tuple[Any, datetime | None]] = {}
+        region = region or session.get_config_variable("region")
+        if not region:
+            raise RuntimeFailure("no AWS region: set AWS_REGION or AWS_DEFAULT_REGION")
+        self.region = str(region)
+        """The hub's region: STS is called there, never in a region of its own choosing."""
+        # STS at the regional endpoint of the hub's region, whatever a profile says: a
+        # DR tool must not depend on us-east-1 being up.
+        session.set_config_variable("sts_regional_endpoints", "regional")
 
     async def hub_account(self) -> str:
         """The account drsorch's own credentials belong to."""
         if self._hub is None:
-            sts = await self._plain("sts", "us-east-1")
+            sts = await self._plain("sts", self.region)
             self._hub = str((await sts.get_caller_identity())["Account"])
         return self._hub
 
-    async def client(
-        self, service: str, account_id: str, region: str, spoke: Spoke | None = None
-    ) -> Any:
-        """A client acting in `account_id`: directly for the hub, else through `spoke`'s role."""
+    async def refusal(self, account_id: str) -> str | None:
+        """Why drsorch may not act in `account_id`; None for the hub and configured spokes."""
+        if account_id == await self.hub_account() or self.spokes.get(account_id):
+            return None
+        return self.spokes.refusal(account_id)
+
+    async def client(self, service: str, account_id: str, region: str) -> Any:
+        """A client acting in `account_id`: directly for the hub, else through the role the
+        deployment configures for that spoke; `AccountUnreachable` for any other account."""
         if account_id == await self.hub_account():
             return await self._plain(service, region)
-        if spoke is None or spoke.account_id != account_id:
-            raise AccountUnreachable(account_id, "no role is configured to reach it")
+        spoke = self.spokes.get(account_id)
+        if spoke is None:
+            raise AccountUnreachable(account_id, self.spokes.refusal(account_id))
         credentials = await self._assume(spoke)
-        key = (service, account_id, region)
+        key = (service, account_id, region, spoke.role_name, spoke.external_id or "")
         cached = self._clients.get(key)
         if cached is not None and cached[1] == credentials.expires:
             return cached[0]
@@ -122,12 +197,15 @@ class AccountClients:
         return self._clients[key][0]
 
     async def _assume(self, spoke: Spoke) -> _Credentials:
-        cached = self._credentials.get(spoke.account_id)
+        # By account, role and ExternalId: one valid AssumeRole never lends its
+        # credentials to a request that names the account any other way.
+        key = (spoke.account_id, spoke.role_name, spoke.external_id)
+        cached = self._credentials.get(key)
         if cached is not None and cached.expires - REFRESH_BEFORE > self._now():
             return cached
-        sts = await self._plain("sts", "us-east-1")
+        sts = await self._plain("sts", self.region)
         arguments: dict[str, Any] = {
-            "RoleArn": f"arn:aws:iam::{spoke.account_id}:role/{spoke.role_name}",
+            "RoleArn": role_arn(self.region, spoke.account_id, spoke.role_name),
             "RoleSessionName": self.session_name,
         }
         if spoke.external_id:
@@ -146,5 +224,5 @@ class AccountClients:
         credentials = _Credentials(
             raw["AccessKeyId"], raw["SecretAccessKey"], raw["SessionToken"], expires
         )
-        self._credentials[spoke.account_id] = credentials
+        self._credentials[key] = credentials
         return credentials

@@ -17,6 +17,7 @@ from aiobotocore.session import AioSession, get_session
 
 from drsorch.runtime.inbox import DynamoInbox
 from drsorch.runtime.processor import MessageProcessor, RetryPolicy
+from drsorch.runtime.redrive import choose_lease
 from drsorch.runtime.service import Service
 from drsorch.runtime.settings import RuntimeSettings, Topology, resolve_topology
 from drsorch.runtime.sns import SnsPublisher
@@ -82,17 +83,23 @@ async def open_runtime(
         dynamodb: DynamoDBClient = await stack.enter_async_context(
             session.create_client("dynamodb", config=config)
         )
-        queue, max_receives = await SqsQueue.open(sqs, topology.queue_url)
+        queue, limits = await SqsQueue.open(sqs, topology.queue_url)
+        lease = choose_lease(
+            topology.queue_url,
+            limits,
+            configured=settings.inbox_lease_seconds,
+            busy_seconds=settings.retry_busy_seconds,
+            heartbeat_seconds=settings.visibility_seconds,
+        )
         resources = Resources(session, settings, topology, dynamodb, stack)
         service = await build(resources)
         processor = MessageProcessor(
             service,
             queue,
             SnsPublisher(sns, topology.topics),
-            DynamoInbox(
-                dynamodb, topology.table_name, lease=timedelta(seconds=settings.inbox_lease_seconds)
-            ),
-            max_receives=max_receives,
+            DynamoInbox(dynamodb, topology.table_name, lease=timedelta(seconds=lease)),
+            max_receives=limits.max_receives,
+            renew_after=lease,
             retry=RetryPolicy(
                 settings.retry_base_seconds,
                 settings.retry_max_seconds,

@@ -81,7 +81,13 @@ class Consumer:
     ) -> None:
         """Delete what is finished in one batch; let the rest return after their backoff."""
         self.outcomes.update(r.outcome for r in results)
-        await self.queue.delete([m for m, r in zip(messages, results, strict=True) if r.finished])
+        try:
+            await self.queue.delete(
+                [m for m, r in zip(messages, results, strict=True) if r.finished]
+            )
+        except Exception:
+            # A message not deleted comes back; the inbox drops the repeat. The poller lives on.
+            log.exception("delete failed", extra={"queue": getattr(self.queue, "url", "")})
         for message, result in zip(messages, results, strict=True):
             if not result.finished:
                 with contextlib.suppress(Exception):  # it returns at its visibility timeout anyway

@@ -3,6 +3,7 @@
 A record is IN_PROGRESS while a consumer holds its lease and COMPLETED once the
 handler's outbox was sent. A redelivered event finds COMPLETED and is dropped; a
 consumer that died mid-way leaves a lease that expires, and the event runs again
+(`RECLAIMED`: the processor then knows a consumer died holding it)
 (its outgoing event IDs are deterministic, so downstream inboxes absorb the repeat).
 """
 
@@ -47,7 +48,7 @@ class DynamoInbox:
     async def begin(self, event_id: str, now: datetime) -> InboxState:
         stamp = int(now.timestamp())
         try:
-            await self.client.put_item(
+            answer = await self.client.put_item(
                 TableName=self.table,
                 Item={
                     **_key(event_id),
@@ -63,12 +64,13 @@ class DynamoInbox:
                     ":in_progress": {"S": IN_PROGRESS},
                     ":now": {"N": str(stamp)},
                 },
+                ReturnValues="ALL_OLD",
             )
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                 raise
             return await self._existing(event_id)
-        return InboxState.NEW
+        return InboxState.RECLAIMED if answer.get("Attributes") else InboxState.NEW
 
     async def _existing(self, event_id: str) -> InboxState:
         item = await self.client.get_item(
@@ -119,7 +121,7 @@ class MemoryInbox:
             if lease_until >= now:
                 return InboxState.BUSY
         self.records[event_id] = (IN_PROGRESS, now + self.lease)
-        return InboxState.NEW
+        return InboxState.NEW if record is None else InboxState.RECLAIMED
 
     async def complete(self, event_id: str, now: datetime) -> None:
         self.records[event_id] = (COMPLETED, now)

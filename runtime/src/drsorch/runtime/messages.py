@@ -6,15 +6,17 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-# Message attribute names. SQS allows 10 attributes a message: these take at most 6.
+# Message attribute names. SQS allows 10 attributes a message: these take at most 7.
 ATTR_TYPE = "type"
 ATTR_VERSION = "version"
 ATTR_REQUEST_ID = "request_id"
 ATTR_TRACEPARENT = "traceparent"
 ATTR_TRACESTATE = "tracestate"
 ATTR_DUE_AT = "drsorch_due_at"  # epoch seconds; a timer that must wait past SQS's 15 minutes
+ATTR_RENEWALS = "drsorch_renewals"  # fresh copies a message got on its last receive
 ATTR_PARK_REASON = "drsorch_park_reason"
 ATTR_PARK_DETAIL = "drsorch_park_detail"
+ATTR_PARK_TRUNCATED = "drsorch_park_truncated"  # bytes of a body cut to fit the DLQ
 
 MAX_DELAY_SECONDS = 900  # SQS DelaySeconds ceiling
 
@@ -33,7 +35,9 @@ class InboundMessage:
 
 def _sns_attributes(notification: dict[str, Any]) -> dict[str, str]:
     attrs = notification.get("MessageAttributes") or {}
-    return {k: str(v.get("Value", "")) for k, v in attrs.items() if isinstance(v, dict)}
+    if not isinstance(attrs, dict):
+        return {}
+    return {str(k): str(v.get("Value", "")) for k, v in attrs.items() if isinstance(v, dict)}
 
 
 def unwrap(
@@ -53,11 +57,15 @@ def unwrap(
     attrs = dict(attributes)
     try:
         parsed = json.loads(body)
-    except ValueError:
-        parsed = None
-    if isinstance(parsed, dict) and parsed.get("Type") == "Notification" and "Message" in parsed:
-        envelope = str(parsed["Message"])
-        attrs = {**_sns_attributes(parsed), **attrs}
+        if (
+            isinstance(parsed, dict)
+            and parsed.get("Type") == "Notification"
+            and "Message" in parsed
+        ):
+            envelope = str(parsed["Message"])
+            attrs = {**_sns_attributes(parsed), **attrs}
+    except Exception:  # noqa: BLE001 - RecursionError, odd shapes: the processor parks the body
+        envelope, attrs = body, dict(attributes)
     return InboundMessage(
         message_id=message_id,
         receipt_handle=receipt_handle,

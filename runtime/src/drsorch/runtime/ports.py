@@ -52,6 +52,7 @@ class InboxState(StrEnum):
     NEW = "new"  # first sight: the caller holds the lease and must complete or release
     DONE = "done"  # already handled: drop the message
     BUSY = "busy"  # another consumer holds an unexpired lease
+    RECLAIMED = "reclaimed"  # as NEW, but a consumer that held the lease died holding it
 
 
 class Inbox(Protocol):

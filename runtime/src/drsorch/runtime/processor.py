@@ -10,6 +10,7 @@ inbox records the event. The caller deletes or returns the message by outcome.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from dataclasses import dataclass
 from enum import StrEnum
@@ -18,7 +19,12 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from drsorch.contracts import ContractError, Envelope, Event
 from drsorch.runtime import logs, tracing
-from drsorch.runtime.messages import ATTR_DUE_AT, MAX_DELAY_SECONDS, InboundMessage
+from drsorch.runtime.messages import (
+    ATTR_DUE_AT,
+    ATTR_RENEWALS,
+    MAX_DELAY_SECONDS,
+    InboundMessage,
+)
 from drsorch.runtime.outbox import Outbox
 from drsorch.runtime.ports import (
     Clock,
@@ -40,7 +46,13 @@ class Outcome(StrEnum):
     DUPLICATE = "duplicate"
     PARKED = "parked"
     DEFERRED = "deferred"  # a timer sent on towards its due time
+    RENEWED = "renewed"  # not settled on its last receive: a fresh copy carries it on
     RETRY = "retry"
+
+
+MAX_RENEWALS = 5
+"""Fresh copies one message may get on its last receive: it survives this many times
+(maxReceiveCount - 1) consumers killed while holding it, then the usual rules park it."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +93,7 @@ class MessageProcessor:
         max_receives: int,
         retry: RetryPolicy | None = None,
         clock: Clock | None = None,
+        renew_after: int | None = None,
     ) -> None:
         self.service = service
         self.queue = queue
@@ -89,6 +102,9 @@ class MessageProcessor:
         self.max_receives = max_receives
         self.retry = retry or RetryPolicy()
         self._now = (clock or SystemClock()).now
+        self.renew_after = self.retry.busy_seconds if renew_after is None else renew_after
+        """Delay of a renewed copy: the inbox lease, so a dead holder's lease has expired."""
+        self._renewed: set[str] = set()
 
     def _log(
         self,
@@ -103,12 +119,55 @@ class MessageProcessor:
         )
 
     async def process_or_retry(self, message: InboundMessage) -> Processed:
-        """`process`, with a fault of the runtime itself (inbox, DLQ, network) made a RETRY."""
+        """`process`, with a fault of the runtime itself (inbox, DLQ, network) made a RETRY;
+        on the queue's last allowed receive it is parked with that fault as its reason, so
+        the queue's own redrive (which gives none) stays the last resort."""
+        try:
+            return await self._process_or_park(message)
+        finally:
+            self._renewed.discard(message.receipt_handle)
+
+    async def _process_or_park(self, message: InboundMessage) -> Processed:
         try:
             return await self.process(message)
         except Exception as exc:  # noqa: BLE001 - never lose a message to a runtime fault
             self._log(logging.ERROR, "message not settled", None, message, error=repr(exc))
+            if self._last_receive(message):
+                try:
+                    return await self._park(message, "runtime-fault", repr(exc), None)
+                except Exception as park_exc:  # noqa: BLE001 - the redrive is the last resort
+                    self._log(
+                        logging.ERROR, "message not parked", None, message, error=repr(park_exc)
+                    )
             return Processed(Outcome.RETRY, repr(exc), self.retry.base_seconds)
+
+    async def _renew(self, message: InboundMessage) -> bool:
+        """Send a fresh copy of a message on its last receive, delayed by the inbox lease,
+        when a consumer died holding it: the copy carries it on (the inbox drops it if this
+        receive handles it), where the queue's redrive would dead-letter it unexplained."""
+        renewals = _count(message.attributes.get(ATTR_RENEWALS))
+        if not self._last_receive(message) or renewals >= MAX_RENEWALS:
+            return False
+        copy = OutgoingMessage(
+            body=message.raw_body or message.body,
+            attributes={**message.attributes, ATTR_RENEWALS: str(renewals + 1)},
+            delay_seconds=min(self.renew_after, MAX_DELAY_SECONDS),
+        )
+        try:
+            await self.queue.send([copy])
+        except Exception as exc:  # noqa: BLE001 - not renewed: the usual last-receive rules
+            self._log(logging.WARNING, "message not renewed", None, message, error=repr(exc))
+            return False
+        self._renewed.add(message.receipt_handle)
+        self._log(logging.WARNING, "message renewed on its last receive", None, message)
+        return True
+
+    def _last_receive(self, message: InboundMessage) -> bool:
+        """Whether this receive is the message's last chance (no renewed copy carries it)."""
+        return (
+            message.receive_count >= self.max_receives
+            and message.receipt_handle not in self._renewed
+        )
 
     async def process(self, message: InboundMessage) -> Processed:
         deferred = await self._defer_if_early(message)
@@ -118,6 +177,9 @@ class MessageProcessor:
             envelope = self.service.registry.parse(message.body)
         except ContractError as exc:
             return await self._park(message, exc.reason, exc.message, exc.header)
+        except Exception as exc:  # noqa: BLE001 - RecursionError, MemoryError, ...: never retried
+            detail = f"{type(exc).__name__}: {str(exc)[:512]}"
+            return await self._park(message, "unparseable", detail, None)
         handler = self.service.handler_for(envelope.type)
         if handler is None:
             detail = f"{self.service.name} has no handler for {envelope.type} v{envelope.version}"
@@ -139,18 +201,21 @@ class MessageProcessor:
         self, message: InboundMessage, envelope: Envelope[Event], handler: Handler
     ) -> Processed:
         state = await self.inbox.begin(envelope.event_id, self._now())
-        if state is InboxState.DONE:
-            self._log(logging.INFO, "duplicate dropped", envelope, message)
-            return Processed(Outcome.DUPLICATE)
-        if state is InboxState.BUSY:
-            return Processed(Outcome.RETRY, "inbox-busy", self.retry.busy_seconds)
+        if state in (InboxState.DONE, InboxState.BUSY):
+            return await self._not_ours(message, envelope, state)
+        if state is InboxState.RECLAIMED:
+            # A consumer died holding this event: if this one dies too on the last
+            # receive, the renewed copy carries the event on.
+            await self._renew(message)
         outbox = Outbox()
         started = time.perf_counter()
         try:
             await handler(envelope, outbox)
-            await self._flush(outbox)
+            await self.flush(outbox)
         except Exception as exc:  # noqa: BLE001 - any handler failure is retried, then parked
             await self.inbox.release(envelope.event_id)
+            if message.receipt_handle in self._renewed:
+                return Processed(Outcome.RENEWED, f"{type(exc).__name__}: {exc}")
             return await self._failed(message, envelope, exc)
         await self.inbox.complete(envelope.event_id, self._now())
         self._log(
@@ -164,7 +229,23 @@ class MessageProcessor:
         )
         return Processed(Outcome.HANDLED)
 
-    async def _flush(self, outbox: Outbox) -> None:
+    async def _not_ours(
+        self, message: InboundMessage, envelope: Envelope[Event], state: InboxState
+    ) -> Processed:
+        """An event handled before (dropped), or held by another consumer (retried later;
+        on the last receive renewed, or parked with the reason)."""
+        if state is InboxState.DONE:
+            self._log(logging.INFO, "duplicate dropped", envelope, message)
+            return Processed(Outcome.DUPLICATE)
+        if await self._renew(message):
+            return Processed(Outcome.RENEWED, "inbox-busy")
+        if self._last_receive(message):
+            detail = f"{envelope.event_id} is held by another consumer on the last receive"
+            return await self._park(message, "inbox-busy", detail, envelope)
+        return Processed(Outcome.RETRY, "inbox-busy", self.retry.busy_seconds)
+
+    async def flush(self, outbox: Outbox) -> None:
+        """Send an outbox: its events to their topics, then its timers to the own queue."""
         if outbox.events:
             await self.publisher.publish(outbox.events)
         if outbox.timers:
@@ -180,7 +261,7 @@ class MessageProcessor:
         self, message: InboundMessage, envelope: Envelope[Event], exc: Exception
     ) -> Processed:
         detail = f"{type(exc).__name__}: {exc}"
-        if message.receive_count >= self.max_receives:
+        if self._last_receive(message):
             return await self._park(message, "handler-failed", detail, envelope)
         delay = self.retry.after(message.receive_count)
         self._log(
@@ -215,7 +296,12 @@ class MessageProcessor:
         due = message.attributes.get(ATTR_DUE_AT)
         if not due:
             return None
-        remaining = float(due) - self._now().timestamp()
+        try:
+            remaining = float(due) - self._now().timestamp()
+        except ValueError:
+            remaining = math.nan
+        if not math.isfinite(remaining):
+            return await self._park(message, "bad-due-at", f"{ATTR_DUE_AT}={due[:64]!r}", None)
         if remaining <= 1:
             return None
         attributes = dict(message.attributes)
@@ -229,3 +315,10 @@ class MessageProcessor:
             ]
         )
         return Processed(Outcome.DEFERRED)
+
+
+def _count(raw: str | None) -> int:
+    try:
+        return max(int(raw or 0), 0)
+    except ValueError:
+        return MAX_RENEWALS  # a count that is no count renews nothing

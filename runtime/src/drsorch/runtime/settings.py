@@ -33,7 +33,10 @@ class RuntimeSettings(BaseSettings):
     retry_max_seconds: int = Field(default=300, ge=0, le=43200)
     retry_busy_seconds: int = Field(default=10, ge=0, le=43200)
     """Wait before retrying an event another consumer is handling right now."""
-    inbox_lease_seconds: int = Field(default=300, ge=1, le=86400)
+    inbox_lease_seconds: int | None = Field(default=None, ge=1, le=86400)
+    """How long a consumer holds an event it handles. Unset: the longest the queue's redrive
+    window allows (at most 300 s); set, it must fit that window or the service refuses to
+    start (see `drsorch.runtime.redrive`)."""
     aws_max_attempts: int = Field(default=5, ge=1, le=20)
     log_level: str = "INFO"
 

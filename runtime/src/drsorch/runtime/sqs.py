@@ -10,10 +10,12 @@ from drsorch.runtime.errors import PublishError
 from drsorch.runtime.messages import (
     ATTR_PARK_DETAIL,
     ATTR_PARK_REASON,
+    ATTR_PARK_TRUNCATED,
     InboundMessage,
     from_sqs_api,
 )
 from drsorch.runtime.ports import OutgoingMessage
+from drsorch.runtime.redrive import QueueLimits
 
 if TYPE_CHECKING:
     from types_aiobotocore_sqs import SQSClient
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
     )
 
 BATCH = 10  # SQS's limit for every batch call
+MAX_MESSAGE_BYTES = 262_144  # SQS's limit for one message, body and attributes together
 
 
 def _chunks(items: Sequence[Any], size: int = BATCH) -> list[Sequence[Any]]:
@@ -42,19 +45,21 @@ class SqsQueue:
         self.dead_letter_url = dead_letter_url
 
     @classmethod
-    async def open(cls, client: SQSClient, queue_url: str) -> tuple[SqsQueue, int]:
-        """The queue, and its maxReceiveCount; a queue without a DLQ is refused."""
+    async def open(cls, client: SQSClient, queue_url: str) -> tuple[SqsQueue, QueueLimits]:
+        """The queue, and what it allows a message; a queue without a DLQ is refused."""
         attrs = await client.get_queue_attributes(
-            QueueUrl=queue_url, AttributeNames=["RedrivePolicy"]
+            QueueUrl=queue_url, AttributeNames=["RedrivePolicy", "VisibilityTimeout"]
         )
         policy = attrs.get("Attributes", {}).get("RedrivePolicy")
+        visibility = int(attrs.get("Attributes", {}).get("VisibilityTimeout", "30"))
         if not policy:
             raise ValueError(f"{queue_url} has no redrive policy: poison messages would loop")
         redrive = json.loads(policy)
         dlq_name = str(redrive["deadLetterTargetArn"]).rsplit(":", 1)[-1]
         owner = str(redrive["deadLetterTargetArn"]).split(":")[4]
         dlq = await client.get_queue_url(QueueName=dlq_name, QueueOwnerAWSAccountId=owner)
-        return cls(client, queue_url, dlq["QueueUrl"]), int(redrive["maxReceiveCount"])
+        limits = QueueLimits(visibility, int(redrive["maxReceiveCount"]))
+        return cls(client, queue_url, dlq["QueueUrl"]), limits
 
     async def receive(self, max_messages: int, wait_seconds: int) -> list[InboundMessage]:
         response = await self.client.receive_message(
@@ -88,7 +93,13 @@ class SqsQueue:
         # SQS allows ten attributes: keep the reason and the IDs, drop the rest.
         keep = [ATTR_PARK_REASON, ATTR_PARK_DETAIL, "type", "version", "request_id"]
         kept = {k: attributes[k] for k in keep if attributes.get(k)}
-        parked = OutgoingMessage(body=message.raw_body or message.body, attributes=kept)
+        body = message.raw_body or message.body
+        room = MAX_MESSAGE_BYTES - sum(len(k) + len(v.encode()) + 6 for k, v in kept.items())
+        if len(body.encode()) > room:
+            # The message and our reasons must fit in one: keep the reason, cut the body.
+            kept[ATTR_PARK_TRUNCATED] = str(len(body.encode()))
+            body = body.encode()[: room - 64].decode(errors="ignore")
+        parked = OutgoingMessage(body=body, attributes=kept)
         await self._send(self.dead_letter_url, [parked])
 
     async def _send(self, url: str, messages: Sequence[OutgoingMessage]) -> None:

@@ -8,6 +8,7 @@ import signal
 
 from drsorch.runtime import logs, tracing
 from drsorch.runtime.bootstrap import ServiceFactory, open_runtime
+from drsorch.runtime.chores import run_chores
 from drsorch.runtime.consumer import Consumer, ConsumerSettings
 from drsorch.runtime.settings import RuntimeSettings
 
@@ -33,7 +34,7 @@ async def serve(
             ),
         )
         log.info("consuming", extra={"service": name, "queue": runtime.queue.url})
-        await consumer.run(stop)
+        await asyncio.gather(consumer.run(stop), run_chores(runtime.processor, stop))
         log.info("stopped", extra={"service": name, "outcomes": dict(consumer.outcomes)})
         return consumer
 

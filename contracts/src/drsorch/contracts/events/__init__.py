@@ -1,9 +1,13 @@
-"""Every drsorch event, version 1, and the registry consumers parse them with.
+"""Every drsorch event, in its current version, and the registry consumers parse them with.
 
-A new major version of an event is a new class (e.g. `PairsMatchedV2` with
-`event_version = 2`) registered beside the old one, never an edit of a published
-model: `tests/unit/contracts` fails when a committed schema changes in place.
+A new major version of an event is a change of its model here with `event_version`
+raised, after the published model is frozen as it was in `events/v<N>/` and
+registered beside it, never an edit of a published model: `tests/unit/contracts`
+fails when a committed schema changes in place. The registry upcasts older versions
+to the current one, so handlers see only the current models.
 """
+
+from typing import Any
 
 from drsorch.contracts.events.common import (
     Chunk,
@@ -22,6 +26,8 @@ from drsorch.contracts.events.discovery import (
     CandidateTarget,
     DiscoveredServer,
     FailbackServerInfo,
+    LineageClaim,
+    LineageInstance,
     RecoveryInstanceInfo,
     ServersDiscovered,
 )
@@ -49,6 +55,7 @@ from drsorch.contracts.events.requests import (
     RequestSpec,
     Scope,
     Spoke,
+    TargetOverride,
 )
 from drsorch.contracts.events.restore import (
     LaunchSettingsRestored,
@@ -56,10 +63,20 @@ from drsorch.contracts.events.restore import (
     RestoreRequested,
     RestoreResult,
 )
+from drsorch.contracts.events.v1 import V1_EVENTS
 from drsorch.contracts.registry import EventRegistry
+
+
+def _pairs_matched_v1_v2(payload: dict[str, Any]) -> dict[str, Any]:
+    """v2 names the matcher's hash `match_hash`: the approved hash is the configurator's."""
+    lifted = dict(payload)
+    lifted["match_hash"] = lifted.pop("plan_hash")
+    return lifted
+
 
 EVENTS = EventRegistry(
     [
+        *V1_EVENTS,
         FailbackRequested,
         FailoverRequested,
         ServersDiscovered,
@@ -70,7 +87,8 @@ EVENTS = EventRegistry(
         RequestCompleted,
         RestoreRequested,
         LaunchSettingsRestored,
-    ]
+    ],
+    upcasters={("PairsMatched", 1): _pairs_matched_v1_v2},
 )
 """Every (type, version) drsorch knows; `EVENTS.parse(raw)` turns bus bytes into an envelope."""
 
@@ -92,6 +110,8 @@ __all__ = [
     "LaunchConfiguration",
     "LaunchSettings",
     "LaunchSettingsRestored",
+    "LineageClaim",
+    "LineageInstance",
     "Pair",
     "PairsMatched",
     "Problem",
@@ -114,6 +134,7 @@ __all__ = [
     "Spoke",
     "Suggestion",
     "TargetConfigured",
+    "TargetOverride",
     "TargetRef",
     "Unmatched",
 ]

@@ -84,6 +84,7 @@ ProblemKind = Literal[
     "server_not_found",
     "wave_tag_invalid",
     "recovery_instance_missing",
+    "record_invalid",
 ]
 
 

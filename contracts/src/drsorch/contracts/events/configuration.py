@@ -14,6 +14,7 @@ from drsorch.contracts.types import (
     AccountId,
     ApiCalls,
     Ec2InstanceId,
+    PlanHash,
     Reason,
     Region,
     SourceServerId,
@@ -48,6 +49,8 @@ class ConfigurationResult(Record):
     previous: LaunchConfiguration | None = None
     """The launching server's launch configuration before drsorch changed it."""
     desired: LaunchConfiguration | None = None
+    changes: Annotated[tuple[str, ...], Field(max_length=20)] = ()
+    """The launch configuration fields the apply changes (or, planned, would change)."""
 
     @model_validator(mode="after")
     def _reason_for_rejection(self) -> Self:
@@ -59,14 +62,26 @@ class ConfigurationResult(Record):
 
 
 class TargetConfigured(Event):
-    """The configurator's results for the pairs of one request."""
+    """Configuration results for pairs of one request, published as they settle.
+
+    The configurator first plans every pair without changing anything and hashes what
+    an apply would launch (`plan_hash`: the hash an operator approves). A plan-only
+    request, or an apply whose approved hash differs, ends there: every result in one
+    go. An approved apply then publishes results pair by pair as each settles, every
+    one under the same `plan_hash`; a slow pair never holds back the others.
+    """
 
     event_type: ClassVar[str] = "TargetConfigured"
-    event_version: ClassVar[int] = 1
+    event_version: ClassVar[int] = 2
     topic: ClassVar[Topic] = Topic.EVENTS
     producers: ClassVar[tuple[str, ...]] = ("configurator",)
 
+    plan_hash: PlanHash | None = None
+    """SHA-256 of what the apply launches: each launching server, its target or a new
+    instance, the launch settings changed, the wave, the operation and the mode. Unset
+    only on results of a v1 configurator, which can never match an approval."""
     results: Annotated[tuple[ConfigurationResult, ...], Field(max_length=MAX_ITEMS_PER_CHUNK)] = ()
     api_calls: ApiCalls = Field(default_factory=dict)
-    """DRS API calls the configurator made for this request."""
+    """DRS API calls the configurator made for this request so far, in chunk 0 of each
+    publication: counts only grow, so a reader keeps the largest of each."""
     chunk: Chunk = Chunk()

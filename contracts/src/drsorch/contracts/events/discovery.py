@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
@@ -18,6 +18,7 @@ from drsorch.contracts.types import (
     BootMode,
     DataReplicationState,
     Ec2InstanceId,
+    Fact,
     FailbackState,
     Hostname,
     InstanceState,
@@ -109,6 +110,40 @@ class CandidateTarget(Record):
     private_ip: IPv4 | None = None
 
 
+class LineageInstance(Record):
+    """An instance a server's lineage names, as EC2 reports it, when it is no candidate.
+
+    Candidate targets are live instances of the launch region. An instance lineage names
+    that is terminated, that EC2 does not know (`not_found`), or that stands elsewhere
+    is listed here, so the matcher can say exactly why the server is left alone instead
+    of pairing it by Name.
+    """
+
+    instance_id: Ec2InstanceId
+    account_id: AccountId
+    region: Region
+    state: InstanceState | Literal["not_found"]
+    name: Name | None = None
+
+
+class LineageClaim(Record):
+    """A candidate target that a source server outside the request's scope claims.
+
+    Its lineage names the instance (DRS's `awsInstanceID`, or its recovery instance), so
+    no other server may be paired with it by Name. Claims of servers in scope are read
+    from the servers themselves.
+    """
+
+    instance_id: Ec2InstanceId
+    source_server_id: SourceServerId
+    account_id: AccountId
+    """The claiming server's account."""
+    region: Region
+    """The claiming server's region."""
+    fact: Fact
+    """How it claims the instance, e.g. `awsInstanceID of s-… (out of scope)`."""
+
+
 class ServersDiscovered(Event):
     """Discovery's result for one request: servers in scope, candidate targets, problems.
 
@@ -119,7 +154,7 @@ class ServersDiscovered(Event):
     """
 
     event_type: ClassVar[str] = "ServersDiscovered"
-    event_version: ClassVar[int] = 1
+    event_version: ClassVar[int] = 2
     topic: ClassVar[Topic] = Topic.EVENTS
     producers: ClassVar[tuple[str, ...]] = ("discovery",)
 
@@ -127,6 +162,10 @@ class ServersDiscovered(Event):
     servers: Annotated[tuple[DiscoveredServer, ...], Field(max_length=MAX_ITEMS_PER_CHUNK)] = ()
     targets: Annotated[tuple[CandidateTarget, ...], Field(max_length=MAX_ITEMS_PER_CHUNK)] = ()
     problems: Annotated[tuple[Problem, ...], Field(max_length=MAX_ITEMS_PER_CHUNK)] = ()
+    lineage: Annotated[tuple[LineageInstance, ...], Field(max_length=MAX_ITEMS_PER_CHUNK)] = ()
+    """Instances lineage names that are not candidate targets, and what EC2 says of them."""
+    claims: Annotated[tuple[LineageClaim, ...], Field(max_length=MAX_ITEMS_PER_CHUNK)] = ()
+    """Candidate targets claimed by the lineage of servers outside the scope."""
     api_calls: ApiCalls = Field(default_factory=dict)
     """DRS API calls discovery made for this request."""
     chunk: Chunk = Chunk()

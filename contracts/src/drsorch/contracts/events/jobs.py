@@ -13,6 +13,7 @@ from drsorch.contracts.types import (
     UNIQUE_ITEMS,
     AccountId,
     Ec2InstanceId,
+    Fact,
     IPv4,
     JobId,
     LaunchStatus,
@@ -61,12 +62,19 @@ class ServerLaunch(Record):
     recovery_instance_id: RecoveryInstanceId | None = None
     ec2_instance_id: Ec2InstanceId | None = None
     expected_instance_id: Ec2InstanceId | None = None
-    """The launch-into target; unset for a standard launch."""
+    """Where the server had to land: the instance DRS's lineage names for it, else the
+    approved target; unset for a standard launch."""
+    lineage_instance_id: Ec2InstanceId | None = None
+    """The instance DRS records as the server's origin, read when the job completed."""
     launched_into_expected: bool = False
     private_ip_before: IPv4 | None = None
     private_ip_after: IPv4 | None = None
     failure_reason: Reason | None = None
     """From the job log (`eventData.rawError`) when the launch failed."""
+    volumes_replaced: bool | None = None
+    """Did EC2 show the target's volumes replaced by the launch? Unset when not checked."""
+    proof: Annotated[tuple[Fact, ...], Field(max_length=10)] = ()
+    """The DRS and EC2 facts the landing was judged on, or the one that failed it."""
 
     @model_validator(mode="after")
     def _landing_is_proven(self) -> Self:
@@ -88,7 +96,7 @@ class JobCompleted(Event):
     """A DRS job reached COMPLETED; per server, what launched where."""
 
     event_type: ClassVar[str] = "JobCompleted"
-    event_version: ClassVar[int] = 1
+    event_version: ClassVar[int] = 2
     topic: ClassVar[Topic] = Topic.EVENTS
     producers: ClassVar[tuple[str, ...]] = ("monitor",)
 

@@ -16,7 +16,7 @@ from drsorch.contracts.types import (
     Architecture,
     Ec2InstanceId,
     Fact,
-    MatchMethod,
+    PairMethod,
     PlanHash,
     Ratio,
     Reason,
@@ -43,9 +43,12 @@ class Pair(Record):
 
     server: ServerRef
     target: TargetRef | None = None
-    method: MatchMethod | None = None
+    method: PairMethod | None = None
     evidence: Evidence = ()
     """Short facts behind the decision, e.g. `awsInstanceID=i-0abc… matches`."""
+    lineage_instance_id: Ec2InstanceId | None = None
+    """The instance the server's lineage names (DRS's record or drsorch's stored failover
+    pair), whatever the target: the monitor proves a landing against DRS's own record."""
     architecture: Architecture | None = None
     replication_direction: ReplicationDirection | None = None
     recovery_instance_id: RecoveryInstanceId | None = None
@@ -91,24 +94,27 @@ class Suggestion(Record):
 
 
 class PairsMatched(Event):
-    """The matcher's plan for one request, with the hash an operator approves.
+    """The matcher's pairing for one request.
 
     Discovery's problems are carried forward so the monitor can report them without
-    reading discovery's state. `plan_hash` covers the whole plan (every chunk).
+    reading discovery's state. `match_hash` covers the whole pairing (every chunk); the
+    hash an operator approves is the configurator's, over what an apply would launch.
     """
 
     event_type: ClassVar[str] = "PairsMatched"
-    event_version: ClassVar[int] = 1
+    event_version: ClassVar[int] = 2
     topic: ClassVar[Topic] = Topic.EVENTS
     producers: ClassVar[tuple[str, ...]] = ("matcher",)
 
     spec: RequestSpec
-    plan_hash: PlanHash
+    match_hash: PlanHash
     pairs: Annotated[tuple[Pair, ...], Field(max_length=MAX_ITEMS_PER_CHUNK)] = ()
     unmatched: Annotated[tuple[Unmatched, ...], Field(max_length=MAX_ITEMS_PER_CHUNK)] = ()
     ambiguous: Annotated[tuple[Ambiguous, ...], Field(max_length=MAX_ITEMS_PER_CHUNK)] = ()
     suggestions: Annotated[tuple[Suggestion, ...], Field(max_length=MAX_ITEMS_PER_CHUNK)] = ()
     problems: Annotated[tuple[Problem, ...], Field(max_length=MAX_ITEMS_PER_CHUNK)] = ()
+    notes: Annotated[tuple[Reason, ...], Field(max_length=MAX_EVIDENCE)] = ()
+    """Remarks on the request as a whole, e.g. an override naming no server in scope."""
     api_calls: ApiCalls = Field(default_factory=dict)
     """DRS API calls made so far (discovery's), carried forward for the report."""
     chunk: Chunk = Chunk()

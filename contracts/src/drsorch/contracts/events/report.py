@@ -16,10 +16,11 @@ from drsorch.contracts.types import (
     AccountId,
     ApiCalls,
     Ec2InstanceId,
+    Fact,
     IPv4,
     JobId,
-    MatchMethod,
     Operation,
+    PairMethod,
     PlanHash,
     Reason,
     RecoveryInstanceId,
@@ -55,8 +56,10 @@ class ServerReport(Record):
 
     server: ServerRef
     target: TargetRef | None = None
-    method: MatchMethod | None = None
+    method: PairMethod | None = None
     evidence: Evidence = ()
+    lineage_instance_id: Ec2InstanceId | None = None
+    """The instance the server's lineage names, when it has lineage."""
     outcome: ServerOutcome
     reason: Reason | None = None
     launching_server_id: SourceServerId | None = None
@@ -69,6 +72,8 @@ class ServerReport(Record):
     private_ip_after: IPv4 | None = None
     previous_launch_configuration: LaunchConfiguration | None = None
     """What to restore the launching server's launch configuration to."""
+    proof: Annotated[tuple[Fact, ...], Field(max_length=10)] = ()
+    """The DRS and EC2 facts its landing was judged on."""
 
 
 class JobRecord(Record):
@@ -89,15 +94,16 @@ class RequestCompleted(Event):
     """A request is over: its final status and the report.
 
     SUCCEEDED only when every server in scope landed where expected; PARTIAL when
-    some did; FAILED when none did; PLANNED for a plan-only request; REJECTED when
-    the request was refused as a whole (e.g. its approved plan hash no longer
+    some did; FAILED when none did, or when any server landed somewhere else than the
+    instance proven to be its own (`recovered_elsewhere`); PLANNED for a plan-only
+    request; REJECTED when the request was refused as a whole (e.g. its approved plan hash no longer
     matches). Servers, unmatched, ambiguous, problems and jobs are split across
     chunks and `api_calls` is summed over them; the other fields repeat in every
     chunk.
     """
 
     event_type: ClassVar[str] = "RequestCompleted"
-    event_version: ClassVar[int] = 1
+    event_version: ClassVar[int] = 2
     topic: ClassVar[Topic] = Topic.EVENTS
     producers: ClassVar[tuple[str, ...]] = ("monitor",)
 
@@ -105,6 +111,7 @@ class RequestCompleted(Event):
     operation: Operation
     drill: bool
     plan_hash: PlanHash | None = None
+    """The configurator's hash of what the request launches (the one approved)."""
     reason: Reason | None = None
     servers: Annotated[tuple[ServerReport, ...], Field(max_length=MAX_ITEMS_PER_CHUNK)] = ()
     unmatched: Annotated[tuple[Unmatched, ...], Field(max_length=MAX_ITEMS_PER_CHUNK)] = ()

@@ -12,6 +12,7 @@ from drsorch.contracts.events.launch import LaunchSettings
 from drsorch.contracts.types import (
     UNIQUE_ITEMS,
     AccountId,
+    Ec2InstanceId,
     ExternalId,
     LaunchIntoMode,
     NameAffix,
@@ -35,12 +36,17 @@ MAX_AFFIXES = 20
 
 
 class Spoke(Record):
-    """An account drsorch reaches by assuming a role from the hub account."""
+    """An account drsorch reaches by assuming a role from the hub account.
+
+    The role and its ExternalId come from the deployment's configuration; the services
+    never take them from a message, so `role_name` and `external_id` here are ignored.
+    """
 
     account_id: AccountId
     role_name: RoleName | None = None
-    """Role to assume; the deployment's default role name when unset."""
+    """Ignored by the services (kept so v1 requests read unchanged)."""
     external_id: ExternalId | None = None
+    """Ignored by the services (kept so v1 requests read unchanged)."""
 
 
 class Accounts(Record):
@@ -103,6 +109,20 @@ class RequestOptions(Record):
     """May drsorch tag a lineage-matched target `AWSDRS=AllowLaunchingIntoThisInstance`?"""
 
 
+class TargetOverride(Record):
+    """An operator's explicit choice of the instance one server launches into.
+
+    The one way to launch a server into an instance its lineage does not name. The plan
+    shows it beside the evidence it contradicts, and the approval covers it; it never
+    names an instance another server's lineage claims.
+    """
+
+    source_server_id: SourceServerId
+    """The server in scope (its FAILOVER-direction ID)."""
+    instance_id: Ec2InstanceId
+    """The instance it launches into, in the server's account and the launch region."""
+
+
 class RequestSpec(Record):
     """Everything a request asks for. Carried forward unchanged by the events that follow it."""
 
@@ -122,6 +142,10 @@ class RequestSpec(Record):
     approved_plan_hash: PlanHash | None = None
     """Apply only if the plan still hashes to this value (no drift since it was approved)."""
     options: RequestOptions = RequestOptions()
+    target_overrides: Annotated[
+        tuple[TargetOverride, ...], Field(max_length=MAX_EXPLICIT_SERVERS)
+    ] = ()
+    """Per-server targets chosen by the operator (`--target SERVER=INSTANCE`)."""
     requested_by: Principal
     requested_at: AwareDatetime | None = None
     reason: Note | None = None
@@ -135,7 +159,19 @@ class RequestSpec(Record):
         if self.drill and self.launch_into in ("required", "preferred"):
             # Safety rule: a drill never launches into a production instance.
             raise ValueError("a drill uses standard launches: launch_into must be never or unset")
+        if self.drill and self.target_overrides:
+            raise ValueError("a drill uses standard launches: it takes no target overrides")
+        servers = [o.source_server_id for o in self.target_overrides]
+        if len(set(servers)) != len(servers):
+            raise ValueError("target_overrides: a server is given more than one target")
         return self
+
+    def override_for(self, source_server_id: str) -> str | None:
+        """The instance the operator chose for this server, if any."""
+        for override in self.target_overrides:
+            if override.source_server_id == source_server_id:
+                return override.instance_id
+        return None
 
     def effective_launch_into(self) -> LaunchIntoMode:
         """The launch-into mode in force: the explicit one, else the operation's default.
@@ -179,7 +215,7 @@ class FailbackRequested(_Requested):
     """An operator or an alarm asks to fail the servers in scope back to the primary region."""
 
     event_type: ClassVar[str] = "FailbackRequested"
-    event_version: ClassVar[int] = 1
+    event_version: ClassVar[int] = 2
     operation: ClassVar[Literal["failback"]] = "failback"
 
 
@@ -187,5 +223,5 @@ class FailoverRequested(_Requested):
     """An operator or an alarm asks to fail the servers in scope over to the recovery region."""
 
     event_type: ClassVar[str] = "FailoverRequested"
-    event_version: ClassVar[int] = 1
+    event_version: ClassVar[int] = 2
     operation: ClassVar[Literal["failover"]] = "failover"

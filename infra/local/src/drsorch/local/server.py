@@ -9,11 +9,10 @@ requests signed for `drs` reach it while everything else reaches moto.
 
 from __future__ import annotations
 
-import json
 import threading
 import urllib.request
-from collections.abc import Callable, Iterable, MutableMapping, Sequence
-from typing import Any, Protocol
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
@@ -22,27 +21,10 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from drsorch.local.wsgi import AdminRoutes, StartResponse, WSGIApp, json_response
+
 ADMIN_PREFIX = "/_drsorch"
-
-
-class StartResponse(Protocol):
-    def __call__(self, status: str, headers: list[tuple[str, str]], /) -> object: ...
-
-
-WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
-AdminRoutes = MutableMapping[str, WSGIApp]
 Plugin = Callable[[DomainDispatcherApplication, AdminRoutes], None]
-
-
-def json_response(start_response: StartResponse, status: int, body: object) -> list[bytes]:
-    """Answer a WSGI request with a JSON body."""
-    data = json.dumps(body).encode()
-    reason = {200: "OK", 400: "Bad Request", 404: "Not Found", 500: "Internal Server Error"}
-    start_response(
-        f"{status} {reason.get(status, 'Status')}",
-        [("Content-Type", "application/json"), ("Content-Length", str(len(data)))],
-    )
-    return [data]
 
 
 def _health(environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:

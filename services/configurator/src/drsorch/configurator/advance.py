@@ -1,9 +1,11 @@
-"""One step of a request: configure its unsettled pairs, then report or wait again.
+"""One step of a request: plan every pair, check the approval, then configure and report.
 
-A request is settled when every pair has a result. Until then each step retries
-the pairs still waiting (and only those: settled pairs keep their stored result);
-once the deadline has passed, the waiting ones are rejected as not prepared. The
-whole result goes out as one TargetConfigured, split into chunks.
+First every pair is planned without changing anything (outcome `planned` when it
+would launch, `rejected` with the reason when not), and what an apply would launch
+is hashed. A plan-only request reports that plan; an apply whose approved hash
+differs is refused whole, before any write. An approved apply then configures the
+pairs that would launch, and every step reports the pairs it settled, so a slow pair
+never holds back the others. Pairs still waiting past the deadline are rejected.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from drsorch.configurator.configure import RequestContext, Waiting, configure_pa
 from drsorch.configurator.dependencies import Dependencies
 from drsorch.configurator.domain import SourceServer
 from drsorch.configurator.errors import Refused, Transient
-from drsorch.configurator.plan import drift_reason
+from drsorch.configurator.plan import drift_reason, launch_hash, managed
 from drsorch.configurator.ports import Cloud
 from drsorch.configurator.records import PairRecord, RequestRecord
 from drsorch.contracts import Chunk, ConfigurationResult, Pair, RequestSpec, TargetConfigured
@@ -34,44 +36,108 @@ MAX_RETRY_SECONDS = 900  # SQS's longest delay: past it the runtime forwards the
 
 @dataclass(frozen=True)
 class StepResult:
-    """What a step produced: the whole result once settled, else when to try again."""
+    """What a step produced: results to report now, and when to try again (if ever)."""
 
     configured: list[TargetConfigured]
     retry_in: timedelta | None = None
 
 
 async def advance(
-    request_id: str, request: RequestRecord, deps: Dependencies, now: datetime
+    request_id: str, request: RequestRecord, deps: Dependencies, now: datetime, step: int
 ) -> StepResult:
-    """Configure the pairs not settled yet; report when all are."""
-    store = deps.store
-    records = await store.pairs(request_id)
-    waiting = [record for record in records if record.result is None]
+    """Plan the pairs not planned yet, then configure the unsettled ones; report the settled."""
+    records = await deps.store.pairs(request_id)
     hints: list[float] = []
-    if waiting:
-        updated = await _configure(request_id, request, waiting, deps, hints)
-        updated = [_settle_late(request, record, now) for record in updated]
-        await store.save_pairs(request_id, updated)
-        by_id = {record.server_id: record for record in updated}
-        records = [by_id.get(record.server_id, record) for record in records]
-    still = [record for record in records if record.result is None]
-    if still:
-        # DRS's Retry-After, when it asked for longer than the configured pause.
-        delay = min(max([deps.settings.retry_seconds, *hints]), MAX_RETRY_SECONDS)
-        return StepResult([], timedelta(seconds=math.ceil(delay)))
-    calls = (await store.request(request_id) or request).calls
-    results = [record.result for record in records if record.result is not None]
-    return StepResult(target_configured(results, calls))
+    unplanned = [r for r in records if r.planned is None]
+    if unplanned:
+        records = await _step(request_id, request, deps, now, records, unplanned, hints, dry=True)
+    if any(r.planned is None for r in records):
+        return StepResult([], _retry(deps, hints))
+    plan_hash = launch_hash(request.spec, [(r.pair, _planned(r)) for r in records])
+    refusal = drift_reason(request.spec, plan_hash)
+    settled = [_settled_by_plan(request, r, refusal) for r in records]
+    changed = [r for r, s in zip(records, settled, strict=True) if r is not s]
+    if changed:
+        await deps.store.save_pairs(request_id, changed)
+        records = settled
+    unsettled = [r for r in records if r.result is None]
+    if unsettled:
+        records = await _step(request_id, request, deps, now, records, unsettled, hints, dry=False)
+    records = await _mark_sent(deps, request_id, records, step)
+    sent = [r.result for r in records if r.sent_in == step and r.result is not None]
+    events: list[TargetConfigured] = []
+    if sent:
+        calls = (await deps.store.request(request_id) or request).calls
+        events = target_configured(sent, calls, plan_hash)
+    if any(r.result is None for r in records):
+        return StepResult(events, _retry(deps, hints))
+    return StepResult(events)
+
+
+def _planned(record: PairRecord) -> ConfigurationResult:
+    assert record.planned is not None
+    return record.planned
+
+
+def _settled_by_plan(request: RequestRecord, record: PairRecord, refusal: str | None) -> PairRecord:
+    """A pair the plan alone settles: every pair of a plan-only request or a refused apply,
+    and a pair the plan found would not launch."""
+    if record.result is not None:
+        return record
+    planned = _planned(record)
+    if refusal is not None:
+        return _rejected(request, record, refusal)
+    if request.spec.plan_only or planned.outcome != "planned":
+        return record.model_copy(update={"result": planned, "waiting": None})
+    return record
+
+
+async def _mark_sent(
+    deps: Dependencies, request_id: str, records: list[PairRecord], step: int
+) -> list[PairRecord]:
+    """Settled results not reported yet go out in this step (again, if it is retried)."""
+    due = [r for r in records if r.result is not None and r.sent_in is None]
+    if not due:
+        return records
+    marked = {r.server_id: r.model_copy(update={"sent_in": step}) for r in due}
+    await deps.store.save_pairs(request_id, list(marked.values()))
+    return [marked.get(r.server_id, r) for r in records]
+
+
+def _retry(deps: Dependencies, hints: list[float]) -> timedelta:
+    # DRS's Retry-After, when it asked for longer than the configured pause.
+    delay = min(max([deps.settings.retry_seconds, *hints]), MAX_RETRY_SECONDS)
+    return timedelta(seconds=math.ceil(delay))
+
+
+async def _step(  # noqa: PLR0917 - one pass, its inputs passed on together
+    request_id: str,
+    request: RequestRecord,
+    deps: Dependencies,
+    now: datetime,
+    records: list[PairRecord],
+    waiting: list[PairRecord],
+    hints: list[float],
+    *,
+    dry: bool,
+) -> list[PairRecord]:
+    updated = await _configure(request_id, request, waiting, deps, hints, dry=dry)
+    updated = [_settle_late(request, record, now, dry=dry) for record in updated]
+    await deps.store.save_pairs(request_id, updated)
+    by_id = {record.server_id: record for record in updated}
+    return [by_id.get(record.server_id, record) for record in records]
 
 
 def target_configured(
-    results: Sequence[ConfigurationResult], calls: dict[str, int]
+    results: Sequence[ConfigurationResult], calls: dict[str, int], plan_hash: str
 ) -> list[TargetConfigured]:
-    """The result in chunks, sorted by server; the call counts ride in chunk 0 only."""
+    """Results in chunks, sorted by server; the call counts ride in chunk 0 only."""
 
     def build(items: Sequence[ConfigurationResult], chunk: Chunk) -> TargetConfigured:
         counted = calls if chunk.index == 0 else {}
-        return TargetConfigured(results=tuple(items), api_calls=counted, chunk=chunk)
+        return TargetConfigured(
+            plan_hash=plan_hash, results=tuple(items), api_calls=counted, chunk=chunk
+        )
 
     ordered = sorted(results, key=lambda result: result.source_server_id)
     return split(build, ordered)
@@ -83,18 +149,31 @@ async def _configure(
     waiting: list[PairRecord],
     deps: Dependencies,
     retry_hints: list[float],
+    *,
+    dry: bool,
 ) -> list[PairRecord]:
-    """Configure the waiting pairs at once (bounded); Retry-After hints go to `retry_hints`."""
-    drift = drift_reason(request.spec, request.plan_hash)
-    if drift is not None:
-        return [_rejected(request, record, drift) for record in waiting]
+    """Plan (dry) or configure the waiting pairs at once (bounded)."""
     cloud = deps.cloud(request.spec.accounts)
     try:
         pairs = [r.pair for r in waiting]
         servers, unreadable = await _paired_servers(cloud, pairs)
         failbacks = await _failback_listings(cloud, request.spec, pairs)
         ctx = RequestContext(
-            request_id, request.spec, cloud, deps.store, servers, request.contested, failbacks
+            request_id,
+            request.spec,
+            cloud,
+            deps.store,
+            servers,
+            request.contested,
+            failbacks,
+            dry=dry or request.spec.plan_only,
+            read={
+                r.planned.launching_server_id: r.planned.previous
+                for r in waiting
+                if r.planned is not None
+                and r.planned.launching_server_id is not None
+                and r.planned.previous is not None
+            },
         )
         gate = asyncio.Semaphore(deps.settings.concurrency)
 
@@ -103,16 +182,42 @@ async def _configure(
             if isinstance(problem, Waiting):
                 return _waiting(record, problem, retry_hints)
             if problem is not None:
-                return _rejected(request, record, problem)
+                return _rejected(request, record, problem, dry=dry)
             async with gate:
                 progress = await configure_pair(ctx, record)
             if isinstance(progress, Waiting):
                 return _waiting(record, progress, retry_hints)
-            return record.model_copy(update={"result": progress, "waiting": None})
+            if dry:
+                return record.model_copy(update={"planned": progress, "waiting": None})
+            return record.model_copy(
+                update={"result": _as_planned(record, progress), "waiting": None}
+            )
 
         return list(await asyncio.gather(*(one(record) for record in waiting)))
     finally:
         await deps.store.add_calls(request_id, cloud.calls)
+
+
+def _as_planned(record: PairRecord, result: ConfigurationResult) -> ConfigurationResult:
+    """The result, unless it launches otherwise than the plan the approval covers."""
+    planned = record.planned
+    if result.outcome not in ("configured", "unchanged") or planned is None:
+        return result
+    # Bound: the target, and every field the plan said it would change, to that value.
+    # A field the request leaves to DRS may read otherwise on a FAILBACK server that did
+    # not exist yet when the plan was made.
+    bound = {"launch_into_instance_id", *planned.changes}
+    was, now = managed(planned.desired), managed(result.desired)
+    if result.target_instance_id == planned.target_instance_id and all(
+        was.get(name) == now.get(name) for name in bound if name in was
+    ):
+        return result
+    reason = (
+        f"its launch would differ from the plan that was hashed (target "
+        f"{planned.target_instance_id or 'a new instance'} planned, "
+        f"{result.target_instance_id or 'a new instance'} now): not launched"
+    )
+    return result.model_copy(update={"outcome": "rejected", "reason": reason})
 
 
 async def _paired_servers(
@@ -179,14 +284,20 @@ def _waiting(record: PairRecord, progress: Waiting, retry_hints: list[float]) ->
     )
 
 
-def _settle_late(request: RequestRecord, record: PairRecord, now: datetime) -> PairRecord:
-    """A pair still waiting after the deadline is reported not prepared."""
-    if record.result is not None or now < request.deadline:
+def _settle_late(
+    request: RequestRecord, record: PairRecord, now: datetime, *, dry: bool
+) -> PairRecord:
+    """A pair still waiting after the deadline is reported not prepared (or not planned)."""
+    settled = record.planned if dry else record.result
+    if settled is not None or now < request.deadline:
         return record
-    return _rejected(request, record, f"not prepared by the deadline: {record.waiting}")
+    what = "planned" if dry else "prepared"
+    return _rejected(request, record, f"not {what} by the deadline: {record.waiting}", dry=dry)
 
 
-def _rejected(request: RequestRecord, record: PairRecord, reason: str) -> PairRecord:
+def _rejected(
+    request: RequestRecord, record: PairRecord, reason: str, *, dry: bool = False
+) -> PairRecord:
     pair = record.pair
     result = ConfigurationResult(
         source_server_id=pair.server.source_server_id,
@@ -197,4 +308,5 @@ def _rejected(request: RequestRecord, record: PairRecord, reason: str) -> PairRe
         reason=reason[:1024],
         reverse_replication_started=record.reverse_replication_started,
     )
-    return record.model_copy(update={"result": result, "waiting": None})
+    field = "planned" if dry else "result"
+    return record.model_copy(update={field: result, "waiting": None})

@@ -38,7 +38,7 @@ def build_with(settings: ConfiguratorSettings | None = None) -> ServiceFactory:
         table = resources.topology.table_name
 
         def cloud(accounts: Accounts) -> AwsCloud:
-            return AwsCloud(clients, accounts, chosen.spoke_role_name)
+            return AwsCloud(clients, accounts)
 
         deps = Dependencies(
             store=DynamoStore(resources.dynamodb, table),

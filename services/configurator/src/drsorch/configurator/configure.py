@@ -48,6 +48,7 @@ async def _configure(ctx: RequestContext, trail: Trail) -> Progress:
         ctx.contested.get(server_id)
         or domain.server_place_problem(ctx.spec, pair)
         or (kind if kind not in ("launch_into", "standard") else None)
+        or (domain.target_place_problem(ctx.spec, pair) if kind == "launch_into" else None)
     )
     if problem is not None:
         return result(ctx, pair, "rejected", reason=problem, trail=trail)
@@ -56,6 +57,10 @@ async def _configure(ctx: RequestContext, trail: Trail) -> Progress:
         place = Place(pair.server.account_id, pair.server.region)
         reason = f"source server {server_id} was not found in {place}"
         return result(ctx, pair, "rejected", reason=reason, trail=trail)
+    # DRS's own record of the server's origin, read now, before anything is created.
+    problem = domain.lineage_problem(ctx.spec, pair, server, launch_into=kind == "launch_into")
+    if problem is not None:
+        return result(ctx, pair, "rejected", reason=problem, trail=trail)
     target: TargetInstance | None = None
     if kind == "launch_into":
         checked = await _checked_target(ctx, pair, server)
@@ -95,7 +100,11 @@ async def _set_launch_configuration(
     """Read, keep the previous, tag a lineage target if allowed, update only on a difference."""
     pair = trail.record.pair
     place = launching.place
-    current = await ctx.cloud.drs.launch_configuration(place, launching.source_server_id)
+    # The plan read this server's configuration a moment ago: the apply starts from it
+    # rather than read it again (one DRS call per server saved).
+    current = ctx.read.get(launching.source_server_id) or await ctx.cloud.drs.launch_configuration(
+        place, launching.source_server_id
+    )
     # The FAILBACK server's own drsorch:* tags, if an operator set any, win.
     tags = (server.tags, launching.tags) if launching is not server else (server.tags,)
     desired = desired_configuration(ctx, pair, current, launch_into=target is not None, tags=tags)
@@ -103,7 +112,7 @@ async def _set_launch_configuration(
         return result(ctx, pair, "rejected", reason=desired, trail=trail, launching=launching)
     changes = domain.changed_fields(current, desired)
     will_tag = target is not None and not target.allows_launch_into
-    if ctx.spec.plan_only:
+    if ctx.dry:
         reason = domain.describe_changes(changes) + (
             f"; would tag {target.instance_id} {LAUNCH_INTO_TAG_KEY}={LAUNCH_INTO_TAG_VALUE}"
             if will_tag and target is not None

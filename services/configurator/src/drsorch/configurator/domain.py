@@ -49,6 +49,10 @@ class SourceServer:
     direction: str | None = None
     aws_instance_id: str | None = None
     """`identificationHints.awsInstanceID`: for a FAILBACK server, the recovery EC2 instance."""
+    origin_account_id: str | None = None
+    """`sourceCloudProperties.originAccountID`: the account its origin instance is in."""
+    origin_region: str | None = None
+    """`sourceCloudProperties.originRegion`."""
 
 
 def launch_kind(spec: RequestSpec, pair: Pair) -> LaunchKind | str:
@@ -117,11 +121,52 @@ def target_problem(
         return f"target {target_id} is {target.state}: launch-into needs a stopped instance"
     if not target.allows_launch_into and not may_tag(spec, pair):
         how = "matched by name" if pair.method == "name" else "tagging lineage targets is off"
+        value = target.tags.get(LAUNCH_INTO_TAG_KEY)
+        if value is not None:
+            return (
+                f"target {target_id} is tagged {LAUNCH_INTO_TAG_KEY}={value!r}, not "
+                f"{LAUNCH_INTO_TAG_VALUE} ({how}: drsorch does not change it)"
+            )
         return (
             f"target {target_id} lacks the tag {LAUNCH_INTO_TAG_KEY}={LAUNCH_INTO_TAG_VALUE} "
             f"({how}: drsorch does not add it)"
         )
     return _fit_problem(pair, target, server)
+
+
+def lineage_problem(
+    spec: RequestSpec, pair: Pair, server: SourceServer, *, launch_into: bool
+) -> str | None:
+    """Why DRS's own record of the server's origin forbids this pair (None when it does not).
+
+    Read from DRS before anything is created: a failback's origin must be in the
+    server's account and the primary region, and a launch into an instance must go
+    into the very instance DRS records, unless the operator overrode it.
+    """
+    if spec.operation != "failback":
+        return None
+    origin = server.aws_instance_id or "the origin"
+    recorded = f"origin {origin} recorded by DRS for {server.source_server_id}"
+    if server.origin_account_id not in (None, pair.server.account_id):
+        return f"{recorded} is in account {server.origin_account_id}: nothing was started"
+    if server.origin_region not in (None, spec.primary_region):
+        return (
+            f"{recorded} is in {server.origin_region}, not the primary region "
+            f"{spec.primary_region}: nothing was started"
+        )
+    target = pair.target
+    if (
+        launch_into
+        and target is not None
+        and pair.method != "override"
+        and server.aws_instance_id is not None
+        and server.aws_instance_id != target.instance_id
+    ):
+        return (
+            f"{recorded}, not the paired target {target.instance_id}: lineage outranks "
+            "names, and only an operator's override may choose another instance"
+        )
+    return None
 
 
 def _fit_problem(pair: Pair, target: TargetInstance, server: SourceServer) -> str | None:

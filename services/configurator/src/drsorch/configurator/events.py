@@ -25,5 +25,5 @@ class ConfigurationDue(Event):
     """Which retry this is; it makes each timer's event ID distinct."""
 
 
-REGISTRY = EventRegistry([*EVENTS, ConfigurationDue])
+REGISTRY = EventRegistry([*EVENTS, ConfigurationDue], EVENTS.upcasters)
 """Every event drsorch publishes, plus the configurator's timer."""

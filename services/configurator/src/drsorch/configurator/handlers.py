@@ -31,13 +31,13 @@ def handlers(deps: Dependencies) -> dict[str, Handler]:
         request = await deps.store.request(envelope.request_id)
         if request is None:
             request = await _start(deps, parts)
-        elif request.plan_hash != payload.plan_hash or request.spec != payload.spec:
+        elif request.plan_hash != payload.match_hash or request.spec != payload.spec:
             # Request IDs name one request; a second plan under one is not applied.
             log.warning(
                 "a different plan for a request already configured is ignored",
-                extra={"request_id": envelope.request_id, "plan_hash": payload.plan_hash},
+                extra={"request_id": envelope.request_id, "match_hash": payload.match_hash},
             )
-        step = await _advance(deps, envelope.request_id, request)
+        step = await advance(envelope.request_id, request, deps, deps.clock.now(), 1)
         _send(envelope.request_id, request, step, outbox, attempt=1)
 
     async def on_due(envelope: Envelope[Event], outbox: Outbox) -> None:
@@ -46,8 +46,9 @@ def handlers(deps: Dependencies) -> dict[str, Handler]:
         request = await deps.store.request(envelope.request_id)
         if request is None:
             raise InconsistentPlan(f"no request {envelope.request_id} to configure")
-        step = await _advance(deps, envelope.request_id, request)
-        _send(envelope.request_id, request, step, outbox, attempt=payload.attempt + 1)
+        attempt = payload.attempt + 1
+        step = await advance(envelope.request_id, request, deps, deps.clock.now(), attempt)
+        _send(envelope.request_id, request, step, outbox, attempt=attempt)
 
     async def on_restore(envelope: Envelope[Event], outbox: Outbox) -> None:
         payload = envelope.payload
@@ -90,14 +91,20 @@ async def _start(deps: Dependencies, parts: list[Envelope[Event]]) -> RequestRec
     return request
 
 
-async def _advance(deps: Dependencies, request_id: str, request: RequestRecord) -> StepResult:
-    return await advance(request_id, request, deps, deps.clock.now())
-
-
 def _send(
     request_id: str, request: RequestRecord, step: StepResult, outbox: Outbox, *, attempt: int
 ) -> None:
-    """Publish the settled result, or schedule the next try of the waiting pairs."""
+    """Publish what this step settled, and schedule the next try of the waiting pairs."""
+    for event in step.configured:
+        outbox.publish(
+            Envelope.wrap(
+                event,
+                request_id=request_id,
+                step=f"configured-{attempt}-{event.chunk.index}",
+                producer=PRODUCER,
+                causation_id=request.causation_id,
+            )
+        )
     if step.retry_in is not None:
         timer = Envelope.wrap(
             ConfigurationDue(attempt=attempt),
@@ -107,14 +114,3 @@ def _send(
             causation_id=request.causation_id,
         )
         outbox.schedule(timer, step.retry_in)
-        return
-    for event in step.configured:
-        outbox.publish(
-            Envelope.wrap(
-                event,
-                request_id=request_id,
-                step=f"configured-{event.chunk.index}",
-                producer=PRODUCER,
-                causation_id=request.causation_id,
-            )
-        )

@@ -52,7 +52,7 @@ async def _reverse(
     if instance_id is None:
         reason = f"no FAILBACK server replicates {ec2_id} and no recovery instance is known"
         return result(ctx, pair, "rejected", reason=reason, trail=trail)
-    if ctx.spec.plan_only:
+    if ctx.dry:
         return _planned_reverse(ctx, trail, instance_id)
     if not trail.reverse_started:
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from drsorch.configurator import domain
 from drsorch.configurator.domain import SourceServer
 from drsorch.configurator.ports import Cloud, Store
 from drsorch.configurator.records import PairRecord
@@ -39,6 +40,10 @@ class RequestContext:
     failbacks: Mapping[Place, Mapping[str, Sequence[SourceServer]]] = field(default_factory=dict)
     """Per primary place listed this step: its live FAILBACK servers by the EC2 instance
     they replicate. A place not here is asked about one instance at a time."""
+    dry: bool = False
+    """Read only: say what would be done (outcome `planned`) and change nothing."""
+    read: Mapping[str, LaunchConfiguration] = field(default_factory=dict)
+    """Launch configurations the plan read, by launching server: the apply starts there."""
 
 
 @dataclass
@@ -67,6 +72,7 @@ def result(
     """The pair's result; a target is shown when launched into, or when it was refused."""
     launch_into = desired is not None and desired.launch_into_instance_id is not None
     shown = pair.target is not None and (launch_into or outcome == "rejected")
+    changes = domain.changed_fields(previous or LaunchConfiguration(), desired) if desired else ()
     return ConfigurationResult(
         source_server_id=pair.server.source_server_id,
         launching_server_id=launching.source_server_id if launching else None,
@@ -78,4 +84,5 @@ def result(
         reverse_replication_started=trail.reverse_started,
         previous=previous,
         desired=desired,
+        changes=changes,
     )

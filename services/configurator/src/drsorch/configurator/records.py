@@ -28,10 +28,17 @@ class RequestRecord(_Stored):
 
 
 class PairRecord(_Stored):
-    """One pair and how far it got; `result` is set once the pair is settled."""
+    """One pair and how far it got.
+
+    `planned` is what the first, read-only pass found (what an apply would do, or why
+    not); `result` is set once the pair is settled; `sent_in` is the step whose
+    TargetConfigured carried the result (a retried step sends it again, the same event).
+    """
 
     pair: Pair
+    planned: ConfigurationResult | None = None
     result: ConfigurationResult | None = None
+    sent_in: int | None = None
     reverse_replication_started: bool = False
     waiting: str | None = None
     """Why the pair is not settled yet, for the report if the deadline passes."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -17,8 +17,3 @@ class ConfiguratorSettings(BaseSettings):
     """After this long, pairs still waiting are reported not prepared (rejected)."""
     concurrency: int = Field(default=8, ge=1, le=64)
     """Pairs configured at the same time within one message."""
-    spoke_role_name: str = Field(  # type: ignore[pydantic-alias]  # env name shared by services
-        default="drsorch-spoke",
-        validation_alias=AliasChoices("DRSORCH_SPOKE_ROLE_NAME", "spoke_role_name"),
-    )
-    """Role assumed in a spoke whose request names none (`DRSORCH_SPOKE_ROLE_NAME`)."""

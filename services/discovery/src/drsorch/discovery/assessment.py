@@ -21,13 +21,18 @@ records. The rules:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+
+from pydantic import ValidationError
 
 from drsorch.contracts import (
     CandidateTarget,
     DiscoveredServer,
     FailbackServerInfo,
+    LineageClaim,
+    LineageInstance,
     Problem,
     RecoveryInstanceInfo,
     RequestSpec,
@@ -45,6 +50,7 @@ from drsorch.discovery.domain import (
 )
 
 NO_POINT_IN_TIME = frozenset({"STOPPED", "DISCONNECTED"})
+SOURCE_SERVER_ID = re.compile(r"s-[0-9a-zA-Z]{17}")
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,17 @@ class AccountReading:
     """The servers' origin EC2 instances by instance ID (their tags complete DRS's)."""
     targets: Sequence[CandidateTarget] = ()
     """EC2 instances in the launch region."""
+    others: Sequence[SourceServerRecord] = ()
+    """Every other source server read (another region or direction): their lineage
+    claims instances too."""
+    lineage: Mapping[str, LineageInstance] = field(default_factory=dict)
+    """Instances the servers' lineage names that are no candidates, by instance ID."""
+    recovery_region: str = ""
+    """Where the recovery instances were read."""
+    launch_region: str = ""
+    """Where the candidate targets were read."""
+    refused: Sequence[tuple[str, str]] = ()
+    """Instances EC2 reported outside drsorch's contract, with why: never targets."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +88,8 @@ class Findings:
     servers: list[DiscoveredServer] = field(default_factory=list)
     targets: list[CandidateTarget] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    lineage: list[LineageInstance] = field(default_factory=list)
+    claims: list[LineageClaim] = field(default_factory=list)
 
 
 def assess(spec: RequestSpec, reading: AccountReading) -> Findings:
@@ -86,14 +105,103 @@ def assess(spec: RequestSpec, reading: AccountReading) -> Findings:
             continue
         instance = recovery.get(server.source_server_id)
         back = failback.get(instance.ec2_instance_id or "") if instance else None
-        discovered, problems = _discover(
-            spec, server, tags, instance=instance, back=back, jobs=reading.active_jobs
-        )
+        try:
+            discovered, problems = _discover(
+                spec, server, tags, instance=instance, back=back, jobs=reading.active_jobs
+            )
+        except ValidationError as exc:
+            # One record DRS reports outside drsorch's contract is one named problem; the
+            # rest of the request goes on.
+            findings.problems.append(invalid_record(server, exc))
+            continue
         findings.servers.append(discovered)
         findings.problems.extend(problems)
+        named = reading.lineage.get(server.origin_instance_id or "")
+        if named is not None:
+            findings.lineage.append(named)
     drs_owned = set() if spec.operation == "failback" else _recovery_ec2_ids(reading)
     findings.targets.extend(t for t in reading.targets if t.instance_id not in drs_owned)
+    in_scope = {s.source_server_id for s in findings.servers}
+    claims, unsayable = _claims(reading, in_scope, {t.instance_id for t in findings.targets})
+    findings.claims.extend(claims)
+    if unsayable:
+        # A claim drsorch cannot write down still protects its instance: it is no target.
+        findings.targets[:] = [t for t in findings.targets if t.instance_id not in unsayable]
+        findings.problems.extend(unsayable.values())
+    findings.problems.extend(
+        Problem(
+            kind="record_invalid",
+            account_id=reading.account_id,
+            region=reading.launch_region or None,
+            reason=(
+                f"EC2 reports instance {instance_id[:40]!r} out of range for drsorch: {why};"
+                " it is no target"
+            )[:1024],
+        )
+        for instance_id, why in reading.refused
+    )
     return findings
+
+
+def invalid_record(server: SourceServerRecord, exc: ValidationError) -> Problem:
+    """A server whose DRS record drsorch cannot carry: left out, the record's fault named."""
+    first = exc.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "record"
+    text = f"DRS reports {where} out of range for drsorch: {first['msg']}; the server is left out"
+    known = SOURCE_SERVER_ID.fullmatch(server.source_server_id) is not None
+    named = "" if known else f"source server {server.source_server_id[:40]!r}: "
+    return Problem(
+        kind="record_invalid",
+        account_id=server.account_id,
+        region=server.region,
+        source_server_id=server.source_server_id if known else None,
+        reason=(named + text)[:1024],
+    )
+
+
+def _claims(
+    reading: AccountReading, in_scope: set[str], targets: set[str]
+) -> tuple[list[LineageClaim], dict[str, Problem]]:
+    """Candidate targets the lineage of servers outside the scope claims.
+
+    Every source server read, in either region and direction, claims the instance
+    DRS records for it (`awsInstanceID`), and its recovery instance: none of those
+    may become another server's target by Name.
+    """
+    claims: list[LineageClaim] = []
+    unsayable: dict[str, Problem] = {}
+    for server in (*reading.servers, *reading.failback_servers, *reading.others):
+        instance_id = server.origin_instance_id
+        if server.source_server_id in in_scope or instance_id not in targets:
+            continue
+        try:
+            claims.append(
+                LineageClaim(
+                    instance_id=instance_id,
+                    source_server_id=server.source_server_id,
+                    account_id=server.account_id,
+                    region=server.region,
+                    fact=f"the awsInstanceID of {server.source_server_id} in {server.region}"
+                    " (out of scope)",
+                )
+            )
+        except ValidationError as exc:
+            unsayable[instance_id] = invalid_record(server, exc)
+    for instance in reading.recovery_instances:
+        ec2_id = instance.ec2_instance_id
+        if instance.source_server_id in in_scope or ec2_id not in targets:
+            continue
+        claims.append(
+            LineageClaim(
+                instance_id=ec2_id,
+                source_server_id=instance.source_server_id,
+                account_id=reading.account_id,
+                region=reading.recovery_region,
+                fact=f"recovery instance {instance.recovery_instance_id} of"
+                f" {instance.source_server_id} (out of scope)",
+            )
+        )
+    return claims, unsayable
 
 
 def _wanted_ids(

@@ -39,7 +39,13 @@ class DrsGateway(Protocol):
 
 
 class Ec2Gateway(Protocol):
-    """EC2 in one account and region, read with filters, never instance by instance."""
+    """EC2 in one account and region, read with filters, never instance by instance.
+
+    An instance EC2 reports outside drsorch's contract is left out of what it returns
+    and noted in `refused` (instance ID, why).
+    """
+
+    refused: list[tuple[str, str]]
 
     async def instances(self) -> list[CandidateTarget]:
         """Every instance that is not terminated."""

@@ -12,11 +12,11 @@ import asyncio
 from collections import Counter
 from collections.abc import Sequence
 
-from drsorch.contracts import CandidateTarget, Problem, RequestSpec, Spoke
-from drsorch.discovery.assessment import AccountReading, Findings, assess, forward_ids
+from drsorch.contracts import CandidateTarget, LineageInstance, Problem, RequestSpec, Spoke
+from drsorch.discovery.assessment import AccountReading, Findings, assess
 from drsorch.discovery.domain import FAILBACK, SourceServerRecord, needs_origin_tags
 from drsorch.discovery.errors import AccountProblem
-from drsorch.discovery.ports import AccountAccess
+from drsorch.discovery.ports import AccountAccess, Ec2Gateway
 
 ACCOUNTS_AT_ONCE = 8
 
@@ -43,6 +43,8 @@ async def discover(
         merged.servers.extend(part.servers)
         merged.targets.extend(part.targets)
         merged.problems.extend(part.problems)
+        merged.lineage.extend(part.lineage)
+        merged.claims.extend(part.claims)
     merged.problems.extend(_not_found(spec, merged))
     return merged
 
@@ -73,8 +75,10 @@ async def _read_failover(
 ) -> AccountReading:
     drs = await access.drs(account_id, spoke, spec.recovery_region, calls)
     ec2 = await access.ec2(account_id, spoke, spec.recovery_region)
+    # Every server, not only those asked for: a server outside the scope still claims
+    # its instances, and none of them may become another server's target.
     servers, instances, jobs, targets = await asyncio.gather(
-        drs.source_servers(spec.scope.source_server_ids),
+        drs.source_servers(),
         drs.recovery_instances(),
         drs.active_jobs(),
         ec2.instances(),
@@ -87,6 +91,10 @@ async def _read_failover(
         active_jobs=jobs,
         origins=await _origins(spec, access, account_id, spoke, forward),
         targets=targets,
+        others=[s for s in servers if s.direction == FAILBACK],
+        recovery_region=spec.recovery_region,
+        launch_region=spec.recovery_region,
+        refused=ec2.refused,
     )
 
 
@@ -107,13 +115,15 @@ async def _read_failback(
         primary.active_jobs(),
         ec2.instances(),
     )
+    primary_others = [s for s in back if s.direction != FAILBACK]
     back = [s for s in back if s.direction == FAILBACK]
-    ids = spec.scope.source_server_ids
-    wanted = sorted(forward_ids(ids, back, instances)) if ids else None
-    servers = await recovery.source_servers(wanted)
+    # Every FAILOVER server, not only those in scope: a server outside the scope still
+    # claims its original, and none may become another server's target by Name.
+    read = await recovery.source_servers()
+    servers = [s for s in read if s.direction != FAILBACK]
     return AccountReading(
         account_id=account_id,
-        servers=[s for s in servers if s.direction != FAILBACK],
+        servers=servers,
         failback_servers=back,
         recovery_instances=instances,
         active_jobs=[*jobs_here, *jobs_there],
@@ -121,7 +131,54 @@ async def _read_failback(
         # candidate targets are also the origin instances whose tags complete DRS's.
         origins={target.instance_id: target for target in targets},
         targets=targets,
+        others=[*primary_others, *(s for s in read if s.direction == FAILBACK)],
+        lineage=await _lineage(spec, ec2, account_id, servers, targets),
+        recovery_region=spec.recovery_region,
+        launch_region=spec.primary_region,
+        refused=ec2.refused,
     )
+
+
+async def _lineage(
+    spec: RequestSpec,
+    ec2: Ec2Gateway,
+    account_id: str,
+    servers: Sequence[SourceServerRecord],
+    targets: Sequence[CandidateTarget],
+) -> dict[str, LineageInstance]:
+    """What EC2 says of the originals DRS records here that are no live candidates.
+
+    A terminated original is listed as terminated, and one EC2 does not know as
+    `not_found`, so the matcher names that fact instead of pairing the server by Name.
+    An origin DRS records in another account or region is refused on that fact alone.
+    """
+    live = {target.instance_id for target in targets}
+    ids = sorted(
+        {
+            s.origin_instance_id
+            for s in servers
+            if s.origin_instance_id
+            and s.origin_instance_id not in live
+            and s.origin_account_id in (None, account_id)
+            and s.origin_region in (None, spec.primary_region)
+        }
+    )
+    if not ids:
+        return {}
+    try:
+        found = {i.instance_id: i for i in await ec2.instances_by_id(ids)}
+    except AccountProblem:
+        return {}  # the matcher then says the instance is no live instance here
+    return {
+        instance_id: LineageInstance(
+            instance_id=instance_id,
+            account_id=account_id,
+            region=spec.primary_region,
+            state=found[instance_id].state if instance_id in found else "not_found",
+            name=found[instance_id].name if instance_id in found else None,
+        )
+        for instance_id in ids
+    }
 
 
 async def _origins(

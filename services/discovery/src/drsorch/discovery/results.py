@@ -16,6 +16,8 @@ from drsorch.contracts import (
     CandidateTarget,
     Chunk,
     DiscoveredServer,
+    LineageClaim,
+    LineageInstance,
     Problem,
     RequestSpec,
     ServersDiscovered,
@@ -63,6 +65,8 @@ def chunks(
         *sorted(findings.servers, key=server_key),
         *sorted(findings.targets, key=lambda t: (t.account_id, t.region, t.instance_id)),
         *sorted(set(findings.problems), key=Problem.sort_key),
+        *sorted(set(findings.lineage), key=lambda i: (i.account_id, i.instance_id)),
+        *sorted(set(findings.claims), key=lambda c: (c.instance_id, c.source_server_id)),
     ]
     calls = dict(sorted(api_calls.items()))
 
@@ -72,6 +76,8 @@ def chunks(
             servers=tuple(x for x in run if isinstance(x, DiscoveredServer)),
             targets=tuple(x for x in run if isinstance(x, CandidateTarget)),
             problems=tuple(x for x in run if isinstance(x, Problem)),
+            lineage=tuple(x for x in run if isinstance(x, LineageInstance)),
+            claims=tuple(x for x in run if isinstance(x, LineageClaim)),
             api_calls=calls if chunk.index == 0 else {},
             chunk=chunk,
         )

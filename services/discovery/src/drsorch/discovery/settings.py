@@ -7,13 +7,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class DiscoverySettings(BaseSettings):
-    """How discovery reaches spoke accounts and how widely it reads."""
+    """How widely discovery reads. Spoke access is the runtime's `SpokeSettings`."""
 
     model_config = SettingsConfigDict(env_prefix="DRSORCH_", extra="ignore")
 
-    spoke_role_name: str | None = None
-    """Role assumed in a spoke the request names without a role (`DRSORCH_SPOKE_ROLE_NAME`)."""
-    spoke_external_id: str | None = None
-    """ExternalId sent with that role when the request gives none."""
     accounts_at_once: int = Field(default=8, ge=1, le=64)
     """Accounts read concurrently for one request."""

@@ -11,13 +11,15 @@ from drsorch.contracts import (
     DiscoveredServer,
     Envelope,
     Event,
+    LineageClaim,
+    LineageInstance,
     Problem,
     RequestSpec,
     ServersDiscovered,
 )
 from drsorch.matcher.errors import InconsistentResult
 from drsorch.matcher.names import NameRules
-from drsorch.matcher.records import MatchRules, SourceServer, TargetInstance
+from drsorch.matcher.records import LineageState, MatchRules, SourceServer, TargetInstance
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,8 @@ class Discovery:
     targets: tuple[CandidateTarget, ...]
     problems: tuple[Problem, ...]
     api_calls: dict[str, int]
+    lineage: tuple[LineageInstance, ...] = ()
+    claims: tuple[LineageClaim, ...] = ()
 
     @classmethod
     def merge(cls, chunks: Sequence[Envelope[Event]]) -> Discovery:
@@ -53,6 +57,8 @@ class Discovery:
             targets=tuple(t for p in payloads for t in p.targets),
             problems=tuple(pr for p in payloads for pr in p.problems),
             api_calls=dict(calls),
+            lineage=tuple(i for p in payloads for i in p.lineage),
+            claims=tuple(c for p in payloads for c in p.claims),
         )
 
     def rules(self) -> MatchRules:
@@ -68,6 +74,11 @@ class Discovery:
                 (spec.primary_region, spec.recovery_region),
             ),
             launch_settings=spec.launch_settings.model_dump(mode="json"),
+            primary_region=spec.primary_region,
+            accounts=frozenset(
+                [spec.accounts.hub, *(spoke.account_id for spoke in spec.accounts.spokes)]
+            ),
+            overrides={o.source_server_id: o.instance_id for o in spec.target_overrides},
         )
 
     def source_servers(self) -> list[SourceServer]:
@@ -78,6 +89,17 @@ class Discovery:
             TargetInstance(t.instance_id, t.account_id, t.region, t.name, t.state)
             for t in self.targets
         ]
+
+    def lineage_states(self) -> list[LineageState]:
+        """What EC2 says of instances lineage names that are no candidates."""
+        return [LineageState(i.instance_id, i.account_id, i.region, i.state) for i in self.lineage]
+
+    def foreign_claims(self) -> dict[str, str]:
+        """Candidate targets claimed by servers outside the scope, with how (first fact wins)."""
+        claims: dict[str, str] = {}
+        for claim in sorted(self.claims, key=lambda c: (c.instance_id, c.source_server_id)):
+            claims.setdefault(claim.instance_id, claim.fact)
+        return claims
 
     def blocked(self) -> dict[str, str]:
         """Servers discovery left out of the request (blocking problems), with the reasons."""
@@ -102,6 +124,8 @@ def source_server(server: DiscoveredServer) -> SourceServer:
         wave=server.wave,
         arn=server.arn,
         origin_instance_id=server.origin_instance_id,
+        origin_account_id=server.origin_account_id,
+        origin_region=server.origin_region,
         reversed_direction_server_arn=server.reversed_direction_server_arn,
         recovery_instance_id=recovery.recovery_instance_id if recovery else None,
         recovery_ec2_instance_id=recovery.ec2_instance_id if recovery else None,

@@ -15,12 +15,13 @@ import operator
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
-from drsorch.matcher.lineage import Claim, LineageIndex, evidence, judge
+from drsorch.matcher.lineage import Claim, LineageIndex, evidence, judge, origin_refusal
 from drsorch.matcher.plan import finish
 from drsorch.matcher.records import (
     Ambiguous,
     Decision,
     FailoverPair,
+    LineageState,
     MatchRules,
     Pair,
     Plan,
@@ -42,15 +43,19 @@ def match(
     *,
     stored: Iterable[FailoverPair] = (),
     blocked: Mapping[str, str] | None = None,
+    lineage: Iterable[LineageState] = (),
+    claims: Mapping[str, str] | None = None,
 ) -> Plan:
     """Pair each server with at most one target; the result ignores the inputs' order.
 
     `stored` holds the failover pairs drsorch applied before; `blocked` maps a server
     ID to the reason discovery left it out (it is matched, then reported unmatched,
-    so the target it would take is not handed to another server).
+    so the target it would take is not handed to another server); `lineage` says what
+    EC2 reports of instances lineage names that are no candidates; `claims` maps a
+    candidate target to the fact by which a server outside the scope claims it.
     """
     with _collector_paused():
-        return _match(servers, targets, rules, stored, blocked or {})
+        return _match(servers, targets, rules, stored, blocked or {}, lineage, claims or {})
 
 
 @contextlib.contextmanager
@@ -70,18 +75,25 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _match(
+def _match(  # noqa: PLR0917 - match()'s keyword arguments, passed on in one call
     servers: Iterable[SourceServer],
     targets: Iterable[TargetInstance],
     rules: MatchRules,
     stored: Iterable[FailoverPair],
     blocked: Mapping[str, str],
+    lineage: Iterable[LineageState],
+    claims: Mapping[str, str],
 ) -> Plan:
     unique, duplicated = _distinct(servers)
-    index = TargetIndex.build(targets, rules)
+    index = TargetIndex.build(targets, rules, lineage)
     run = _Matching(unique, index, rules, [None] * len(unique))
-    taken = run.by_lineage(LineageIndex.build(unique, stored))
-    wanting, used = run.by_name(taken)
+    links = LineageIndex.build(unique, stored)
+    claimants = run.by_lineage(links)
+    others = {**_stored_claims(links, unique), **claims}
+    run.contest(claimants, others)
+    notes, chosen = run.by_override(claimants, others)
+    taken = set(claimants) | set(others) | chosen
+    wanting, used = run.by_name(taken, claimants, others)
     suggestions = (
         suggest_all(_free(index, taken | used, wanting, rules), wanting) if wanting else []
     )
@@ -93,7 +105,23 @@ def _match(
         duplicated=duplicated,
         suggestions=suggestions,
         blocked=blocked,
+        notes=notes,
     )
+
+
+def _stored_claims(links: LineageIndex, servers: list[SourceServer]) -> dict[str, str]:
+    """Targets drsorch's stored failover pairs give to servers outside the scope."""
+    if not links.stored_by_target:
+        return {}
+    ours = {(s.account_id, s.source_server_id) for s in servers}
+    return {
+        str(instance_id): (
+            f"failover pair {pair.source_server_id} -> {pair.target_instance_id} stored by"
+            f" drsorch (request {pair.request_id}; the server is out of scope)"
+        )
+        for instance_id, pair in links.stored_by_target.items()
+        if (pair.account_id, pair.source_server_id) not in ours
+    }
 
 
 def _distinct(
@@ -133,15 +161,25 @@ class _Matching:
     nothing_matched: set[int] = field(default_factory=set)
     rivals: dict[str, list[int]] = field(default_factory=dict)
     """Targets the lineage of several servers points to, with those servers' positions."""
+    claimers: dict[str, str] = field(default_factory=dict)
+    """Claimed instances, and who claims them, for the Name pass's reasons."""
 
-    def by_lineage(self, lineage: LineageIndex) -> set[str]:
-        """Pair by lineage; returns every target lineage points to, contested ones included."""
+    def by_lineage(self, lineage: LineageIndex) -> dict[str, int]:
+        """Pair by lineage; every target lineage points to, by its first claimant.
+
+        A server whose lineage names anything is decided here, whatever becomes of it:
+        lineage outranks names absolutely, so it never reaches the Name pass.
+        """
         failback = self.rules.operation == "failback"
         claim = lineage.failback_claims if failback else lineage.failover_claims
         claimants: dict[str, int] = {}
         by_id = self.index.by_id
         decisions = self.decisions
         for at, server in enumerate(self.servers):
+            refusal = origin_refusal(server, self.rules) or _failed_over_already(server, failback)
+            if refusal is not None:
+                decisions[at] = Unmatched(server, fact(refusal, 1024))
+                continue
             claims = claim(server)
             if not claims:
                 continue
@@ -156,14 +194,83 @@ class _Matching:
                 self._judge_many(at, server, claims, claimants)
                 continue
             self._claim(claimants, instance_id, at)
-            decisions[at] = Pair(server, target, "lineage", evidence(claims, server, target))
+            decisions[at] = Pair(
+                server, target, "lineage", evidence(claims, server, target), instance_id
+            )
         for instance_id, ats in self.rivals.items():
             sids = ", ".join(sorted(self.servers[at].source_server_id for at in ats))
             why = f"ambiguous: the lineage of {sids} points to {instance_id}; none is paired"
             for at in ats:
                 if isinstance(decisions[at], Pair):  # an ambiguous rival stays ambiguous
                     decisions[at] = Unmatched(self.servers[at], fact(why, 1024))
-        return set(claimants)
+        return claimants
+
+    def contest(self, claimants: Mapping[str, int], others: Mapping[str, str]) -> None:
+        """A lineage pair whose instance a server outside the scope also claims: unpaired."""
+        for instance_id, at in claimants.items():
+            other = others.get(instance_id)
+            decision = self.decisions[at]
+            if other is None or not isinstance(decision, Pair):
+                continue
+            why = (
+                f"ambiguous: the lineage of {self.servers[at].source_server_id} points to"
+                f" {instance_id}, and so does {other}; none is paired"
+            )
+            self.decisions[at] = Unmatched(self.servers[at], fact(why, 1024))
+
+    def by_override(
+        self, claimants: Mapping[str, int], others: Mapping[str, str]
+    ) -> tuple[list[str], set[str]]:
+        """Apply the operator's `--target` overrides; notes on the request, targets chosen."""
+        overrides = self.rules.overrides
+        if not overrides:
+            return [], set()
+        positions = {server.source_server_id: at for at, server in enumerate(self.servers)}
+        notes: list[str] = []
+        chosen: dict[str, int] = {}
+        for server_id, instance_id in sorted(overrides.items()):
+            at = positions.get(server_id)
+            if at is None:
+                notes.append(
+                    fact(f"override --target {server_id}={instance_id} names no server in scope")
+                )
+                continue
+            self.decisions[at] = self._override(at, instance_id, claimants, others, chosen)
+            chosen.setdefault(instance_id, at)
+        return notes, set(chosen)
+
+    def _override(
+        self,
+        at: int,
+        instance_id: str,
+        claimants: Mapping[str, int],
+        others: Mapping[str, str],
+        chosen: Mapping[str, int],
+    ) -> Decision:
+        server = self.servers[at]
+        before = self.decisions[at]
+        target = self.index.eligible(instance_id, server.account_id)
+        if target is None:
+            why_not = self.index.why_not(instance_id, server.account_id)
+            why = f"override target {instance_id} {why_not}"
+            return Unmatched(server, fact(why, 1024))
+        holders = [
+            self.servers[i].source_server_id
+            for i in (*self.rivals.get(instance_id, ()), claimants.get(instance_id))
+            if i is not None and i != at
+        ]
+        holder = (holders[0] if holders else None) or others.get(instance_id)
+        if holder is None and chosen.get(instance_id, at) != at:
+            holder = f"the override of {self.servers[chosen[instance_id]].source_server_id}"
+        if holder is not None:
+            why = (
+                f"override target {instance_id} is claimed by {holder}: drsorch never"
+                " launches a server into another server's instance"
+            )
+            return Unmatched(server, fact(why, 1024))
+        operator = fact(f"operator override --target {server.source_server_id}={instance_id}")
+        lineage_id = before.lineage_instance_id if isinstance(before, Pair) else None
+        return Pair(server, target, "override", (operator, _contradicted(before)), lineage_id)
 
     def _claim(self, claimants: dict[str, int], instance_id: str, at: int) -> None:
         """Record that the server at `at` claims `instance_id`; a second claimant is a rival."""
@@ -174,28 +281,37 @@ class _Matching:
     def _judge_many(
         self, at: int, server: SourceServer, claims: list[Claim], claimants: dict[str, int]
     ) -> None:
-        hits, refusals, noted = judge(server, claims, self.index)
+        hits, refusals = judge(server, claims, self.index)
         for instance_id in sorted(hits):
             self._claim(claimants, instance_id, at)  # even an ambiguous claim is a rival
-        if noted:
-            self.notes[server.source_server_id] = "; ".join(noted)
-        if len(hits) > 1:
+        if refusals:
+            # One instance lineage names cannot be used: the server is left alone, even
+            # when another named one could (which of the two is right is not provable).
+            self.decisions[at] = Unmatched(server, fact("; ".join(refusals), 1024))
+        elif len(hits) > 1:
             summary = "; ".join(f"{i}: {min(w)}" for i, w in sorted(hits.items()))
             self.decisions[at] = Ambiguous(
                 server,
                 tuple(sorted(hits)),
                 fact(f"lineage points to more than one instance: {summary}", 1024),
             )
-        elif hits:  # one eligible target; the other claims name instances that are not
+        elif hits:  # every claim names this one eligible target
             instance_id = next(iter(hits))
             target = self.index.by_id[instance_id]
-            kept = [c for c in claims if c[0] == instance_id]
-            self.decisions[at] = Pair(server, target, "lineage", evidence(kept, server, target))
-        elif refusals:
-            self.decisions[at] = Unmatched(server, fact("; ".join(refusals), 1024))
+            self.decisions[at] = Pair(
+                server, target, "lineage", evidence(claims, server, target), instance_id
+            )
 
-    def by_name(self, taken: set[str]) -> tuple[list[Wanting], set[str]]:
-        """Pair the rest by normalised Name; returns who wants suggestions, and targets used."""
+    def by_name(
+        self, taken: set[str], claimants: Mapping[str, int], others: Mapping[str, str]
+    ) -> tuple[list[Wanting], set[str]]:
+        """Pair the rest by normalised Name; returns who wants suggestions, and targets used.
+
+        Only servers without any lineage get here, and no instance any server's lineage
+        claims (in scope or not) is theirs to take.
+        """
+        self.claimers = {i: self.servers[at].source_server_id for i, at in claimants.items()}
+        self.claimers.update(others)
         first, crowds = self._group_by_name()
         wanting: list[Wanting] = []
         used: set[str] = set()
@@ -265,8 +381,11 @@ class _Matching:
             why = f"ambiguous: {rivals} servers match {free[0].instance_id} by Name {norm!r};"
             decision = Unmatched(server, self._noted(f"{why} none of them is paired", server))
         elif named:
-            holders = ", ".join(t.instance_id for t in named)
-            why = f"Name {label!r} matches {holders}, claimed by lineage"
+            holders = "; ".join(
+                f"{t.instance_id}, claimed by {self.claimers.get(t.instance_id, 'lineage')}"
+                for t in named
+            )
+            why = f"Name {label!r} matches {holders}: never another server's instance"
             decision = Unmatched(server, self._noted(why, server))
         else:
             why = f"no instance named {norm!r} in {key[0]}/{self.rules.launch_region}"
@@ -281,6 +400,27 @@ class _Matching:
     def _noted(self, reason: str, server: SourceServer) -> str:
         note = self.notes.get(server.source_server_id)
         return fact(f"{reason}; {note}" if note else reason, 1024)
+
+
+def _failed_over_already(server: SourceServer, failback: bool) -> str | None:
+    """A failover of a server DRS already runs in a recovery instance: it is left alone."""
+    recovery = server.recovery_ec2_instance_id
+    if failback or recovery is None or server.recovery_is_drill:
+        return None
+    return (
+        f"recovery instance {recovery} recorded by DRS runs this server already: a new"
+        " failover would replace it, so drsorch pairs it with no other instance"
+    )
+
+
+def _contradicted(before: Decision | None) -> str:
+    """What the server's own lineage said, shown beside an override that overrules it."""
+    if before is None:
+        return "no lineage recorded for this server"
+    if isinstance(before, Pair) and before.target is not None:
+        return fact(f"overrules lineage, which names {before.target.instance_id}")
+    reason = before.reason if not isinstance(before, Pair) else "a standard launch"
+    return fact(f"overrules lineage: {reason}")
 
 
 def _free(

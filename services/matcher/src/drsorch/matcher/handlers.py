@@ -35,22 +35,22 @@ class Matcher:
             return  # more chunks to come; the one that completes the set does the work
         discovery = Discovery.merge(chunks)
         servers = discovery.source_servers()
-        stored = await self.repository.failover_pairs(*lineage_keys(servers))
+        targets = discovery.target_instances()
+        keys, instances = lineage_keys(servers)
+        if discovery.spec.operation == "failover":
+            # A stored pair of a server outside the scope still claims its target.
+            instances = sorted({*instances, *(t.instance_id for t in targets)})
+        stored = await self.repository.failover_pairs(keys, instances)
         plan = match(
             servers,
-            discovery.target_instances(),
+            targets,
             discovery.rules(),
             stored=stored,
             blocked=discovery.blocked(),
+            lineage=discovery.lineage_states(),
+            claims=discovery.foreign_claims(),
         )
         await self._keep(discovery, plan)
-        approved = discovery.spec.approved_plan_hash
-        if approved is not None and approved != plan.plan_hash:
-            # The configurator and the monitor refuse this apply: both hashes travel on.
-            log.warning(
-                "approved plan drifted",
-                extra={"request_id": discovery.request_id, "approved": approved},
-            )
         events = pairs_matched(discovery, plan)
         outbox.publish(*events)
         log.info(
@@ -97,12 +97,11 @@ def lineage_keys(
 def applies_failover(discovery: Discovery, plan: Plan) -> bool:
     """Will this plan launch a failover into instances? Only then are its pairs kept for failback.
 
-    Not for a plan-only request, a drill, or an apply whose approved plan has drifted
-    (the configurator refuses that one).
+    Not for a plan-only request or a drill. Whether the apply matches its approval is
+    the configurator's to judge, over what it would launch.
     """
     spec = discovery.spec
-    drifted = spec.approved_plan_hash not in (None, plan.plan_hash)
-    return spec.operation == "failover" and not spec.plan_only and not spec.drill and not drifted
+    return spec.operation == "failover" and not spec.plan_only and not spec.drill
 
 
 def failover_pairs(request_id: str, plan: Plan) -> list[FailoverPair]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from drsorch.matcher.records import FailoverPair, SourceServer, TargetInstance, fact
+from drsorch.matcher.records import FailoverPair, MatchRules, SourceServer, TargetInstance, fact
 from drsorch.matcher.targets import TargetIndex
 
 Claim = tuple[str, str]  # (instance ID, the fact behind it)
@@ -71,7 +71,10 @@ class LineageIndex:
         claims: list[Claim] = []
         origin = server.origin_instance_id
         if origin:
-            claims.append((origin, f"origin instance {origin} recorded by DRS (awsInstanceID)"))
+            if not self._links_through(origin):
+                # A recovery instance DRS or drsorch links on to an origin is a step of
+                # the chain, not a claim: the claims are where the chain leads.
+                claims.append((origin, f"origin instance {origin} recorded by DRS (awsInstanceID)"))
             forward = self.forward_by_recovery.get(origin)
             forwards = self.shared_recovery.get(origin) or ([forward] if forward else None)
             if forwards:
@@ -99,6 +102,14 @@ class LineageIndex:
             claims.extend(self._stored_origins(server))
         return claims
 
+    def _links_through(self, instance_id: str) -> bool:
+        """Is `instance_id` a recovery instance whose own origin lineage knows?"""
+        forward = self.forward_by_recovery.get(instance_id)
+        if instance_id in self.shared_recovery or (forward and forward.origin_instance_id):
+            return True
+        stored = self.stored_by_target.get(instance_id)
+        return stored is not None and stored.origin_instance_id is not None
+
     def _stored_origins(self, server: SourceServer) -> list[Claim]:
         claims: list[Claim] = []
         mine = self.stored_by_server.get((server.account_id, server.source_server_id))
@@ -118,14 +129,10 @@ class LineageIndex:
 
     def failover_claims(self, server: SourceServer) -> list[Claim]:
         """The instance a previous failover of this server launched into, if any."""
-        claims: list[Claim] = []
+        # A recovery instance DRS runs the server in already is refused before claims are
+        # read (`domain._failed_over_already`): it is no pre-provisioned target.
         mine = self.stored_by_server.get((server.account_id, server.source_server_id))
-        if mine is not None:
-            claims.append((mine.target_instance_id, _stored_fact(mine)))
-        recovery = server.recovery_ec2_instance_id
-        if recovery and not server.recovery_is_drill:
-            claims.append((recovery, f"recovery instance {recovery} recorded by DRS"))
-        return claims
+        return [(mine.target_instance_id, _stored_fact(mine))] if mine is not None else []
 
 
 def _stored_fact(pair: FailoverPair) -> str:
@@ -138,25 +145,44 @@ def _stored_fact(pair: FailoverPair) -> str:
 
 def judge(
     server: SourceServer, claims: list[Claim], index: TargetIndex
-) -> tuple[dict[str, list[str]], list[str], list[str]]:
-    """Claims split three ways: eligible (by instance), refusals, and notes.
+) -> tuple[dict[str, list[str]], list[str]]:
+    """Claims split two ways: eligible (by instance), and refusals.
 
-    An instance in the launch region that lineage names but that cannot be used
-    (another account, terminated) refuses the server; one elsewhere (or unknown)
-    is only a note, and the Name is tried next.
+    Lineage outranks names absolutely: an instance lineage names that cannot be used
+    (terminated, unknown to EC2, in another account or region) refuses the server,
+    with that fact as the reason; the Name is never tried instead.
     """
     hits: dict[str, list[str]] = {}
     refusals: list[str] = []
-    notes: list[str] = []
     for instance_id, why in claims:
         if index.eligible(instance_id, server.account_id) is not None:
             hits.setdefault(instance_id, []).append(why)
             continue
-        text = f"{why}, but {index.why_not(instance_id, server.account_id)}"
-        seen = index.seen.get(instance_id)
-        final = instance_id in index.conflicting or (seen and seen.region == index.launch_region)
-        (refusals if final else notes).append(text)
-    return hits, sorted(set(refusals)), sorted(set(notes))
+        refusals.append(f"{why}, {index.why_not(instance_id, server.account_id)}")
+    return hits, sorted(set(refusals))
+
+
+def origin_refusal(server: SourceServer, rules: MatchRules) -> str | None:
+    """Why a failback's lineage leads outside what it may launch into, or None.
+
+    DRS records the origin's account and region (`sourceCloudProperties`): a failback
+    lands only in the server's own account and the primary region.
+    """
+    origin = server.origin_instance_id
+    if rules.operation != "failback" or origin is None:
+        return None
+    account, region = server.origin_account_id, server.origin_region
+    fact_ = f"origin instance {origin} recorded by DRS"
+    if account is not None and account != server.account_id:
+        covered = (
+            "not the server's account " + server.account_id
+            if account in rules.accounts
+            else "which this request does not cover"
+        )
+        return f"{fact_} is in account {account}, {covered}"
+    if region is not None and rules.primary_region and region != rules.primary_region:
+        return f"{fact_} is in {region}, not the primary region {rules.primary_region}"
+    return None
 
 
 def evidence(claims: list[Claim], server: SourceServer, target: TargetInstance) -> tuple[str, ...]:
@@ -168,8 +194,12 @@ def evidence(claims: list[Claim], server: SourceServer, target: TargetInstance) 
     if target.name != label:
         facts.append(
             fact(
-                f"{target.instance_id} is named {target.name!r}, the server {label!r};"
+                f"{target.instance_id} is {_named(target.name)}, the server {_named(label)};"
                 " lineage outranks Names"
             )
         )
     return tuple(facts)
+
+
+def _named(name: str | None) -> str:
+    return f"named {name!r}" if name else "unnamed"

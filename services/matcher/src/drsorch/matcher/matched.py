@@ -58,12 +58,13 @@ def pairs_matched(discovery: Discovery, plan: records.Plan) -> list[Envelope[Eve
     def build(run: Sequence[Any], chunk: Chunk) -> PairsMatched:
         return PairsMatched(
             spec=discovery.spec,
-            plan_hash=plan.plan_hash,
+            match_hash=plan.plan_hash,
             pairs=tuple(i for i in run if isinstance(i, Pair)),
             unmatched=tuple(i for i in run if isinstance(i, Unmatched)),
             ambiguous=tuple(i for i in run if isinstance(i, Ambiguous)),
             suggestions=tuple(i for i in run if isinstance(i, Suggestion)),
             problems=tuple(i for i in run if isinstance(i, Problem)),
+            notes=plan.notes if chunk.index == 0 else (),
             # Readers sum api_calls over the chunks: count them in the first one only.
             api_calls=discovery.api_calls if chunk.index == 0 else {},
             chunk=chunk,
@@ -116,4 +117,5 @@ def _pair(pair: records.Pair, servers: dict[str, Any], targets: dict[str, Any]) 
         failback_server_id=found.failback_server.source_server_id
         if found.failback_server
         else None,
+        lineage_instance_id=pair.lineage_instance_id,
     )

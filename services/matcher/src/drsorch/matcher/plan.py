@@ -32,6 +32,7 @@ def finish(
     duplicated: Mapping[str, SourceServer],
     suggestions: Sequence[Suggestion],
     blocked: Mapping[str, str],
+    notes: Sequence[str] = (),
 ) -> Plan:
     """The plan: the mode and discovery's blocks applied to each server's decision.
 
@@ -67,6 +68,7 @@ def finish(
         ambiguous=tuple(ambiguous),
         suggestions=tuple(s for s in suggestions if s.source_server_id not in blocked),
         plan_hash=plan_hash(pairs, rules),
+        notes=tuple(notes),
     )
 
 
@@ -88,10 +90,11 @@ def _summary(decision: Decision) -> str:
     if isinstance(decision, Pair) and decision.target is not None:
         facts = "; ".join(decision.evidence)
         return f"matched {decision.target.instance_id} by {decision.method}: {facts}"
-    if isinstance(decision, Ambiguous):
-        return f"ambiguous: {decision.reason}"
-    assert isinstance(decision, Unmatched)
-    return f"unmatched: {decision.reason}"
+    if isinstance(decision, Pair):
+        return "a standard launch"
+    kind = "ambiguous" if isinstance(decision, Ambiguous) else "unmatched"
+    reason = decision.reason
+    return reason if reason.startswith(f"{kind}:") else f"{kind}: {reason}"
 
 
 def plan_hash(pairs: Iterable[Pair], rules: MatchRules) -> str:

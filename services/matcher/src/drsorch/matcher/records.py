@@ -8,7 +8,7 @@ from typing import Literal, NamedTuple
 
 from drsorch.matcher.names import NameRules
 
-Method = Literal["lineage", "name"]
+Method = Literal["lineage", "name", "override"]
 LaunchInto = Literal["required", "preferred", "never"]
 Operation = Literal["failback", "failover"]
 
@@ -29,6 +29,10 @@ class SourceServer:
     arn: str | None = None
     origin_instance_id: str | None = None
     """DRS `identificationHints.awsInstanceID`: the instance this server replicates."""
+    origin_account_id: str | None = None
+    """DRS `sourceCloudProperties.originAccountID`: where that instance lives."""
+    origin_region: str | None = None
+    """DRS `sourceCloudProperties.originRegion`."""
     reversed_direction_server_arn: str | None = None
     recovery_instance_id: str | None = None
     recovery_ec2_instance_id: str | None = None
@@ -49,6 +53,17 @@ class TargetInstance:
     region: str
     name: str | None = None
     state: str = "stopped"
+
+
+@dataclass(frozen=True, slots=True)
+class LineageState:
+    """What EC2 says of an instance lineage names that is no candidate target."""
+
+    instance_id: str
+    account_id: str
+    region: str
+    state: str
+    """An EC2 state name, or `not_found` when EC2 does not know the instance."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +91,12 @@ class MatchRules:
     names: NameRules = field(default_factory=NameRules)
     launch_settings: Mapping[str, object] = field(default_factory=dict)
     """The launch settings the request applies; part of the plan hash."""
+    primary_region: str = ""
+    """Where originals live: a failback's lineage must lead there."""
+    accounts: frozenset[str] = frozenset()
+    """The request's accounts: lineage leading elsewhere is named as outside the request."""
+    overrides: Mapping[str, str] = field(default_factory=dict)
+    """Server ID -> the instance the operator chose for it (`--target`)."""
 
 
 # The decisions are named tuples: immutable like the frozen dataclasses above, and
@@ -89,6 +110,8 @@ class Pair(NamedTuple):
     target: TargetInstance | None
     method: Method | None
     evidence: tuple[str, ...]
+    lineage_instance_id: str | None = None
+    """The one instance the server's lineage names, when it names exactly one."""
 
 
 class Unmatched(NamedTuple):
@@ -128,6 +151,8 @@ class Plan:
     ambiguous: tuple[Ambiguous, ...]
     suggestions: tuple[Suggestion, ...]
     plan_hash: str
+    notes: tuple[str, ...] = ()
+    """Remarks on the request as a whole (an override naming no server in scope)."""
 
 
 def fact(text: str, limit: int = 256) -> str:

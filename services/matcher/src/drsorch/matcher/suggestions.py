@@ -42,6 +42,23 @@ def skeleton(norm: str) -> str:
     return bones[:MAX_SKELETON]
 
 
+def _skeletons(norm: str) -> list[str]:
+    """The name's skeleton, and its first DNS label's when it has a domain.
+
+    `web-01.corp.example.com` and `web-01` are near names: a host name and an instance
+    Name often differ only by the domain.
+    """
+    bones = [skeleton(norm)]
+    label = norm.split(".", 1)[0]
+    if label and label != norm:
+        bones.append(skeleton(label))
+    return bones
+
+
+def _keys_of(norm: str) -> list[str]:
+    return [key for bones in _skeletons(norm) for key in _keys(bones)]
+
+
 def _keys(bones: str) -> list[str]:
     """`=skeleton`, then `-skeleton` and `-skeleton-less-one-letter` for each letter.
 
@@ -67,7 +84,7 @@ class SuggestionIndex:
         for norm, target in free:
             account = filed.setdefault(target.account_id, {})
             candidate = (norm, target)
-            for key in _keys(skeleton(norm)):
+            for key in _keys_of(norm):
                 held = account.setdefault(key, [])
                 # A doubled letter gives one key twice: file the candidate once.
                 if len(held) < MAX_PER_KEY and (not held or held[-1] is not candidate):
@@ -78,7 +95,7 @@ class SuggestionIndex:
     def _candidates(self, account: str, norm: str) -> list[tuple[str, TargetInstance]]:
         found: dict[str, tuple[str, TargetInstance]] = {}
         filed = self._filed.get(account, {})
-        for key in _keys(skeleton(norm)):
+        for key in _keys_of(norm):
             for candidate in filed.get(key, ()):
                 found.setdefault(candidate[1].instance_id, candidate)
             # The same skeleton (separators, zeros, case apart) beats any typo match.
@@ -96,8 +113,13 @@ class SuggestionIndex:
         """The best few free targets whose names resemble `norm`, best first."""
         grams = bigrams(norm)
         scored = []
+        label = norm.split(".", 1)[0]
         for other, target in self._candidates(account, norm):
             score = round(similarity(grams, self._bigrams(other)), 4)
+            if label != norm or "." in other:
+                # Compared without their domains too: the better of the two counts.
+                bare = similarity(bigrams(label), self._bigrams(other.split(".", 1)[0]))
+                score = max(score, round(bare, 4))
             if score >= MIN_SCORE and other != norm:
                 scored.append((-score, target.instance_id, target))
         scored.sort(key=lambda s: (s[0], s[1]))

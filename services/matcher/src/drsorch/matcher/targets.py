@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from drsorch.matcher.records import GONE_STATES, MatchRules, TargetInstance
+from drsorch.matcher.records import GONE_STATES, LineageState, MatchRules, TargetInstance
 
 NameKey = tuple[str, str]  # (account, normalised name)
 
@@ -33,9 +33,16 @@ class TargetIndex:
     conflicting: frozenset[str]
     """Instance IDs reported more than once with different details: never eligible."""
     launch_region: str
+    lineage: dict[str, LineageState]
+    """What EC2 says of instances lineage names that are no candidates (terminated, unknown)."""
 
     @classmethod
-    def build(cls, targets: Iterable[TargetInstance], rules: MatchRules) -> TargetIndex:
+    def build(
+        cls,
+        targets: Iterable[TargetInstance],
+        rules: MatchRules,
+        lineage: Iterable[LineageState] = (),
+    ) -> TargetIndex:
         """Index `targets`; an instance reported twice with different details is left out."""
         listed = list(targets)
         seen = {t.instance_id: t for t in listed}
@@ -57,7 +64,8 @@ class TargetIndex:
                     shared.setdefault(key, [first]).append(target)
         for group in shared.values():
             group.sort(key=lambda t: t.instance_id)  # input order must not show
-        return cls(by_id, by_name, shared, seen, frozenset(conflicting), region)
+        states = {state.instance_id: state for state in lineage}
+        return cls(by_id, by_name, shared, seen, frozenset(conflicting), region, states)
 
     def named(self, key: NameKey) -> list[TargetInstance]:
         """Every eligible target with this name key, by instance ID."""
@@ -73,14 +81,25 @@ class TargetIndex:
         return target if target is not None and target.account_id == account_id else None
 
     def why_not(self, instance_id: str, account_id: str) -> str:
-        """Why `instance_id` is not an eligible target for a server of `account_id`."""
+        """Why `instance_id` is not an eligible target for a server of `account_id`.
+
+        Said as a fact about the instance ("is terminated", "was not found by EC2 in
+        …"), to follow the fact that names it.
+        """
         if instance_id in self.conflicting:
-            return f"{instance_id} was reported twice with different details"
+            return "was reported twice with different details"
+        here = f"{account_id}/{self.launch_region}"
         target = self.seen.get(instance_id)
-        if target is None:
-            return f"{instance_id} is not among the candidate targets discovery found"
-        if target.account_id != account_id:
-            return f"{instance_id} is in account {target.account_id}, not the server's"
-        if target.region != self.launch_region:
-            return f"{instance_id} is in {target.region}, not in {self.launch_region}"
-        return f"{instance_id} is {target.state}"
+        if target is not None:
+            known = LineageState(instance_id, target.account_id, target.region, target.state)
+        else:
+            known = self.lineage.get(instance_id) or LineageState(instance_id, "", "", "")
+        if known.state == "":
+            return f"is not a live instance in {here}"
+        if known.state == "not_found":
+            return f"was not found by EC2 in {known.account_id}/{known.region}"
+        if known.account_id != account_id:
+            return f"is in account {known.account_id}, not the server's account {account_id}"
+        if known.region != self.launch_region:
+            return f"is in {known.region}, not in {self.launch_region}"
+        return f"is {known.state}"

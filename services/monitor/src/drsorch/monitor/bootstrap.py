@@ -13,8 +13,9 @@ from drsorch.monitor.handlers import handlers
 from drsorch.monitor.ports import Notifier
 from drsorch.monitor.session import Dependencies
 from drsorch.monitor.settings import MonitorSettings
+from drsorch.monitor.sweep import sweep
 from drsorch.monitor.timers import REGISTRY
-from drsorch.runtime import Resources, Service
+from drsorch.runtime import Chore, Outbox, Resources, Service
 from drsorch.runtime.accounts import AccountClients
 from drsorch.runtime.bootstrap import client_config
 from drsorch.runtime.chunks import ChunkAssembler, DynamoChunkStore
@@ -33,7 +34,9 @@ async def dependencies(resources: Resources, settings: MonitorSettings) -> Depen
     table = resources.topology.table_name
     config = client_config(resources.settings)
     clients = AccountClients(resources.session, resources.exit_stack, config)
-    once = AccountClients(resources.session, resources.exit_stack, config.merge(NO_RETRIES))
+    once = AccountClients(
+        resources.session, resources.exit_stack, config.merge(NO_RETRIES), spokes=clients.spokes
+    )
     notices = settings.notification_topic_arn or resources.topology.outputs.get(
         NOTIFICATIONS_OUTPUT
     )
@@ -42,7 +45,7 @@ async def dependencies(resources: Resources, settings: MonitorSettings) -> Depen
         notifier = SnsNotifier(await resources.client("sns"), notices)
 
     def cloud(accounts: Accounts) -> AwsCloud:
-        return AwsCloud(clients, once, accounts, settings.spoke_role_name)
+        return AwsCloud(clients, once, accounts)
 
     return Dependencies(
         store=DynamoStore(resources.dynamodb, table, retention_days=settings.record_retention_days),
@@ -56,8 +59,13 @@ async def dependencies(resources: Resources, settings: MonitorSettings) -> Depen
 
 
 def service(deps: Dependencies) -> Service:
-    """The monitor as the runtime runs it."""
-    return Service(NAME, REGISTRY, handlers(deps))
+    """The monitor as the runtime runs it, its sweep as a chore."""
+
+    async def run_sweep(outbox: Outbox) -> None:
+        await sweep(deps, outbox)
+
+    chore = Chore("sweep", deps.settings.sweep_seconds, run_sweep)
+    return Service(NAME, REGISTRY, handlers(deps), chores=(chore,))
 
 
 async def build(resources: Resources, settings: MonitorSettings | None = None) -> Service:

@@ -38,10 +38,15 @@ async def _tell(run: Run, status: str, reason: str | None) -> None:
         "request ended",
         extra={"request_id": summary.request_id, "status": status, **tally},
     )
+    elsewhere = sum(1 for r in run.state.servers.values() if r.outcome == "recovered_elsewhere")
     try:
         await run.deps.metrics.request_finished(
             summary.request_id, summary.spec.operation, status, tally["launched"], tally["failed"]
         )
+        if elsewhere:
+            await run.deps.metrics.landed_elsewhere(
+                summary.request_id, summary.spec.operation, elsewhere
+            )
     except Exception as exc:  # noqa: BLE001 - metrics are best effort; the events carry the truth
         log.warning("request metrics not published", extra={"error": repr(exc)})
     subject = f"drsorch {summary.spec.operation} {summary.request_id}: {status}"

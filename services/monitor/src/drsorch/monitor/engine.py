@@ -12,8 +12,8 @@ from collections import Counter
 from drsorch.monitor.completion import complete
 from drsorch.monitor.domain import pacing, waves
 from drsorch.monitor.domain.decisions import classify
-from drsorch.monitor.domain.records import RequestPhase
-from drsorch.monitor.errors import Throttled
+from drsorch.monitor.domain.records import BatchStatus, RequestPhase, ServerPhase
+from drsorch.monitor.errors import AwsFailure, Throttled
 from drsorch.monitor.gate import check_readiness
 from drsorch.monitor.intents import reconcile
 from drsorch.monitor.launch import start_batches
@@ -30,6 +30,7 @@ async def advance(run: Run) -> float | None:
         return None
     throttled: Throttled | None = None
     try:
+        await _refuse_unconfigured(run)
         await _steps(run)
     except Throttled as exc:
         throttled = exc
@@ -58,6 +59,23 @@ async def _steps(run: Run) -> None:
     await start_batches(run, launches)
 
 
+async def _refuse_unconfigured(run: Run) -> None:
+    """Servers waiting in an account drsorch may not act in (a spoke the deployment does
+    not configure) are rejected with the reason, never left to wait for a deadline."""
+    waiting = [r for r in run.state.servers.values() if r.phase is ServerPhase.WAITING]
+    for account in sorted({r.pair.server.account_id for r in waiting}):
+        try:
+            reason = await run.cloud.refusal(account)
+        except AwsFailure as exc:
+            log.warning("account check failed; will look again", extra={"error": str(exc)})
+            return
+        if reason is None:
+            continue
+        for record in waiting:
+            if record.pair.server.account_id == account:
+                run.state.put_server(record.decide("rejected", reason, run.now))
+
+
 def _count_calls(run: Run) -> None:
     if run.cloud.calls:
         total = Counter(run.state.summary.calls)
@@ -70,11 +88,11 @@ def _next_delay(run: Run, throttled: Throttled | None) -> float:
     pace = run.pacing
     when = pacing.next_wake(run.state, run.now, pace, run.hints)
     delay = pacing.delay_until(when, run.now, pace)
-    streak = run.state.summary.throttle_streak
+    jobs_running = any(b.status is BatchStatus.STARTED for b in run.state.batches.values())
+    before = run.state.summary.throttle_streak
+    streak = pacing.throttle_streak(before, throttled is not None, jobs_running)
+    if streak != before:
+        run.state.summary = run.state.summary.model_copy(update={"throttle_streak": streak})
     if throttled is None:
-        if streak:
-            run.state.summary = run.state.summary.model_copy(update={"throttle_streak": 0})
         return delay
-    streak += 1
-    run.state.summary = run.state.summary.model_copy(update={"throttle_streak": streak})
     return max(delay, pacing.backoff(throttled.retry_after, streak, pace))

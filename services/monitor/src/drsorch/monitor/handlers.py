@@ -1,7 +1,8 @@
 """The monitor's handlers: PairsMatched, TargetConfigured, and its own MonitorTick and
 MonitorWake timers.
 
-PairsMatched starts a request (or refuses it on drift); TargetConfigured results are
+PairsMatched starts a request; TargetConfigured results (rejected when configured
+under another plan than the approved one) are
 kept as they come, chunk by chunk, and wake the request; every run of a request holds
 its lease, acts, commits, and schedules the next tick.
 """
@@ -50,8 +51,16 @@ def handlers(deps: Dependencies) -> dict[str, Handler]:
     async def on_target_configured(envelope: Envelope[Event], outbox: Outbox) -> None:
         payload = envelope.payload
         assert isinstance(payload, TargetConfigured)
+        summary = await deps.store.summary(envelope.request_id)
+        results = payload.results
+        if summary is not None:
+            results = plans.under_approval(summary.spec, payload.plan_hash, results)
         await deps.store.add_results(
-            envelope.request_id, envelope.event_id, payload.results, payload.api_calls
+            envelope.request_id,
+            envelope.event_id,
+            results,
+            payload.api_calls,
+            payload.plan_hash,
         )
         wake = Envelope.wrap(
             MonitorWake(cause=envelope.event_id),
@@ -110,7 +119,7 @@ async def _drive(
             summary = await deps.store.summary(envelope.request_id)
             if summary is not None and summary.tick_seq == timer.seq:
                 outbox.schedule(
-                    tick(summary, timer.seq, timer.attempt + 1),
+                    tick(summary, timer.seq, timer.attempt + 1, timer.rearm),
                     timedelta(seconds=deps.settings.lease_retry_seconds),
                 )
         return
@@ -124,7 +133,7 @@ async def _drive(
         superseded = timer is not None and timer.seq != summary.tick_seq
         if summary.phase is RequestPhase.DONE or superseded:
             return
-        if timer is not None:
+        if timer is not None and not timer.rearm:  # a re-armed tick proves no send
             await session.forget_sent(timer.seq)
         state = await deps.store.load(envelope.request_id)
         if state is not None:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from drsorch.contracts.types import Place
-from drsorch.monitor.domain import planning, report
+from drsorch.monitor.domain import pacing, planning, report
 from drsorch.monitor.domain.facts import RecoveryJob
 from drsorch.monitor.domain.planning import Candidate
 from drsorch.monitor.domain.records import (
@@ -71,6 +71,7 @@ async def intend(
                 source_server_id=c.source_server_id,
                 launching_server_id=c.launching_server_id,
                 expected_instance_id=c.expected_instance_id,
+                volumes_before=c.volumes_before,
             )
             for c in members
         ),
@@ -91,12 +92,35 @@ async def intend(
     return batch
 
 
+async def _start_recovery(run: Run, batch: BatchRecord) -> RecoveryJob:
+    """StartRecovery, retried while DRS throttles it: a 429 is a refusal DRS answered
+    before acting, so no job exists and calling again cannot make a second one. Any
+    other failure is left to the intent's reconciliation, never retried blindly."""
+    settings = run.deps.settings
+    ids = sorted(batch.launching_ids)
+    attempt = 1
+    while True:
+        await run.session.renew()
+        try:
+            return await run.drs(batch.place).start_recovery(ids, drill=batch.drill)
+        except Throttled as exc:
+            pause = pacing.start_retry_pause(
+                exc.retry_after, attempt, settings.start_retry_max_seconds
+            )
+            if attempt >= settings.start_throttle_attempts or pause is None:
+                raise
+            log.info(
+                "StartRecovery throttled; calling again",
+                extra={"request_id": run.state.summary.request_id, "pause": pause},
+            )
+            await run.deps.pause(pause)
+            attempt += 1
+
+
 async def call(run: Run, batch: BatchRecord) -> None:
     """StartRecovery for an intended batch, once; what DRS says decides what follows."""
-    await run.session.renew()
-    ids = sorted(batch.launching_ids)
     try:
-        job = await run.drs(batch.place).start_recovery(ids, drill=batch.drill)
+        job = await _start_recovery(run, batch)
     except StartRefused as exc:
         if batch.uncertain:
             await _still_uncertain(run, batch, str(exc))

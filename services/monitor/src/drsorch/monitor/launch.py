@@ -4,6 +4,7 @@ checked right before launch."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import timedelta
 
 from drsorch.contracts.types import Place
@@ -80,9 +81,11 @@ async def _verified(run: Run, place: Place, candidates: list[Candidate]) -> list
     kept = []
     for candidate in candidates:
         expected = candidate.expected_instance_id
-        refusal = target_refusal(expected, seen.get(expected), place) if expected else None
+        instance = seen.get(expected) if expected else None
+        refusal = target_refusal(expected, instance, place) if expected else None
         if refusal is None:
-            kept.append(candidate)
+            volumes = instance.volume_ids if instance is not None else ()
+            kept.append(replace(candidate, volumes_before=volumes))
             continue
         record = run.state.servers[candidate.source_server_id]
         reason = f"checked right before StartRecovery: {refusal}"

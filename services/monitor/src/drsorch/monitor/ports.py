@@ -15,7 +15,13 @@ from typing import Protocol
 
 from drsorch.contracts import Accounts, ConfigurationResult, RequestCompleted
 from drsorch.contracts.types import Place
-from drsorch.monitor.domain.facts import Instance, RecoveryInstance, RecoveryJob, Replication
+from drsorch.monitor.domain.facts import (
+    Instance,
+    JobLog,
+    RecoveryInstance,
+    RecoveryJob,
+    Replication,
+)
 from drsorch.monitor.domain.records import BatchRecord, RequestState, ServerRecord, Summary
 
 
@@ -31,6 +37,15 @@ class Emission:
     key: str
     seq: int
     body: str
+
+
+@dataclass(frozen=True)
+class Armed:
+    """A running request's next tick as its last commit scheduled it: what the sweep reads."""
+
+    request_id: str
+    seq: int
+    due_at: datetime
 
 
 class Drs(Protocol):
@@ -56,8 +71,12 @@ class Drs(Protocol):
         """
         ...
 
-    async def launch_failures(self, job_id: str) -> dict[str, str]:
-        """Why servers of a job failed, from its log (`rawError`), by source server."""
+    async def job_log(self, job_id: str) -> JobLog:
+        """A job's log: why servers failed (`rawError`), and where each launched."""
+        ...
+
+    async def origins(self, server_ids: Sequence[str]) -> dict[str, str | None]:
+        """The origin instance DRS records (`awsInstanceID`) of each server it knows."""
         ...
 
     async def recovery_instances(self, server_ids: Sequence[str]) -> list[RecoveryInstance]: ...
@@ -81,6 +100,11 @@ class Cloud(Protocol):
     def drs(self, place: Place) -> Drs: ...
 
     def ec2(self, place: Place) -> Ec2: ...
+
+    async def refusal(self, account_id: str) -> str | None:
+        """Why the request may not act in the account (a spoke the deployment does not
+        configure); None where it may."""
+        ...
 
     @property
     def calls(self) -> Counter[str]: ...
@@ -125,8 +149,10 @@ class Store(Protocol):
         event_id: str,
         results: Sequence[ConfigurationResult],
         api_calls: Mapping[str, int],
+        plan_hash: str | None = None,
     ) -> None:
-        """Keep configuration results (by server) and the configurator's call counts."""
+        """Keep configuration results (by server), the configurator's call counts, and the
+        plan hash they were configured under."""
         ...
 
     async def add_emission(self, request_id: str, emission: Emission) -> None:
@@ -143,6 +169,18 @@ class Store(Protocol):
         """Keep the final report for `drsorch status/report`, chunk by chunk."""
         ...
 
+    async def arm(self, request_id: str, seq: int, due_at: datetime) -> None:
+        """Note that the request's tick `seq` is due at `due_at` (replacing the last note)."""
+        ...
+
+    async def disarm(self, request_id: str) -> None:
+        """The request has ended: no tick is due any more."""
+        ...
+
+    async def overdue(self, before: datetime) -> list[Armed]:
+        """Every armed request whose tick was due before `before`, across requests."""
+        ...
+
 
 class Metrics(Protocol):
     """CloudWatch metrics per request."""
@@ -154,6 +192,10 @@ class Metrics(Protocol):
     async def request_finished(
         self, request_id: str, operation: str, status: str, launched: int, failed: int
     ) -> None: ...
+
+    async def landed_elsewhere(self, request_id: str, operation: str, servers: int) -> None:
+        """Servers that landed somewhere else than the instance proven theirs: alarm on it."""
+        ...
 
 
 class Notifier(Protocol):

@@ -10,8 +10,10 @@ after its run committed re-sends what that run sent, nothing more.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from drsorch.contracts import Envelope, Event
@@ -37,14 +39,18 @@ class Dependencies:
     notifier: Notifier
     clock: Clock
     settings: MonitorSettings
+    pause: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep)
+    """Waits between StartRecovery calls DRS throttled within one run (a test's advances
+    its fake clock instead)."""
 
 
-def tick(summary: Summary, seq: int, attempt: int = 0) -> Envelope[Event]:
+def tick(summary: Summary, seq: int, attempt: int = 0, rearm: int = 0) -> Envelope[Event]:
     """The request's tick number `seq`: the same envelope (and ID) every time it is built."""
+    step = f"tick-{seq}-{attempt}" + (f"-r{rearm}" if rearm else "")
     return Envelope.wrap(
-        MonitorTick(seq=seq, attempt=attempt),
+        MonitorTick(seq=seq, attempt=attempt, rearm=rearm),
         request_id=summary.request_id,
-        step=f"tick-{seq}-{attempt}",
+        step=step,
         producer=PRODUCER,
         causation_id=summary.causation_id,
     )
@@ -112,7 +118,16 @@ class RequestSession:
         state.summary = summary
         servers, batches = state.take_dirty()
         await self.deps.store.save(self.request_id, servers, batches, summary)
+        await self._arm(summary)
         await self.replay(summary, outbox)
+
+    async def _arm(self, summary: Summary) -> None:
+        """Tell the sweep when this request expects its next tick, or that it has ended."""
+        if summary.phase is RequestPhase.DONE:
+            await self.deps.store.disarm(self.request_id)
+        elif summary.tick_seq > 0:
+            due = self.deps.clock.now() + timedelta(seconds=summary.tick_delay)
+            await self.deps.store.arm(self.request_id, summary.tick_seq, due)
 
     async def replay(self, summary: Summary, outbox: Outbox) -> None:
         """Publish every event still owed and schedule the current tick, as last committed."""

@@ -7,7 +7,7 @@ in seconds of the monitor's own clock.
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -40,6 +40,11 @@ class MonitorSettings(BaseSettings):
     """First back-off after DRS throttled a call beyond the client's own retries."""
     throttle_max_seconds: float = Field(default=300, ge=0, le=900)
     """Longest back-off after repeated throttling."""
+    start_throttle_attempts: int = Field(default=4, ge=1, le=10)
+    """StartRecovery calls within one run while DRS throttles it (a 429 never made a
+    job, so calling again is safe); then the run backs off as a whole."""
+    start_retry_max_seconds: float = Field(default=5, ge=0, le=60)
+    """Longest pause before calling a throttled StartRecovery again within a run."""
     error_retry_seconds: float = Field(default=30, ge=0.1, le=900)
     """Wait after an AWS call failed for another reason (server error, unreachable account)."""
     intent_settle_seconds: float = Field(default=30, ge=0, le=3600)
@@ -54,6 +59,11 @@ class MonitorSettings(BaseSettings):
     """Delay of the wake-up after configuration results arrive (lets a burst settle)."""
     min_tick_seconds: float = Field(default=1, ge=0, le=900)
     """Shortest delay between two runs of one request."""
+    sweep_seconds: float = Field(default=60, ge=1, le=3600)
+    """How often the worker's sweep looks for running requests whose tick never came
+    (under Lambda: the period of the EventBridge schedule that invokes the function)."""
+    sweep_grace_seconds: float = Field(default=60, ge=0, le=86_400)
+    """How far past its expected wake a request must be before the sweep re-arms it."""
     record_retention_days: int = Field(default=400, ge=1, le=3650)
     """How long request records stay in the table for `drsorch status/report`."""
     metrics_namespace: str = Field(default="drsorch", min_length=1, max_length=255)
@@ -61,8 +71,3 @@ class MonitorSettings(BaseSettings):
     """SNS topic for a human-readable notice when a request ends; unset: the stack's
     `NotificationsTopicArn` output, and without one RequestCompleted on the events topic
     is the only notice."""
-    spoke_role_name: str = Field(  # type: ignore[pydantic-alias]  # env name shared by services
-        default="drsorch-spoke",
-        validation_alias=AliasChoices("DRSORCH_SPOKE_ROLE_NAME", "spoke_role_name"),
-    )
-    """Role assumed in a spoke whose request names none (`DRSORCH_SPOKE_ROLE_NAME`)."""

@@ -28,6 +28,9 @@ class MonitorTick(Event):
     seq: Annotated[int, Field(ge=1, le=100_000_000)]
     attempt: Annotated[int, Field(ge=0, le=100_000_000)] = 0
     """Retries of this tick while another handler held the request (keeps IDs distinct)."""
+    rearm: Annotated[int, Field(ge=0)] = 0
+    """Not 0: the sweep's slot that re-armed this tick after the request's own was lost.
+    Such a tick proves nothing about earlier runs' events, so they are not forgotten."""
 
 
 class MonitorWake(Event):
@@ -42,5 +45,5 @@ class MonitorWake(Event):
     """The event ID of the TargetConfigured that caused it (keeps IDs distinct)."""
 
 
-REGISTRY = EventRegistry([*EVENTS, MonitorTick, MonitorWake])
+REGISTRY = EventRegistry([*EVENTS, MonitorTick, MonitorWake], EVENTS.upcasters)
 """Every event drsorch publishes, plus the monitor's timers."""

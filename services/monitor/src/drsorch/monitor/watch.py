@@ -57,26 +57,26 @@ async def finish(run: Run, batch: BatchRecord, job: RecoveryJob) -> None:
     """A job completed: prove where each server landed, report it, decide the servers."""
     drs = run.drs(batch.place)
     launched = [p.source_server_id for p in job.participants if p.launch_status == "LAUNCHED"]
-    failed = any(p.launch_status != "LAUNCHED" for p in job.participants) or len(
-        job.participants
-    ) < len(batch.members)
-    failures = await drs.launch_failures(job.job_id) if failed else {}
+    log = await drs.job_log(job.job_id)
     instances = await drs.recovery_instances(launched) if launched else []
     ec2_ids = [i.ec2_instance_id for i in instances if i.ec2_instance_id]
     ec2 = await run.ec2(batch.place).instances(ec2_ids) if ec2_ids else {}
-    launches = []
+    origins = await _origins(run, batch)
+    landings = []
     for member in batch.members:
         record = run.state.servers[member.source_server_id]
         before = record.pair.target.private_ip if record.pair.target else None
-        launch = landing.server_launch(
+        landing_ = landing.server_launch(
             member,
             job=job,
             instances=instances,
             ec2=ec2,
-            failures=failures,
+            log=log,
             private_ip_before=before,
+            lineage=origins.get(member.source_server_id),
         )
-        launches.append(launch)
+        launch = landing_.launch
+        landings.append(launch)
         landed = next(
             (i for i in instances if i.recovery_instance_id == launch.recovery_instance_id), None
         )
@@ -84,7 +84,7 @@ async def finish(run: Run, batch: BatchRecord, job: RecoveryJob) -> None:
         updated = record.model_copy(
             update={"launch": launch, "job_id": job.job_id, "ec2_state": state}
         )
-        run.state.put_server(updated.decide(*landing.outcome(launch), run.now))
+        run.state.put_server(updated.decide(landing_.outcome, landing_.reason, run.now))
     done = batch.model_copy(
         update={
             "status": BatchStatus.COMPLETED,
@@ -92,10 +92,35 @@ async def finish(run: Run, batch: BatchRecord, job: RecoveryJob) -> None:
             "ended_at": job.ended_at or run.now,
         }
     )
-    await run.emit(report.job_completed(done, launches), f"job-completed-{batch.key}")
+    await run.emit(report.job_completed(done, landings), f"job-completed-{batch.key}")
     run.state.put_batch(done)
     await run.flush()
-    await _job_metrics(run, done, launches)
+    await _job_metrics(run, done, landings)
+
+
+async def _origins(run: Run, batch: BatchRecord) -> dict[str, str | None]:
+    """The origin DRS records now for each failback server paired by lineage, by paired ID.
+
+    Read from the paired (FAILOVER-direction) servers in the recovery region, so the
+    landing is judged against DRS's record, not the matcher's choice. Overridden
+    pairs and failovers are judged against the approved target.
+    """
+    spec = run.state.spec
+    if spec.operation != "failback" or not batch.launch_into:
+        return {}
+    wanted = [
+        run.state.servers[m.source_server_id].pair
+        for m in batch.members
+        if m.expected_instance_id is not None
+    ]
+    by_place = group_by(
+        [p for p in wanted if p.method != "override"],
+        lambda p: Place(p.server.account_id, p.server.region),
+    )
+    found: dict[str, str | None] = {}
+    for place, pairs in by_place.items():
+        found.update(await run.drs(place).origins([p.server.source_server_id for p in pairs]))
+    return found
 
 
 async def _job_metrics(run: Run, batch: BatchRecord, launches: Sequence[object]) -> None:

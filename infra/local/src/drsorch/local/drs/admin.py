@@ -20,9 +20,9 @@ from urllib.parse import parse_qs
 from pydantic import ValidationError as SettingsError
 
 from drsorch.local.drs.clock import iso
-from drsorch.local.drs.emulator import Emulator
+from drsorch.local.drs.core import Emulator
 from drsorch.local.drs.settings import EmulatorSettings
-from drsorch.local.server import StartResponse, json_response
+from drsorch.local.wsgi import StartResponse, json_response
 
 ADMIN_PATH = "/_drsorch/drs"
 

@@ -1,29 +1,32 @@
 """Answering one DRS API call: faults, validation, initialization, the operation, the call log.
 
 `handle` is what the HTTP layer calls; it never raises. Each operation is a function
-`(OpContext, params) -> body` registered in an `ops_*` module's OPERATIONS table.
+`(OpContext, params) -> body` (`context.py`) registered in an `ops_*` module's
+OPERATIONS table; `operations.py` gathers the tables.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from drsorch.local.drs import faults, model, validation
 from drsorch.local.drs.calls import CallRecord
 from drsorch.local.drs.clock import iso
-from drsorch.local.drs.emulator import Emulator
+from drsorch.local.drs.context import OpContext
+from drsorch.local.drs.core import Emulator
 from drsorch.local.drs.errors import (
     DrsError,
     InternalServerError,
     UninitializedAccountError,
     ValidationError,
-    not_found,
 )
-from drsorch.local.drs.state import RecoveryInstance, RegionState, SourceServer
+from drsorch.local.drs.operations import OPERATIONS, implemented
+
+__all__ = ["ApiCall", "OpContext", "Reply", "handle", "implemented", "summarize"]
 
 log = logging.getLogger(__name__)
 
@@ -51,60 +54,6 @@ class Reply:
     headers: Mapping[str, str] = field(default_factory=dict)
 
 
-@dataclass
-class OpContext:
-    """What an operation works with."""
-
-    emu: Emulator
-    account_id: str
-    region: str
-    now_ms: int
-
-    @property
-    def state(self) -> RegionState:
-        """DRS state of the caller's account in the called region."""
-        return self.emu.region(self.account_id, self.region)
-
-    def server(self, server_id: str) -> SourceServer:
-        """A source server of the caller, or ResourceNotFoundException."""
-        server = self.state.servers.get(server_id)
-        if server is None:
-            raise not_found("SOURCE_SERVER", server_id)
-        return server
-
-    def recovery_instance(self, instance_id: str) -> RecoveryInstance:
-        """A recovery instance of the caller, or ResourceNotFoundException."""
-        instance = self.state.recovery_instances.get(instance_id)
-        if instance is None:
-            raise not_found("RECOVERY_INSTANCE", instance_id)
-        return instance
-
-
-Operation = Callable[[OpContext, Mapping[str, Any]], dict[str, Any] | None]
-
-
-def _operations() -> dict[str, Operation]:
-    from drsorch.local.drs import ops_jobs, ops_recovery, ops_servers, ops_service, ops_tags  # noqa: PLC0415
-
-    return {
-        **ops_service.OPERATIONS,
-        **ops_servers.OPERATIONS,
-        **ops_jobs.OPERATIONS,
-        **ops_recovery.OPERATIONS,
-        **ops_tags.OPERATIONS,
-    }
-
-
-_OPERATIONS: dict[str, Operation] = {}
-
-
-def implemented() -> dict[str, Operation]:
-    """The operations the emulator implements, by name."""
-    if not _OPERATIONS:
-        _OPERATIONS.update(_operations())
-    return _OPERATIONS
-
-
 def _execute(emu: Emulator, call: ApiCall) -> Reply:
     name = call.operation
     if name is None or model.operation(name) is None:
@@ -112,7 +61,7 @@ def _execute(emu: Emulator, call: ApiCall) -> Reply:
     fault = faults.injected(emu, name)
     if fault is not None:
         raise fault
-    operation = implemented().get(name)
+    operation = OPERATIONS.get(name)
     if operation is None:
         raise ValidationError(
             f"{name} is not implemented by drsorch's DRS emulator", reason="unknownOperation"

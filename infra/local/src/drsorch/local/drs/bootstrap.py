@@ -14,9 +14,9 @@ from pathlib import Path
 
 import yaml
 
-from drsorch.local.drs import jobs, replication, terminate
+from drsorch.local.drs import jobs, launch, replication, terminate
+from drsorch.local.drs.core import Emulator, EventHandler
 from drsorch.local.drs.ec2_moto import MotoEc2
-from drsorch.local.drs.emulator import Emulator, EventHandler
 from drsorch.local.drs.settings import EmulatorSettings
 
 SETTINGS_VARIABLE = "DRSORCH_DRS_SETTINGS"
@@ -26,7 +26,7 @@ def event_handlers() -> dict[str, EventHandler]:
     """What runs when each kind of scheduled event falls due."""
     return {
         replication.EVENT_KIND: replication.on_phase_end,
-        jobs.EVENT_KIND: jobs.on_event,
+        jobs.EVENT_KIND: jobs.handler({"LAUNCH": launch.STEPS, "TERMINATE": terminate.STEPS}),
         terminate.EXPIRY_KIND: terminate.on_expiry,
     }
 

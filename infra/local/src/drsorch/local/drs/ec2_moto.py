@@ -121,10 +121,13 @@ class MotoEc2:
         *,
         start: bool,
         tags: Mapping[str, str],
+        force: bool = False,
     ) -> InstanceView:
         backend, index = self._instances(account_id, region, {instance_id})
         try:
             instance = index[instance_id]
+            if force and instance.state not in {"stopped", "terminated"}:
+                backend.stop_instances([instance_id])
             _swap_volumes(backend, instance, disk_sizes, tags)
             if tags:
                 backend.create_tags([instance_id], dict(tags))

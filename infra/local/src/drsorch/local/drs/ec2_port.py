@@ -67,8 +67,12 @@ class Ec2Port(Protocol):
         *,
         start: bool,
         tags: Mapping[str, str],
+        force: bool = False,
     ) -> InstanceView:
-        """Swap the stopped instance's volumes for new ones, tag it, start it if asked."""
+        """Swap the stopped instance's volumes for new ones, tag it, start it if asked.
+
+        `force` (an injected fault only) stops a running instance first instead of failing.
+        """
         ...
 
     def terminate(self, account_id: str, region: str, instance_id: str) -> None:

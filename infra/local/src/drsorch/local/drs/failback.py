@@ -11,7 +11,7 @@ launchIntoSourceInstance, the new server launches into the original instance.
 from __future__ import annotations
 
 from drsorch.local.drs import replication
-from drsorch.local.drs.emulator import Emulator
+from drsorch.local.drs.core import Emulator
 from drsorch.local.drs.servers import add_source_server
 from drsorch.local.drs.state import (
     Disk,
@@ -85,6 +85,7 @@ def reverse(
         first_phase = "INITIATING"
     else:
         reversed_server.origin = origin
+        reversed_server.agent_lost_ms = None  # a new source machine: its agent is looked for anew
         reversed_server.staging_availability_zone = target.region + origin.availability_zone[-1:]
         first_phase = "RESCAN"
     reversed_server.reversed_arn = source.arn

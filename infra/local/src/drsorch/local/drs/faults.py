@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drsorch.local.drs.emulator import Emulator
+from drsorch.local.drs.core import Emulator
 from drsorch.local.drs.errors import DrsError, InternalServerError, ThrottlingError
 from drsorch.local.drs.ids import chance
 

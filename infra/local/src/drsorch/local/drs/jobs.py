@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from drsorch.local.drs.emulator import Emulator
+from drsorch.local.drs.core import Emulator, EventHandler
 from drsorch.local.drs.scheduler import Event
 from drsorch.local.drs.servers import arn
 from drsorch.local.drs.state import Job, JobLogItem, LastLaunch, ParticipatingServer, RegionState
@@ -92,20 +92,32 @@ def _mark_launch_pending(state: RegionState, job: Job, now: int) -> None:
         server.last_launch_result = "PENDING"
 
 
-def on_event(emu: Emulator, at_ms: int, event: Event) -> None:
-    """Event handler for every job event."""
-    state = emu.regions.get((event.account_id, event.region))
-    job = state.jobs.get(event.subject) if state else None
-    if state is None or job is None:
-        return
-    if event.step == "start":
-        _start(emu, state, job, at_ms)
-    elif event.step == "end":
-        log(job, at_ms, "JOB_END")
-        job.status = "COMPLETED"
-        job.end_ms = at_ms
-    else:
-        _run_step(emu, state, job, event, at_ms)
+StepTables = Mapping[str, Mapping[str, Step]]
+"""The steps of each job type (LAUNCH, TERMINATE), by step name."""
+
+
+def handler(steps: StepTables) -> EventHandler:
+    """The event handler for every job event, running each job type's own steps.
+
+    The step tables are given (by `bootstrap.py`) rather than imported: the step
+    modules import this one for `StepContext`.
+    """
+
+    def on_event(emu: Emulator, at_ms: int, event: Event) -> None:
+        state = emu.regions.get((event.account_id, event.region))
+        job = state.jobs.get(event.subject) if state else None
+        if state is None or job is None:
+            return
+        if event.step == "start":
+            _start(emu, state, job, at_ms)
+        elif event.step == "end":
+            log(job, at_ms, "JOB_END")
+            job.status = "COMPLETED"
+            job.end_ms = at_ms
+        else:
+            _run_step(emu, state, job, steps[job.job_type], event=event, at_ms=at_ms)
+
+    return on_event
 
 
 def _start(emu: Emulator, state: RegionState, job: Job, at_ms: int) -> None:
@@ -118,10 +130,15 @@ def _start(emu: Emulator, state: RegionState, job: Job, at_ms: int) -> None:
         _schedule_end(emu, state, job, at_ms)
 
 
-def _run_step(emu: Emulator, state: RegionState, job: Job, event: Event, at_ms: int) -> None:
-    from drsorch.local.drs import launch, terminate  # noqa: PLC0415 - they import this module
-
-    steps: Mapping[str, Step] = launch.STEPS if job.job_type == "LAUNCH" else terminate.STEPS
+def _run_step(
+    emu: Emulator,
+    state: RegionState,
+    job: Job,
+    steps: Mapping[str, Step],
+    *,
+    event: Event,
+    at_ms: int,
+) -> None:
     slot = job.participants[event.detail]
     following = steps[event.step](StepContext(emu, state, job, slot, at_ms))
     if following is not None:

@@ -7,7 +7,7 @@ begin → [cleanup of the previous recovery instance] → snapshot (or a previou
 
 from __future__ import annotations
 
-from drsorch.local.drs import replication, rules
+from drsorch.local.drs import agents, replication, rules
 from drsorch.local.drs.ec2_port import Ec2Error, InstanceView, NewInstance
 from drsorch.local.drs.jobs import Next, Step, StepContext
 from drsorch.local.drs.servers import arn
@@ -116,7 +116,7 @@ def launch(ctx: StepContext) -> Next:
     fault = ctx.emu.server_fault(server)
     if fault is not None and fault.launch_failure:
         return _fail(ctx, "LAUNCH_FAILED", fault.launch_failure)
-    if target_id is not None:
+    if target_id is not None and _landing_fault(ctx, server) is None:
         problem = _launch_into_problem(ctx, server, target_id)
         if problem is not None:
             return _fail(ctx, "LAUNCH_FAILED", problem)
@@ -136,12 +136,47 @@ def launched(ctx: StepContext) -> Next:
     server = _server(ctx)
     assert server is not None
     target_id = _target_id(ctx, server)
+    landing = _landing_fault(ctx, server)
     try:
-        instance = _launch_into(ctx, server, target_id) if target_id else _launch_new(ctx, server)
+        if landing == "new" or (landing is None and target_id is None):
+            instance, launched_into = _launch_new(ctx, server), False
+        elif landing is not None:
+            instance, launched_into = _land_in(ctx, server, landing), True
+        else:
+            assert target_id is not None
+            instance, launched_into = _launch_into(ctx, server, target_id), True
     except Ec2Error as error:
         return _fail(ctx, "LAUNCH_FAILED", str(error))
-    _record(ctx, server, instance, launched_into=target_id is not None)
+    _record(ctx, server, instance, launched_into=launched_into)
+    if launched_into:
+        state = ctx.state
+        agents.lose_agents_on(
+            ctx.emu, state.account_id, state.region, instance.instance_id, ctx.at_ms
+        )
     return None
+
+
+def _landing_fault(ctx: StepContext, server: SourceServer) -> str | None:
+    """Where an injected `land_in` fault sends this launch ("new" or an instance ID)."""
+    fault = ctx.emu.server_fault(server)
+    return fault.land_in if fault is not None else None
+
+
+def _land_in(ctx: StepContext, server: SourceServer, instance_id: str) -> InstanceView:
+    """The `land_in` fault: into this instance whatever its state and tags (it must exist)."""
+    account, region = ctx.state.account_id, ctx.state.region
+    found = ctx.emu.ec2.describe(account, region, [instance_id]).get(instance_id)
+    if found is None or found.state == "terminated":
+        raise Ec2Error(f"EC2 instance {instance_id} was not found in this account in {region}")
+    return ctx.emu.ec2.launch_into(
+        account,
+        region,
+        instance_id,
+        [(disk.device_name, disk.size_bytes) for disk in server.disks],
+        start=server.launch.launch_disposition == "STARTED",
+        tags={},
+        force=True,
+    )
 
 
 def _launch_into(ctx: StepContext, server: SourceServer, target_id: str) -> InstanceView:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from drsorch.local.drs import jobs, paging, rules, views
-from drsorch.local.drs.api import OpContext, Operation
+from drsorch.local.drs import agents, jobs, paging, rules, views
 from drsorch.local.drs.clock import parse_iso
+from drsorch.local.drs.context import OpContext, Operation
 from drsorch.local.drs.errors import ConflictError, ValidationError
 from drsorch.local.drs.recovery_view import reversed_server
-from drsorch.local.drs.state import NOT_REPLICATING, Job, ParticipatingServer
+from drsorch.local.drs.state import NOT_REPLICATING, Job, ParticipatingServer, SourceServer
 
 
 def _unique_known(ids: Sequence[str], known: Mapping[str, object], field: str, what: str) -> None:
@@ -34,6 +34,10 @@ def start_recovery(ctx: OpContext, params: Mapping[str, Any]) -> dict[str, Any]:
     _unique_known(ids, state.servers, "sourceServers", "source server")
     rules.check_job_quotas(ctx.emu.settings.quotas, state.active_jobs(), rules.JobRequest(ids))
     is_drill = bool(params.get("isDrill", False))
+    servers = [state.servers[server_id] for server_id in ids]
+    if not is_drill:
+        _check_launch_into_targets_stopped(ctx, servers)
+    agents.observe(ctx.emu, state, servers, ctx.now_ms)
     job = jobs.create(
         ctx.emu,
         state,
@@ -49,6 +53,26 @@ def start_recovery(ctx: OpContext, params: Mapping[str, Any]) -> dict[str, Any]:
         },
     )
     return {"job": views.job(job)}
+
+
+def _check_launch_into_targets_stopped(ctx: OpContext, servers: Sequence[SourceServer]) -> None:
+    """ConflictException, as live DRS answers, when a launch-into target is not stopped.
+
+    A target stopped now and started before its launch still fails the launch later.
+    """
+    targets = {s.source_server_id: s.launch.launch_into_instance_id for s in servers}
+    wanted = [target for target in targets.values() if target]
+    if not wanted:
+        return
+    seen = ctx.emu.ec2.describe(ctx.account_id, ctx.region, wanted)
+    for server_id, target_id in targets.items():
+        instance = seen.get(target_id or "")
+        if instance is not None and instance.state in rules.NOT_STOPPED_FOR_LAUNCH:
+            raise ConflictError(
+                rules.not_stopped_message(target_id or "", instance.state),
+                resource_id=server_id,
+                resource_type="SOURCE_SERVER",
+            )
 
 
 def terminate_recovery_instances(ctx: OpContext, params: Mapping[str, Any]) -> dict[str, Any]:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from drsorch.local.drs import failback, paging
-from drsorch.local.drs.api import OpContext, Operation
-from drsorch.local.drs.errors import ConflictError, UninitializedAccountError
+from drsorch.local.drs import failback, paging, rules
+from drsorch.local.drs.context import OpContext, Operation
+from drsorch.local.drs.errors import ConflictError, UninitializedAccountError, ValidationError
 from drsorch.local.drs.ops_servers import check_replication_quota
 from drsorch.local.drs.recovery_view import recovery_instance, reversed_server
-from drsorch.local.drs.state import NOT_REPLICATING, RecoveryInstance
+from drsorch.local.drs.state import NOT_REPLICATING, RecoveryInstance, RegionState, SourceServer
 
 
 def describe_recovery_instances(ctx: OpContext, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -61,9 +61,51 @@ def reverse_replication(ctx: OpContext, params: Mapping[str, Any]) -> dict[str, 
             f"DRS is not initialized in {target.region}, the origin region"
         )
     if failback.find_reversed(ctx.emu, ctx.state, instance) is None:
+        _check_launch_into_source(ctx, instance, source, target)
         check_replication_quota(ctx, target)
     server = failback.reverse(ctx.emu, ctx.state, instance, ctx.now_ms)
     return {"reversedDirectionSourceServerArn": server.arn}
+
+
+def _check_launch_into_source(
+    ctx: OpContext, instance: RecoveryInstance, source: SourceServer, target: RegionState
+) -> None:
+    """With launchIntoSourceInstance on in the origin region, DRS refuses to create the
+    reversed server unless the original can be launched into (DRS User Guide, "Launch
+    into source instance": the failure shows here, not at the later launch).
+
+    ValidationException, not ConflictException: nothing will change by waiting, and
+    ConflictException from ReverseReplication means "still initializing, retry" to
+    clients.
+    """
+    template = target.template
+    if template is None or not template.launch_into_source_instance:
+        return
+    origin = source.origin
+    problem: str | None
+    if template.copy_private_ip or template.copy_tags:
+        problem = f"copyPrivateIp and copyTags must be off in {target.region}'s default settings"
+    else:
+        elsewhere = (
+            None if origin.account_id == target.account_id else f"account {origin.account_id}"
+        )
+        seen = (
+            {}
+            if elsewhere
+            else ctx.emu.ec2.describe(target.account_id, target.region, [origin.instance_id])
+        )
+        problem = rules.launch_into_source_problem(
+            origin.instance_id,
+            seen.get(origin.instance_id),
+            architecture=source.architecture,
+            elsewhere=elsewhere,
+        )
+    if problem is not None:
+        message = (
+            f"Cannot start reversed replication of {instance.recovery_instance_id}: launch "
+            f"into source instance is on in {target.region}, and {problem}"
+        )
+        raise ValidationError(message, reason="other", fields=[("recoveryInstanceID", problem)])
 
 
 def stop_failback(ctx: OpContext, params: Mapping[str, Any]) -> dict[str, Any]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from drsorch.local.drs import paging, replication, rules, views
-from drsorch.local.drs.api import OpContext, Operation
+from drsorch.local.drs import agents, paging, replication, rules, views
+from drsorch.local.drs.context import OpContext, Operation
 from drsorch.local.drs.errors import ConflictError, ServiceQuotaExceededError, ValidationError
 from drsorch.local.drs.state import NOT_REPLICATING, LaunchConfiguration, RegionState, SourceServer
 
@@ -39,6 +39,7 @@ def describe_source_servers(ctx: OpContext, params: Mapping[str, Any]) -> dict[s
     found = [s for s in ctx.state.servers.values() if _matches(s, filters, ctx.account_id)]
     scope = f"servers:{sorted(filters.get('sourceServerIDs') or [])}:{filters.get('hardwareId')}"
     items, token = paging.page(found, params, ctx.emu.settings.paging, scope)
+    agents.observe(ctx.emu, ctx.state, items, ctx.now_ms)
     body: dict[str, Any] = {"items": [views.source_server(ctx.emu, s, ctx.now_ms) for s in items]}
     return body | ({"nextToken": token} if token else {})
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from drsorch.local.drs import paging, views
-from drsorch.local.drs.api import OpContext, Operation
+from drsorch.local.drs.context import OpContext, Operation
 from drsorch.local.drs.errors import ServiceQuotaExceededError, ValidationError, not_found
 from drsorch.local.drs.servers import initialize
 from drsorch.local.drs.state import LaunchConfigurationTemplate

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from drsorch.local.drs.api import OpContext, Operation
+from drsorch.local.drs.context import OpContext, Operation
 from drsorch.local.drs.errors import AccessDeniedError, ResourceNotFoundError, ValidationError
 
 MAX_TAGS = 50

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from drsorch.local.drs.emulator import Emulator
+from drsorch.local.drs.core import Emulator
 from drsorch.local.drs.scheduler import Event
 from drsorch.local.drs.state import NOT_REPLICATING, Key, SourceServer
 
@@ -84,6 +84,12 @@ def on_phase_end(emu: Emulator, at_ms: int, event: Event) -> None:
 def view(emu: Emulator, server: SourceServer, now_ms: int) -> ReplicationView:
     """The replication as the API shows it now, with the stall overlay applied."""
     replication = server.replication
+    if server.agent_lost_ms is not None and replication.state not in NOT_REPLICATING:
+        lost_for = max(0, now_ms - server.agent_lost_ms) // 1000
+        lag = replication.lag_seconds + lost_for
+        return ReplicationView(
+            "STALLED", lag, "AGENT_NOT_SEEN", _progress(replication.state, server, now_ms)
+        )
     fault = emu.server_fault(server)
     if fault is not None and fault.stall_replication and replication.state not in NOT_REPLICATING:
         stalled_for = max(0, now_ms - max(emu.faults_applied_ms, replication.phase_started_ms))
@@ -108,6 +114,10 @@ def _progress(state: str, server: SourceServer, now_ms: int) -> float:
 
 
 def is_stalled(emu: Emulator, server: SourceServer) -> bool:
-    """Whether the server reads STALLED (seeded so, or by an injected fault)."""
+    """Whether the server reads STALLED (seeded so, its agent not seen, or an injected fault)."""
     fault = emu.server_fault(server)
-    return server.replication.state == "STALLED" or bool(fault and fault.stall_replication)
+    return (
+        server.replication.state == "STALLED"
+        or server.agent_lost_ms is not None
+        or bool(fault and fault.stall_replication)
+    )

@@ -62,6 +62,47 @@ def launch_into_launch_problem(
     return None
 
 
+NOT_STOPPED_FOR_LAUNCH = frozenset({"pending", "running", "stopping"})
+"""EC2 states in which StartRecovery refuses a launch-into target (ConflictException)."""
+
+
+def not_stopped_message(target_id: str, state: str) -> str:
+    """The words live DRS uses when a launch-into target is not stopped at StartRecovery."""
+    return f"EC2 instance {target_id} needs to be in a stopped state but is in a {state} state"
+
+
+def launch_into_source_problem(
+    instance_id: str,
+    instance: InstanceView | None,
+    *,
+    architecture: str,
+    elsewhere: str | None,
+) -> str | None:
+    """Why launch into source instance cannot use this original (None when it can).
+
+    The prerequisites DRS checks when it creates a reverse-direction source server while
+    the origin region's template has launchIntoSourceInstance: the original exists,
+    is not terminated (it can be stopped), is in the same account and region
+    (`elsewhere` says where it is when not), carries the AWSDRS tag, and its
+    architecture matches the source server's.
+    """
+    if elsewhere is not None:
+        return f"the source instance {instance_id} is in {elsewhere}"
+    if instance is None or instance.state in {"terminated", "shutting-down"}:
+        return f"the source instance {instance_id} was not found"
+    if instance.tags.get(LAUNCH_INTO_TAG_KEY) != LAUNCH_INTO_TAG_VALUE:
+        return (
+            f"the source instance {instance_id} is not tagged "
+            f"{LAUNCH_INTO_TAG_KEY}={LAUNCH_INTO_TAG_VALUE}"
+        )
+    if instance.architecture != architecture:
+        return (
+            f"the source instance {instance_id} does not match the source server "
+            f"(Architecture: {instance.architecture}, source server: {architecture})"
+        )
+    return None
+
+
 def not_ready_reason(replication_state: str) -> str | None:
     """Why a server has no recovery point to launch from (None when it has one)."""
     if replication_state not in NOT_READY_TO_LAUNCH:

@@ -19,11 +19,14 @@ __all__ = [
     "DiskSeed",
     "EmulatorSettings",
     "SourceServerSeed",
+    "add_failback_duplicate",
     "add_recovery_instance",
     "add_source_server",
     "configure",
     "initialize_service",
     "set_launch_configuration_template",
+    "set_launch_into",
+    "settings",
     "start_reverse_replication",
 ]
 
@@ -111,6 +114,45 @@ def start_reverse_replication(
         replication_state=replication_state,
         lag_seconds=lag_seconds,
     )
+
+
+def add_failback_duplicate(
+    account_id: str,
+    region: str,
+    recovery_instance_id: str,
+    *,
+    replication_state: str = "CONTINUOUS",
+    lag_seconds: int = 0,
+) -> str:
+    """One more FAILBACK-direction server replicating the same recovery instance back.
+
+    DRS should hold one; an estate lays this to see that drsorch notices two. The
+    duplicate is held beside the reversed server, names the same EC2 instance in its
+    identificationHints, and copies that server's launch settings. Returns its ID.
+    """
+    return seeding.add_failback_duplicate(
+        default_emulator(),
+        account_id,
+        region,
+        recovery_instance_id,
+        replication_state=replication_state,
+        lag_seconds=lag_seconds,
+    )
+
+
+def set_launch_into(
+    account_id: str, region: str, source_server_id: str, instance_id: str | None
+) -> None:
+    """Preset a server's launchIntoEC2InstanceID, as if someone had set it before.
+
+    Not validated (the instance may be anywhere, or nowhere): that is the point of a preset.
+    """
+    seeding.set_launch_into(default_emulator(), account_id, region, source_server_id, instance_id)
+
+
+def settings() -> EmulatorSettings:
+    """The settings in force."""
+    return default_emulator().settings
 
 
 def set_launch_configuration_template(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from drsorch.local.drs import replication
-from drsorch.local.drs.emulator import Emulator
+from drsorch.local.drs.core import Emulator
 from drsorch.local.drs.errors import DrsError, not_found
-from drsorch.local.drs.failback import reverse
+from drsorch.local.drs.failback import find_reversed, reverse
 from drsorch.local.drs.rules import LAUNCH_INTO_TAG_KEY, LAUNCH_INTO_TAG_VALUE
 from drsorch.local.drs.servers import add_source_server, arn, initialize
 from drsorch.local.drs.state import Disk, LastLaunch, Origin, RecoveryInstance, Replication
@@ -136,3 +137,57 @@ def set_launch_into_source_instance(
         initialize(emu, state)
         assert state.template is not None  # initialize() made it
         state.template.launch_into_source_instance = enabled
+
+
+def add_failback_duplicate(
+    emu: Emulator,
+    account_id: str,
+    region: str,
+    recovery_instance_id: str,
+    *,
+    replication_state: str,
+    lag_seconds: int,
+) -> str:
+    """A second FAILBACK-direction server for one recovery instance; returns its ID."""
+    with emu.lock:
+        emu.run_due()
+        state = emu.region(account_id, region)
+        instance = state.recovery_instances.get(recovery_instance_id)
+        first = find_reversed(emu, state, instance) if instance is not None else None
+        if instance is None or first is None or instance.reversed_server is None:
+            raise SeedError(f"recovery instance {recovery_instance_id} is not reverse-replicating")
+        held = emu.region(account_id, instance.reversed_server[0])
+        server = add_source_server(
+            emu,
+            held,
+            hostname=first.hostname,
+            origin=replace(first.origin),
+            direction=first.direction,
+            architecture=first.architecture,
+            disks=[Disk(disk.device_name, disk.size_bytes) for disk in first.disks],
+            private_ip=first.private_ip,
+            tags=dict(first.tags),
+            replication=Replication(state=replication_state, initiation_started_ms=emu.now_ms()),
+        )
+        own_template = server.launch.ec2_launch_template_id
+        server.launch = replace(first.launch, ec2_launch_template_id=own_template)
+        server.reversed_arn = first.reversed_arn
+        if replication_state in replication.PROGRESSING:
+            where = (held.account_id, held.region)
+            replication.restart(emu, server, where, replication_state, emu.now_ms())
+        server.replication.lag_seconds = lag_seconds
+        return server.source_server_id
+
+
+def set_launch_into(
+    emu: Emulator, account_id: str, region: str, source_server_id: str, instance_id: str | None
+) -> None:
+    """Write a server's launchIntoEC2InstanceID straight into its launch settings."""
+    with emu.lock:
+        server = emu.region(account_id, region).servers.get(source_server_id)
+        if server is None:
+            raise SeedError(f"no source server {source_server_id} in {account_id}/{region}")
+        server.launch.launch_into_instance_id = instance_id
+        if instance_id is not None:
+            server.launch.copy_private_ip = False
+            server.launch.copy_tags = False

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from drsorch.local.drs.emulator import Emulator
+from drsorch.local.drs.core import Emulator
 from drsorch.local.drs.state import (
     Disk,
     LaunchConfiguration,

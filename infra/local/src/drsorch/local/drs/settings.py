@@ -118,6 +118,12 @@ class ServerFault(_Model):
     """When set, every launch of the server fails with this reason (LAUNCH_FAILED rawError)."""
     stall_replication: bool = False
     """When true, the server's replication reads STALLED (AGENT_NOT_SEEN) with growing lag."""
+    land_in: str | None = Field(default=None, pattern=r"^(new|i-[0-9a-f]{8,})$")
+    """When set, a launch of the server lands in this EC2 instance (same account and region:
+    its volumes are swapped, its ID and IP kept, whatever its state or tags), or in a new
+    instance with `new`, whatever the launch configuration says. The recovery instance's
+    ec2InstanceID then names where it really landed; the job log still shows the configured
+    target in LAUNCH_START."""
 
 
 class Faults(_Model):

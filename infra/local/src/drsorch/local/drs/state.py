@@ -92,6 +92,9 @@ class SourceServer:
     last_launch: LastLaunch | None = None
     last_launch_result: str = "NOT_STARTED"
     staging_availability_zone: str = ""
+    agent_lost_ms: int | None = None
+    """Since when the replication agent on the source machine is not seen (the machine is
+    stopped, or its volumes were swapped by a launch into it); None while it is seen."""
 
 
 @dataclass

@@ -7,7 +7,7 @@ is why failback cleanup deletes such records instead of terminating them.
 
 from __future__ import annotations
 
-from drsorch.local.drs.emulator import Emulator
+from drsorch.local.drs.core import Emulator
 from drsorch.local.drs.jobs import Next, Step, StepContext
 from drsorch.local.drs.scheduler import Event
 

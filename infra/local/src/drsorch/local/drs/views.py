@@ -6,8 +6,8 @@ from typing import Any
 
 from drsorch.local.drs import replication
 from drsorch.local.drs.clock import iso, iso_duration
+from drsorch.local.drs.core import Emulator
 from drsorch.local.drs.ec2_port import InstanceView
-from drsorch.local.drs.emulator import Emulator
 from drsorch.local.drs.state import (
     Job,
     JobLogItem,

@@ -10,7 +10,8 @@ from drsorch.local.estate.errors import EstateError, Problem, SeedError
 from drsorch.local.estate.loader import load_estate, parse_estate
 from drsorch.local.estate.models import Estate
 from drsorch.local.estate.paths import default_estate_path, estates_dir
-from drsorch.local.estate.seeding import SeededServer, SeedReport, seed_estate
+from drsorch.local.estate.report import SeededInstance, SeededServer, SeedReport
+from drsorch.local.estate.seeding import seed_estate
 
 __all__ = [
     "Estate",
@@ -18,6 +19,7 @@ __all__ = [
     "Problem",
     "SeedError",
     "SeedReport",
+    "SeededInstance",
     "SeededServer",
     "default_estate_path",
     "estates_dir",

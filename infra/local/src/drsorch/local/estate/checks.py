@@ -10,9 +10,17 @@ from collections import Counter
 from collections.abc import Iterator
 
 from drsorch.local.estate.errors import Loc, render_loc
-from drsorch.local.estate.models import Estate, InstanceSpec, ServerBody
-from drsorch.local.estate.plan import EstatePlan, PlannedAccount, account_id, zone_subnets
-from drsorch.local.estate.types import LAUNCH_INTO_TAG, WAVE_TAG, RegionRole
+from drsorch.local.estate.models import Estate, InstanceRef, InstanceSpec, ServerBody
+from drsorch.local.estate.plan import (
+    EstatePlan,
+    PlannedAccount,
+    PlannedInstance,
+    PlannedServer,
+    account_id,
+    original_problem,
+    zone_subnets,
+)
+from drsorch.local.estate.types import LAUNCH_INTO_TAG, MUST_NOT_LAUNCH, WAVE_TAG, RegionRole
 
 Issue = tuple[Loc, str]
 AWS_RESERVED_IPS = 5  # network, router, DNS, future use, broadcast
@@ -27,6 +35,10 @@ def check_estate(plan: EstatePlan, zones_by_region: dict[str, list[str]]) -> lis
         *_specs(estate),
         *_reverse_replication(estate, plan),
         *(issue for account in plan.accounts for issue in _planned(estate, account)),
+        *(issue for account in plan.accounts for issue in _references(estate, account)),
+        *(issue for account in plan.accounts for issue in _decoys(estate, account)),
+        *_lineage(plan, zones_by_region),
+        *_decoy_tags(estate),
     ]
 
 
@@ -115,11 +127,46 @@ def _body(loc: Loc, body: ServerBody, wave: int | None, estate: Estate) -> Itera
         if spec.allow_launch_into and LAUNCH_INTO_TAG[0] in spec.tags:
             message = "to write your own AWSDRS tag, set allow_launch_into: false"
             yield (*loc, role, "tags", LAUNCH_INTO_TAG[0]), message
-    if (body.phase or estate.phase) == "protected" and body.reverse_replication is not None:
+    protected = (body.phase or estate.phase) == "protected"
+    if protected and body.reverse_replication is not None:
         yield (
             (*loc, "reverse_replication"),
             "reverse replication follows a failover: not while protected",
         )
+    yield from _traps(loc, body, protected=protected)
+
+
+def _traps(loc: Loc, body: ServerBody, *, protected: bool) -> Iterator[Issue]:
+    """Keys that lay traps, where they cannot mean anything."""
+    original, reverse = body.original, body.reverse_replication
+    if not original.exists:
+        for key in ("state", "private_ip", "architecture", "instance_type"):
+            if getattr(original, key) is not None:
+                message = f"an original EC2 never saw has no {key}: drop it, or exists: true"
+                yield (*loc, "original", key), message
+    if body.target is not None and not body.target.exists:
+        yield (*loc, "target", "exists"), "only an original can be recorded without existing"
+    if protected and body.recovery is not None:
+        yield (*loc, "recovery"), "a recovery instance follows a failover: not while protected"
+    if reverse is not None and reverse.duplicates and not reverse.started:
+        message = "duplicates are FAILBACK servers of a started reverse replication"
+        yield (*loc, "reverse_replication", "duplicates"), message
+    if body.lineage is not None and original.private_ip is not None:
+        message = "an original recorded elsewhere (lineage) gets an allocated IP: drop it"
+        yield (*loc, "original", "private_ip"), message
+    yield from _expect(loc, body, protected=protected)
+
+
+def _expect(loc: Loc, body: ServerBody, *, protected: bool) -> Iterator[Issue]:
+    expect = body.expect
+    if expect == "land-in-target" and body.target is None:
+        yield (*loc, "expect"), "land-in-target needs a target"
+    if protected and expect == "land-in-original":
+        message = "a failover lands in the recovery region: land-in-target or new-instance"
+        yield (*loc, "expect"), message
+    if not protected and expect == "land-in-target":
+        message = "a failback lands in the primary region: land-in-original or new-instance"
+        yield (*loc, "expect"), message
 
 
 def _reverse_replication(estate: Estate, plan: EstatePlan) -> Iterator[Issue]:
@@ -152,28 +199,132 @@ def _planned(estate: Estate, account: PlannedAccount) -> Iterator[Issue]:
     yield from _addresses(estate, account, "recovery")
 
 
+def body_loc(server: PlannedServer) -> Loc:
+    """Where a server's keys are written: its own entry, or its generator's template."""
+    return (*server.loc, "template") if server.loc[-2] == "generators" else server.loc
+
+
+def _references(estate: Estate, account: PlannedAccount) -> Iterator[Issue]:
+    """Every instance named by reference exists in the account; declared expectations hold."""
+    servers = {server.name: server for server in account.servers}
+    decoys = {decoy.instance.name for decoy in account.decoys}
+    for server in account.servers:
+        loc = body_loc(server)
+        presets = server.presets
+        refs: list[tuple[Loc, InstanceRef | str | None]] = [
+            ((*loc, "launch_configuration", "launch_into"), presets.launch_into),
+            ((*loc, "launch_configuration", "failover_launch_into"), presets.failover_launch_into),
+            ((*loc, "faults", "land_in"), presets.land_in),
+        ]
+        for ref_loc, ref in refs:
+            if isinstance(ref, InstanceRef):
+                yield from _reference(ref_loc, ref, servers, decoys)
+        if server.expect.outcome == "land-in-original" and server.expect.declared:
+            primary = estate.regions.primary
+            problem = original_problem(server.origin, server.original, account.id, primary)
+            if problem is not None:
+                yield (*loc, "expect"), f"land-in-original cannot hold: {problem}"
+        if server.expect.outcome == MUST_NOT_LAUNCH and not server.expect.reason:
+            yield (*loc, "expect"), "say why it must not launch"
+
+
+def _reference(
+    loc: Loc, ref: InstanceRef, servers: dict[str, PlannedServer], decoys: set[str]
+) -> Iterator[Issue]:
+    if ref.server is not None and ref.server not in servers:
+        yield (*loc, "server"), f"no server named {ref.server!r} in this account"
+    if ref.target is not None:
+        owner = servers.get(ref.target)
+        if owner is None:
+            yield (*loc, "target"), f"no server named {ref.target!r} in this account"
+        elif owner.target is None:
+            yield (*loc, "target"), f"server {ref.target!r} has no target"
+    if ref.instance is not None and ref.instance not in decoys:
+        known = ", ".join(sorted(decoys)) or "none"
+        message = f"no instance named {ref.instance!r} in this account's instances (known: {known})"
+        yield (*loc, "instance"), message
+
+
+def _decoys(estate: Estate, account: PlannedAccount) -> Iterator[Issue]:
+    names = {server.name for server in account.servers}
+    seen: dict[str, Loc] = {}
+    zones = estate.network.availability_zones
+    for decoy in account.decoys:
+        name = decoy.instance.name
+        if name in seen:
+            yield (
+                (*decoy.loc, "name"),
+                f"instance name {name!r} is already {render_loc(seen[name])}",
+            )
+        seen.setdefault(name, decoy.loc)
+        if decoy.near is not None and decoy.near not in names:
+            yield (*decoy.loc, "near"), f"no server named {decoy.near!r} in this account"
+        if decoy.instance.zone not in zones:
+            message = f"zone {decoy.instance.zone!r} is not in network.availability_zones {zones}"
+            yield (*decoy.loc, "availability_zone"), message
+
+
+def _decoy_tags(estate: Estate) -> Iterator[Issue]:
+    for a, account in enumerate(estate.accounts):
+        for i, spec in enumerate(account.instances):
+            loc: Loc = ("accounts", a, "instances", i, "tags")
+            if "Name" in spec.tags:
+                yield (*loc, "Name"), "set the Name tag with `name`, not in tags"
+            if spec.allow_launch_into and LAUNCH_INTO_TAG[0] in spec.tags:
+                message = "to write your own AWSDRS tag, set allow_launch_into: false"
+                yield (*loc, LAUNCH_INTO_TAG[0]), message
+
+
+def _lineage(plan: EstatePlan, zones_by_region: dict[str, list[str]]) -> Iterator[Issue]:
+    """An origin region exists, and an original created there has its zone."""
+    for account in plan.accounts:
+        for server in account.servers:
+            region = server.origin.region
+            loc = (*body_loc(server), "lineage", "origin_region")
+            zones = zones_by_region.get(region)
+            if zones is None:
+                yield loc, f"unknown region {region!r}"
+            elif server.origin.created and region + server.original.zone not in zones:
+                message = f"zone {region + server.original.zone} does not exist for the original"
+                yield loc, message
+
+
 def _addresses(estate: Estate, account: PlannedAccount, role: RegionRole) -> Iterator[Issue]:
     """Fixed private IPs inside their zone's subnet and unused; every subnet big enough."""
     subnets = zone_subnets(estate.network, role)
     used: dict[str, Loc] = {}
     per_zone: Counter[str] = Counter()
     key = "original" if role == "primary" else "target"
+    for decoy in account.decoys:
+        if decoy.region == role:
+            per_zone[decoy.instance.zone] += 1
+            yield from _address((*decoy.loc, "private_ip"), decoy.instance, subnets, used, role)
     for server in account.servers:
         instances = [server.original] if role == "primary" else [server.target, server.recovery]
         for instance in filter(None, instances):
             per_zone[instance.zone] += 1
-            ip = instance.private_ip
-            if ip is None:
-                continue
             loc = (*server.loc, key, "private_ip")
-            subnet = subnets.get(instance.zone)
-            if subnet is not None and ipaddress.IPv4Address(ip) not in subnet:
-                yield loc, f"{ip} is outside zone {instance.zone}'s subnet {subnet} ({role} region)"
-            if ip in used:
-                yield loc, f"{ip} is already used by {render_loc(used[ip])}"
-            used.setdefault(ip, server.loc)
+            yield from _address(loc, instance, subnets, used, role)
     for zone, count in per_zone.items():
         subnet = subnets.get(zone)
         if subnet is not None and count > subnet.num_addresses - AWS_RESERVED_IPS:
             message = f"{count} instances do not fit zone {zone}'s subnet {subnet}"
             yield ("network", f"{role}_cidr"), message + f": widen the {role}_cidr"
+
+
+def _address(
+    loc: Loc,
+    instance: PlannedInstance,
+    subnets: dict[str, ipaddress.IPv4Network],
+    used: dict[str, Loc],
+    role: RegionRole,
+) -> Iterator[Issue]:
+    ip = instance.private_ip
+    if ip is None:
+        return
+    subnet = subnets.get(instance.zone)
+    if subnet is not None and ipaddress.IPv4Address(ip) not in subnet:
+        yield loc, f"{ip} is outside zone {instance.zone}'s subnet {subnet} ({role} region)"
+    if ip in used:
+        yield loc, f"{ip} is already used by {render_loc(used[ip])}"
+    used.setdefault(ip, loc[:-2] if loc[-2] in {"original", "target"} else loc[:-1])

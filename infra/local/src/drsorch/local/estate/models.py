@@ -8,12 +8,21 @@ original EC2 instances, optional pre-provisioned targets, and the phase they are
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_validator,
+)
 
 from drsorch.local.drs.settings import EmulatorSettings
 from drsorch.local.estate.types import (
+    MUST_NOT_LAUNCH,
     AccountId,
     Architecture,
     Cidr,
@@ -24,6 +33,7 @@ from drsorch.local.estate.types import (
     NoiseKind,
     NoiseTarget,
     PhaseName,
+    RecoveryState,
     RegionName,
     RegionRole,
     ReplicationState,
@@ -90,6 +100,12 @@ class ReverseReplication(EstateModel):
     started: bool = Field(True, description="false: reverse replication not started yet.")
     state: ReplicationState = Field("CONTINUOUS", description="Its dataReplicationState.")
     lag_seconds: int = Field(0, ge=0, description="Its replication lag in seconds.")
+    duplicates: int = Field(
+        0,
+        ge=0,
+        le=3,
+        description="Extra FAILBACK-direction servers replicating the same recovery instance.",
+    )
 
 
 class Disk(EstateModel):
@@ -107,13 +123,124 @@ class InstanceSpec(EstateModel):
     state: InstanceState | None = Field(
         None,
         description="Default: originals run while protected and are stopped once failed over;"
-        " targets are stopped.",
+        " targets are stopped. terminated: EC2 lists it as terminated.",
     )
     allow_launch_into: bool = Field(
         True, description="Tag it AWSDRS=AllowLaunchingIntoThisInstance (false: leave it off)."
     )
     private_ip: IPv4 | None = Field(None, description="Primary private IP; default: allocated.")
-    instance_type: str | None = Field(None, description="Default: the server's instance_type.")
+    instance_type: str | None = Field(
+        None, description="Default: the server's, or the architecture's default."
+    )
+    architecture: Architecture | None = Field(
+        None, description="This instance's architecture; default: the server's."
+    )
+    exists: bool = Field(
+        True,
+        description="Originals: false records a well-formed instance ID that EC2 never saw.",
+    )
+
+
+class RecoverySpec(EstateModel):
+    """The recovery EC2 instance a failover launched (failed-over servers)."""
+
+    state: RecoveryState = Field("running", description="Its EC2 state.")
+
+
+class Lineage(EstateModel):
+    """Where DRS records the server's origin, when not its own account's primary region."""
+
+    origin_account: AccountId | None = Field(
+        None,
+        description="sourceCloudProperties.originAccountID; default: the server's account. The"
+        " original is created there when the account is in the estate, else only recorded.",
+    )
+    origin_region: RegionName | None = Field(
+        None, description="sourceCloudProperties.originRegion; default: the primary region."
+    )
+
+
+class InstanceRef(EstateModel):
+    """An instance of the same account named by what it is: exactly one key."""
+
+    server: Text | None = Field(None, description="The original of the server with this name.")
+    target: Text | None = Field(
+        None, description="The pre-provisioned target of the server with this name."
+    )
+    instance: Text | None = Field(None, description="The account's decoy instance with this name.")
+
+    @model_validator(mode="after")
+    def _one(self) -> Self:
+        given = [key for key in ("server", "target", "instance") if getattr(self, key) is not None]
+        if len(given) != 1:
+            raise ValueError("name exactly one of server, target or instance")
+        return self
+
+
+class LaunchConfiguration(EstateModel):
+    """DRS launch settings already in place before drsorch runs."""
+
+    launch_into: InstanceRef | None = Field(
+        None,
+        description="launchIntoEC2InstanceID of the server that launches next: the FAILBACK"
+        " server once reverse replication started, else the FAILOVER server.",
+    )
+    failover_launch_into: InstanceRef | None = Field(
+        None, description="launchIntoEC2InstanceID of the FAILOVER server."
+    )
+
+
+class ServerFaults(EstateModel):
+    """Emulator faults for the server that launches next (FAILBACK once reverse replication
+    started, else FAILOVER), written into drs.faults.servers by its sourceServerID."""
+
+    land_in: InstanceRef | Literal["new"] | None = Field(
+        None,
+        description="Its launch lands in this instance (or a new one), whatever its launch"
+        " configuration says.",
+    )
+    launch_failure: str | None = Field(None, description="Every launch fails with this reason.")
+    stall_replication: bool = Field(False, description="Its replication reads STALLED.")
+
+    @field_validator("land_in", mode="wrap")
+    @classmethod
+    def _land_in(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        try:
+            return handler(value)
+        except ValidationError:
+            raise ValueError(
+                "land_in is new, or one of {server: NAME}, {target: NAME}, {instance: NAME}"
+            ) from None
+
+
+class MustNotLaunch(EstateModel):
+    """Ground truth: drsorch must leave this server alone, for this reason."""
+
+    reason: Text = Field(alias="must-not-launch", description="Why, in a few words.")
+
+
+Expect = Literal["land-in-original", "land-in-target", "new-instance"] | MustNotLaunch
+
+
+class Decoy(EstateModel):
+    """An instance tied to no server: a look-alike, or any instance a server must not land in."""
+
+    name: Text = Field(description="Its Name tag; unique among the account's decoys.")
+    region: RegionRole = Field("primary", description="primary or recovery.")
+    near: Text | None = Field(
+        None, description="The server it imitates (reported with that server's instances)."
+    )
+    state: InstanceState = Field("stopped")
+    allow_launch_into: bool = Field(
+        True, description="Tag it AWSDRS=AllowLaunchingIntoThisInstance (false: leave it off)."
+    )
+    tags: Tags = Field(default_factory=dict, description="Its tags. Not Name.")
+    architecture: Architecture = "x86_64"
+    instance_type: str | None = Field(None, description="Default: the architecture's default.")
+    availability_zone: ZoneLetter | None = Field(
+        None, description="Zone letter; default: the first of network.availability_zones."
+    )
+    private_ip: IPv4 | None = Field(None, description="Primary private IP; default: allocated.")
 
 
 class ServerBody(EstateModel):
@@ -144,6 +271,34 @@ class ServerBody(EstateModel):
     reverse_replication: ReverseReplication | None = Field(
         None, description="Default: the estate's reverse_replication (failed_over only)."
     )
+    recovery: RecoverySpec | None = Field(
+        None, description="The recovery EC2 instance (failed_over only); default: running."
+    )
+    lineage: Lineage | None = Field(
+        None, description="The origin DRS records, when elsewhere than this account's primary."
+    )
+    launch_configuration: LaunchConfiguration | None = Field(
+        None, description="DRS launch settings preset before drsorch runs."
+    )
+    faults: ServerFaults | None = Field(None, description="Emulator faults for this server.")
+    expect: Expect | None = Field(
+        None,
+        description="Ground truth: land-in-original, land-in-target, new-instance or"
+        " {must-not-launch: reason}. Default: see the estates README.",
+    )
+
+    @field_validator("expect", mode="wrap")
+    @classmethod
+    def _expect(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        try:
+            return handler(value)
+        except ValidationError:
+            if value == MUST_NOT_LAUNCH:
+                raise ValueError("say why: expect: {must-not-launch: <reason>}") from None
+            raise ValueError(
+                "expect is land-in-original, land-in-target, new-instance"
+                " or {must-not-launch: <reason>}"
+            ) from None
 
 
 class Server(ServerBody):
@@ -212,6 +367,9 @@ class Account(EstateModel):
     )
     servers: list[Server] = Field(default_factory=list)
     generators: list[Generator] = Field(default_factory=list)
+    instances: list[Decoy] = Field(
+        default_factory=list, description="Decoys: instances tied to no server."
+    )
 
 
 class Estate(EstateModel):

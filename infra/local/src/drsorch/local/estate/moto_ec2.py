@@ -123,6 +123,8 @@ def _finish(instance: Any, spec: PlannedInstance) -> None:
     instance.architecture = spec.architecture
     if spec.state == "stopped":
         instance.stop()
+    elif spec.state == "terminated":
+        instance.terminate()
 
 
 @contextmanager

@@ -10,7 +10,9 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field
 
 Architecture = Literal["x86_64", "arm64"]
-InstanceState = Literal["running", "stopped"]
+InstanceState = Literal["running", "stopped", "terminated"]
+RecoveryState = Literal["running", "stopped"]
+Outcome = Literal["land-in-original", "land-in-target", "new-instance", "must-not-launch"]
 PhaseName = Literal["protected", "failed_over"]
 ReplicationState = Literal[
     "STOPPED",
@@ -25,6 +27,7 @@ ReplicationState = Literal[
     "DISCONNECTED",
 ]
 RegionRole = Literal["primary", "recovery"]
+MUST_NOT_LAUNCH: Literal["must-not-launch"] = "must-not-launch"
 NoiseKind = Literal["case", "spaces", "dr_suffix"]
 NoiseTarget = Literal["target", "original"]
 

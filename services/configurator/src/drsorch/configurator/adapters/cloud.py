@@ -9,22 +9,23 @@ from drsorch.configurator.adapters.drs import DrsAdapter
 from drsorch.configurator.adapters.ec2 import Ec2Adapter
 from drsorch.contracts import Accounts
 from drsorch.contracts.types import Place
-from drsorch.runtime.accounts import AccountClients, spokes_of
+from drsorch.runtime.accounts import AccountClients
 
 
 class AwsCloud:
     """`Cloud` over the runtime's AccountClients (clients and credentials are cached there)."""
 
-    def __init__(self, clients: AccountClients, accounts: Accounts, default_role: str) -> None:
+    def __init__(self, clients: AccountClients, accounts: Accounts) -> None:
+        # The request's accounts say where it acts; how to reach a spoke is the
+        # deployment's configuration, held by `clients` (a spoke it lacks is refused).
         self._clients = clients
-        self._spokes = spokes_of(accounts, default_role)
+        self._accounts = accounts
         self._calls: Counter[str] = Counter()
         self._drs = DrsAdapter(self._client, self._calls)
         self._ec2 = Ec2Adapter(self._client)
 
     async def _client(self, service: str, place: Place) -> Any:
-        spoke = self._spokes.get(place.account_id)
-        return await self._clients.client(service, place.account_id, place.region, spoke)
+        return await self._clients.client(service, place.account_id, place.region)
 
     @property
     def drs(self) -> DrsAdapter:

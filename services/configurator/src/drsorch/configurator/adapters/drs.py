@@ -26,6 +26,7 @@ def source_server(item: dict[str, Any], place: Place) -> SourceServer:
     """A DescribeSourceServers item as the configurator reads it."""
     properties = item.get("sourceProperties") or {}
     hints = properties.get("identificationHints") or {}
+    cloud = item.get("sourceCloudProperties") or {}
     os_name = str((properties.get("os") or {}).get("fullString") or "")
     platform = None if not os_name else "windows" if "windows" in os_name.lower() else "linux"
     return SourceServer(
@@ -36,6 +37,8 @@ def source_server(item: dict[str, Any], place: Place) -> SourceServer:
         tags=dict(item.get("tags") or {}),
         direction=item.get("replicationDirection"),
         aws_instance_id=hints.get("awsInstanceID"),
+        origin_account_id=cloud.get("originAccountID") or None,
+        origin_region=cloud.get("originRegion") or None,
     )
 
 

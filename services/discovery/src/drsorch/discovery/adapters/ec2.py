@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
+from pydantic import ValidationError
 
 from drsorch.contracts import CandidateTarget
 from drsorch.contracts.types import Architecture, BootMode, InstanceState, Platform
@@ -32,6 +33,8 @@ class Ec2Adapter:
         self.client = client
         self.account_id = account_id
         self.region = region
+        self.refused: list[tuple[str, str]] = []
+        """Instances read outside drsorch's contract, with why (they are dropped)."""
 
     async def instances(self) -> list[CandidateTarget]:
         return await self._describe([{"Name": "instance-state-name", "Values": LIVE_STATES}])
@@ -51,7 +54,15 @@ class Ec2Adapter:
             except ClientError as error:
                 raise self._translated(error) from error
             for reservation in page.get("Reservations", []):
-                found += [self._target(i) for i in reservation.get("Instances", [])]
+                for instance in reservation.get("Instances", []):
+                    try:
+                        found.append(self._target(instance))
+                    except ValidationError as exc:
+                        first = exc.errors()[0]
+                        where = ".".join(str(p) for p in first["loc"])
+                        self.refused.append(
+                            (str(instance.get("InstanceId", "?")), f"{where}: {first['msg']}")
+                        )
             token = page.get("NextToken")
             if not token:
                 return found

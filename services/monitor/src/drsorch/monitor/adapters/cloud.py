@@ -20,17 +20,18 @@ from drsorch.monitor.adapters.drs import DrsAdapter
 from drsorch.monitor.adapters.ec2 import Ec2Adapter
 from drsorch.monitor.adapters.errors import translate
 from drsorch.monitor.errors import Unreachable
-from drsorch.runtime.accounts import AccountUnreachable, Spoke, spokes_of
+from drsorch.runtime.accounts import AccountUnreachable
 
 NO_RETRIES = AioConfig(retries={"mode": "standard", "total_max_attempts": 1})
 
 
 class ClientSource(Protocol):
-    """Clients by service, account and region: the runtime's `AccountClients`."""
+    """Clients by service, account and region: the runtime's `AccountClients`, which alone
+    knows how to reach a spoke (the deployment's configuration, never the request's)."""
 
-    async def client(
-        self, service: str, account_id: str, region: str, spoke: Spoke | None = None
-    ) -> Any: ...
+    async def client(self, service: str, account_id: str, region: str) -> Any: ...
+
+    async def refusal(self, account_id: str) -> str | None: ...
 
 
 class AwsCloud:
@@ -41,17 +42,23 @@ class AwsCloud:
         clients: ClientSource,
         once: ClientSource,
         accounts: Accounts,
-        default_role: str,
     ) -> None:
         self.clients = clients
         self.once = once
-        self.default_role = default_role
-        self.spokes = spokes_of(accounts, default_role)
+        self.accounts = accounts
         self._calls: Counter[str] = Counter()
 
     @property
     def calls(self) -> Counter[str]:
         return self._calls
+
+    async def refusal(self, account_id: str) -> str | None:
+        """Why the request may not act in `account_id` (a spoke the deployment does not
+        configure); None where it may."""
+        try:
+            return await self.clients.refusal(account_id)
+        except (ClientError, BotoCoreError) as exc:
+            raise Unreachable(f"the hub's own account could not be read: {exc}") from exc
 
     def drs(self, place: Place) -> DrsAdapter:
         return DrsAdapter(self, place)
@@ -72,9 +79,7 @@ class AwsCloud:
         """One AWS call in `place`; DRS calls are counted for the report."""
         pool = self.once if once else self.clients
         try:
-            client = await pool.client(
-                service, place.account_id, place.region, self.spokes.get(place.account_id)
-            )
+            client = await pool.client(service, place.account_id, place.region)
         except AccountUnreachable as exc:
             raise Unreachable(str(exc)) from exc
         if service == "drs":

@@ -8,7 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 from drsorch.contracts.types import Place
 from drsorch.monitor.domain import landing
-from drsorch.monitor.domain.facts import Participant, RecoveryInstance, RecoveryJob, Replication
+from drsorch.monitor.domain.facts import (
+    JobLog,
+    Participant,
+    RecoveryInstance,
+    RecoveryJob,
+    Replication,
+)
 from drsorch.monitor.domain.readiness import duration_seconds
 
 if TYPE_CHECKING:
@@ -120,11 +126,11 @@ class DrsAdapter:
         )
         return parse_job(answer["job"])
 
-    async def launch_failures(self, job_id: str) -> dict[str, str]:
+    async def job_log(self, job_id: str) -> JobLog:
         items = await self._pages(
             "DescribeJobLogItems", "describe_job_log_items", jobID=job_id, maxResults=PAGE
         )
-        return landing.failure_reasons(
+        failures = landing.failure_reasons(
             (
                 item.get("event", ""),
                 item.get("eventData", {}).get("sourceServerID"),
@@ -132,6 +138,14 @@ class DrsAdapter:
             )
             for item in items
         )
+        launched_into = {
+            data["sourceServerID"]: data["targetInstanceID"]
+            for item in items
+            if item.get("event") == "LAUNCH_START"
+            and (data := item.get("eventData") or {}).get("sourceServerID")
+            and data.get("targetInstanceID")
+        }
+        return JobLog(failures, launched_into)
 
     async def recovery_instances(self, server_ids: Sequence[str]) -> list[RecoveryInstance]:
         found: list[RecoveryInstance] = []
@@ -154,19 +168,31 @@ class DrsAdapter:
             )
         return found
 
-    async def replication(self, server_ids: Sequence[str]) -> dict[str, Replication]:
-        found: dict[str, Replication] = {}
+    async def _source_servers(self, server_ids: Sequence[str]) -> list[dict[str, Any]]:
+        """DescribeSourceServers items of these servers, 200 IDs a filter."""
+        items: list[dict[str, Any]] = []
         for chunk in _chunks(server_ids, MAX_SERVER_IDS):
-            items = await self._pages(
+            items += await self._pages(
                 "DescribeSourceServers",
                 "describe_source_servers",
                 filters={"sourceServerIDs": chunk},
                 maxResults=PAGE,
             )
-            for item in items:
-                info = item.get("dataReplicationInfo") or {}
-                found[item["sourceServerID"]] = Replication(
-                    state=info.get("dataReplicationState"),
-                    lag_seconds=duration_seconds(info.get("lagDuration")),
-                )
+        return items
+
+    async def origins(self, server_ids: Sequence[str]) -> dict[str, str | None]:
+        found: dict[str, str | None] = {}
+        for item in await self._source_servers(server_ids):
+            hints = (item.get("sourceProperties") or {}).get("identificationHints") or {}
+            found[item["sourceServerID"]] = hints.get("awsInstanceID") or None
+        return found
+
+    async def replication(self, server_ids: Sequence[str]) -> dict[str, Replication]:
+        found: dict[str, Replication] = {}
+        for item in await self._source_servers(server_ids):
+            info = item.get("dataReplicationInfo") or {}
+            found[item["sourceServerID"]] = Replication(
+                state=info.get("dataReplicationState"),
+                lag_seconds=duration_seconds(info.get("lagDuration")),
+            )
         return found

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -13,7 +13,7 @@ from drsorch.contracts import ConfigurationResult, RequestCompleted
 from drsorch.monitor.adapters.items import Layout, parse_state
 from drsorch.monitor.domain.records import BatchRecord, RequestState, ServerRecord, Summary
 from drsorch.monitor.errors import AwsFailure
-from drsorch.monitor.ports import Emission
+from drsorch.monitor.ports import Armed, Emission
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient
@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 Item = dict[str, Any]
 _BATCH_WRITE = 25  # DynamoDB's BatchWriteItem limit
 _UNPROCESSED_ROUNDS = 8
+ARMED_PK = "armed"
+"""The partition of every running request's next tick (`sk` = request ID), for the sweep."""
 
 
 def _conflict(error: ClientError) -> bool:
@@ -121,10 +123,11 @@ class DynamoStore:
         event_id: str,
         results: Sequence[ConfigurationResult],
         api_calls: Mapping[str, int],
+        plan_hash: str | None = None,
     ) -> None:
         layout = self._layout(request_id)
         items = [layout.result(result) for result in results]
-        await self._put_all([*items, layout.calls(event_id, api_calls)])
+        await self._put_all([*items, layout.calls(event_id, api_calls, plan_hash)])
 
     async def add_emission(self, request_id: str, emission: Emission) -> None:
         try:
@@ -155,6 +158,50 @@ class DynamoStore:
     async def keep_report(self, request_id: str, chunks: Sequence[RequestCompleted]) -> None:
         layout = self._layout(request_id)
         await self._put_all([layout.report(chunk) for chunk in chunks])
+
+    async def arm(self, request_id: str, seq: int, due_at: datetime) -> None:
+        await self.client.put_item(
+            TableName=self.table,
+            Item={
+                "pk": {"S": ARMED_PK},
+                "sk": {"S": request_id},
+                "seq": {"N": str(seq)},
+                "due_at": {"N": str(due_at.timestamp())},
+                "expires_at": {"N": str(int(time.time()) + self.retention_seconds)},
+            },
+        )
+
+    async def disarm(self, request_id: str) -> None:
+        await self.client.delete_item(
+            TableName=self.table, Key={"pk": {"S": ARMED_PK}, "sk": {"S": request_id}}
+        )
+
+    async def overdue(self, before: datetime) -> list[Armed]:
+        # One partition holds every running request's note: a Query, never a table scan.
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk",
+            "FilterExpression": "due_at < :before",
+            "ExpressionAttributeValues": {
+                ":pk": {"S": ARMED_PK},
+                ":before": {"N": str(before.timestamp())},
+            },
+            "ConsistentRead": True,
+        }
+        found: list[Armed] = []
+        while True:
+            page = await self.client.query(**kwargs)
+            found.extend(
+                Armed(
+                    item["sk"]["S"],
+                    int(item["seq"]["N"]),
+                    datetime.fromtimestamp(float(item["due_at"]["N"]), UTC),
+                )
+                for item in page.get("Items", [])
+            )
+            if "LastEvaluatedKey" not in page:
+                return found
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     async def _query(self, request_id: str, prefix: str) -> list[Item]:
         layout = self._layout(request_id)

@@ -51,4 +51,11 @@ def _instance(raw: dict[str, Any]) -> Instance:
         state=raw.get("State", {}).get("Name", "unknown"),
         private_ip=raw.get("PrivateIpAddress"),
         tags={tag["Key"]: tag.get("Value", "") for tag in raw.get("Tags", [])},
+        volume_ids=tuple(
+            sorted(
+                m["Ebs"]["VolumeId"]
+                for m in raw.get("BlockDeviceMappings", [])
+                if m.get("Ebs", {}).get("VolumeId")
+            )
+        ),
     )

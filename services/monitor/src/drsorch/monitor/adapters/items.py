@@ -94,8 +94,11 @@ class Layout:
     def result(self, result: ConfigurationResult) -> Item:
         return self._item(f"result#{result.source_server_id}", body=_s(_body(result)))
 
-    def calls(self, event_id: str, calls: Mapping[str, int]) -> Item:
-        return self._item(f"calls#{event_id}", body=_s(json.dumps(dict(calls), sort_keys=True)))
+    def calls(self, event_id: str, calls: Mapping[str, int], plan_hash: str | None = None) -> Item:
+        extra = {"plan_hash": _s(plan_hash)} if plan_hash else {}
+        return self._item(
+            f"calls#{event_id}", body=_s(json.dumps(dict(calls), sort_keys=True)), **extra
+        )
 
     def extras(self, extras: PlanExtras) -> Item:
         return self._item(f"plan#{extras.index:04d}", body=_s(_body(extras)))
@@ -138,6 +141,10 @@ def parse_state(items: list[Item]) -> RequestState | None:
         extras=[PlanExtras.model_validate_json(b) for b in bodies("plan")],
         config_calls={
             item["sk"]["S"].removeprefix("calls#"): json.loads(item["body"]["S"])
+            for item in by_kind.get("calls", [])
+        },
+        config_hashes={
+            item["sk"]["S"].removeprefix("calls#"): item.get("plan_hash", {}).get("S")
             for item in by_kind.get("calls", [])
         },
     )

@@ -78,6 +78,24 @@ class CloudWatchMetrics:
             ],
         )
 
+    async def landed_elsewhere(self, request_id: str, operation: str, servers: int) -> None:
+        # Counted without the request's ID too, so one alarm covers every request.
+        await self.client.put_metric_data(
+            Namespace=self.namespace,
+            MetricData=[
+                {
+                    "MetricName": "ServersLandedElsewhere",
+                    "Dimensions": dims,
+                    "Value": servers,
+                    "Unit": "Count",
+                }
+                for dims in (
+                    self._dimensions(request_id, operation),
+                    self._dimensions(request_id, operation)[1:],
+                )
+            ],
+        )
+
 
 class SnsNotifier:
     """A plain-text notice to an SNS topic (email, chat) when a request ends."""

@@ -63,6 +63,15 @@ class RecoveryInstance:
 
 
 @dataclass(frozen=True)
+class JobLog:
+    """What a job's log says, per launching server: why it failed, where it launched."""
+
+    failures: Mapping[str, str] = field(default_factory=dict)
+    launched_into: Mapping[str, str] = field(default_factory=dict)
+    """The `targetInstanceID` of the server's LAUNCH_START, when DRS logged one."""
+
+
+@dataclass(frozen=True)
 class Instance:
     """An EC2 instance as DescribeInstances reports it now."""
 
@@ -70,6 +79,8 @@ class Instance:
     state: str
     private_ip: str | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
+    volume_ids: tuple[str, ...] = ()
+    """Its attached EBS volumes, sorted: a launch into it replaces them."""
 
     @property
     def allows_launch_into(self) -> bool:

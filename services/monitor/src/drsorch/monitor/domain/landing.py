@@ -1,17 +1,26 @@
 """Where each server of a completed job landed, and whether that is where it should be.
 
-A launch into an existing instance is proven only when DRS reports the server
-LAUNCHED, its recovery instance is the expected EC2 instance, and that instance kept
-its private IP. A standard launch is proven by LAUNCHED and the new instance's ID.
+A launch into an existing instance is proven from DRS's and EC2's own state, never
+from the plan alone: DRS reports the server LAUNCHED, its recovery instance is the
+instance DRS's lineage names for the server (else the approved target), the job log
+names no other instance, and EC2 shows that instance kept its private IP and had its
+volumes replaced. A standard launch is proven by LAUNCHED and the new instance's ID.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 from drsorch.contracts import ServerLaunch
 from drsorch.contracts.events import ServerOutcome
-from drsorch.monitor.domain.facts import Instance, Participant, RecoveryInstance, RecoveryJob
+from drsorch.monitor.domain.facts import (
+    Instance,
+    JobLog,
+    Participant,
+    RecoveryInstance,
+    RecoveryJob,
+)
 from drsorch.monitor.domain.records import Member
 
 FAILURE_EVENTS = frozenset(
@@ -40,16 +49,33 @@ def instance_for(
     return next((i for i in candidates if i.job_id == job_id), None)
 
 
+@dataclass(frozen=True)
+class Landing:
+    """One server's line of a JobCompleted, and the report's verdict on it."""
+
+    launch: ServerLaunch
+    outcome: ServerOutcome
+    reason: str | None
+
+
 def server_launch(
     member: Member,
     *,
     job: RecoveryJob,
     instances: Iterable[RecoveryInstance],
     ec2: Mapping[str, Instance],
-    failures: Mapping[str, str],
+    log: JobLog,
     private_ip_before: str | None,
-) -> ServerLaunch:
-    """One server's line of a JobCompleted."""
+    lineage: str | None = None,
+) -> Landing:
+    """Where DRS and EC2 say the server landed, judged against where it had to land.
+
+    `lineage` is the origin DRS records for the server, read when the job completed
+    (a failback's lineage pair): it, not the plan's target, is where the server must
+    land. Otherwise the approved target is. A launch into an instance is proven only
+    when DRS's recovery instance is that instance, the job log names no other one, EC2
+    shows it kept its private IP, and its volumes were replaced by the launch.
+    """
     participant = next(
         (p for p in job.participants if p.source_server_id == member.launching_server_id), None
     )
@@ -57,24 +83,86 @@ def server_launch(
     recovery = instance_for(participant, job.job_id, instances) if status == "LAUNCHED" else None
     ec2_id = recovery.ec2_instance_id if recovery else None
     seen = ec2.get(ec2_id) if ec2_id else None
-    expected = member.expected_instance_id
-    reason = failures.get(member.launching_server_id)
+    expected = (lineage or member.expected_instance_id) if member.expected_instance_id else None
+    reason = log.failures.get(member.launching_server_id)
     if participant is None:
         reason = f"DRS did not list {member.launching_server_id} in job {job.job_id}"
     elif status != "LAUNCHED" and reason is None:
         reason = f"DRS reported launchStatus {status} and logged no reason"
-    return ServerLaunch(
+    proof, problem = _proof(
+        member, recovery=recovery, seen=seen, log=log, lineage=lineage, ip_before=private_ip_before
+    )
+    replaced = _replaced(member.volumes_before, seen) if expected else None
+    launch = ServerLaunch(
         source_server_id=member.launching_server_id,
         launch_status=status,  # type: ignore[arg-type]  # DRS's enum, as the contract spells it
         recovery_instance_id=(recovery.recovery_instance_id if recovery else None)
         or (participant.recovery_instance_id if participant else None),
         ec2_instance_id=ec2_id,
         expected_instance_id=expected,
+        lineage_instance_id=lineage,
         launched_into_expected=status == "LAUNCHED" and expected is not None and ec2_id == expected,
         private_ip_before=private_ip_before,
         private_ip_after=seen.private_ip if seen else None,
         failure_reason=reason[:1024] if reason and status != "LAUNCHED" else None,
+        volumes_replaced=replaced,
+        proof=tuple(f[:256] for f in proof[:10]),
     )
+    verdict, why = outcome(launch)
+    if verdict == "recovered" and problem is not None:
+        verdict, why = "recovered_elsewhere", problem
+    return Landing(launch, verdict, why)
+
+
+def _proof(
+    member: Member,
+    *,
+    recovery: RecoveryInstance | None,
+    seen: Instance | None,
+    log: JobLog,
+    lineage: str | None,
+    ip_before: str | None,
+) -> tuple[list[str], str | None]:
+    """The facts a landing rests on, and the first that contradicts it, if any."""
+    facts: list[str] = []
+    problem: str | None = None
+    if recovery is not None:
+        facts.append(
+            f"DRS: recovery instance {recovery.recovery_instance_id} is EC2 "
+            f"{recovery.ec2_instance_id or 'unknown'} (job {recovery.job_id or '?'})"
+        )
+    logged = log.launched_into.get(member.launching_server_id)
+    if logged is not None:
+        facts.append(f"DRS job log: LAUNCH_START into {logged}")
+        if recovery is not None and logged != recovery.ec2_instance_id:
+            problem = (
+                f"DRS logged the launch into {logged}, but its recovery instance is "
+                f"{recovery.ec2_instance_id}"
+            )
+    approved = member.expected_instance_id
+    if lineage is not None and approved is not None:
+        facts.append(f"DRS lineage: the server's awsInstanceID is {lineage}")
+        if lineage != approved:
+            problem = problem or (
+                f"the approved target {approved} is not {lineage}, the origin DRS records"
+            )
+    if seen is not None and approved is not None:
+        facts.append(f"EC2: {seen.instance_id} is {seen.state}, private IP {seen.private_ip}")
+        replaced = _replaced(member.volumes_before, seen)
+        if replaced is False:
+            problem = problem or f"EC2 shows the volumes of {seen.instance_id} were not replaced"
+        elif replaced:
+            facts.append(f"EC2: volumes replaced ({', '.join(seen.volume_ids)[:120]})")
+    if ip_before is not None and seen is not None and seen.private_ip == ip_before:
+        facts.append(f"EC2: private IP {ip_before} kept")
+    return facts, problem
+
+
+def _replaced(before: tuple[str, ...], seen: Instance | None) -> bool | None:
+    """Were the volumes seen before the launch all replaced? None when unknown."""
+    if not before or seen is None or not seen.volume_ids:
+        return None
+    return not set(before) & set(seen.volume_ids)
 
 
 def outcome(launch: ServerLaunch) -> tuple[ServerOutcome, str | None]:

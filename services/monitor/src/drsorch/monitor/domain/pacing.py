@@ -47,6 +47,26 @@ def backoff(retry_after: float | None, streak: int, pacing: Pacing) -> float:
     return float(min(pacing.throttle_max, max(retry_after or 0.0, adaptive)))
 
 
+START_RETRY_BASE = 0.5
+
+
+def start_retry_pause(retry_after: float | None, attempt: int, longest: float) -> float | None:
+    """Seconds to wait before calling a throttled StartRecovery again within the run:
+    doubling from half a second, at least DRS's Retry-After; None when that is longer
+    than `longest` (the run then backs off as a whole)."""
+    wanted = max(retry_after or 0.0, START_RETRY_BASE * 2.0 ** min(attempt - 1, 16))
+    return None if wanted > longest else wanted
+
+
+def throttle_streak(streak: int, throttled: bool, jobs_running: bool) -> int:
+    """The throttling streak after a run. It grows only while throttled runs follow each
+    other with jobs running; with no job running there is nothing to wait for, so the
+    back-off starts again from its base (no 33, 65, 129 s waits with nothing in flight)."""
+    if not throttled:
+        return 0
+    return streak + 1 if jobs_running else 1
+
+
 def next_wake(
     state: RequestState, now: datetime, pacing: Pacing, hints: Iterable[datetime] = ()
 ) -> datetime:
@@ -64,10 +84,14 @@ def _wave_times(state: RequestState, now: datetime, pacing: Pacing) -> list[date
     waiting = [r for r in state.in_wave(summary.wave) if r.phase is ServerPhase.WAITING]
     if not waiting:
         return []
-    times = [
-        now + timedelta(seconds=pacing.readiness_poll),
-        readiness.deadline(summary.wave_started_at, state.spec),
-    ]
+    times = [now + timedelta(seconds=pacing.readiness_poll)]
+    # Each server's readiness deadline runs from its wave's start or its configuration.
+    deadlines = {
+        readiness.deadline(max(summary.wave_started_at, r.configured_at), state.spec)
+        for r in waiting
+        if r.configured_at is not None
+    }
+    times.extend(when for when in deadlines if when > now)
     lingering = [
         r.ready_since + timedelta(seconds=pacing.linger)
         for r in waiting

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from drsorch.contracts import Pair, PairsMatched, RequestSpec
+from drsorch.contracts import ConfigurationResult, Pair, PairsMatched, RequestSpec
 from drsorch.monitor.domain.records import PlanExtras, RequestState, ServerRecord, Summary
 
 
@@ -27,7 +27,7 @@ class Plan:
         """Join the chunks; they must agree on spec and hash, and name each server once."""
         first = chunks[0]
         for chunk in chunks[1:]:
-            if chunk.spec != first.spec or chunk.plan_hash != first.plan_hash:
+            if chunk.spec != first.spec or chunk.match_hash != first.match_hash:
                 raise ValueError("PairsMatched chunks disagree on the spec or the plan hash")
         pairs = tuple(pair for chunk in chunks for pair in chunk.pairs)
         repeated = [
@@ -45,17 +45,37 @@ class Plan:
             )
             for chunk in chunks
         )
-        return cls(first.spec, first.plan_hash, pairs, extras)
+        return cls(first.spec, first.match_hash, pairs, extras)
 
 
-def drift(spec: RequestSpec, plan_hash: str) -> str | None:
-    """Why an apply is refused: its approved plan no longer matches (design §4)."""
+def drift(spec: RequestSpec, plan_hash: str | None) -> str | None:
+    """Why results configured under `plan_hash` must never launch (design §4), or None.
+
+    An apply launches only what the operator approved: the configurator's hash of
+    what it would launch must be exactly the approved one.
+    """
     approved = spec.approved_plan_hash
-    if approved is None or approved == plan_hash:
+    if spec.plan_only or approved is None or approved == plan_hash:
         return None
     return (
-        f"the approved plan {approved[:12]} no longer matches the plan discovery yields now "
-        f"({plan_hash[:12]}): nothing was launched; plan again and approve the new plan"
+        f"the approved plan {approved[:12]} no longer matches what the apply would launch "
+        f"({(plan_hash or 'unhashed')[:12]}): nothing was launched; plan again and approve "
+        "the new plan"
+    )
+
+
+def under_approval(
+    spec: RequestSpec, plan_hash: str | None, results: Sequence[ConfigurationResult]
+) -> tuple[ConfigurationResult, ...]:
+    """The results, each rejected when they were configured under another plan than approved."""
+    refusal = drift(spec, plan_hash)
+    if refusal is None:
+        return tuple(results)
+    return tuple(
+        r
+        if r.outcome == "rejected"
+        else r.model_copy(update={"outcome": "rejected", "reason": refusal})
+        for r in results
     )
 
 
@@ -66,7 +86,7 @@ def start(
     now: datetime,
     trace_id: str | None = None,
 ) -> RequestState:
-    """The request's first records: one per pair, all waiting, or all skipped on drift."""
+    """The request's first records: one per pair, all waiting for the configurator."""
     summary = Summary(
         request_id=request_id,
         spec=plan.spec,
@@ -76,10 +96,6 @@ def start(
         trace_id=trace_id,
     )
     state = RequestState(summary=summary, extras=list(plan.extras))
-    refusal = drift(plan.spec, plan.plan_hash)
     for pair in plan.pairs:
-        record = ServerRecord(pair=pair)
-        state.put_server(record.decide("skipped", refusal, now) if refusal else record)
-    if refusal:
-        state.summary = summary.model_copy(update={"status": "REJECTED", "reason": refusal})
+        state.put_server(ServerRecord(pair=pair))
     return state

@@ -62,6 +62,8 @@ class Candidate:
     source_server_id: str
     launching_server_id: str
     expected_instance_id: str | None = None
+    volumes_before: tuple[str, ...] = ()
+    """The target's volumes, read right before StartRecovery."""
 
 
 def plan_batches(

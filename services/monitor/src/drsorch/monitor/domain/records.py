@@ -48,6 +48,8 @@ class ServerRecord(_Record):
     """Since when it has been ready to join a job, without a break."""
     waiting_for: str | None = None
     """Why it is not in a job yet; the reason reported if a deadline passes."""
+    configured_at: AwareDatetime | None = None
+    """When the configurator's result for it arrived: its readiness wait starts no earlier."""
     batch_key: str | None = None
     job_id: str | None = None
     outcome: ServerOutcome | None = None
@@ -83,6 +85,8 @@ class Member(_Record):
     source_server_id: str
     launching_server_id: str
     expected_instance_id: str | None = None
+    volumes_before: tuple[str, ...] = ()
+    """The target's volumes right before StartRecovery: a launch into it replaces them."""
 
 
 class BatchStatus(StrEnum):
@@ -201,6 +205,8 @@ class RequestState:
     extras: list[PlanExtras] = field(default_factory=list)
     config_calls: dict[str, dict[str, int]] = field(default_factory=dict)
     """DRS calls the configurator reported, by TargetConfigured event ID."""
+    config_hashes: dict[str, str | None] = field(default_factory=dict)
+    """The plan hash each TargetConfigured carried, by event ID."""
     dirty_servers: set[str] = field(default_factory=set)
     dirty_batches: set[str] = field(default_factory=set)
 
@@ -225,6 +231,11 @@ class RequestState:
     @property
     def spec(self) -> RequestSpec:
         return self.summary.spec
+
+    @property
+    def launch_hash(self) -> str | None:
+        """The configurator's hash of what the request launches (the one approved)."""
+        return next((h for _, h in sorted(self.config_hashes.items()) if h), None)
 
     @property
     def ambiguous_ids(self) -> frozenset[str]:

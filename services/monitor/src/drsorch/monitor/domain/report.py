@@ -66,6 +66,9 @@ def server_report(record: ServerRecord, config: ConfigurationResult | None) -> S
         target=pair.target,
         method=pair.method,
         evidence=pair.evidence,
+        lineage_instance_id=(launch.lineage_instance_id if launch else None)
+        or pair.lineage_instance_id,
+        proof=launch.proof if launch else (),
         outcome=record.outcome or "skipped",
         reason=record.reason,
         launching_server_id=config.launching_server_id if config else None,
@@ -114,6 +117,21 @@ def status(state: RequestState) -> tuple[RequestStatus, str | None]:
     if total == 0:
         return "FAILED", "no server was in scope"
     tally = ", ".join(f"{n} {outcome}" for outcome, n in sorted(outcomes.items()) if outcome)
+    elsewhere = sorted(
+        f"{r.pair.server.name or r.source_server_id} in "
+        f"{(r.launch.ec2_instance_id if r.launch else None) or 'an unknown instance'}"
+        for r in state.servers.values()
+        if r.outcome == "recovered_elsewhere"
+    )
+    if elsewhere:
+        # A server in the wrong instance is never a partial success.
+        names = "; ".join(elsewhere[:5]) + (
+            f"; and {len(elsewhere) - 5} more" if len(elsewhere) > 5 else ""
+        )
+        return "FAILED", (
+            f"{len(elsewhere)} server(s) landed somewhere else than the instance proven "
+            f"theirs: {names} ({tally})"
+        )
     reason = summary.reason or f"{landed} of {total} servers landed where expected ({tally})"
     if landed == total:
         return "SUCCEEDED", None
@@ -126,8 +144,13 @@ def api_calls(state: RequestState) -> dict[str, int]:
     total: Counter[str] = Counter(state.summary.calls)
     for extras in state.extras:
         total.update(extras.api_calls)
+    # The configurator reports its calls so far with each result it publishes: counts
+    # only grow, so the largest of each is its total.
+    configurator: Counter[str] = Counter()
     for calls in state.config_calls.values():
-        total.update(calls)
+        for operation, count in calls.items():
+            configurator[operation] = max(configurator[operation], count)
+    total.update(configurator)
     return dict(total)
 
 
@@ -165,7 +188,7 @@ def request_completed(state: RequestState, ended_at: datetime) -> list[RequestCo
             status=final,
             operation=summary.spec.operation,
             drill=summary.spec.drill,
-            plan_hash=summary.plan_hash,
+            plan_hash=state.launch_hash,
             reason=reason[:1024] if reason else None,
             servers=_of(run, ServerReport),
             unmatched=_of(run, Unmatched),

@@ -1,0 +1,135 @@
+"""Version 1, frozen as published (see `drsorch.contracts.events.v1`).
+
+What discovery found: source servers, candidate target instances, and problems."""
+
+from __future__ import annotations
+
+from typing import Annotated, ClassVar
+
+from pydantic import Field
+
+from drsorch.contracts.envelope import Event, Topic
+from drsorch.contracts.events.common import Chunk, Record
+from drsorch.contracts.events.v1.common import Problem
+from drsorch.contracts.events.v1.requests import RequestSpec
+from drsorch.contracts.types import (
+    MAX_ITEMS_PER_CHUNK,
+    AccountId,
+    ApiCalls,
+    Architecture,
+    AvailabilityZone,
+    BootMode,
+    DataReplicationState,
+    Ec2InstanceId,
+    FailbackState,
+    Hostname,
+    InstanceState,
+    IPv4,
+    Name,
+    Platform,
+    RecoveryEc2State,
+    RecoveryInstanceId,
+    Region,
+    ReplicationDirection,
+    Seconds,
+    SourceServerArn,
+    SourceServerId,
+    SubnetId,
+    TagMap,
+    Wave,
+)
+
+
+class RecoveryInstanceInfo(Record):
+    """The server's DRS recovery instance (from a failover), which a failback replicates back."""
+
+    recovery_instance_id: RecoveryInstanceId
+    ec2_instance_id: Ec2InstanceId | None = None
+    ec2_state: RecoveryEc2State | None = None
+    is_drill: bool = False
+    failback_state: FailbackState | None = None
+
+
+class FailbackServerInfo(Record):
+    """The FAILBACK-direction source server replicating the recovery instance back.
+
+    Found by lineage (its `identificationHints.awsInstanceID` is the recovery
+    instance's EC2 instance), not by `reversedDirectionSourceServerArn` alone, which
+    DRS leaves stale across repeated cycles. Its replication state and lag say
+    whether it is ready to launch.
+    """
+
+    source_server_id: SourceServerId
+    account_id: AccountId
+    region: Region
+    replication_state: DataReplicationState | None = None
+    lag_seconds: Seconds | None = None
+
+
+class DiscoveredServer(Record):
+    """One DRS source server in scope, with the lineage that ties it to its origin."""
+
+    source_server_id: SourceServerId
+    arn: SourceServerArn | None = None
+    account_id: AccountId
+    region: Region
+    hostname: Hostname | None = None
+    name: Name | None = None
+    """The server's `Name` tag."""
+    tags: TagMap = Field(default_factory=dict)
+    wave: Wave = 0
+    architecture: Architecture | None = None
+    replication_direction: ReplicationDirection | None = None
+    replication_state: DataReplicationState | None = None
+    lag_seconds: Seconds | None = None
+    origin_instance_id: Ec2InstanceId | None = None
+    """Lineage: `sourceProperties.identificationHints.awsInstanceID`."""
+    origin_account_id: AccountId | None = None
+    """Lineage: `sourceCloudProperties.originAccountID`."""
+    origin_region: Region | None = None
+    """Lineage: `sourceCloudProperties.originRegion`."""
+    reversed_direction_server_arn: SourceServerArn | None = None
+    recovery_instance: RecoveryInstanceInfo | None = None
+    failback_server: FailbackServerInfo | None = None
+
+
+class CandidateTarget(Record):
+    """An EC2 instance a server might be launched into."""
+
+    instance_id: Ec2InstanceId
+    account_id: AccountId
+    region: Region
+    name: Name | None = None
+    """The instance's `Name` tag."""
+    state: InstanceState
+    tags: TagMap = Field(default_factory=dict)
+    """All user tags, `AWSDRS` among them."""
+    availability_zone: AvailabilityZone | None = None
+    subnet_id: SubnetId | None = None
+    architecture: Architecture | None = None
+    platform: Platform | None = None
+    boot_mode: BootMode | None = None
+    private_ip: IPv4 | None = None
+
+
+class ServersDiscovered(Event):
+    """Discovery's result for one request: servers in scope, candidate targets, problems.
+
+    `servers` lists every server in scope, those with problems included, so the
+    report can name them. Servers are split across chunks by source server ID and
+    targets by instance ID; a reader judges matches only once it holds every chunk,
+    since a Name is ambiguous only against all targets.
+    """
+
+    event_type: ClassVar[str] = "ServersDiscovered"
+    event_version: ClassVar[int] = 1
+    topic: ClassVar[Topic] = Topic.EVENTS
+    producers: ClassVar[tuple[str, ...]] = ("discovery",)
+
+    spec: RequestSpec
+    servers: Annotated[tuple[DiscoveredServer, ...], Field(max_length=MAX_ITEMS_PER_CHUNK)] = ()
+    targets: Annotated[tuple[CandidateTarget, ...], Field(max_length=MAX_ITEMS_PER_CHUNK)] = ()
+    problems: Annotated[tuple[Problem, ...], Field(max_length=MAX_ITEMS_PER_CHUNK)] = ()
+    api_calls: ApiCalls = Field(default_factory=dict)
+    """DRS API calls discovery made for this request."""
+    chunk: Chunk = Chunk()

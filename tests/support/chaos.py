@@ -1,0 +1,246 @@
+"""A kill storm: the four services as processes on the local endpoint, SIGKILLed at
+random while a failback runs, restarted at once, and what must hold afterwards.
+
+The services run as `python -m drsorch.<service>` with the runtime's default settings:
+no inbox lease, visibility or retry is overridden. The monitor's pacing follows the
+DRS emulator's fast clock (`cli.workers.FAST_LOCAL`, what `make demo` runs with).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from drsorch.cli.workers import FAST_LOCAL
+from drsorch.contracts import Accounts, RequestCompleted, RequestSpec, Scope
+from drsorch.local.deploy import StackOutputs
+from drsorch.local.estate import SeededServer
+from drsorch.local.server import LocalEndpoint
+from support.aws import FAST, client, deploy
+from support.monitor_e2e import running
+from support.monitor_world import calls, seed
+from support.observer import observer_queue
+
+SERVICES = ("discovery", "matcher", "configurator", "monitor")
+TESTS = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class Fleet:
+    """One process per service; `kill` is a SIGKILL followed by a restart."""
+
+    endpoint_url: str
+    stack: str
+    logs: Path
+    env: Mapping[str, str] = field(default_factory=dict)
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    kills: Counter[str] = field(default_factory=Counter)
+
+    def start(self, service: str) -> None:
+        env = {
+            **os.environ,
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(TESTS), os.environ.get("PYTHONPATH")])),
+            "DRSORCH_STACK_NAME": self.stack,
+            "DRSORCH_LOG_LEVEL": "WARNING",
+            **FAST_LOCAL,
+            **self.env,
+        }
+        with (self.logs / f"{service}.log").open("ab") as sink:
+            self.processes[service] = subprocess.Popen(
+                [sys.executable, "-m", f"drsorch.{service}"], env=env, stdout=sink, stderr=sink
+            )
+
+    def start_all(self) -> None:
+        for service in SERVICES:
+            self.start(service)
+
+    def kill(self, service: str) -> None:
+        process = self.processes[service]
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+        self.kills[service] += 1
+        self.start(service)
+
+    def stop_all(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=30)
+
+
+def schedule(anyone: int, monitor: int, seed: int) -> list[str]:
+    """The victims in order: `anyone` kills over all four services, `monitor` of the monitor."""
+    rng = random.Random(seed)
+    victims = [rng.choice(SERVICES) for _ in range(anyone)] + ["monitor"] * monitor
+    rng.shuffle(victims)
+    return victims
+
+
+async def storm(fleet: Fleet, victims: Sequence[str], every: float, done: asyncio.Event) -> None:
+    """Kill the victims one after another, `every` seconds apart, until `done`."""
+    for victim in victims:
+        try:
+            await asyncio.wait_for(done.wait(), every)
+            return
+        except TimeoutError:
+            await asyncio.to_thread(fleet.kill, victim)
+
+
+def launches() -> Counter[str]:
+    """Source servers by the number of jobs DRS created for them."""
+    started = [c for c in calls("StartRecovery") if c["status"] == 202]
+    return Counter(s["sourceServerID"] for c in started for s in c["arguments"]["sourceServers"])
+
+
+def unexplained_dead_letters(stack: StackOutputs) -> dict[str, list[str]]:
+    """Every message in a dead-letter queue that drsorch did not park with a reason."""
+    sqs = client("sqs")
+    found: dict[str, list[str]] = {}
+    for service in SERVICES:
+        url = getattr(stack, service).dead_letter_queue_url
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            answer = sqs.receive_message(
+                QueueUrl=url,
+                MaxNumberOfMessages=10,
+                WaitTimeSeconds=1,
+                MessageAttributeNames=["All"],
+            )
+            messages = answer.get("Messages", [])
+            if not messages:
+                break
+            for message in messages:
+                attributes = message.get("MessageAttributes", {})
+                if "drsorch_park_reason" not in attributes:
+                    found.setdefault(service, []).append(message["Body"][:200])
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return found
+
+
+def report_against_ec2(
+    report: Sequence[RequestCompleted], servers: Mapping[str, SeededServer], region: str
+) -> list[str]:
+    """Where the report and EC2 disagree: each server in its original instance, running,
+    with the private IP the report gives."""
+    lines = {line.server.source_server_id: line for chunk in report for line in chunk.servers}
+    ec2 = boto3.client("ec2", region_name=region, config=FAST)
+    ids = [s.original_instance_id for s in servers.values()]
+    seen: dict[str, Any] = {}
+    for start in range(0, len(ids), 500):
+        answer = ec2.describe_instances(InstanceIds=ids[start : start + 500])
+        seen.update({i["InstanceId"]: i for r in answer["Reservations"] for i in r["Instances"]})
+    wrong = []
+    for server in servers.values():
+        line = lines.get(server.source_server_id)
+        instance = seen.get(server.original_instance_id)
+        if line is None or instance is None:
+            wrong.append(f"{server.name}: {'not in the report' if line is None else 'not in EC2'}")
+        elif line.outcome != "recovered" or line.ec2_instance_id != server.original_instance_id:
+            wrong.append(f"{server.name}: {line.outcome} into {line.ec2_instance_id}")
+        elif instance["State"]["Name"] != "running":
+            wrong.append(f"{server.name}: EC2 says {instance['State']['Name']}")
+        elif line.private_ip_after != instance.get("PrivateIpAddress"):
+            wrong.append(f"{server.name}: IP {line.private_ip_after} != EC2's")
+    return wrong
+
+
+@dataclass(frozen=True)
+class Storm:
+    """One kill-storm scenario."""
+
+    name: str
+    servers: int
+    waves: tuple[int, ...]
+    anyone: int  # kills spread over all four services
+    monitor: int  # kills of the monitor alone
+    every: float  # seconds between kills
+    within: float  # seconds the request may take
+    throttle_rate: float = 0.0
+    internal_error_rate: float = 0.0
+    queue: Mapping[str, str | int] = field(default_factory=dict)  # template parameters
+    env: Mapping[str, str] = field(default_factory=dict)  # worker settings beyond the defaults
+
+    def estate(self) -> str:
+        faults = ""
+        if self.throttle_rate or self.internal_error_rate:
+            faults = (
+                '\n  faults:\n    operations:\n      "*": {'
+                f"throttle_rate: {self.throttle_rate}, "
+                f"internal_error_rate: {self.internal_error_rate}, retry_after_seconds: 1}}"
+            )
+        return f"""
+version: 1
+name: {self.name}
+seed: 31
+regions: {{primary: us-east-1, recovery: us-west-2}}
+phase: failed_over
+drs:
+  seed: 31
+  clock: {{scale: 600}}{faults}
+accounts:
+  - kind: hub
+    generators:
+      - count: {self.servers}
+        name: {self.name}-{{index:03d}}
+        waves: {list(self.waves)}
+        name_noise: {{rate: 0}}
+        template: {{tags: {{app: {self.name}}}}}
+"""
+
+
+async def run_storm(endpoint: LocalEndpoint, case: Storm, logs: Path) -> dict[str, object]:
+    endpoint.reset()
+    servers = seed(case.estate(), case.name)
+    stack = deploy(case.name, **case.queue)
+    watch = observer_queue(stack, f"{case.name}-observer")
+    fleet = Fleet(endpoint.url, case.name, logs, case.env)
+    victims = schedule(case.anyone, case.monitor, seed=len(case.name))
+    spec = RequestSpec(
+        operation="failback",
+        scope=Scope(selector={"app": case.name}),
+        accounts=Accounts(hub="123456789012"),
+        primary_region="us-east-1",
+        recovery_region="us-west-2",
+        requested_by="chaos",
+    )
+    request_id = f"req-{case.name}"
+    started = time.monotonic()
+    fleet.start_all()
+    try:
+        async with running(stack, watch, []) as flow:
+            await flow.request(spec, request_id)
+            done = asyncio.Event()
+            killer = asyncio.create_task(storm(fleet, victims, case.every, done))
+            try:
+                report = await flow.completed(request_id, within=case.within)
+            finally:
+                done.set()
+                await killer
+    finally:
+        fleet.stop_all()
+    elapsed = time.monotonic() - started
+    failures = (logs / "monitor.log").read_text(errors="replace")[-3000:]
+    assert report[0].status == "SUCCEEDED", (report[0].reason, failures)
+    counted = launches()
+    assert len(counted) == case.servers and set(counted.values()) == {1}, counted.most_common(3)
+    assert report_against_ec2(report, servers, "us-east-1") == []
+    assert unexplained_dead_letters(stack) == {}
+    return {"seconds": round(elapsed, 1), "kills": dict(fleet.kills)}
