@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from drsorch.cli import main as cli_main
 from drsorch.cli.errors import ExitCode
+from drsorch.cli.feed import SqsEventFeed
 from drsorch.cli.main import app
 from drsorch.cli.outcome import finish_apply
 from drsorch.cli.restore_run import show
@@ -147,3 +148,33 @@ def test_a_report_that_cannot_be_written_after_the_run_is_one_line_and_keeps_the
     assert code == ExitCode.FAILED  # PARTIAL, as the request ended
     assert f"Could not write the report to {path}" in said
     assert f"drsorch report {REQUEST_ID} --out DIR" in said
+
+
+class OneBatchSqs:
+    """The two calls `SqsEventFeed` makes, over one prepared batch of raw bodies."""
+
+    def __init__(self, bodies: list[str]) -> None:
+        self.bodies = bodies
+        self.deleted: list[str] = []
+
+    async def receive_message(self, **kwargs: Any) -> dict[str, Any]:
+        messages = [
+            {"MessageId": str(i), "ReceiptHandle": f"r{i}", "Body": body, "MessageAttributes": {}}
+            for i, body in enumerate(self.bodies)
+        ]
+        self.bodies = []
+        return {"Messages": messages}
+
+    async def delete_message_batch(self, **kwargs: Any) -> dict[str, Any]:
+        self.deleted += [entry["ReceiptHandle"] for entry in kwargs["Entries"]]
+        return {}
+
+
+async def test_a_deeply_nested_message_in_the_clis_queue_is_dropped_not_fatal() -> None:
+    good = events()[0]
+    sqs = OneBatchSqs(["[" * 100_000 + "]" * 100_000, "{not json", good.model_dump_json()])
+    feed = SqsEventFeed(sqs, "queue")  # type: ignore[arg-type]  # a fake of the two calls
+    received = await feed.receive(0)
+    assert [envelope.event_id for envelope in received] == [good.event_id]
+    assert feed.unreadable == 2
+    assert sqs.deleted == ["r0", "r1", "r2"]

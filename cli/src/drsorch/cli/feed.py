@@ -73,7 +73,9 @@ class SqsEventFeed:
         for raw in messages:
             try:
                 envelopes.append(EVENTS.parse(from_sqs_api(dict(raw)).body))
-            except ContractError:
+            except (ContractError, ValueError, RecursionError):
+                # Not an event (deeply nested or broken JSON among them): counted and dropped,
+                # so one bad message never ends the following of a request.
                 self._unreadable += 1
         if messages:
             await self.sqs.delete_message_batch(

@@ -70,7 +70,7 @@ def checked_estate(path: Path, state_dir: Path) -> Path:
         text = read_estate_text(path)
         parse_estate(text, source=str(path))
     except EstateError as error:
-        typer.echo(error.render(), err=True)
+        typer.echo(f"drsorch local up --estate: nothing was started.\n{error.render()}", err=True)
         raise typer.Exit(2) from None
     if path.is_file():
         return path
