@@ -28,12 +28,15 @@ e2e: setup  ## the services as processes: 300-server failback, traps and throttl
 chaos: setup  ## kill workers mid-run and check nothing is done twice (not in the CI gate)
 	$(PY) pytest tests/chaos -q
 
-lint: setup  ## ruff, mypy --strict, cfn-lint
+lint: setup  ## ruff, mypy --strict, cfn-lint, checkov, parliament
 	$(PY) ruff check .
 	$(PY) ruff format --check .
 	$(PY) mypy $(PACKAGES)
-	$(PY) mypy tests bench
+	$(PY) mypy tests bench ship
 	$(PY) cfn-lint infra/aws/*.yaml
+	BC_SKIP_MAPPING=TRUE $(PY) checkov --quiet --compact --framework cloudformation \
+		$(foreach t,$(wildcard infra/aws/*.yaml),-f $(t))
+	$(PY) python -W ignore::UserWarning -m ship lint-iam
 
 schemas: setup  ## export the event JSON Schemas + AsyncAPI document, the report's and the estate file's schemas
 	$(PY) python -m drsorch.contracts.export contracts/schemas

@@ -206,13 +206,16 @@ def test_each_dead_letter_queue_has_an_alarm(
         for alarm in alarms
         if alarm.get("MetricName") == "ApproximateNumberOfMessagesVisible"
     }
-    assert set(watched) == {f"{shared}-{service}-dlq" for service in SERVICES}
+    queues = [*SERVICES, "failback-on-alarm"]  # the alarm rule's undeliverable requests too
+    assert set(watched) == {f"{shared}-{name}-dlq" for name in queues}
+    notifications = shared_outputs.outputs["NotificationsTopicArn"]
     for alarm in watched.values():
         assert alarm.get("Namespace") == "AWS/SQS"
         assert (alarm.get("ComparisonOperator"), alarm.get("Threshold")) == (
             "GreaterThanThreshold",
             0.0,
         )
+        assert alarm.get("AlarmActions") == alarm.get("OKActions") == [notifications]
 
 
 def test_events_reach_exactly_the_services_that_subscribe(
@@ -256,7 +259,7 @@ def test_a_second_deploy_changes_and_duplicates_nothing(
     }
     assert again == deployed
     assert after == before  # alarms included: a re-put would have reset the ALARM state
-    assert len(after["queues"]) == 2 * len(SERVICES)
+    assert len(after["queues"]) == 2 * len(SERVICES) + 1  # and the alarm rule's DLQ
 
 
 def test_a_changed_parameter_reaches_the_queues_on_update(
