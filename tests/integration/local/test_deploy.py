@@ -295,3 +295,50 @@ def test_a_resource_that_cannot_be_created_fails_the_deploy_by_name(
     assert set(raised.value.missing) == {"BogusFromNowhereSubscription", "BogusAlarm"}
     assert "BogusFromNowhereSubscription" in str(raised.value)
     assert "NoSuchResource" in raised.value.missing["BogusAlarm"]
+
+
+def test_each_service_has_its_function_role_and_a_disabled_mapping(
+    shared_outputs: StackOutputs,
+) -> None:
+    lam = boto3.client("lambda")
+    iam = boto3.client("iam")
+    mappings = {
+        m["EventSourceArn"]: m for m in lam.list_event_source_mappings()["EventSourceMappings"]
+    }
+    for service in SERVICES:
+        outputs = shared_outputs.outputs
+        name = outputs[f"{service.capitalize()}FunctionName"]
+        config = lam.get_function_configuration(FunctionName=name)
+        assert config["Handler"] == f"drsorch.{service}.lambda_handler.handler"
+        assert config["Runtime"] == "python3.11"
+        assert config["Timeout"] < 60  # below the queues' visibility: nothing extends it
+        assert config["Role"] == outputs[f"{service.capitalize()}FunctionRoleArn"]
+        role = config["Role"].rsplit("/", 1)[-1]
+        assert iam.list_role_policies(RoleName=role)["PolicyNames"] == [service]
+        mapping = mappings[shared_outputs.service(service).queue_arn]
+        assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        # Locally the workers consume the queues; moto would run the function in Docker.
+        assert mapping["State"] == "Disabled"
+
+
+def test_tables_keep_point_in_time_recovery_and_their_key(
+    clients: Clients, shared_outputs: StackOutputs
+) -> None:
+    key = shared_outputs.outputs["EncryptionKeyArn"]
+    for service in SERVICES:
+        table = shared_outputs.service(service).table_name
+        backups = clients.dynamodb.describe_continuous_backups(TableName=table)
+        recovery = backups["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]
+        assert recovery["PointInTimeRecoveryStatus"] == "ENABLED"
+        attributes = _queue_attributes(clients, shared_outputs.service(service).queue_url)
+        assert key.endswith(attributes["KmsMasterKeyId"])
+
+
+def test_the_alarm_rule_target_retries_then_dead_letters(
+    shared_outputs: StackOutputs, shared: str
+) -> None:
+    events = boto3.client("events")
+    [target] = events.list_targets_by_rule(Rule=f"{shared}-failback-on-alarm")["Targets"]
+    assert target["Arn"] == shared_outputs.discovery.queue_arn
+    assert target["RetryPolicy"] == {"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 86400}
+    assert target["DeadLetterConfig"]["Arn"].endswith(f":{shared}-failback-on-alarm-dlq")
