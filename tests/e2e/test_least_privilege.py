@@ -70,3 +70,21 @@ def test_the_spoke_role_grants_exactly_what_the_services_called_through_it(
         unrecorded(SPOKE_TEMPLATE, "SpokeRole"),
         "SpokeRole",
     )
+
+
+def test_the_operator_policy_grants_exactly_what_the_cli_called(
+    recorded: set[tuple[str, str, str]],
+) -> None:
+    called = {action for who, _, action in recorded if who == "cli"}
+    if not called:
+        pytest.skip(
+            "the drsorch command does not record its calls yet: it needs "
+            "record_calls(session, 'cli') where cli/aws.py opens its session, and "
+            "cli_env to pass DRSORCH_AWS_CALLS_FILE on"
+        )
+    _check(
+        called,
+        granted(HUB_TEMPLATE, "OperatorPolicy"),
+        unrecorded(HUB_TEMPLATE, "OperatorPolicy"),
+        "OperatorPolicy",
+    )
