@@ -342,3 +342,24 @@ def test_the_alarm_rule_target_retries_then_dead_letters(
     assert target["Arn"] == shared_outputs.discovery.queue_arn
     assert target["RetryPolicy"] == {"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 86400}
     assert target["DeadLetterConfig"]["Arn"].endswith(f":{shared}-failback-on-alarm-dlq")
+
+
+def test_a_deploy_needs_no_credentials_but_its_clients(
+    endpoint: LocalEndpoint, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `drsorch local up` passes clients with the local keys; the shell may hold none.
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name)
+    session = boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+    )
+    prefix = _new_prefix()
+    outputs = deploy_stack(
+        session.client("cloudformation", endpoint_url=endpoint.url),
+        session.client("sns", endpoint_url=endpoint.url),
+        session.client("sqs", endpoint_url=endpoint.url),
+        session.client("cloudwatch", endpoint_url=endpoint.url),
+        stack_name=prefix,
+        parameters={"Prefix": prefix},
+    )
+    assert outputs.discovery.table_name == f"{prefix}-discovery"

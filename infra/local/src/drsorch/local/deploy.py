@@ -18,7 +18,7 @@ import io
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
@@ -122,11 +122,18 @@ def deploy_stack(
 
 
 def _client(service: str, cloudformation: CloudFormationClient) -> Any:
-    """A client of another service on the CloudFormation client's endpoint and region."""
+    """A client of another service with the CloudFormation client's endpoint, region and
+    credentials (`drsorch local up` passes its own; the shell may have none)."""
+    # botocore exposes a client's credentials only on its request signer.
+    signer = cast(Any, cloudformation)._request_signer
+    credentials = signer._credentials.get_frozen_credentials()
     return boto3.client(  # type: ignore[call-overload]
         service,
         region_name=cloudformation.meta.region_name,
         endpoint_url=cloudformation.meta.endpoint_url,
+        aws_access_key_id=credentials.access_key,
+        aws_secret_access_key=credentials.secret_key,
+        aws_session_token=credentials.token,
     )
 
 
