@@ -7,7 +7,15 @@ PORT ?= 4566
 PACKAGES := -p drsorch.contracts -p drsorch.runtime -p drsorch.local -p drsorch.cli \
 	-p drsorch.discovery -p drsorch.matcher -p drsorch.configurator -p drsorch.monitor
 
-.PHONY: setup test test-unit test-integration e2e chaos lint schemas local-up local-down demo bench clean
+.PHONY: setup test test-unit test-integration e2e chaos lint schemas local-up local-down demo bench clean \
+	package deploy deploy-spokes
+
+# make package / deploy / deploy-spokes (docs/deploy.md): the Lambda zips, the hub, the spokes.
+ARCH ?= x86_64
+STACK ?= drsorch
+REGION ?= $(AWS_REGION)
+PARAMS ?=
+STACK_SET ?= drsorch-spoke
 
 setup:  ## install the locked workspace into .venv
 	@command -v $(UV) >/dev/null || python3 -m pip install --quiet "uv==0.13.9"
@@ -28,12 +36,15 @@ e2e: setup  ## the services as processes: 300-server failback, traps and throttl
 chaos: setup  ## kill storms: every service SIGKILLed mid-failback, nothing done twice (not in the CI gate)
 	$(PY) pytest tests/chaos -q -s
 
-lint: setup  ## ruff, mypy --strict, cfn-lint
+lint: setup  ## ruff, mypy --strict, cfn-lint, checkov, parliament
 	$(PY) ruff check .
 	$(PY) ruff format --check .
 	$(PY) mypy $(PACKAGES)
-	$(PY) mypy tests bench
+	$(PY) mypy tests bench ship
 	$(PY) cfn-lint infra/aws/*.yaml
+	BC_SKIP_MAPPING=TRUE $(PY) checkov --quiet --compact --framework cloudformation \
+		$(foreach t,$(wildcard infra/aws/*.yaml),-f $(t))
+	$(PY) python -W ignore::UserWarning -m ship lint-iam
 
 schemas: setup  ## export the event JSON Schemas + AsyncAPI document, the report's and the estate file's schemas
 	$(PY) python -m drsorch.contracts.export contracts/schemas
@@ -49,8 +60,21 @@ local-down:
 demo: setup  ## the main job on the embedded default
 	$(PY) python -m drsorch.cli.demo
 
+package: setup  ## one Lambda zip per service in dist/lambda/ (ARCH=x86_64|arm64), from the lock
+	$(PY) python -W ignore::UserWarning -m ship package --arch $(ARCH) --out dist/lambda
+
+deploy: package  ## the hub into the current account: BUCKET=... REGION=... [STACK=drsorch] [PARAMS="K=V ..."]
+	@test -n "$(BUCKET)" || { echo "BUCKET=... (an S3 bucket in $(REGION) for the zips) is required"; exit 2; }
+	$(PY) python -W ignore::UserWarning -m ship deploy --stack-name $(STACK) --bucket $(BUCKET) \
+		$(if $(REGION),--region $(REGION)) $(foreach p,$(PARAMS),--parameter $(p))
+
+deploy-spokes: setup  ## the spoke role into every account of OUS="ou-..." : REGION=... PARAMS="HubAccountId=... ExternalId=..."
+	@test -n "$(OUS)" || { echo "OUS=\"ou-... ou-...\" (organizational units) is required"; exit 2; }
+	$(PY) python -W ignore::UserWarning -m ship deploy-spokes --stack-set-name $(STACK_SET) \
+		$(if $(REGION),--region $(REGION)) $(foreach o,$(OUS),--org-unit $(o)) $(foreach p,$(PARAMS),--parameter $(p))
+
 bench: setup  ## benchmarks: print figures, assert nothing
 	$(PY) python -m bench
 
 clean:
-	rm -rf .venv .drsorch .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .venv .drsorch .pytest_cache .mypy_cache .ruff_cache dist

@@ -146,7 +146,7 @@ async def elsewhere(
         planned = _plan_hash(await run(["failback", *scope, "--plan"], env, within=180))
         args = ["failback", *scope, "--approve", planned, "--wait", "--report", str(report)]
         applied = await run(args, env, within=240)
-    return {"seeded": seeded, "ran": applied, "report": report}
+    return {"seeded": seeded, "ran": applied, "report": report, "workers": folder / "workers"}
 
 
 def test_a_server_that_landed_elsewhere_fails_the_request_with_the_instance_named(
@@ -167,9 +167,28 @@ def test_a_server_that_landed_elsewhere_fails_the_request_with_the_instance_name
 
 
 def test_a_landing_elsewhere_is_counted_in_an_alarmable_metric(elsewhere: dict[str, Any]) -> None:
-    metrics = client("cloudwatch").list_metrics(MetricName="ServersLandedElsewhere")["Metrics"]
-    across_requests = [m for m in metrics if {d["Name"] for d in m["Dimensions"]} == {"Operation"}]
-    assert across_requests, metrics
+    import json  # noqa: PLC0415
+
+    # The monitor writes Embedded Metric Format lines on stdout, which CloudWatch Logs
+    # turns into metrics; the worker's log holds them here.
+    log = (elsewhere["workers"] / "monitor.log").read_text(errors="replace")
+    lines = [json.loads(line) for line in log.splitlines() if line.startswith('{"_aws"')]
+    counted = [
+        line
+        for line in lines
+        if any(
+            metric["Name"] == "ServersLandedElsewhere"
+            for directive in line["_aws"]["CloudWatchMetrics"]
+            for metric in directive["Metrics"]
+        )
+    ]
+    assert counted, log[-3000:]
+    (line,) = counted
+    assert line["ServersLandedElsewhere"] == 1
+    (directive,) = line["_aws"]["CloudWatchMetrics"]
+    # Alarmable across requests: the request is a property, never a dimension.
+    assert directive["Dimensions"] == [["service"]], directive
+    assert "request_id" in line
 
 
 OVERRIDE_ESTATE = """

@@ -45,7 +45,15 @@ def tag_server(server: SeededServer, region: str, tags: dict[str, str]) -> None:
 def worker_env(url: str, stack: str) -> dict[str, str]:
     """The environment the services run in: the endpoint, the stack, fast local polling."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DRSORCH_", "OTEL_"))}
-    return env | FAST_LOCAL | LOCAL_SPOKES | {"AWS_ENDPOINT_URL": url, "DRSORCH_STACK_NAME": stack}
+    # The end-to-end suite's record of AWS calls (the IAM proof) includes the processes.
+    recording = {k: v for k, v in os.environ.items() if k == "DRSORCH_AWS_CALLS_FILE"}
+    return (
+        env
+        | recording
+        | FAST_LOCAL
+        | LOCAL_SPOKES
+        | {"AWS_ENDPOINT_URL": url, "DRSORCH_STACK_NAME": stack}
+    )
 
 
 @contextmanager

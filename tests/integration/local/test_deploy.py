@@ -206,13 +206,16 @@ def test_each_dead_letter_queue_has_an_alarm(
         for alarm in alarms
         if alarm.get("MetricName") == "ApproximateNumberOfMessagesVisible"
     }
-    assert set(watched) == {f"{shared}-{service}-dlq" for service in SERVICES}
+    queues = [*SERVICES, "failback-on-alarm"]  # the alarm rule's undeliverable requests too
+    assert set(watched) == {f"{shared}-{name}-dlq" for name in queues}
+    notifications = shared_outputs.outputs["NotificationsTopicArn"]
     for alarm in watched.values():
         assert alarm.get("Namespace") == "AWS/SQS"
         assert (alarm.get("ComparisonOperator"), alarm.get("Threshold")) == (
             "GreaterThanThreshold",
             0.0,
         )
+        assert alarm.get("AlarmActions") == alarm.get("OKActions") == [notifications]
 
 
 def test_events_reach_exactly_the_services_that_subscribe(
@@ -256,7 +259,7 @@ def test_a_second_deploy_changes_and_duplicates_nothing(
     }
     assert again == deployed
     assert after == before  # alarms included: a re-put would have reset the ALARM state
-    assert len(after["queues"]) == 2 * len(SERVICES)
+    assert len(after["queues"]) == 2 * len(SERVICES) + 1  # and the alarm rule's DLQ
 
 
 def test_a_changed_parameter_reaches_the_queues_on_update(
@@ -292,3 +295,71 @@ def test_a_resource_that_cannot_be_created_fails_the_deploy_by_name(
     assert set(raised.value.missing) == {"BogusFromNowhereSubscription", "BogusAlarm"}
     assert "BogusFromNowhereSubscription" in str(raised.value)
     assert "NoSuchResource" in raised.value.missing["BogusAlarm"]
+
+
+def test_each_service_has_its_function_role_and_a_disabled_mapping(
+    shared_outputs: StackOutputs,
+) -> None:
+    lam = boto3.client("lambda")
+    iam = boto3.client("iam")
+    mappings = {
+        m["EventSourceArn"]: m for m in lam.list_event_source_mappings()["EventSourceMappings"]
+    }
+    for service in SERVICES:
+        outputs = shared_outputs.outputs
+        name = outputs[f"{service.capitalize()}FunctionName"]
+        config = lam.get_function_configuration(FunctionName=name)
+        assert config["Handler"] == f"drsorch.{service}.lambda_handler.handler"
+        assert config["Runtime"] == "python3.11"
+        assert config["Timeout"] < 60  # below the queues' visibility: nothing extends it
+        assert config["Role"] == outputs[f"{service.capitalize()}FunctionRoleArn"]
+        role = config["Role"].rsplit("/", 1)[-1]
+        assert iam.list_role_policies(RoleName=role)["PolicyNames"] == [service]
+        mapping = mappings[shared_outputs.service(service).queue_arn]
+        assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        # Locally the workers consume the queues; moto would run the function in Docker.
+        assert mapping["State"] == "Disabled"
+
+
+def test_tables_keep_point_in_time_recovery_and_their_key(
+    clients: Clients, shared_outputs: StackOutputs
+) -> None:
+    key = shared_outputs.outputs["EncryptionKeyArn"]
+    for service in SERVICES:
+        table = shared_outputs.service(service).table_name
+        backups = clients.dynamodb.describe_continuous_backups(TableName=table)
+        recovery = backups["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]
+        assert recovery["PointInTimeRecoveryStatus"] == "ENABLED"
+        attributes = _queue_attributes(clients, shared_outputs.service(service).queue_url)
+        assert key.endswith(attributes["KmsMasterKeyId"])
+
+
+def test_the_alarm_rule_target_retries_then_dead_letters(
+    shared_outputs: StackOutputs, shared: str
+) -> None:
+    events = boto3.client("events")
+    [target] = events.list_targets_by_rule(Rule=f"{shared}-failback-on-alarm")["Targets"]
+    assert target["Arn"] == shared_outputs.discovery.queue_arn
+    assert target["RetryPolicy"] == {"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 86400}
+    assert target["DeadLetterConfig"]["Arn"].endswith(f":{shared}-failback-on-alarm-dlq")
+
+
+def test_a_deploy_needs_no_credentials_but_its_clients(
+    endpoint: LocalEndpoint, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `drsorch local up` passes clients with the local keys; the shell may hold none.
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name)
+    session = boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+    )
+    prefix = _new_prefix()
+    outputs = deploy_stack(
+        session.client("cloudformation", endpoint_url=endpoint.url),
+        session.client("sns", endpoint_url=endpoint.url),
+        session.client("sqs", endpoint_url=endpoint.url),
+        session.client("cloudwatch", endpoint_url=endpoint.url),
+        stack_name=prefix,
+        parameters={"Prefix": prefix},
+    )
+    assert outputs.discovery.table_name == f"{prefix}-discovery"

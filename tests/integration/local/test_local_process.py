@@ -88,14 +88,15 @@ def test_up_serves_every_service_then_down_leaves_nothing(state_dir: Path) -> No
     cloudwatch = session.client("cloudwatch", endpoint_url=url, config=config)
     topics = {t["TopicArn"].rsplit(":", 1)[1] for t in sns.list_topics()["Topics"]}
     assert {"drsorch-requests", "drsorch-events"} <= topics
-    assert len(sqs.list_queues(QueueNamePrefix="drsorch-")["QueueUrls"]) == 8
+    # four queues, four dead-letter queues and the alarm rule's
+    assert len(sqs.list_queues(QueueNamePrefix="drsorch-")["QueueUrls"]) == 9
     assert "drsorch-monitor" in dynamodb.list_tables()["TableNames"]
     assert ec2.describe_regions()["Regions"]
     assert sts.get_caller_identity()["Account"] == "123456789012"
     events.put_rule(Name="probe", EventPattern='{"source": ["aws.cloudwatch"]}')
     assert [r["Name"] for r in events.list_rules(NamePrefix="probe")["Rules"]] == ["probe"]
     alarms = cloudwatch.describe_alarms(AlarmNamePrefix="drsorch-")["MetricAlarms"]
-    assert len(alarms) == 4
+    assert len(alarms) == 6  # 5 dead-letter queues, failed requests
 
     second = _drsorch("up", "--port", str(port), state_dir=state_dir)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -19,6 +20,7 @@ from drsorch.contracts import Topic
 from drsorch.local.deploy import StackOutputs
 from drsorch.local.estate import SeededServer
 from drsorch.local.server import LocalEndpoint
+from drsorch.monitor.adapters.telemetry import METRICS_FILE_VARIABLE
 from drsorch.monitor.bootstrap import build_with
 from drsorch.monitor.settings import MonitorSettings
 from drsorch.runtime import RuntimeSettings, serve
@@ -101,9 +103,12 @@ def world(endpoint: LocalEndpoint) -> tuple[StackOutputs, dict[str, SeededServer
 @pytest.fixture(scope="module")
 async def report(
     world: tuple[StackOutputs, dict[str, SeededServer], str, str],
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[dict[str, Any]]:
     topology, servers, events, notices = world
     assert SETTINGS.notification_topic_arn is None
+    metrics = tmp_path_factory.mktemp("metrics") / "emf.jsonl"
+    os.environ[METRICS_FILE_VARIABLE] = str(metrics)  # read when the monitor is built
     stop = asyncio.Event()
     runtime = RuntimeSettings(stack_name=STACK, wait_seconds=1, retry_base_seconds=1)
     task = asyncio.create_task(serve("monitor", build_with(SETTINGS), stop, runtime))
@@ -134,7 +139,15 @@ async def report(
     finally:
         stop.set()
         await asyncio.wait_for(task, timeout=20)
-    yield {"events": seen, "servers": servers, "ips": ips, "topology": topology, "notices": notices}
+        os.environ.pop(METRICS_FILE_VARIABLE, None)
+    yield {
+        "events": seen,
+        "servers": servers,
+        "ips": ips,
+        "topology": topology,
+        "notices": notices,
+        "metrics": [json.loads(line) for line in metrics.read_text().splitlines()],
+    }
 
 
 def _payloads(report: dict[str, Any], kind: str) -> list[dict[str, Any]]:
@@ -191,14 +204,20 @@ def test_jobs_ran_one_per_wave_without_tags_or_quota_errors(report: dict[str, An
 
 
 def test_metrics_and_a_notice_went_out(report: dict[str, Any]) -> None:
-    cloudwatch = client("cloudwatch")
-    metrics = cloudwatch.list_metrics(Namespace="drsorch")["Metrics"]
+    # Embedded Metric Format lines: the request ID a property, never a dimension.
+    lines = [line for line in report["metrics"] if line.get("request_id") == REQUEST]
     named = {
-        m["MetricName"]
-        for m in metrics
-        if {"Name": "RequestId", "Value": REQUEST} in m["Dimensions"]
+        metric["Name"]
+        for line in lines
+        for directive in line["_aws"]["CloudWatchMetrics"]
+        for metric in directive["Metrics"]
     }
-    assert {"JobDuration", "ServersLaunched", "ServersFailed"} <= named
+    assert {"JobDuration", "ServersLaunched", "ServersFailed", "RequestsEnded"} <= named
+    for line in lines:
+        for directive in line["_aws"]["CloudWatchMetrics"]:
+            assert directive["Namespace"] == "drsorch"
+            assert set(directive["Dimensions"][0]) <= {"service", "operation", "outcome"}
+    assert {line.get("outcome") for line in lines} >= {"partial"}
     queue = report["notices"]
     [notice] = drain(queue, expect=1, timeout=10)
     body = json.loads(notice["Body"])

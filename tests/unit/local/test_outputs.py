@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from drsorch.local.outputs import MissingOutputsError, StackOutputs, expected_output_names
+from drsorch.local.outputs import (
+    MissingOutputsError,
+    StackOutputs,
+    expected_output_names,
+    required_output_names,
+)
 
 
 def _outputs() -> dict[str, str]:
@@ -16,7 +21,9 @@ def test_outputs_map_onto_the_model() -> None:
     assert model.requests_topic_arn == "value-of-RequestsTopicArn"
     assert model.monitor.dead_letter_queue_url == "value-of-MonitorDeadLetterQueueUrl"
     assert model.service("configurator").table_name == "value-of-ConfiguratorTableName"
-    assert len(expected_output_names()) == 3 + 4 * 4
+    assert len(required_output_names()) == 3 + 4 * 4  # what code reads
+    # and what the deployment adds: the key, the operators' policy, functions and roles
+    assert len(expected_output_names()) == 3 + 4 * 4 + 2 + 4 * 2
 
 
 def test_missing_outputs_are_all_named() -> None:

@@ -64,7 +64,18 @@ def _logical_ids_in(value: Any) -> set[str]:
 
 
 def test_parameters_and_their_defaults(template: dict[str, Any]) -> None:
-    defaults = {name: spec["Default"] for name, spec in template["Parameters"].items()}
+    defaults = {
+        name: spec["Default"] for name, spec in template["Parameters"].items() if "Default" in spec
+    }
+    # The functions' code has no default: `make deploy` (or the local deploy) names it.
+    required = {name for name, spec in template["Parameters"].items() if "Default" not in spec}
+    assert required == {
+        "ArtifactBucket",
+        "DiscoveryCodeKey",
+        "MatcherCodeKey",
+        "ConfiguratorCodeKey",
+        "MonitorCodeKey",
+    }
     assert defaults == {
         "Prefix": "drsorch",
         "MaxReceiveCount": 5,
@@ -77,6 +88,14 @@ def test_parameters_and_their_defaults(template: dict[str, Any]) -> None:
         "FailbackSpokeAccountIds": "",
         "FailbackPrimaryRegion": "us-east-1",
         "FailbackRecoveryRegion": "us-west-2",
+        "Architecture": "x86_64",
+        "FunctionTimeoutSeconds": 50,
+        "FunctionMemoryMB": 512,
+        "EventSourceMappingsEnabled": "true",
+        "SpokeRoleName": "drsorch-spoke",
+        "SpokeExternalId": "",
+        "TracesLayerArn": "",
+        "LogRetentionDays": 90,
     }
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from aiobotocore.config import AioConfig
 from aiobotocore.session import AioSession, get_session
 
+from drsorch.runtime.calls import record_calls
 from drsorch.runtime.inbox import DynamoInbox
 from drsorch.runtime.processor import MessageProcessor, RetryPolicy
 from drsorch.runtime.redrive import choose_lease
@@ -68,6 +69,7 @@ async def open_runtime(
     """Clients, topology, queue, inbox and the service's processor; all closed on exit."""
     settings = settings or RuntimeSettings()
     session = get_session()
+    record_calls(session, name)  # only when DRSORCH_AWS_CALLS_FILE names a file
     config = client_config(settings)
     async with contextlib.AsyncExitStack() as stack:
         cloudformation = await stack.enter_async_context(

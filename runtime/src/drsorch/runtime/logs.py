@@ -1,4 +1,7 @@
-"""Structured logs: one JSON object a line, carrying the envelope IDs of what is being handled."""
+"""Structured logs: one JSON object a line, carrying the envelope IDs of what is being handled
+and the OpenTelemetry trace and span it is handled in (`trace_id`, `span_id`, hex as
+W3C traceparent writes them), so a log line leads to its request's trace and back.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,8 @@ import logging
 import sys
 from datetime import UTC, datetime
 from typing import Any
+
+from opentelemetry import trace
 
 from drsorch.contracts import EnvelopeHeader
 from drsorch.runtime.messages import InboundMessage
@@ -24,10 +29,22 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
+        line.update(trace_fields())
         line.update({k: v for k, v in vars(record).items() if k not in _RESERVED})
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
         return json.dumps(line, default=str, separators=(",", ":"))
+
+
+def trace_fields() -> dict[str, str]:
+    """`trace_id` and `span_id` of the span current where the line is logged, if any."""
+    context = trace.get_current_span().get_span_context()
+    if not context.is_valid:
+        return {}
+    return {
+        "trace_id": trace.format_trace_id(context.trace_id),
+        "span_id": trace.format_span_id(context.span_id),
+    }
 
 
 def configure_logging(level: str = "INFO") -> None:

@@ -2,8 +2,10 @@
 
 Resource types moto's CloudFormation skips become reconcilers that create them;
 managed types whose properties moto drops (queue attributes on update, a table's
-time to live) get reconcilers for those properties. Property values are the
-template's own, resolved against the deployed stack.
+time to live and point-in-time recovery) get reconcilers for those properties.
+Property values are the template's own, resolved against the deployed stack. The
+other types (functions, roles, the key, log groups, the dashboard) moto creates
+whole, and their properties are never resolved here.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
 SKIPPED_TYPES = frozenset(
     {"AWS::SNS::Subscription", "AWS::SQS::QueuePolicy", "AWS::CloudWatch::Alarm"}
 )
+RECONCILED_TYPES = SKIPPED_TYPES | {"AWS::SQS::Queue", "AWS::DynamoDB::Table"}
 
 _SUBSCRIPTION_ATTRIBUTES = (
     "FilterPolicy",
@@ -102,6 +105,8 @@ def build_reconcilers(
     reconcilers: list[Reconciler] = []
     failures: dict[str, str] = {}
     for resource in template.resources:
+        if resource.type not in RECONCILED_TYPES:
+            continue
         try:
             props = resolver.resolve(dict(resource.properties))
             reconcilers.extend(_for_resource(resource, props, clients, refs))
@@ -141,10 +146,47 @@ def _for_resource(
         case "AWS::SQS::Queue" if logical_id in refs:
             attributes = {k: as_text(props[k]) for k in _QUEUE_ATTRIBUTES if k in props}
             return [QueueAttributes(logical_id, clients.sqs, refs[logical_id], attributes)]
-        case "AWS::DynamoDB::Table" if logical_id in refs and "TimeToLiveSpecification" in props:
-            ttl = props["TimeToLiveSpecification"]
-            name = str(ttl.get("AttributeName", ""))
-            table = refs[logical_id]
-            enabled = _boolean(ttl.get("Enabled", False))
-            return [TableTimeToLive(logical_id, clients.dynamodb, table, name, enabled)]
+        case "AWS::DynamoDB::Table" if logical_id in refs:
+            return _table(logical_id, props, clients, refs[logical_id])
     return []
+
+
+def _table(
+    logical_id: str, props: dict[str, Any], clients: Clients, table: str
+) -> list[Reconciler]:
+    found: list[Reconciler] = []
+    if "TimeToLiveSpecification" in props:
+        ttl = props["TimeToLiveSpecification"]
+        name = str(ttl.get("AttributeName", ""))
+        enabled = _boolean(ttl.get("Enabled", False))
+        found.append(TableTimeToLive(logical_id, clients.dynamodb, table, name, enabled))
+    recovery = props.get("PointInTimeRecoverySpecification", {})
+    if "PointInTimeRecoveryEnabled" in recovery:
+        enabled = _boolean(recovery["PointInTimeRecoveryEnabled"])
+        found.append(TablePointInTimeRecovery(logical_id, clients.dynamodb, table, enabled))
+    return found
+
+
+@dataclass
+class TablePointInTimeRecovery:
+    """moto's CloudFormation ignores `PointInTimeRecoverySpecification`."""
+
+    logical_id: str
+    dynamodb: DynamoDBClient
+    table_name: str
+    enabled: bool
+
+    def gap(self) -> str | None:
+        found = self.dynamodb.describe_continuous_backups(TableName=self.table_name)
+        description = found["ContinuousBackupsDescription"].get("PointInTimeRecoveryDescription")
+        is_on = (description or {}).get("PointInTimeRecoveryStatus") == "ENABLED"
+        if is_on == self.enabled:
+            return None
+        return f"table {self.table_name} point-in-time recovery is not {self.enabled}"
+
+    def apply(self) -> None:
+        if self.gap() is not None:
+            self.dynamodb.update_continuous_backups(
+                TableName=self.table_name,
+                PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": self.enabled},
+            )

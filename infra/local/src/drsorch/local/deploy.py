@@ -1,17 +1,24 @@
 """Deploy drsorch's CloudFormation template into the local endpoint, completely.
 
-moto's CloudFormation creates the topics, queues and tables, but skips the
-subscriptions, queue policies and alarms (and a few properties). `deploy_stack`
-deploys the stack, creates what was skipped from the same template through the
-service APIs, then checks every resource of the template and fails loudly,
-naming each logical ID that is missing or not as declared.
+moto's CloudFormation creates the topics, queues, tables, key, roles and functions,
+but skips the subscriptions, queue policies and alarms (and a few properties).
+`deploy_stack` deploys the stack, creates what was skipped from the same template
+through the service APIs, then checks every resource of the template and fails
+loudly, naming each logical ID that is missing or not as declared.
+
+The functions are created, never invoked: moto would run them in Docker. Their
+event source mappings are deployed disabled (`EventSourceMappingsEnabled=false`)
+and the local run consumes the queues with the workers; their code is a stub zip
+in a local bucket unless the caller names real ones.
 """
 
 from __future__ import annotations
 
+import io
+import zipfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
@@ -33,6 +40,7 @@ if TYPE_CHECKING:
     from mypy_boto3_cloudformation.type_defs import StackTypeDef
     from mypy_boto3_cloudwatch import CloudWatchClient
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_s3 import S3Client
     from mypy_boto3_sns import SNSClient
     from mypy_boto3_sqs import SQSClient
 
@@ -40,6 +48,17 @@ __all__ = ["DeployError", "StackOutputs", "deploy_stack", "stack_outputs"]
 
 DEFAULT_TEMPLATE = Path(__file__).resolve().parents[4] / "aws" / "drsorch.yaml"
 _AWS_ERRORS = (ClientError, BotoCoreError)
+LOCAL_ARTIFACT_BUCKET = "drsorch-local-artifacts"
+CODE_KEY_PARAMETERS = (
+    "DiscoveryCodeKey",
+    "MatcherCodeKey",
+    "ConfiguratorCodeKey",
+    "MonitorCodeKey",
+)
+_STUB_NOTE = (
+    "drsorch's local deploy: the functions exist but are never invoked locally;\n"
+    "the workers consume the queues. `make package` builds the real zips.\n"
+)
 
 
 class DeployError(Exception):
@@ -75,14 +94,13 @@ def deploy_stack(
     same template and parameters changes nothing.
     """
     template = load_template(template_path)
-    values = {**_list_defaults(template), **{k: str(v) for k, v in (parameters or {}).items()}}
+    given = {k: str(v) for k, v in (parameters or {}).items()}
+    values = {**_list_defaults(template), **_local_compute(template, given), **given}
+    if "ArtifactBucket" in template.parameters and "ArtifactBucket" not in given:
+        _upload_stub_code(_client("s3", cloudformation), values)
     stack = apply_stack(cloudformation, stack_name, template.body, values, timeout)
     if dynamodb is None:
-        dynamodb = boto3.client(
-            "dynamodb",
-            region_name=cloudformation.meta.region_name,
-            endpoint_url=cloudformation.meta.endpoint_url,
-        )
+        dynamodb = _client("dynamodb", cloudformation)
     clients = Clients(sns=sns, sqs=sqs, cloudwatch=cloudwatch, dynamodb=dynamodb)
     resources = {r.logical_id: r for r in stack_resources(cloudformation, stack_name)}
     refs = _refs(template, stack, resources, cloudformation.meta.region_name)
@@ -101,6 +119,47 @@ def deploy_stack(
     if missing:
         raise DeployError(stack_name, missing)
     return outputs
+
+
+def _client(service: str, cloudformation: CloudFormationClient) -> Any:
+    """A client of another service with the CloudFormation client's endpoint, region and
+    credentials (`drsorch local up` passes its own; the shell may have none)."""
+    # botocore exposes a client's credentials only on its request signer.
+    signer = cast(Any, cloudformation)._request_signer
+    credentials = signer._credentials.get_frozen_credentials()
+    return boto3.client(  # type: ignore[call-overload]
+        service,
+        region_name=cloudformation.meta.region_name,
+        endpoint_url=cloudformation.meta.endpoint_url,
+        aws_access_key_id=credentials.access_key,
+        aws_secret_access_key=credentials.secret_key,
+        aws_session_token=credentials.token,
+    )
+
+
+def _local_compute(template: Template, given: Mapping[str, str]) -> dict[str, str]:
+    """The compute parameters of a local deploy: stub code, mappings off."""
+    values: dict[str, str] = {}
+    if "EventSourceMappingsEnabled" in template.parameters:
+        values["EventSourceMappingsEnabled"] = "false"
+    if "ArtifactBucket" in template.parameters and "ArtifactBucket" not in given:
+        values["ArtifactBucket"] = LOCAL_ARTIFACT_BUCKET
+        values.update({name: f"local/{name}.zip" for name in CODE_KEY_PARAMETERS})
+    return values
+
+
+def _upload_stub_code(s3: S3Client, values: Mapping[str, str]) -> None:
+    s3.create_bucket(Bucket=values["ArtifactBucket"])
+    body = _stub_zip()
+    for name in CODE_KEY_PARAMETERS:
+        s3.put_object(Bucket=values["ArtifactBucket"], Key=values[name], Body=body)
+
+
+def _stub_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(zipfile.ZipInfo("LOCAL-STUB.txt", (1980, 1, 1, 0, 0, 0)), _STUB_NOTE)
+    return buffer.getvalue()
 
 
 def _list_defaults(template: Template) -> dict[str, str]:

@@ -2,7 +2,9 @@
 
 Output names follow one convention (the template's): `RequestsTopicArn`,
 `EventsTopicArn`, `NotificationsTopicArn`, and per service S (`Discovery`, `Matcher`,
-`Configurator`, `Monitor`) `SQueueUrl`, `SQueueArn`, `SDeadLetterQueueUrl`, `STableName`.
+`Configurator`, `Monitor`) `SQueueUrl`, `SQueueArn`, `SDeadLetterQueueUrl`, `STableName`;
+then the deployment's own: `EncryptionKeyArn`, `OperatorPolicyArn`, and per service
+`SFunctionName`, `SFunctionRoleArn`. Code reads only the first group.
 """
 
 from __future__ import annotations
@@ -14,15 +16,25 @@ from pydantic import BaseModel, ConfigDict
 SERVICES = ("discovery", "matcher", "configurator", "monitor")
 TOPIC_OUTPUTS = ("RequestsTopicArn", "EventsTopicArn", "NotificationsTopicArn")
 SERVICE_OUTPUT_SUFFIXES = ("QueueUrl", "QueueArn", "DeadLetterQueueUrl", "TableName")
+DEPLOYMENT_OUTPUTS = ("EncryptionKeyArn", "OperatorPolicyArn")
+COMPUTE_OUTPUT_SUFFIXES = ("FunctionName", "FunctionRoleArn")
 
 
 def service_output_names(service: str) -> tuple[str, ...]:
     return tuple(f"{service.capitalize()}{suffix}" for suffix in SERVICE_OUTPUT_SUFFIXES)
 
 
+def required_output_names() -> tuple[str, ...]:
+    """The outputs drsorch's code reads: topics, queues, tables."""
+    return TOPIC_OUTPUTS + tuple(n for s in SERVICES for n in service_output_names(s))
+
+
 def expected_output_names() -> tuple[str, ...]:
     """Every output the template must declare, in template order."""
-    return TOPIC_OUTPUTS + tuple(n for s in SERVICES for n in service_output_names(s))
+    compute = tuple(
+        f"{s.capitalize()}{suffix}" for s in SERVICES for suffix in COMPUTE_OUTPUT_SUFFIXES
+    )
+    return required_output_names() + DEPLOYMENT_OUTPUTS + compute
 
 
 class MissingOutputsError(Exception):
@@ -59,7 +71,7 @@ class StackOutputs(BaseModel):
 
     @classmethod
     def from_outputs(cls, stack_name: str, outputs: Mapping[str, str]) -> StackOutputs:
-        missing = [name for name in expected_output_names() if name not in outputs]
+        missing = [name for name in required_output_names() if name not in outputs]
         if missing:
             raise MissingOutputsError(stack_name, missing)
         services = {

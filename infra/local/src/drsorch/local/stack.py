@@ -11,9 +11,12 @@ from botocore.exceptions import ClientError
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
+    from mypy_boto3_cloudformation.literals import CapabilityType
     from mypy_boto3_cloudformation.type_defs import ParameterTypeDef, StackTypeDef
 
 POLL_SECONDS = 0.2
+# The template names its IAM roles and policies (spoke accounts trust them by name).
+CAPABILITIES: list[CapabilityType] = ["CAPABILITY_NAMED_IAM"]
 _SUCCEEDED = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE"})
 _GONE = frozenset({"DELETE_COMPLETE"})
 _RETRY_BY_RECREATING = frozenset({"ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "CREATE_FAILED"})
@@ -61,12 +64,18 @@ def apply_stack(
         stack = None
     if stack is None:
         cloudformation.create_stack(
-            StackName=stack_name, TemplateBody=template_body, Parameters=params
+            StackName=stack_name,
+            TemplateBody=template_body,
+            Parameters=params,
+            Capabilities=CAPABILITIES,
         )
     else:
         try:
             cloudformation.update_stack(
-                StackName=stack_name, TemplateBody=template_body, Parameters=params
+                StackName=stack_name,
+                TemplateBody=template_body,
+                Parameters=params,
+                Capabilities=CAPABILITIES,
             )
         except ClientError as exc:
             if "No updates are to be performed" not in str(exc):

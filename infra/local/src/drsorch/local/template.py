@@ -40,6 +40,8 @@ class Template:
     resources: tuple[Resource, ...]
     list_parameters: frozenset[str] = frozenset()
     """Parameters of a list type (`CommaDelimitedList`, `List<...>`)."""
+    parameters: frozenset[str] = frozenset()
+    """Every parameter's name."""
 
     def of_type(self, *types: str) -> list[Resource]:
         return [r for r in self.resources if r.type in types]
@@ -68,7 +70,8 @@ def load_template(path: Path) -> Template:
         for name, spec in (data.get("Parameters") or {}).items()
         if str(spec.get("Type", "")).startswith(("CommaDelimitedList", "List<"))
     )
-    return Template(body, defaults, resources, lists)
+    names = frozenset((data.get("Parameters") or {}).keys())
+    return Template(body, defaults, resources, lists, names)
 
 
 class Resolver:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from drsorch.contracts import Accounts
 from drsorch.monitor.adapters.cloud import NO_RETRIES, AwsCloud
 from drsorch.monitor.adapters.dynamo import DynamoStore
-from drsorch.monitor.adapters.telemetry import CloudWatchMetrics, NoNotice, SnsNotifier
+from drsorch.monitor.adapters.telemetry import EmfMetrics, NoNotice, SnsNotifier
 from drsorch.monitor.handlers import handlers
 from drsorch.monitor.ports import Notifier
 from drsorch.monitor.session import Dependencies
@@ -51,7 +51,7 @@ async def dependencies(resources: Resources, settings: MonitorSettings) -> Depen
         store=DynamoStore(resources.dynamodb, table, retention_days=settings.record_retention_days),
         cloud=cloud,
         assembler=ChunkAssembler(DynamoChunkStore(resources.dynamodb, table), REGISTRY),
-        metrics=CloudWatchMetrics(await resources.client("cloudwatch"), settings.metrics_namespace),
+        metrics=EmfMetrics(settings.metrics_namespace),
         notifier=notifier,
         clock=SystemClock(),
         settings=settings,

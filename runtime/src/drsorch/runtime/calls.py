@@ -1,0 +1,86 @@
+"""A record of the AWS actions a service calls, for proving its IAM role is least privilege.
+
+`record_calls(session, service)` registers a `before-call` hook on a botocore or
+aiobotocore session: every API call its clients make is written once, as the IAM
+action it needs (`drs:StartRecovery`), with the service and whether the call went
+out with the hub's own credentials (the service's role) or with credentials of an
+assumed spoke role. Lines are JSON, appended to the file `DRSORCH_AWS_CALLS_FILE`
+names in one `write` each, so workers in several processes may share the file.
+The tests compare the file with the roles in `infra/aws/*.yaml`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from typing import Any
+
+CALLS_FILE_VARIABLE = "DRSORCH_AWS_CALLS_FILE"
+HUB, SPOKE = "hub", "spoke"
+
+# botocore's service ID, lower-cased without spaces, is the IAM prefix for every
+# service drsorch calls, except these.
+_IAM_PREFIX = {"cloudwatchlogs": "logs"}
+# Batch APIs that IAM authorizes as their single-message action.
+_IAM_ACTION = {
+    "sns:PublishBatch": "sns:Publish",
+    "sqs:SendMessageBatch": "sqs:SendMessage",
+    "sqs:DeleteMessageBatch": "sqs:DeleteMessage",
+    "sqs:ChangeMessageVisibilityBatch": "sqs:ChangeMessageVisibility",
+}
+
+_seen: set[tuple[str, str, str, str]] = set()
+_lock = threading.Lock()
+
+
+def iam_action(model: Any) -> str:
+    """`sqs:SendMessage` for botocore's operation model of SQS SendMessage."""
+    service_id = str(model.service_model.service_id).lower().replace(" ", "")
+    action = f"{_IAM_PREFIX.get(service_id, service_id)}:{model.name}"
+    return _IAM_ACTION.get(action, action)
+
+
+def record_calls(session: Any, service: str, path: str | None = None) -> bool:
+    """Record the session's calls for `service` into `path` (default: the variable's file).
+
+    Returns whether recording is on; without a file nothing is registered.
+    """
+    target = path or os.environ.get(CALLS_FILE_VARIABLE)
+    if not target:
+        return False
+    hub_key = os.environ.get("AWS_ACCESS_KEY_ID")
+
+    def before_call(model: Any, request_signer: Any = None, **_: Any) -> None:
+        credentials = getattr(request_signer, "_credentials", None)
+        key = getattr(credentials, "access_key", None)
+        principal = HUB if key is None or key == hub_key else SPOKE
+        _write(target, (target, service, principal, iam_action(model)))
+
+    session.register("before-call", before_call, unique_id=f"drsorch-calls-{service}")
+    return True
+
+
+def _write(path: str, entry: tuple[str, str, str, str]) -> None:
+    with _lock:
+        if entry in _seen:
+            return
+        _seen.add(entry)
+    _, service, principal, action = entry
+    line = json.dumps({"service": service, "principal": principal, "action": action})
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, (line + "\n").encode())
+    finally:
+        os.close(fd)
+
+
+def read_calls(path: str | os.PathLike[str]) -> set[tuple[str, str, str]]:
+    """(service, principal, action) for every line of a calls file."""
+    found: set[tuple[str, str, str]] = set()
+    with open(path, encoding="utf-8") as lines:  # noqa: PTH123  # one pass, line by line
+        for line in lines:
+            if line.strip():
+                entry = json.loads(line)
+                found.add((entry["service"], entry["principal"], entry["action"]))
+    return found
