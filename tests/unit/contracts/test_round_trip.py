@@ -82,7 +82,9 @@ def test_unknown_fields_are_ignored_at_every_level() -> None:
 def test_an_unknown_version_is_refused_naming_the_known_ones() -> None:
     message = json.loads(wire(all_events()[0]))
     message["version"] = 99
-    with pytest.raises(UnknownVersion, match=r"FailbackRequested v99 is unknown.*\[1, 2\]") as info:
+    with pytest.raises(
+        UnknownVersion, match=r"FailbackRequested v99 is unknown.*\[1, 2, 3\]"
+    ) as info:
         EVENTS.parse(json.dumps(message))
     assert info.value.header is not None
     assert info.value.header.request_id == REQUEST_ID

@@ -26,6 +26,7 @@ from drsorch.contracts.events import (
     EVENTS,
     Accounts,
     Ambiguous,
+    ApprovalStatement,
     CandidateTarget,
     Chunk,
     ConfigurationResult,
@@ -55,12 +56,14 @@ from drsorch.contracts.events import (
     ServerRef,
     ServerReport,
     ServersDiscovered,
+    SignedApproval,
     Spoke,
     Suggestion,
     TargetConfigured,
     TargetOverride,
     TargetRef,
     Unmatched,
+    signed_message,
 )
 from drsorch.contracts.registry import EventRegistry
 
@@ -68,6 +71,7 @@ __all__ = [
     "EVENTS",
     "Accounts",
     "Ambiguous",
+    "ApprovalStatement",
     "CandidateTarget",
     "Chunk",
     "ConfigurationResult",
@@ -104,6 +108,7 @@ __all__ = [
     "ServerRef",
     "ServerReport",
     "ServersDiscovered",
+    "SignedApproval",
     "Spoke",
     "Suggestion",
     "TargetConfigured",
@@ -115,4 +120,5 @@ __all__ = [
     "UnknownVersion",
     "Unmatched",
     "derive_event_id",
+    "signed_message",
 ]

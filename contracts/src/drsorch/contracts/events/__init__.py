@@ -9,6 +9,7 @@ to the current one, so handlers see only the current models.
 
 from typing import Any
 
+from drsorch.contracts.events.approval import ApprovalStatement, SignedApproval, signed_message
 from drsorch.contracts.events.common import (
     Chunk,
     Problem,
@@ -64,6 +65,7 @@ from drsorch.contracts.events.restore import (
     RestoreResult,
 )
 from drsorch.contracts.events.v1 import V1_EVENTS
+from drsorch.contracts.events.v2 import V2_EVENTS
 from drsorch.contracts.registry import EventRegistry
 
 
@@ -77,6 +79,7 @@ def _pairs_matched_v1_v2(payload: dict[str, Any]) -> dict[str, Any]:
 EVENTS = EventRegistry(
     [
         *V1_EVENTS,
+        *V2_EVENTS,
         FailbackRequested,
         FailoverRequested,
         ServersDiscovered,
@@ -96,6 +99,7 @@ __all__ = [
     "EVENTS",
     "Accounts",
     "Ambiguous",
+    "ApprovalStatement",
     "CandidateTarget",
     "Chunk",
     "ConfigurationOutcome",
@@ -131,10 +135,12 @@ __all__ = [
     "ServerRef",
     "ServerReport",
     "ServersDiscovered",
+    "SignedApproval",
     "Spoke",
     "Suggestion",
     "TargetConfigured",
     "TargetOverride",
     "TargetRef",
     "Unmatched",
+    "signed_message",
 ]

@@ -154,7 +154,7 @@ class ServersDiscovered(Event):
     """
 
     event_type: ClassVar[str] = "ServersDiscovered"
-    event_version: ClassVar[int] = 2
+    event_version: ClassVar[int] = 3
     topic: ClassVar[Topic] = Topic.EVENTS
     producers: ClassVar[tuple[str, ...]] = ("discovery",)
 

@@ -102,7 +102,7 @@ class PairsMatched(Event):
     """
 
     event_type: ClassVar[str] = "PairsMatched"
-    event_version: ClassVar[int] = 2
+    event_version: ClassVar[int] = 3
     topic: ClassVar[Topic] = Topic.EVENTS
     producers: ClassVar[tuple[str, ...]] = ("matcher",)
 

@@ -7,6 +7,7 @@ from typing import Annotated, ClassVar, Literal, Self
 from pydantic import AwareDatetime, Field, model_validator
 
 from drsorch.contracts.envelope import Event, Topic
+from drsorch.contracts.events.approval import MAX_APPROVERS, SignedApproval
 from drsorch.contracts.events.common import Record
 from drsorch.contracts.events.launch import LaunchSettings
 from drsorch.contracts.types import (
@@ -141,6 +142,8 @@ class RequestSpec(Record):
     """Stop after matching and configuration planning; the result carries a plan hash."""
     approved_plan_hash: PlanHash | None = None
     """Apply only if the plan still hashes to this value (no drift since it was approved)."""
+    approvals: Annotated[tuple[SignedApproval, ...], Field(max_length=MAX_APPROVERS)] = ()
+    """Signed approvals of this apply; the services verify each before any write."""
     options: RequestOptions = RequestOptions()
     target_overrides: Annotated[
         tuple[TargetOverride, ...], Field(max_length=MAX_EXPLICIT_SERVERS)
@@ -156,6 +159,8 @@ class RequestSpec(Record):
             raise ValueError("recovery_region must differ from primary_region")
         if self.plan_only and self.approved_plan_hash is not None:
             raise ValueError("plan_only and approved_plan_hash are mutually exclusive")
+        if self.plan_only and self.approvals:
+            raise ValueError("a plan-only request carries no approvals")
         if self.drill and self.launch_into in ("required", "preferred"):
             # Safety rule: a drill never launches into a production instance.
             raise ValueError("a drill uses standard launches: launch_into must be never or unset")
@@ -215,7 +220,7 @@ class FailbackRequested(_Requested):
     """An operator or an alarm asks to fail the servers in scope back to the primary region."""
 
     event_type: ClassVar[str] = "FailbackRequested"
-    event_version: ClassVar[int] = 2
+    event_version: ClassVar[int] = 3
     operation: ClassVar[Literal["failback"]] = "failback"
 
 
@@ -223,5 +228,5 @@ class FailoverRequested(_Requested):
     """An operator or an alarm asks to fail the servers in scope over to the recovery region."""
 
     event_type: ClassVar[str] = "FailoverRequested"
-    event_version: ClassVar[int] = 2
+    event_version: ClassVar[int] = 3
     operation: ClassVar[Literal["failover"]] = "failover"

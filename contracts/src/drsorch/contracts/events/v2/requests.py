@@ -1,0 +1,130 @@
+"""The version 2 requests, frozen as they were published (before signed approvals)."""
+
+from __future__ import annotations
+
+from typing import Annotated, ClassVar, Literal, Self
+
+from pydantic import AwareDatetime, Field, model_validator
+
+from drsorch.contracts.envelope import Event, Topic
+from drsorch.contracts.events.common import Record
+from drsorch.contracts.events.launch import LaunchSettings
+from drsorch.contracts.events.requests import (
+    MAX_EXPLICIT_SERVERS,
+    Accounts,
+    RequestOptions,
+    Scope,
+    TargetOverride,
+)
+from drsorch.contracts.types import (
+    LaunchIntoMode,
+    Note,
+    Operation,
+    PlanHash,
+    Principal,
+    Region,
+)
+
+
+class RequestSpec(Record):
+    """Everything a request asks for. Carried forward unchanged by the events that follow it."""
+
+    operation: Operation
+    scope: Scope
+    accounts: Accounts
+    primary_region: Region
+    """Where the protected workloads normally run (and fail back to)."""
+    recovery_region: Region
+    """Where DRS replicates to and fails over to."""
+    drill: bool = False
+    launch_into: LaunchIntoMode | None = None
+    """Launch into existing instances? Unset means the operation's default."""
+    launch_settings: LaunchSettings = LaunchSettings()
+    plan_only: bool = False
+    """Stop after matching and configuration planning; the result carries a plan hash."""
+    approved_plan_hash: PlanHash | None = None
+    """Apply only if the plan still hashes to this value (no drift since it was approved)."""
+    options: RequestOptions = RequestOptions()
+    target_overrides: Annotated[
+        tuple[TargetOverride, ...], Field(max_length=MAX_EXPLICIT_SERVERS)
+    ] = ()
+    """Per-server targets chosen by the operator (`--target SERVER=INSTANCE`)."""
+    requested_by: Principal
+    requested_at: AwareDatetime | None = None
+    reason: Note | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.primary_region == self.recovery_region:
+            raise ValueError("recovery_region must differ from primary_region")
+        if self.plan_only and self.approved_plan_hash is not None:
+            raise ValueError("plan_only and approved_plan_hash are mutually exclusive")
+        if self.drill and self.launch_into in ("required", "preferred"):
+            # Safety rule: a drill never launches into a production instance.
+            raise ValueError("a drill uses standard launches: launch_into must be never or unset")
+        if self.drill and self.target_overrides:
+            raise ValueError("a drill uses standard launches: it takes no target overrides")
+        servers = [o.source_server_id for o in self.target_overrides]
+        if len(set(servers)) != len(servers):
+            raise ValueError("target_overrides: a server is given more than one target")
+        return self
+
+    def override_for(self, source_server_id: str) -> str | None:
+        """The instance the operator chose for this server, if any."""
+        for override in self.target_overrides:
+            if override.source_server_id == source_server_id:
+                return override.instance_id
+        return None
+
+    def effective_launch_into(self) -> LaunchIntoMode:
+        """The launch-into mode in force: the explicit one, else the operation's default.
+
+        Failback lands workloads back in their original instances (required);
+        failover uses pre-provisioned instances where they exist (preferred); a
+        drill never touches production instances (never).
+        """
+        if self.launch_into is not None:
+            return self.launch_into
+        if self.drill:
+            return "never"
+        return "required" if self.operation == "failback" else "preferred"
+
+    @property
+    def launch_region(self) -> str:
+        """The region recovery instances are launched in for this operation."""
+        return self.primary_region if self.operation == "failback" else self.recovery_region
+
+
+class _Requested(Event):
+    """Shared shape of the two requests: the spec, whose operation must match the event."""
+
+    topic: ClassVar[Topic] = Topic.REQUESTS
+    producers: ClassVar[tuple[str, ...]] = ("cli", "alarm-rule")
+    operation: ClassVar[Operation]
+
+    spec: RequestSpec
+
+    @model_validator(mode="after")
+    def _operation_matches(self) -> Self:
+        if self.spec.operation != self.operation:
+            raise ValueError(
+                f"{self.event_type} needs spec.operation {self.operation!r}, "
+                f"not {self.spec.operation!r}"
+            )
+        return self
+
+
+class FailbackRequested(_Requested):
+    """An operator or an alarm asks to fail the servers in scope back to the primary region."""
+
+    event_type: ClassVar[str] = "FailbackRequested"
+    event_version: ClassVar[int] = 2
+    operation: ClassVar[Literal["failback"]] = "failback"
+
+
+class FailoverRequested(_Requested):
+    """An operator or an alarm asks to fail the servers in scope over to the recovery region."""
+
+    event_type: ClassVar[str] = "FailoverRequested"
+    event_version: ClassVar[int] = 2
+    operation: ClassVar[Literal["failover"]] = "failover"
