@@ -17,6 +17,7 @@ from drsorch.configurator.dependencies import Dependencies
 from drsorch.configurator.domain import SourceServer, TargetInstance
 from drsorch.configurator.events import REGISTRY
 from drsorch.configurator.handlers import handlers
+from drsorch.configurator.ports import Approvals
 from drsorch.configurator.settings import ConfiguratorSettings
 from drsorch.contracts import (
     Accounts,
@@ -35,6 +36,7 @@ from drsorch.contracts import (
 from drsorch.contracts.types import LAUNCH_INTO_TAG_KEY, LAUNCH_INTO_TAG_VALUE, Place
 from drsorch.runtime import Handler, Outbox
 from drsorch.runtime.chunks import ChunkAssembler, MemoryChunkStore
+from support.approval_fakes import ApprovedAlready
 from support.configurator_fakes import FakeClock, FakeCloud, MemoryStore
 
 HUB, SPOKE = "111122223333", "444455556666"
@@ -75,6 +77,7 @@ class Scenario:
     clock: FakeClock = field(default_factory=FakeClock)
     chunks: MemoryChunkStore = field(default_factory=MemoryChunkStore)
     published: dict[str, Any] = field(default_factory=dict)
+    approvals: Approvals = field(default_factory=ApprovedAlready)
     """Every result published so far, by paired server (the latest wins)."""
 
     @property
@@ -86,6 +89,7 @@ class Scenario:
                 assembler=ChunkAssembler(self.chunks, REGISTRY),
                 clock=self.clock,
                 settings=self.settings,
+                approvals=self.approvals,
             )
         )
 

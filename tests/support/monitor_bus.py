@@ -15,11 +15,13 @@ from dataclasses import dataclass, field
 
 from drsorch.contracts import Envelope, Event, RequestCompleted
 from drsorch.monitor.handlers import handlers
+from drsorch.monitor.ports import Approvals
 from drsorch.monitor.session import Dependencies
 from drsorch.monitor.settings import MonitorSettings
 from drsorch.monitor.timers import REGISTRY
 from drsorch.runtime import Outbox
 from drsorch.runtime.chunks import ChunkAssembler, MemoryChunkStore
+from support.approval_fakes import ApprovedAlready
 from support.monitor_fakes import (
     FakeClock,
     FakeCloudFactory,
@@ -61,6 +63,7 @@ class Bus:
     visibility_seconds: float = 60
     retry_seconds: float = 5
     max_receives: int = 5
+    approvals: Approvals = field(default_factory=ApprovedAlready)
 
     def __post_init__(self) -> None:
         self.ec2 = FakeEc2()
@@ -77,6 +80,7 @@ class Bus:
             notifier=self.notifier,
             clock=self.clock,
             settings=self.settings,
+            approvals=self.approvals,
             pause=self._pause,
         )
         self.handlers = handlers(self.deps)

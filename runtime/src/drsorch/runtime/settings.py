@@ -38,6 +38,10 @@ class RuntimeSettings(BaseSettings):
     window allows (at most 300 s); set, it must fit that window or the service refuses to
     start (see `drsorch.runtime.redrive`)."""
     aws_max_attempts: int = Field(default=5, ge=1, le=20)
+    approvals_key_arn: str | None = None
+    """The key approvers sign applies with; unset: the stack's `ApprovalsKeyArn` output."""
+    approvals_required: int = Field(default=1, ge=1, le=5)
+    """Distinct approvers every apply needs at least (a request may demand more)."""
     log_level: str = "INFO"
 
 

@@ -2,8 +2,9 @@
 
 First every pair is planned without changing anything (outcome `planned` when it
 would launch, `rejected` with the reason when not), and what an apply would launch
-is hashed. A plan-only request reports that plan; an apply whose approved hash
-differs is refused whole, before any write. An approved apply then configures the
+is hashed. A plan-only request reports that plan; an apply without valid signed
+approvals of exactly that hash (`drsorch.runtime.approvals`) is refused whole,
+before any write. An approved apply then configures the
 pairs that would launch, and every step reports the pairs it settled, so a slow pair
 never holds back the others. Pairs still waiting past the deadline are rejected.
 """
@@ -55,6 +56,10 @@ async def advance(
         return StepResult([], _retry(deps, hints))
     plan_hash = launch_hash(request.spec, [(r.pair, _planned(r)) for r in records])
     refusal = drift_reason(request.spec, plan_hash)
+    if refusal is None and any(r.result is None for r in records):
+        # Before any write: the services' own check of the signed approvals.
+        started = request.received_at or now
+        refusal = await deps.approvals.refusal(request.spec, request_id, [plan_hash], started)
     settled = [_settled_by_plan(request, r, refusal) for r in records]
     changed = [r for r, s in zip(records, settled, strict=True) if r is not s]
     if changed:

@@ -13,6 +13,7 @@ from drsorch.configurator.settings import ConfiguratorSettings
 from drsorch.contracts import Accounts
 from drsorch.runtime import Resources, Service, ServiceFactory
 from drsorch.runtime.accounts import AccountClients
+from drsorch.runtime.approvals import approval_check
 from drsorch.runtime.bootstrap import client_config
 from drsorch.runtime.chunks import ChunkAssembler, DynamoChunkStore
 
@@ -46,6 +47,7 @@ def build_with(settings: ConfiguratorSettings | None = None) -> ServiceFactory:
             assembler=ChunkAssembler(DynamoChunkStore(resources.dynamodb, table), REGISTRY),
             clock=_WallClock(),
             settings=chosen,
+            approvals=await approval_check(resources),
         )
         return Service(NAME, REGISTRY, handlers(deps))
 

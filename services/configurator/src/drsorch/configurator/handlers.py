@@ -85,6 +85,7 @@ async def _start(deps: Dependencies, parts: list[Envelope[Event]]) -> RequestRec
         causation_id=parts[0].event_id,
         deadline=deadline,
         contested=contested(plan),
+        received_at=deps.clock.now(),
     )
     pairs = [PairRecord(pair=pair) for pair in plan.pairs]
     await deps.store.start_request(parts[0].request_id, request, pairs)

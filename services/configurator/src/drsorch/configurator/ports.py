@@ -7,13 +7,13 @@ fakes (`tests/support/configurator_fakes.py`).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Protocol
 
 from drsorch.configurator.domain import SourceServer, TargetInstance
 from drsorch.configurator.records import PairRecord, PreviousSettings, RequestRecord
-from drsorch.contracts import Accounts, LaunchConfiguration
+from drsorch.contracts import Accounts, LaunchConfiguration, RequestSpec
 from drsorch.contracts.types import Place
 
 
@@ -100,6 +100,14 @@ class Store(Protocol):
         ...
 
     async def previous(self, request_id: str) -> list[PreviousSettings]: ...
+
+
+class Approvals(Protocol):
+    """Why an apply may not write anything: its signed approvals, verified (`ApprovalCheck`)."""
+
+    async def refusal(
+        self, spec: RequestSpec, request_id: str, plan_hashes: Iterable[str], started_at: datetime
+    ) -> str | None: ...
 
 
 class Clock(Protocol):

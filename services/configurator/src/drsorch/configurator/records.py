@@ -25,6 +25,8 @@ class RequestRecord(_Stored):
     """Servers never to configure (ambiguous matches), with the reason."""
     calls: dict[str, int] = Field(default_factory=dict)
     """DRS API calls made for this request so far, by operation."""
+    received_at: AwareDatetime | None = None
+    """When the plan arrived: an approval that expired before then starts nothing."""
 
 
 class PairRecord(_Stored):

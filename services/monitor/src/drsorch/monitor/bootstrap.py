@@ -17,6 +17,7 @@ from drsorch.monitor.sweep import sweep
 from drsorch.monitor.timers import REGISTRY
 from drsorch.runtime import Chore, Outbox, Resources, Service
 from drsorch.runtime.accounts import AccountClients
+from drsorch.runtime.approvals import approval_check
 from drsorch.runtime.bootstrap import client_config
 from drsorch.runtime.chunks import ChunkAssembler, DynamoChunkStore
 
@@ -55,6 +56,7 @@ async def dependencies(resources: Resources, settings: MonitorSettings) -> Depen
         notifier=notifier,
         clock=SystemClock(),
         settings=settings,
+        approvals=await approval_check(resources),
     )
 
 

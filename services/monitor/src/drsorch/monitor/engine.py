@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 from collections import Counter
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from drsorch.monitor.completion import complete
 from drsorch.monitor.domain import pacing, waves
 from drsorch.monitor.domain.decisions import classify
@@ -31,7 +33,8 @@ async def advance(run: Run) -> float | None:
     throttled: Throttled | None = None
     try:
         await _refuse_unconfigured(run)
-        await _steps(run)
+        if await _approved(run):
+            await _steps(run)
     except Throttled as exc:
         throttled = exc
         log.warning(
@@ -74,6 +77,36 @@ async def _refuse_unconfigured(run: Run) -> None:
         for record in waiting:
             if record.pair.server.account_id == account:
                 run.state.put_server(record.decide("rejected", reason, run.now))
+
+
+async def _approved(run: Run) -> bool:
+    """May this run launch anything? The monitor's own check of the signed approvals.
+
+    Under every hash the configurator reported, before any launch: a refusal rejects
+    every waiting server and the request with the reason. Until KMS answers, nothing
+    launches and the next run looks again.
+    """
+    state = run.state
+    summary = state.summary
+    waiting = [r for r in state.servers.values() if r.phase is ServerPhase.WAITING]
+    if summary.spec.plan_only or not waiting:
+        return True
+    hashes = [h for h in state.config_hashes.values() if h]
+    try:
+        refusal = await run.deps.approvals.refusal(
+            summary.spec, summary.request_id, hashes, summary.received_at
+        )
+    except (BotoCoreError, ClientError) as exc:
+        log.warning("approvals not verified yet; nothing launches", extra={"error": str(exc)})
+        run.wake_in(30)
+        return False
+    if refusal is None:
+        return True
+    if summary.status is None:
+        state.summary = summary.model_copy(update={"status": "REJECTED", "reason": refusal})
+    for record in waiting:
+        state.put_server(record.decide("rejected", refusal, run.now))
+    return False
 
 
 def _count_calls(run: Run) -> None:

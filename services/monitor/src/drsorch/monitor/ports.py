@@ -8,12 +8,12 @@ suite against both the fake and the real table.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from drsorch.contracts import Accounts, ConfigurationResult, RequestCompleted
+from drsorch.contracts import Accounts, ConfigurationResult, RequestCompleted, RequestSpec
 from drsorch.contracts.types import Place
 from drsorch.monitor.domain.facts import (
     Instance,
@@ -108,6 +108,14 @@ class Cloud(Protocol):
 
     @property
     def calls(self) -> Counter[str]: ...
+
+
+class Approvals(Protocol):
+    """Why an apply may not launch anything: its signed approvals, verified."""
+
+    async def refusal(
+        self, spec: RequestSpec, request_id: str, plan_hashes: Iterable[str], started_at: datetime
+    ) -> str | None: ...
 
 
 class CloudFactory(Protocol):

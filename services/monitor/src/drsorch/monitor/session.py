@@ -19,7 +19,15 @@ from datetime import datetime, timedelta
 from drsorch.contracts import Envelope, Event
 from drsorch.monitor.domain.records import RequestPhase, RequestState, Summary
 from drsorch.monitor.errors import LeaseLost
-from drsorch.monitor.ports import Clock, CloudFactory, Emission, Metrics, Notifier, Store
+from drsorch.monitor.ports import (
+    Approvals,
+    Clock,
+    CloudFactory,
+    Emission,
+    Metrics,
+    Notifier,
+    Store,
+)
 from drsorch.monitor.settings import MonitorSettings
 from drsorch.monitor.timers import REGISTRY, MonitorTick
 from drsorch.runtime import Outbox
@@ -39,6 +47,8 @@ class Dependencies:
     notifier: Notifier
     clock: Clock
     settings: MonitorSettings
+    approvals: Approvals
+    """Why an apply may not launch: its signed approvals, verified (`ApprovalCheck`)."""
     pause: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep)
     """Waits between StartRecovery calls DRS throttled within one run (a test's advances
     its fake clock instead)."""
