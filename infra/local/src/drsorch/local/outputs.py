@@ -3,7 +3,8 @@
 Output names follow one convention (the template's): `RequestsTopicArn`,
 `EventsTopicArn`, `NotificationsTopicArn`, and per service S (`Discovery`, `Matcher`,
 `Configurator`, `Monitor`) `SQueueUrl`, `SQueueArn`, `SDeadLetterQueueUrl`, `STableName`;
-then the deployment's own: `EncryptionKeyArn`, `OperatorPolicyArn`, and per service
+then the deployment's own: `EncryptionKeyArn`, `ApprovalsKeyArn` (the services read it),
+`ApproverPolicyArn`, `OperatorPolicyArn`, and per service
 `SFunctionName`, `SFunctionRoleArn`. Code reads only the first group.
 """
 
@@ -16,7 +17,12 @@ from pydantic import BaseModel, ConfigDict
 SERVICES = ("discovery", "matcher", "configurator", "monitor")
 TOPIC_OUTPUTS = ("RequestsTopicArn", "EventsTopicArn", "NotificationsTopicArn")
 SERVICE_OUTPUT_SUFFIXES = ("QueueUrl", "QueueArn", "DeadLetterQueueUrl", "TableName")
-DEPLOYMENT_OUTPUTS = ("EncryptionKeyArn", "OperatorPolicyArn")
+DEPLOYMENT_OUTPUTS = (
+    "EncryptionKeyArn",
+    "ApprovalsKeyArn",
+    "ApproverPolicyArn",
+    "OperatorPolicyArn",
+)
 COMPUTE_OUTPUT_SUFFIXES = ("FunctionName", "FunctionRoleArn")
 
 
