@@ -23,7 +23,7 @@ def test_outputs_map_onto_the_model() -> None:
     assert model.service("configurator").table_name == "value-of-ConfiguratorTableName"
     assert len(required_output_names()) == 3 + 4 * 4  # what code reads
     # and what the deployment adds: the key, the operators' policy, functions and roles
-    assert len(expected_output_names()) == 3 + 4 * 4 + 2 + 4 * 2
+    assert len(expected_output_names()) == 3 + 4 * 4 + 5 + 4 * 2
 
 
 def test_missing_outputs_are_all_named() -> None:

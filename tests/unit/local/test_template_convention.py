@@ -95,6 +95,8 @@ def test_parameters_and_their_defaults(template: dict[str, Any]) -> None:
         "SpokeRoleName": "drsorch-spoke",
         "SpokeExternalId": "",
         "TracesLayerArn": "",
+        "ApproverRoleArnPattern": "",
+        "ApprovalsRequired": 1,
         "LogRetentionDays": 90,
     }
 

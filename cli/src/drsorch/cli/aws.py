@@ -29,6 +29,7 @@ from drsorch.runtime.sns import SnsPublisher
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient
+    from types_aiobotocore_kms import KMSClient
     from types_aiobotocore_sns import SNSClient
     from types_aiobotocore_sqs import SQSClient
 
@@ -42,6 +43,7 @@ class Aws:
     sns: SNSClient
     sqs: SQSClient
     dynamodb: DynamoDBClient
+    kms: KMSClient
     topology: Topology
     caller: Caller
     settings: RuntimeSettings
@@ -78,6 +80,7 @@ async def _connect(stack: contextlib.AsyncExitStack, settings: RuntimeSettings) 
         sns=await client("sns"),
         sqs=await client("sqs"),
         dynamodb=await client("dynamodb"),
+        kms=await client("kms"),
         topology=topology,
         caller=Caller(account_id=identity["Account"], arn=identity["Arn"]),
         settings=settings,

@@ -8,6 +8,7 @@ from typing import Any
 import typer
 from rich.console import Console
 
+from drsorch.cli.approve_cmd import approve
 from drsorch.cli.crash import unexpected
 from drsorch.cli.errors import ExitCode
 from drsorch.cli.local import local_app
@@ -43,6 +44,7 @@ app = GuardedTyper(
 app.add_typer(local_app, name="local")
 app.command("failback", epilog=EXIT_CODES)(failback)
 app.command("failover", epilog=EXIT_CODES)(failover)
+app.command("approve", epilog=EXIT_CODES)(approve)
 app.command("restore")(restore)
 app.command("status")(status)
 app.command("report")(report)

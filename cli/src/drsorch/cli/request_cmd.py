@@ -112,6 +112,28 @@ ApproveOpt = Annotated[
         "--approve", metavar="HASH", help="Apply the plan with this hash; refused if it changed."
     ),
 ]
+ApprovalsOpt = Annotated[
+    int,
+    _option(
+        "--approvals",
+        metavar="N",
+        min=1,
+        max=5,
+        help="With --approve: N distinct approvers must sign before anything launches; the "
+        "others run `drsorch approve REQUEST_ID --hash HASH`.",
+    ),
+]
+ValidForOpt = Annotated[
+    int,
+    _option(
+        "--valid-for",
+        metavar="MINUTES",
+        min=1,
+        max=1440,
+        help="With --approve: the approval expires after this long; an apply that has not "
+        "started by then is refused.",
+    ),
+]
 WaitOpt = Annotated[bool, _option("--wait", help="Follow the request to its end, live.")]
 TimeoutOpt = Annotated[
     float | None,
@@ -185,6 +207,8 @@ def failback(  # noqa: PLR0917 - typer reads the flags from the signature
     target: TargetOpt = None,
     plan: PlanOpt = False,
     approve: ApproveOpt = None,
+    approvals: ApprovalsOpt = 1,
+    valid_for: ValidForOpt = 60,
     wait: WaitOpt = False,
     timeout: TimeoutOpt = None,
     report: ReportOpt = None,
@@ -207,6 +231,8 @@ def failover(  # noqa: PLR0917 - typer reads the flags from the signature
     target: TargetOpt = None,
     plan: PlanOpt = False,
     approve: ApproveOpt = None,
+    approvals: ApprovalsOpt = 1,
+    valid_for: ValidForOpt = 60,
     wait: WaitOpt = False,
     timeout: TimeoutOpt = None,
     report: ReportOpt = None,

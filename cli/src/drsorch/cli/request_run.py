@@ -12,6 +12,7 @@ from typing import Any
 
 from rich.console import Console
 
+from drsorch.cli.approval import DEFAULT_VALID_MINUTES, KmsSigner, approvals_key, sign_approval
 from drsorch.cli.args import RequestFlags, build_spec
 from drsorch.cli.aws import AWS_ERRORS, Aws, SnsRequestBus, lost_contact, open_aws
 from drsorch.cli.checks import endpoint_urls, report_file, timeout_seconds
@@ -21,8 +22,9 @@ from drsorch.cli.follow import Followed, follow, new_request_id, publish_request
 from drsorch.cli.live import LiveProgress
 from drsorch.cli.liveness import Liveness, queues_of, quiet_seconds
 from drsorch.cli.outcome import finish_apply, finish_plan
+from drsorch.cli.pending import PendingTable, hold
 from drsorch.cli.tracker import RequestTracker
-from drsorch.contracts import Envelope, Event, RequestSpec, Topic
+from drsorch.contracts import Envelope, Event, RequestSpec, SignedApproval, Topic
 from drsorch.contracts.types import Operation
 from drsorch.runtime import tracing
 
@@ -70,6 +72,20 @@ async def run_request(operation: Operation, options: dict[str, Any], console: Co
     async with open_aws() as aws:
         spec = spec_of(operation, options, (aws.caller.account_id, aws.caller.arn))
         request_id = new_request_id(operation, datetime.now(UTC))
+        if not spec.plan_only:
+            signed = await _approve(aws, spec, request_id, options)
+            required = signed.statement.approvals_required
+            if required > 1:
+                await hold(PendingTable(aws), spec, request_id, signed)
+                console.print(
+                    f"Request {request_id} is held for {required - 1} more approver(s) of plan "
+                    f"{signed.statement.plan_hash} until {signed.statement.expires_at:%H:%M} UTC. "
+                    f"Each runs: drsorch approve {request_id} --hash "
+                    f"{signed.statement.plan_hash}",
+                    markup=False,
+                )
+                return ExitCode.OK
+            spec = spec.model_copy(update={"approvals": (signed,)})
         envelope = request_envelope(spec, request_id)
         if not (spec.plan_only or options["wait"] or options["timeout"] or options["report"]):
             try:
@@ -78,11 +94,31 @@ async def run_request(operation: Operation, options: dict[str, Any], console: Co
                 raise lost_contact(exc, request_id, sent=False) from exc
             console.print(f"Request {request_id} sent. Follow it with: drsorch status {request_id}")
             return ExitCode.OK
-        followed = await _send_and_follow(aws, envelope, spec, options["timeout"], console)
+        followed = await send_and_follow(aws, envelope, spec, options["timeout"], console)
     return finish(followed, spec, options, console)
 
 
-async def _send_and_follow(
+async def _approve(
+    aws: Aws, spec: RequestSpec, request_id: str, options: dict[str, Any]
+) -> SignedApproval:
+    """The caller's signed approval of the plan the request applies."""
+    assert spec.approved_plan_hash is not None
+    try:
+        return await sign_approval(
+            KmsSigner(aws.kms),
+            key_arn=approvals_key(aws.topology.outputs, aws.settings.approvals_key_arn),
+            request_id=request_id,
+            plan_hash=spec.approved_plan_hash,
+            approver=aws.caller.arn,
+            now=datetime.now(UTC),
+            valid_minutes=options.get("valid_for") or DEFAULT_VALID_MINUTES,
+            required=options.get("approvals") or 1,
+        )
+    except AWS_ERRORS as exc:
+        raise lost_contact(exc, request_id, sent=False) from exc
+
+
+async def send_and_follow(
     aws: Aws, envelope: Envelope[Event], spec: RequestSpec, seconds: float | None, console: Console
 ) -> Followed:
     request_id = envelope.request_id

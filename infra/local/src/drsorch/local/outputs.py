@@ -4,8 +4,8 @@ Output names follow one convention (the template's): `RequestsTopicArn`,
 `EventsTopicArn`, `NotificationsTopicArn`, and per service S (`Discovery`, `Matcher`,
 `Configurator`, `Monitor`) `SQueueUrl`, `SQueueArn`, `SDeadLetterQueueUrl`, `STableName`;
 then the deployment's own: `EncryptionKeyArn`, `ApprovalsKeyArn` (the services read it),
-`ApproverPolicyArn`, `OperatorPolicyArn`, and per service
-`SFunctionName`, `SFunctionRoleArn`. Code reads only the first group.
+`ApproverPolicyArn`, `ApprovalsTableName` (the CLI reads it), `OperatorPolicyArn`, and
+per service `SFunctionName`, `SFunctionRoleArn`. Code reads only these and the first group.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ DEPLOYMENT_OUTPUTS = (
     "EncryptionKeyArn",
     "ApprovalsKeyArn",
     "ApproverPolicyArn",
+    "ApprovalsTableName",
     "OperatorPolicyArn",
 )
 COMPUTE_OUTPUT_SUFFIXES = ("FunctionName", "FunctionRoleArn")
