@@ -22,6 +22,7 @@ import pytest
 from drsorch.contracts import Accounts, RequestCompleted, RequestOptions, RequestSpec, Scope
 from drsorch.local.deploy import StackOutputs
 from drsorch.local.server import LocalEndpoint
+from support.approving import plan_and_approve
 from support.aws import deploy
 from support.monitor_e2e import running, services
 from support.monitor_world import calls, seed
@@ -111,6 +112,7 @@ async def test_a_killed_and_restarted_monitor_starts_each_batch_once(
     stop_later.append(doomed)
     others = [s for s in services() if s[0] != "monitor"]
     async with running(stack, observer_queue(stack, f"{name}-observer"), others) as flow:
+        spec = await plan_and_approve(flow, spec, request_id)
         await flow.request(spec, request_id)
         code = await asyncio.to_thread(doomed.wait, 120)
         assert code == 137, log.read_text()[-4000:]

@@ -19,6 +19,7 @@ from drsorch.contracts import Accounts, RequestCompleted, RequestSpec, Scope, Ta
 from drsorch.local.deploy import StackOutputs
 from drsorch.local.estate import SeededServer
 from drsorch.local.server import LocalEndpoint
+from support.approving import plan_and_approve
 from support.aws import deploy
 from support.monitor_e2e import running, services
 from support.monitor_world import calls, private_ips, seed
@@ -74,6 +75,7 @@ async def outcome(
         requested_by="e2e",
     )
     async with running(stack, watch, services()) as flow:
+        spec = await plan_and_approve(flow, spec, REQUEST)
         await flow.request(spec, REQUEST)
         report = await flow.completed(REQUEST, within=600)
         configured = flow.events(REQUEST, "TargetConfigured")

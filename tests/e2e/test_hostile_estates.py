@@ -21,6 +21,7 @@ from drsorch.contracts import Accounts, RequestCompleted, RequestSpec, Scope, Sp
 from drsorch.local.deploy import StackOutputs
 from drsorch.local.estate import SeedReport
 from drsorch.local.server import LocalEndpoint
+from support.approving import sign
 from support.aws import deploy
 from support.discovery_estates import PRIMARY, RECOVERY, SPOKE_EXTERNAL_ID, SPOKE_ROLE, fresh
 from support.hostile import (
@@ -127,7 +128,8 @@ async def _plan_and_apply(
     plan_hash = planned[0].plan_hash
     assert planned[0].status == "PLANNED" and plan_hash is not None
     before = volumes(accounts, region)
-    approved = spec.model_copy(update={"approved_plan_hash": plan_hash})
+    approval = await sign(stack, f"req-{name}-apply", plan_hash)
+    approved = spec.model_copy(update={"approved_plan_hash": plan_hash, "approvals": (approval,)})
     applied = await run_request(stack, observer, approved, f"req-{name}-apply", within=420)
     after = volumes(accounts, region)
     landed = landings(report, before, after, recovery_instances(accounts, region))

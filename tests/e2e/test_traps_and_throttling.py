@@ -16,6 +16,7 @@ from drsorch.contracts import Accounts, RequestCompleted, RequestOptions, Reques
 from drsorch.local.deploy import StackOutputs
 from drsorch.local.estate import SeededServer
 from drsorch.local.server import LocalEndpoint
+from support.approving import plan_and_approve
 from support.aws import deploy
 from support.monitor_e2e import running, runtime, services
 from support.monitor_world import calls, seed
@@ -72,6 +73,7 @@ async def outcome(endpoint: LocalEndpoint) -> dict[str, Any]:
     # The monitor with fewer client retries, so throttling reaches its own back-off.
     settings = {"monitor": runtime(STACK, aws_max_attempts=2)}
     async with running(stack, watch, services(), settings) as flow:
+        spec = await plan_and_approve(flow, spec, REQUEST)
         await flow.request(spec, REQUEST)
         report = await flow.completed(REQUEST, within=300)
     return {"report": report, "servers": servers}

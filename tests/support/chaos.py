@@ -28,6 +28,7 @@ from drsorch.contracts import Accounts, RequestCompleted, RequestSpec, Scope, Sp
 from drsorch.local.deploy import StackOutputs
 from drsorch.local.estate import SeededServer
 from drsorch.local.server import LocalEndpoint
+from support.approving import plan_and_approve
 from support.aws import FAST, LOCAL_SPOKES, client, deploy
 from support.monitor_e2e import running
 from support.monitor_world import calls, seed
@@ -261,6 +262,7 @@ async def run_storm(endpoint: LocalEndpoint, case: Storm, logs: Path) -> dict[st
     fleet.start_all()
     try:
         async with running(stack, watch, []) as flow:
+            spec = await plan_and_approve(flow, spec, request_id, within=case.within)
             await flow.request(spec, request_id)
             done = asyncio.Event()
             killer = asyncio.create_task(storm(fleet, victims, case.every, done))

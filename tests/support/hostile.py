@@ -219,6 +219,11 @@ async def run_request(
 ) -> list[RequestCompleted]:
     """Publish the request as the CLI does and wait for every chunk of its RequestCompleted."""
     await publish_request(stack, spec, request_id)
+    return await completed(observer, request_id, within=within)
+
+
+async def completed(observer: str, request_id: str, *, within: float) -> list[RequestCompleted]:
+    """Every chunk of the request's RequestCompleted, read from the observer queue."""
     sqs = client("sqs")
     chunks: dict[int, RequestCompleted] = {}
     deadline = asyncio.get_running_loop().time() + within

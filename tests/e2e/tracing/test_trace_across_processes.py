@@ -42,6 +42,7 @@ from support.alarm_traces import (
     request_trace,
     services_in,
 )
+from support.approving import sign
 from support.aws import client, deploy, wait_for
 from support.discovery_estates import HUB, PRIMARY, RECOVERY, fresh
 from support.observer import observer_queue
@@ -127,8 +128,26 @@ def completed_from(observer: str, request_id: str) -> Envelope[Event] | None:
     return found
 
 
+async def _approved(outputs: StackOutputs, observer: str, spec: RequestSpec) -> RequestSpec:
+    """The apply's spec approving the plan a plan-only request (its own trace) produced."""
+    planning = f"{REQUEST_ID}-plan"
+    plan = spec.model_copy(update={"plan_only": True})
+    publish_untraced(
+        outputs,
+        Envelope.wrap(
+            FailbackRequested(spec=plan), request_id=planning, step="request", producer="cli"
+        ),
+    )
+    planned = wait_for(lambda: completed_from(observer, planning), timeout=120)
+    assert isinstance(planned.payload, RequestCompleted)
+    plan_hash = planned.payload.plan_hash
+    assert plan_hash is not None, planned.payload.reason
+    approval = await sign(outputs, REQUEST_ID, plan_hash)
+    return spec.model_copy(update={"approved_plan_hash": plan_hash, "approvals": (approval,)})
+
+
 @pytest.fixture(scope="module")
-def failback(stack: tuple[StackOutputs, str], workers: Path) -> tuple[RequestCompleted, str]:
+async def failback(stack: tuple[StackOutputs, str], workers: Path) -> tuple[RequestCompleted, str]:
     """The request's report and its trace ID, once the failback is over."""
     outputs, observer = stack
     fresh(TRACE_ESTATE)
@@ -140,6 +159,7 @@ def failback(stack: tuple[StackOutputs, str], workers: Path) -> tuple[RequestCom
         recovery_region=RECOVERY,
         requested_by="tracing-tests",
     )
+    spec = await _approved(outputs, observer, spec)
     request = Envelope.wrap(
         FailbackRequested(spec=spec), request_id=REQUEST_ID, step="request", producer="cli"
     )

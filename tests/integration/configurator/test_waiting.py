@@ -27,6 +27,7 @@ from drsorch.local.estate import SeededServer, parse_estate, seed_estate
 from drsorch.local.server import LocalEndpoint
 from drsorch.runtime import RuntimeSettings, serve
 from drsorch.runtime.sns import SnsPublisher
+from support.approval_fakes import ApprovedAlready
 from support.aws import FAST, deploy, drain, wait_for
 from support.configurator_world import (
     PRIMARY,
@@ -72,7 +73,11 @@ async def worker(world: tuple[StackOutputs, dict[str, SeededServer], str]) -> As
         stack_name=STACK, wait_seconds=1, retry_base_seconds=1, aws_max_attempts=2
     )
     settings = ConfiguratorSettings(retry_seconds=1, prepare_deadline_seconds=120)
-    task = asyncio.create_task(serve("configurator", build_with(settings), stop, runtime))
+    # Applies here come approved: the approval rules have tests of their own
+    # (tests/unit/approvals, tests/e2e/test_approvals_enforced.py).
+    task = asyncio.create_task(
+        serve("configurator", build_with(settings, ApprovedAlready()), stop, runtime)
+    )
     yield
     stop.set()
     await asyncio.wait_for(task, timeout=20)

@@ -26,6 +26,7 @@ from drsorch.local.estate import SeededServer
 from drsorch.local.server import LocalEndpoint
 from drsorch.runtime import RuntimeSettings, serve
 from drsorch.runtime.sns import SnsPublisher
+from support.approval_fakes import ApprovedAlready
 from support.aws import FAST, deploy, drain, wait_for
 from support.configurator_world import (
     HUB,
@@ -57,7 +58,11 @@ async def worker(
     stop = asyncio.Event()
     runtime = RuntimeSettings(stack_name=STACK, wait_seconds=1, retry_base_seconds=1)
     settings = ConfiguratorSettings(retry_seconds=1, prepare_deadline_seconds=60)
-    task = asyncio.create_task(serve("configurator", build_with(settings), stop, runtime))
+    # Applies here come approved: the approval rules have tests of their own
+    # (tests/unit/approvals, tests/e2e/test_approvals_enforced.py).
+    task = asyncio.create_task(
+        serve("configurator", build_with(settings, ApprovedAlready()), stop, runtime)
+    )
     yield
     stop.set()
     await asyncio.wait_for(task, timeout=20)

@@ -25,7 +25,9 @@ from drsorch.monitor.bootstrap import build_with
 from drsorch.monitor.settings import MonitorSettings
 from drsorch.runtime import RuntimeSettings, serve
 from drsorch.runtime.sns import SnsPublisher
+from support.approving import sign
 from support.aws import client, deploy, drain
+from support.monitor_builders import PLAN_HASH
 from support.monitor_world import (
     calls,
     configure_launch_into,
@@ -127,7 +129,10 @@ async def report(
         configured(s, "rejected", "target is running") if n == "work-running-01" else configured(s)
         for n, s in servers.items()
     ]
-    spec = hub_spec(options={"wave_success_ratio": 0.5})
+    approval = await sign(topology, REQUEST, PLAN_HASH)
+    spec = hub_spec(
+        options={"wave_success_ratio": 0.5}, approved_plan_hash=PLAN_HASH, approvals=(approval,)
+    )
     async with get_session().create_client("sns") as sns:
         topics = {
             Topic.REQUESTS: topology.requests_topic_arn,

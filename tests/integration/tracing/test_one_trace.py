@@ -38,6 +38,7 @@ from support.alarm_traces import (
     request_trace,
     services_in,
 )
+from support.approving import sign
 from support.aws import deploy
 from support.discovery_estates import HUB, PRIMARY, RECOVERY, fresh
 from support.discovery_pipeline import running
@@ -101,6 +102,16 @@ async def failback(stack: tuple[StackOutputs, str], spans_file: Path) -> Failbac
         requested_by="tracing-tests",
     )
     async with running(STACK, outputs, observer, services) as pipeline:
+        # Planned first, as an operator must: only an approved plan applies.
+        await pipeline.request(spec.model_copy(update={"plan_only": True}), f"{REQUEST_ID}-plan")
+        (planned,) = await pipeline.result(
+            f"{REQUEST_ID}-plan", RequestCompleted.event_type, within=90
+        )
+        assert isinstance(planned.payload, RequestCompleted)
+        plan_hash = planned.payload.plan_hash
+        assert plan_hash is not None, planned.payload.reason
+        approval = await sign(outputs, REQUEST_ID, plan_hash)
+        spec = spec.model_copy(update={"approved_plan_hash": plan_hash, "approvals": (approval,)})
         await pipeline.request(spec, REQUEST_ID)
         (completed,) = await pipeline.result(REQUEST_ID, RequestCompleted.event_type, within=90)
     # The workers have stopped: every span they started has ended and is in the file.

@@ -9,6 +9,7 @@ from drsorch.configurator.adapters.dynamodb import DynamoStore
 from drsorch.configurator.dependencies import Dependencies
 from drsorch.configurator.events import REGISTRY
 from drsorch.configurator.handlers import handlers
+from drsorch.configurator.ports import Approvals
 from drsorch.configurator.settings import ConfiguratorSettings
 from drsorch.contracts import Accounts
 from drsorch.runtime import Resources, Service, ServiceFactory
@@ -25,8 +26,14 @@ class _WallClock:
         return datetime.now(UTC)
 
 
-def build_with(settings: ConfiguratorSettings | None = None) -> ServiceFactory:
-    """A service factory for `serve`/`run_worker`, with these settings (default: environment)."""
+def build_with(
+    settings: ConfiguratorSettings | None = None, approvals: Approvals | None = None
+) -> ServiceFactory:
+    """A service factory for `serve`/`run_worker`, with these settings (default: environment).
+
+    `approvals` replaces the check of the deployment's approvals key only where a test
+    of something else wires the worker itself; every deployed or local worker checks.
+    """
 
     async def build(resources: Resources) -> Service:
         chosen = settings or ConfiguratorSettings()
@@ -47,7 +54,7 @@ def build_with(settings: ConfiguratorSettings | None = None) -> ServiceFactory:
             assembler=ChunkAssembler(DynamoChunkStore(resources.dynamodb, table), REGISTRY),
             clock=_WallClock(),
             settings=chosen,
-            approvals=await approval_check(resources),
+            approvals=approvals or await approval_check(resources),
         )
         return Service(NAME, REGISTRY, handlers(deps))
 
