@@ -16,7 +16,7 @@ from drsorch.cli.approval import DEFAULT_VALID_MINUTES, KmsSigner, approvals_key
 from drsorch.cli.args import RequestFlags, build_spec
 from drsorch.cli.aws import AWS_ERRORS, Aws, SnsRequestBus, lost_contact, open_aws
 from drsorch.cli.checks import endpoint_urls, report_file, timeout_seconds
-from drsorch.cli.errors import ExitCode, Refused
+from drsorch.cli.errors import ExitCode, InputError, Refused
 from drsorch.cli.feed import SqsQueueDepths, event_feed
 from drsorch.cli.follow import Followed, follow, new_request_id, publish_request, request_envelope
 from drsorch.cli.live import LiveProgress
@@ -62,6 +62,8 @@ async def run_request(operation: Operation, options: dict[str, Any], console: Co
     timeout_seconds("--timeout", options["timeout"])
     report_file("--report", options["report"])
     endpoint_urls()
+    if checked.plan_only and (options.get("approvals") or 1) > 1:
+        raise InputError("--approvals", "needs --approve: a plan is made without approvers")
     if not checked.plan_only and checked.approved_plan_hash is None:
         raise Refused(
             "approval missing: run with --plan first, review the plan, then run again "
