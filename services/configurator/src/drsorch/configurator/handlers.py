@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from datetime import timedelta
 
@@ -95,20 +94,13 @@ async def _start(deps: Dependencies, parts: list[Envelope[Event]]) -> RequestRec
 def _send(
     request_id: str, request: RequestRecord, step: StepResult, outbox: Outbox, *, attempt: int
 ) -> None:
-    """Publish what this step settled, and schedule the next try of the waiting pairs.
-
-    The event IDs name the attempt and the servers it reports: a redelivered step that
-    settled nothing new sends the same events again (consumers drop them), one that
-    settled more sends new ones, which no inbox mistakes for the earlier.
-    """
-    servers = sorted(r.source_server_id for e in step.configured for r in e.results)
-    digest = hashlib.sha256("\n".join(servers).encode()).hexdigest()[:12]
+    """Publish what this step settled, and schedule the next try of the waiting pairs."""
     for event in step.configured:
         outbox.publish(
             Envelope.wrap(
                 event,
                 request_id=request_id,
-                step=f"configured-{attempt}-{digest}-{event.chunk.index}",
+                step=f"configured-{attempt}-{event.chunk.index}",
                 producer=PRODUCER,
                 causation_id=request.causation_id,
             )
