@@ -1,11 +1,15 @@
 """The version 2 events, frozen as they were published.
 
-Version 3 adds signed approvals to the request spec, so every event that carries the
-spec moved on; the registry reads a v2 message with these models and lifts it to v3
-unchanged (a v2 apply then has no approval, and the services refuse it).
+As with `drsorch.contracts.events.v1`: consumers in the field validate v2 messages against
+`contracts/schemas/*.v2.schema.json`, so these models never change again, and the registry
+upcasts a v2 message to the current version before any handler sees it. Only the events
+whose shape moved on past version 2 live here. The requests and ServersDiscovered moved
+on when the request spec gained signed approvals (v3): a v2 request reads as a v3 one
+with no approval, and the services refuse it as an apply.
 """
 
-from drsorch.contracts.events.v2.carried import PairsMatched, ServersDiscovered
+from drsorch.contracts.events.v2.carried import ServersDiscovered
+from drsorch.contracts.events.v2.matching import PairsMatched
 from drsorch.contracts.events.v2.requests import FailbackRequested, FailoverRequested
 
 V2_EVENTS = (FailbackRequested, FailoverRequested, ServersDiscovered, PairsMatched)

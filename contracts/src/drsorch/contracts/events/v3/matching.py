@@ -1,0 +1,21 @@
+"""PairsMatched v3: the v4 shape with the v2 request spec (before approvals)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from drsorch.contracts.events import matching
+from drsorch.contracts.events.v2.requests import RequestSpec
+
+
+class PairsMatched(matching.PairsMatched):
+    """The matcher's pairing for one request.
+
+    Discovery's problems are carried forward so the monitor can report them without
+    reading discovery's state. `match_hash` covers the whole pairing (every chunk); the
+    hash an operator approves is the configurator's, over what an apply would launch.
+    """
+
+    event_version: ClassVar[int] = 3
+
+    spec: RequestSpec  # type: ignore[assignment]
