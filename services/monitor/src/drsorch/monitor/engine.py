@@ -14,6 +14,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from drsorch.monitor.completion import complete
 from drsorch.monitor.domain import pacing, waves
 from drsorch.monitor.domain.decisions import classify
+from drsorch.monitor.domain.plan import drift
 from drsorch.monitor.domain.records import BatchStatus, RequestPhase, ServerPhase
 from drsorch.monitor.errors import AwsFailure, Throttled
 from drsorch.monitor.gate import check_readiness
@@ -92,6 +93,8 @@ async def _approved(run: Run) -> bool:
     if summary.spec.plan_only or not waiting:
         return True
     hashes = [h for h in state.config_hashes.values() if h]
+    if any(drift(summary.spec, h) for h in hashes):
+        return False  # `classify` refuses the request, saying what drifted
     try:
         refusal = await run.deps.approvals.refusal(
             summary.spec, summary.request_id, hashes, summary.received_at
