@@ -262,11 +262,13 @@ async def run_storm(endpoint: LocalEndpoint, case: Storm, logs: Path) -> dict[st
     fleet.start_all()
     try:
         async with running(stack, watch, []) as flow:
-            spec = await plan_and_approve(flow, spec, request_id, within=case.within)
-            await flow.request(spec, request_id)
             done = asyncio.Event()
+            # The storm starts with the plan: an operator plans and approves on a live
+            # estate while services fall over, then applies.
             killer = asyncio.create_task(storm(fleet, victims, case.every, done))
             try:
+                spec = await plan_and_approve(flow, spec, request_id, within=case.within)
+                await flow.request(spec, request_id)
                 report = await flow.completed(request_id, within=case.within)
             finally:
                 done.set()
