@@ -5,8 +5,9 @@ spoke stack (infra/aws/spoke.yaml) into the spoke account. Then the local endpoi
 checks every request against the caller's IAM policies (moto's evaluation, given the
 real topic, table and stack ARNs; the DRS emulator asks it too for `drs:*`). Each
 service runs as a process of its own with the credentials STS gives its function
-role, as Lambda would; the services reach the spoke through the spoke role. The
-failback completes, in the hub and in the spoke. Then one action is taken out of the
+role, as Lambda would; the services reach the spoke through the spoke role. An
+operator holding only the stack's OperatorPolicy plans and approves the failback with
+the drsorch command, and it completes, in the hub and in the spoke. Then one action is taken out of the
 monitor's role, and the next failback is refused with AccessDenied: nothing launches.
 docs/iam-proof.md says what moto does not evaluate.
 """
@@ -28,12 +29,13 @@ from moto.sts.models import sts_backends
 from ship.policies import SPOKE_TEMPLATE
 
 from drsorch.cli.workers import Workers
-from drsorch.contracts import Accounts, RequestCompleted, RequestSpec, Scope, Spoke
+from drsorch.contracts import Accounts, RequestSpec, Scope, Spoke
 from drsorch.local.deploy import StackOutputs
 from drsorch.local.estate import SeededServer
 from drsorch.local.iam_enforce import enforce
 from drsorch.local.server import LocalEndpoint
 from support.aws import client, deploy, wait_for
+from support.cli_run import cli_env, run
 from support.cli_world import logs, worker_env
 from support.monitor_e2e import Flow
 from support.monitor_world import calls, seed
@@ -77,6 +79,7 @@ class Enforced:
     observer: str
     credentials: dict[str, dict[str, str]]
     harness: dict[str, str]
+    operator: dict[str, str]
     folder: Path
 
     def client(self, service: str) -> Any:
@@ -150,6 +153,18 @@ def _harness_user() -> dict[str, str]:
     }
 
 
+def _operator_user(policy_arn: str) -> dict[str, str]:
+    """An operator whose only permissions are the stack's OperatorPolicy."""
+    iam = client("iam")
+    iam.create_user(UserName="iamx-operator")
+    iam.attach_user_policy(UserName="iamx-operator", PolicyArn=policy_arn)
+    key = iam.create_access_key(UserName="iamx-operator")["AccessKey"]
+    return {
+        "AWS_ACCESS_KEY_ID": key["AccessKeyId"],
+        "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"],
+    }
+
+
 @pytest.fixture(scope="module")
 def enforced(
     endpoint: LocalEndpoint, tmp_path_factory: pytest.TempPathFactory
@@ -166,13 +181,20 @@ def enforced(
     observer = observer_queue(stack, f"{STACK}-observer")
     credentials = {service: _function_role_credentials(service) for service in SERVICES}
     harness = _harness_user()
+    operator = _operator_user(stack.outputs["OperatorPolicyArn"])
     with pytest.MonkeyPatch.context() as patch:
         for name, value in harness.items():
             patch.setenv(name, value)
         enforce(True)
         try:
             yield Enforced(
-                stack, servers, observer, credentials, harness, tmp_path_factory.mktemp("iamx")
+                stack,
+                servers,
+                observer,
+                credentials,
+                harness,
+                operator,
+                tmp_path_factory.mktemp("iamx"),
             )
         finally:
             enforce(False)
@@ -214,26 +236,39 @@ async def _running(world: Enforced, name: str) -> AsyncIterator[Flow]:
 
 
 @pytest.fixture(scope="module")
-async def allowed(enforced: Enforced) -> list[RequestCompleted]:
-    async with _running(enforced, "allowed") as flow:
-        await publish_request(enforced.stack, _spec("enforced"), "req-iamx-allowed")
-        try:
-            return await flow.completed("req-iamx-allowed", within=120)
-        except TimeoutError:
-            pytest.fail(f"no report within 120 s:\n{logs(enforced.folder / 'allowed')}")
+async def allowed(enforced: Enforced) -> dict[str, Any]:
+    """The operator plans and approves the failback with the drsorch command; its report."""
+    env = cli_env(STACK, enforced.folder / "plans") | enforced.operator
+    (enforced.folder / "plans").mkdir()
+    failback = [
+        "failback",
+        *("--primary-region", PRIMARY, "--recovery-region", RECOVERY),
+        *("--scope", "dr-plan=enforced", "--accounts", f"{HUB},{SPOKE}"),
+    ]
+    async with _running(enforced, "allowed"):
+        planned = await run([*failback, "--plan"], env)
+        assert planned.code == 0, planned.out + planned.err
+        plan_hash = planned.field(r"Plan ([0-9a-f]{64})")
+        applied = await run(
+            ["--output", "json", *failback, "--approve", plan_hash, "--wait", "--timeout", "120"],
+            env,
+            within=150,
+        )
+    assert applied.code == 0, f"{applied.out}{applied.err}{logs(enforced.folder / 'allowed')}"
+    report: dict[str, Any] = json.loads(applied.out)
+    return report
 
 
 def test_the_failback_completes_with_every_worker_held_to_its_role(
-    allowed: list[RequestCompleted], enforced: Enforced
+    allowed: dict[str, Any], enforced: Enforced
 ) -> None:
-    assert allowed[0].status == "SUCCEEDED", allowed[0].reason
-    lines = {line.server.source_server_id: line for chunk in allowed for line in chunk.servers}
-    chosen = [enforced.servers[name] for name in ENFORCED]
-    assert {s.account_id for s in chosen} == {HUB, SPOKE}
-    for server in chosen:
-        line = lines[server.source_server_id]
-        assert line.outcome == "recovered", (server.name, line.reason)
-        assert line.ec2_instance_id == server.original_instance_id
+    assert allowed["status"] == "SUCCEEDED", allowed.get("reason")
+    lines = {line["server"]["name"]: line for line in allowed["servers"]}
+    assert set(lines) == set(ENFORCED)
+    assert {enforced.servers[name].account_id for name in ENFORCED} == {HUB, SPOKE}
+    for name in ENFORCED:
+        assert lines[name]["outcome"] == "recovered", lines[name]
+        assert lines[name]["ec2_instance_id"] == enforced.servers[name].original_instance_id
     refused = [c for c in calls() if c["status"] == 403]
     assert refused == [], refused
     # The spoke's server was reached with the spoke role's credentials, from spoke.yaml.
