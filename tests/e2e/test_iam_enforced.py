@@ -237,7 +237,14 @@ async def _running(world: Enforced, name: str) -> AsyncIterator[Flow]:
 
 
 @pytest.fixture(scope="module")
-async def allowed(enforced: Enforced) -> dict[str, Any]:
+async def flow(enforced: Enforced) -> AsyncIterator[Flow]:
+    """One set of workers for the module: IAM reads the roles at each request."""
+    async with _running(enforced, "workers") as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+async def allowed(enforced: Enforced, flow: Flow) -> dict[str, Any]:
     """The operator plans and approves the failback with the drsorch command; its report."""
     env = cli_env(STACK, enforced.folder / "plans") | enforced.operator
     (enforced.folder / "plans").mkdir()
@@ -246,16 +253,15 @@ async def allowed(enforced: Enforced) -> dict[str, Any]:
         *("--primary-region", PRIMARY, "--recovery-region", RECOVERY),
         *("--scope", "dr-plan=enforced", "--accounts", f"{HUB},{SPOKE}"),
     ]
-    async with _running(enforced, "allowed"):
-        planned = await run([*failback, "--plan"], env)
-        assert planned.code == 0, planned.out + planned.err
-        plan_hash = planned.field(r"Plan ([0-9a-f]{64})")
-        applied = await run(
-            ["--output", "json", *failback, "--approve", plan_hash, "--wait", "--timeout", "120"],
-            env,
-            within=150,
-        )
-    assert applied.code == 0, f"{applied.out}{applied.err}{logs(enforced.folder / 'allowed')}"
+    planned = await run([*failback, "--plan"], env)
+    assert planned.code == 0, planned.out + planned.err
+    plan_hash = planned.field(r"Plan ([0-9a-f]{64})")
+    applied = await run(
+        ["--output", "json", *failback, "--approve", plan_hash, "--wait", "--timeout", "120"],
+        env,
+        within=150,
+    )
+    assert applied.code == 0, f"{applied.out}{applied.err}{logs(enforced.folder / 'workers')}"
     report: dict[str, Any] = json.loads(applied.out)
     return report
 
@@ -313,7 +319,7 @@ def _without(document: dict[str, Any], action: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-async def denied(enforced: Enforced) -> dict[str, Any]:
+async def denied(enforced: Enforced, flow: Flow) -> dict[str, Any]:
     """A failback with drs:StartRecovery taken out of the monitor's role."""
     iam = enforced.client("iam")
     role = f"{STACK}-monitor-{PRIMARY}"
@@ -329,16 +335,16 @@ async def denied(enforced: Enforced) -> dict[str, Any]:
         return [c for c in calls("StartRecovery")[before:] if c["status"] == 403]
 
     try:
-        async with _running(enforced, "denied") as flow:
-            await publish_request(enforced.stack, _spec("denied"), "req-iamx-denied")
-            try:
-                found = await asyncio.to_thread(wait_for, refused, timeout=120)
-            except TimeoutError:
-                pytest.fail(f"no refused StartRecovery:\n{logs(enforced.folder / 'denied')}")
-            report = flow.report("req-iamx-denied")
+        await publish_request(enforced.stack, _spec("denied"), "req-iamx-denied")
+        try:
+            found = await asyncio.to_thread(wait_for, refused, timeout=120)
+        except TimeoutError:
+            pytest.fail(f"no refused StartRecovery:\n{logs(enforced.folder / 'workers')}")
+        starts = calls("StartRecovery")[before:]
+        report = flow.report("req-iamx-denied")
     finally:
         iam.put_role_policy(RoleName=role, PolicyName="monitor", PolicyDocument=json.dumps(granted))
-    return {"refused": found, "starts": calls("StartRecovery")[before:], "report": report}
+    return {"refused": found, "starts": starts, "report": report}
 
 
 def test_a_role_missing_one_action_is_refused_with_access_denied_and_nothing_launches(
