@@ -263,6 +263,10 @@ async def allowed(enforced: Enforced, flow: Flow) -> dict[str, Any]:
     )
     assert applied.code == 0, f"{applied.out}{applied.err}{logs(enforced.folder / 'workers')}"
     report: dict[str, Any] = json.loads(applied.out)
+    # The monitor's record of it, as the operator reads it (dynamodb:Query, enforced too).
+    status = await run(["--output", "json", "status", report["request_id"]], env)
+    assert status.code == 0, status.out + status.err
+    assert json.loads(status.out)["status"] == report["status"]
     return report
 
 
