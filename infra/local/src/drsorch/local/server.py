@@ -68,6 +68,9 @@ def default_plugins() -> list[Plugin]:
     from drsorch.local.kms_keys import install as install_kms_keys  # noqa: PLC0415
 
     plugins.append(install_kms_keys)
+    from drsorch.local.iam_enforce import install as install_iam  # noqa: PLC0415
+
+    plugins.append(install_iam)
     return plugins
 
 
