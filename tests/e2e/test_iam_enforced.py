@@ -7,8 +7,8 @@ real topic, table and stack ARNs; the DRS emulator asks it too for `drs:*`). Eac
 service runs as a process of its own with the credentials STS gives its function
 role, as Lambda would; the services reach the spoke through the spoke role. An
 operator holding only the stack's OperatorPolicy and ApproverPolicy plans and approves
-(signs with the approvals key) the failback with the drsorch command, and it completes, in the hub and in the spoke. Then one action is
-taken out of the monitor's role, and the next failback is refused with AccessDenied:
+(signs with the approvals key) the failback with the drsorch command, and it completes,
+in the hub and in the spoke. Then one action is taken out of the monitor's role, and the next failback is refused with AccessDenied:
 nothing launches.
 docs/iam-proof.md says what moto does not evaluate.
 """
