@@ -8,8 +8,8 @@ service runs as a process of its own with the credentials STS gives its function
 role, as Lambda would; the services reach the spoke through the spoke role. An
 operator holding only the stack's OperatorPolicy and ApproverPolicy plans and approves
 (signs with the approvals key) the failback with the drsorch command, and it completes,
-in the hub and in the spoke. Then one action is taken out of the monitor's role, and the next failback is refused with AccessDenied:
-nothing launches.
+in the hub and in the spoke. Then one action is taken out of the monitor's role, and
+the next failback (approved, too) is refused with AccessDenied: nothing launches.
 docs/iam-proof.md says what moto does not evaluate.
 """
 
