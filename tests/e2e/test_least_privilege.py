@@ -82,9 +82,11 @@ def test_the_operator_policy_grants_exactly_what_the_cli_called(
 ) -> None:
     called = {action for who, _, action in recorded if who == "cli"}
     assert called, "the drsorch command recorded no call (cli/aws.py records its session)"
+    # The suite's operator also approves: OperatorPolicy and ApproverPolicy together.
+    policies = ("OperatorPolicy", "ApproverPolicy")
     _check(
         called,
-        granted(HUB_TEMPLATE, "OperatorPolicy"),
-        unrecorded(HUB_TEMPLATE, "OperatorPolicy"),
-        "OperatorPolicy",
+        set().union(*(granted(HUB_TEMPLATE, p) for p in policies)),
+        dict(kv for p in policies for kv in unrecorded(HUB_TEMPLATE, p).items()),
+        "OperatorPolicy + ApproverPolicy",
     )
