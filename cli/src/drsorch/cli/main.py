@@ -14,6 +14,7 @@ from drsorch.cli.local import local_app
 from drsorch.cli.lookup_cmd import report, status
 from drsorch.cli.request_cmd import EXIT_CODES, failback, failover
 from drsorch.cli.restore_cmd import restore
+from drsorch.cli.roundtrip_cmd import reprotect, retire
 
 
 class GuardedTyper(typer.Typer):
@@ -44,6 +45,8 @@ app.add_typer(local_app, name="local")
 app.command("failback", epilog=EXIT_CODES)(failback)
 app.command("failover", epilog=EXIT_CODES)(failover)
 app.command("restore")(restore)
+app.command("reprotect")(reprotect)
+app.command("retire")(retire)
 app.command("status")(status)
 app.command("report")(report)
 

@@ -70,6 +70,7 @@ async def run_request(operation: Operation, options: dict[str, Any], console: Co
     async with open_aws() as aws:
         spec = spec_of(operation, options, (aws.caller.account_id, aws.caller.arn))
         request_id = new_request_id(operation, datetime.now(UTC))
+        options["request_id"] = request_id  # for the steps chained after it
         envelope = request_envelope(spec, request_id)
         if not (spec.plan_only or options["wait"] or options["timeout"] or options["report"]):
             try:
