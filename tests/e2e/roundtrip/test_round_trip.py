@@ -35,7 +35,7 @@ STACK = "tripe2e"
 PRIMARY, RECOVERY = "us-east-1", "us-west-2"
 REGIONS = ["--primary-region", PRIMARY, "--recovery-region", RECOVERY]
 SCOPE = [*REGIONS, "--scope", "dr-plan=trip", "--accounts", SPOKE_ACCOUNTS]
-PER_ACCOUNT = int(os.environ.get("DRSORCH_TRIP_SERVERS", "55"))
+PER_ACCOUNT = int(os.environ.get("DRSORCH_TRIP_SERVERS", "50"))
 ESTATE = f"""
 version: 1
 name: trip-e2e

@@ -27,7 +27,7 @@ SUBSCRIPTIONS = {
     "ConfiguratorFromRequestsTopicSubscription": (
         "RequestsTopic",
         "ConfiguratorQueue",
-        ["RestoreRequested"],
+        ["RestoreRequested", "ReverseReplicationRequested", "RetireRequested"],
     ),
     "MonitorFromEventsTopicSubscription": (
         "EventsTopic",
