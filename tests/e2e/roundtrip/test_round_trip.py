@@ -124,7 +124,7 @@ def _read(servers: dict[str, SeededServer]) -> Rest:
                     info["dataReplicationState"],
                     _lag(info.get("lagDuration")),
                 )
-                launch = drs.get_launch_configuration(sourceServerID=item["sourceServerID"])
+                launch = dict(drs.get_launch_configuration(sourceServerID=item["sourceServerID"]))
                 launch.pop("ResponseMetadata", None)
                 settings[item["sourceServerID"]] = launch
             recovery.extend(
@@ -154,10 +154,8 @@ def _terminate_one_recovery_ec2(servers: dict[str, SeededServer]) -> str:
     """Drift: one of the failover's recovery instances is already gone (someone terminated it)."""
     drs = boto3.client("drs", region_name=RECOVERY, config=FAST)
     items = _items(drs, "describe_recovery_instances")
-    ec2_id = str(sorted(i["ec2InstanceID"] for i in items)[0])
-    boto3.client("ec2", region_name=RECOVERY, config=FAST).terminate_instances(
-        InstanceIds=[ec2_id]
-    )
+    ec2_id = str(min(i["ec2InstanceID"] for i in items))
+    boto3.client("ec2", region_name=RECOVERY, config=FAST).terminate_instances(InstanceIds=[ec2_id])
     return ec2_id
 
 
@@ -185,7 +183,7 @@ async def _run(args: list[str], env: dict[str, str], within: float = 300.0) -> R
         process.kill()
         out, err = await process.communicate()
         pytest.fail(f"{args} ran over {within} s:\n{out.decode()}\n{err.decode()}\n{_logs(env)}")
-    print(f"$ drsorch {' '.join(args)}\n{out.decode()}{err.decode()}")  # noqa: T201 - with -s
+    print(f"$ drsorch {' '.join(args)}\n{out.decode()}{err.decode()}")
     return Ran(process.returncode or 0, out.decode(), err.decode())
 
 
@@ -216,11 +214,12 @@ def _assert_at_rest(now: Rest, start: Rest, servers: dict[str, SeededServer]) ->
     assert now.launch_settings == start.launch_settings
 
 
-async def _cycle(
-    servers: dict[str, SeededServer], start: Rest, env: dict[str, str]
-) -> None:
+async def _cycle(servers: dict[str, SeededServer], start: Rest, env: dict[str, str]) -> None:
     ran = await _plan_and_apply("failover", env, "--prepare-failback")
-    assert f"Reverse replication of" in ran.out and f"{len(servers)} of {len(servers)} servers protected" in ran.out
+    assert (
+        "Reverse replication of" in ran.out
+        and f"{len(servers)} of {len(servers)} servers protected" in ran.out
+    )
     _shut_down_originals(servers)
     ran = await _plan_and_apply("failback", env, "--wait")
     failback_id = ran.field(r"Request (\S+) sent")

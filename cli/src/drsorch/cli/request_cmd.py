@@ -200,8 +200,7 @@ def _then(options: dict[str, Any]) -> list[str]:
     text = options.pop("then", None)
     if text:
         asked = [part.strip() for part in text.split(",") if part.strip()]
-        unknown = [part for part in asked if part not in ("reprotect", "retire")]
-        if unknown or not asked or asked[0] != "reprotect" and "retire" in asked[:1]:
+        if asked not in (["reprotect"], ["reprotect", "retire"], ["retire"]):
             _console(stderr=True).print(
                 f"drsorch: --then takes reprotect and retire, in that order, not {text!r}"
             )
@@ -217,10 +216,7 @@ def _chain(request_id: str, steps: list[str]) -> ExitCode:
 
     code = ExitCode.OK
     for step in steps:
-        if step == "retire":
-            code = retire_step(request_id, None)
-        else:
-            code = reverse_step(request_id, step)
+        code = retire_step(request_id, None) if step == "retire" else reverse_step(request_id, step)
         if code != ExitCode.OK:
             return code
     return code

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pydantic import AwareDatetime, BaseModel, Field
@@ -108,34 +109,47 @@ async def phase_two(
             by_place[Place(action.account_id, action.region)].append((index, action))
     for place, entries in sorted(by_place.items(), key=lambda kv: str(kv[0])):
         for start in range(0, len(entries), BATCH):
-            batch = entries[start : start + BATCH]
             name = f"terminate#{place.account_id}#{place.region}#{start // BATCH}"
-            ids = [a.resource_id for _, a in batch]
-            intent = TerminateIntent(
-                account_id=place.account_id,
-                region=place.region,
-                recovery_instance_ids=ids,
-                recorded_at=now,
-            )
             if name not in record.batches:
                 record.batches.append(name)
-            claimed = await store.claim(request_id, name, intent.model_dump_json())
-            if not claimed:
-                stored = await store.load(request_id, name)
-                intent = TerminateIntent.model_validate_json(stored or intent.model_dump_json())
-                if intent.job_id is None:
-                    intent.job_id = await _reconcile(drs, place, intent)
-            if intent.job_id is None:
-                try:
-                    intent.job_id = await drs.terminate_recovery_instances(place, ids)
-                except Transient:
-                    raise
-                except ConfiguratorError as exc:
-                    for index, _ in batch:
-                        record.outcomes[index] = ("failed", str(exc)[:1024])
-                    continue
-            await store.save(request_id, name, intent.model_dump_json())
+            batch = _Batch(request_id, name, place, entries[start : start + BATCH])
+            await batch.terminate(record, drs, store, now)
     record.phase = 2
+
+
+@dataclass(frozen=True)
+class _Batch:
+    request_id: str
+    name: str
+    place: Place
+    entries: list[tuple[int, RetireAction]]
+
+    async def terminate(
+        self, record: RetireRecord, drs: RoundTripDrs, store: RoundTripStore, now: datetime
+    ) -> None:
+        """Record the intent, or find the one recorded before and reconcile it; then call."""
+        ids = [a.resource_id for _, a in self.entries]
+        intent = TerminateIntent(
+            account_id=self.place.account_id,
+            region=self.place.region,
+            recovery_instance_ids=ids,
+            recorded_at=now,
+        )
+        if not await store.claim(self.request_id, self.name, intent.model_dump_json()):
+            stored = await store.load(self.request_id, self.name)
+            intent = TerminateIntent.model_validate_json(stored or intent.model_dump_json())
+            if intent.job_id is None:
+                intent.job_id = await _reconcile(drs, self.place, intent)
+        if intent.job_id is None:
+            try:
+                intent.job_id = await drs.terminate_recovery_instances(self.place, ids)
+            except Transient:
+                raise
+            except ConfiguratorError as exc:
+                for index, _ in self.entries:
+                    record.outcomes[index] = ("failed", str(exc)[:1024])
+                return
+        await store.save(self.request_id, self.name, intent.model_dump_json())
 
 
 def _failed_before(record: RetireRecord, action: RetireAction) -> bool:

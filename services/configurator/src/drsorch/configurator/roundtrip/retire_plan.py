@@ -126,115 +126,132 @@ def plan(
 def plan_hash(request_id: str, actions: Sequence[RetireAction]) -> str:
     """What an approval binds: each action's kind, resource, instance, and whether it is held."""
     lines = [
-        [a.kind, a.source_server_id, a.account_id, a.region, a.resource_id, a.ec2_instance_id]
-        + [a.held is not None]
+        [
+            a.kind,
+            a.source_server_id,
+            a.account_id,
+            a.region,
+            a.resource_id,
+            a.ec2_instance_id,
+            a.held is not None,
+        ]
         for a in actions
     ]
     text = json.dumps(["retire", request_id, lines], separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+@dataclass
+class _Server:
+    """One server's actions as they are built: what ties them, and whether they are held."""
+
+    spec: RequestSpec
+    item: Lineage
+    held: str | None
+    actions: list[RetireAction]
+
+    def add(self, kind: RetireKind, region: str, resource: str, ec2: str | None, *why: str) -> None:
+        self.actions.append(
+            RetireAction.model_validate(
+                {
+                    "kind": kind,
+                    "source_server_id": self.item.source_server_id,
+                    "account_id": self.item.account_id,
+                    "region": region,
+                    "resource_id": resource,
+                    "ec2_instance_id": ec2,
+                    "evidence": tuple(w[:256] for w in why),
+                    "held": self.held if kind != "leave" else None,
+                }
+            )
+        )
+
+
 def _server_actions(
     spec: RequestSpec, item: Lineage, facts: Facts, max_lag: int
 ) -> list[RetireAction]:
-    primary, recovery = spec.primary_region, spec.recovery_region
     a2 = facts.primary_servers.get(item.failback_server_id)
     b1 = facts.recovery_servers.get(item.source_server_id)
     b3 = item.recovery_ec2_id or (a2.aws_instance_id if a2 else None)
     a3 = [v for v in facts.primary_instances if v.source_server_id == item.failback_server_id]
     b2 = [v for v in facts.recovery_instances if v.source_server_id == item.source_server_id]
     landed = next((v for v in a3 if v.ec2_instance_id == item.original_id), None)
-    held = _not_reprotected(item, b1, landed, max_lag)
-    out: list[RetireAction] = []
-
-    def add(kind: RetireKind, region: str, resource: str, ec2: str | None, *why: str) -> None:
-        out.append(
-            RetireAction.model_validate(
-                {
-                    "kind": kind,
-                    "source_server_id": item.source_server_id,
-                    "account_id": item.account_id,
-                    "region": region,
-                    "resource_id": resource,
-                    "ec2_instance_id": ec2,
-                    "evidence": tuple(w[:256] for w in why),
-                    "held": held if kind != "leave" else None,
-                }
-            )
-        )
-
-    tie_a2 = f"FAILBACK server {item.failback_server_id} launched {item.source_server_id} into {item.original_id}"
-    if a2 is not None and (a2.direction != "FAILBACK" or (b3 and a2.aws_instance_id != b3)):
-        add(
-            "leave",
-            primary,
-            a2.source_server_id,
-            None,
-            f"{a2.direction} server replicating {a2.aws_instance_id}, not {b3}",
-        )
-        a2 = None
-    if a2 is not None and a2.state not in ("STOPPED", "DISCONNECTED"):
-        add(
-            "stop_replication",
-            primary,
-            a2.source_server_id,
-            None,
-            tie_a2,
-            f"replicates {a2.aws_instance_id} ({a2.state})",
-        )
-    for view in b2:
-        ours = view.ec2_instance_id == b3 and not view.is_drill
-        if not ours:
-            add(
-                "leave",
-                recovery,
-                view.recovery_instance_id,
-                view.ec2_instance_id,
-                f"recovery instance of {item.source_server_id} in {view.ec2_instance_id}: not the one the failback reversed ({b3})",
-            )
-            continue
-        tie_b2 = f"failover recovery instance of {item.source_server_id} in {b3}, which {item.failback_server_id} replicated back"
-        if view.failback_state not in (None, "FAILBACK_NOT_STARTED"):
-            add(
-                "stop_failback",
-                recovery,
-                view.recovery_instance_id,
-                b3,
-                tie_b2,
-                f"failback {view.failback_state}",
-            )
-        if view.ec2_state not in GONE:
-            add(
-                "terminate_recovery_instance",
-                recovery,
-                view.recovery_instance_id,
-                b3,
-                tie_b2,
-                f"EC2 {view.ec2_state}",
-            )
-        add("delete_recovery_instance", recovery, view.recovery_instance_id, b3, tie_b2)
-    for view in a3:
-        if view.ec2_instance_id != item.original_id:
-            add(
-                "leave",
-                primary,
-                view.recovery_instance_id,
-                view.ec2_instance_id,
-                f"recovery instance of {item.failback_server_id} in {view.ec2_instance_id}, not the original {item.original_id}",
-            )
-            continue
-        add(
-            "delete_recovery_instance",
-            primary,
-            view.recovery_instance_id,
-            item.original_id,
-            f"the failback launched {item.failback_server_id} into the original {item.original_id}: its record is deleted, the instance kept",
-        )
+    server = _Server(spec, item, _not_reprotected(item, b1, landed, max_lag), [])
+    a2 = _failback_server(server, a2, b3)
+    _recovery_region(server, b2, b3)
+    _primary_records(server, a3)
     if a2 is not None:
+        tie = _tie(item)
         if a2.state != "DISCONNECTED":
-            add("disconnect_source_server", primary, a2.source_server_id, None, tie_a2)
-        add("delete_source_server", primary, a2.source_server_id, None, tie_a2)
-    return out
+            server.add(
+                "disconnect_source_server", spec.primary_region, a2.source_server_id, None, tie
+            )
+        server.add("delete_source_server", spec.primary_region, a2.source_server_id, None, tie)
+    return server.actions
+
+
+def _tie(item: Lineage) -> str:
+    return (
+        f"FAILBACK server {item.failback_server_id} launched {item.source_server_id} "
+        f"into {item.original_id}"
+    )
+
+
+def _failback_server(server: _Server, a2: ServerView | None, b3: str | None) -> ServerView | None:
+    """A2, if it is the FAILBACK server of B3; else it is left alone."""
+    if a2 is None:
+        return None
+    region = server.spec.primary_region
+    if a2.direction != "FAILBACK" or (b3 and a2.aws_instance_id != b3):
+        why = f"{a2.direction} server replicating {a2.aws_instance_id}, not {b3}"
+        server.add("leave", region, a2.source_server_id, None, why)
+        return None
+    if a2.state not in ("STOPPED", "DISCONNECTED"):
+        state = f"replicates {a2.aws_instance_id} ({a2.state})"
+        server.add("stop_replication", region, a2.source_server_id, None, _tie(server.item), state)
+    return a2
+
+
+def _recovery_region(server: _Server, b2: Sequence[RecoveryView], b3: str | None) -> None:
+    """B1's recovery instances: the one the failback reversed is retired, others left alone."""
+    item, region = server.item, server.spec.recovery_region
+    for view in b2:
+        ri = view.recovery_instance_id
+        if view.ec2_instance_id != b3 or view.is_drill:
+            why = (
+                f"recovery instance of {item.source_server_id} in {view.ec2_instance_id}: "
+                f"not the one the failback reversed ({b3})"
+            )
+            server.add("leave", region, ri, view.ec2_instance_id, why)
+            continue
+        tie = (
+            f"failover recovery instance of {item.source_server_id} in {b3}, which "
+            f"{item.failback_server_id} replicated back"
+        )
+        if view.failback_state not in (None, "FAILBACK_NOT_STARTED"):
+            server.add("stop_failback", region, ri, b3, tie, f"failback {view.failback_state}")
+        if view.ec2_state not in GONE:
+            server.add("terminate_recovery_instance", region, ri, b3, tie, f"EC2 {view.ec2_state}")
+        server.add("delete_recovery_instance", region, ri, b3, tie)
+
+
+def _primary_records(server: _Server, a3: Sequence[RecoveryView]) -> None:
+    """A2's records: the one in the original is deleted (never terminated), others left."""
+    item, region = server.item, server.spec.primary_region
+    for view in a3:
+        ri = view.recovery_instance_id
+        if view.ec2_instance_id != item.original_id:
+            why = (
+                f"recovery instance of {item.failback_server_id} in {view.ec2_instance_id}, "
+                f"not the original {item.original_id}"
+            )
+            server.add("leave", region, ri, view.ec2_instance_id, why)
+            continue
+        why = (
+            f"the failback launched {item.failback_server_id} into the original "
+            f"{item.original_id}: its record is deleted, the instance kept"
+        )
+        server.add("delete_recovery_instance", region, ri, item.original_id, why)
 
 
 def _not_reprotected(
@@ -247,7 +264,8 @@ def _not_reprotected(
     if b1.aws_instance_id != item.original_id:
         return f"{name} replicates {b1.aws_instance_id}, not the original {item.original_id}"
     if landed is not None and landed.replication_state in (None, "NOT_STARTED"):
-        return f"not re-protected: reverse replication has not started on {landed.recovery_instance_id}"
+        started = landed.recovery_instance_id
+        return f"not re-protected: reverse replication has not started on {started}"
     if b1.state != "CONTINUOUS":
         return f"not re-protected: {name} is {b1.state}" + (f" ({b1.error})" if b1.error else "")
     if b1.lag_seconds is None or b1.lag_seconds > max_lag:

@@ -280,14 +280,15 @@ def _health(record: ReverseRecord, track: Track, view: ServerView | None, now: d
 
 def _problem(record: ReverseRecord, track: Track, view: ServerView) -> str | None:
     """Why DRS does not show the server protected yet; None when it does."""
-    if record.purpose == "prepare_failback" and view.aws_instance_id != track.ec2_instance_id:
-        return f"{view.source_server_id} replicates {view.aws_instance_id}, not {track.ec2_instance_id}"
-    if record.purpose == "reprotect" and view.aws_instance_id != track.expected_ec2:
-        return (
-            f"{view.source_server_id} replicates {view.aws_instance_id}, not {track.expected_ec2}"
-        )
+    source = track.expected_ec2 if record.purpose == "reprotect" else track.ec2_instance_id
+    if view.aws_instance_id != source:
+        return f"{view.source_server_id} replicates {view.aws_instance_id}, not {source}"
     if not track.reverse_called:
         return track.reason or "reverse replication has not started"
+    return _unhealthy(record, view)
+
+
+def _unhealthy(record: ReverseRecord, view: ServerView) -> str | None:
     if view.state != "CONTINUOUS":
         return f"{view.state}" + (f": {view.error}" if view.error else "")
     if view.lag_seconds is None or view.lag_seconds > record.max_lag_seconds:
