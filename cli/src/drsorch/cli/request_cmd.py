@@ -189,8 +189,10 @@ def execute(operation: Operation, options: dict[str, Any]) -> None:
         line, code = unexpected(operation, exc)
         errors.print(line, markup=False)
     request_id = options.get("request_id")
-    if code == ExitCode.OK and then and request_id and not options["plan"]:
-        code = _chain(request_id, then)
+    # A partial request (exit 1) still landed servers: the chained steps take those.
+    if code in (ExitCode.OK, ExitCode.FAILED) and then and request_id and not options["plan"]:
+        chained = _chain(request_id, then)
+        code = chained if code == ExitCode.OK else code
     raise typer.Exit(int(code))
 
 

@@ -8,10 +8,12 @@ what `--approve` binds), its refusal when the plan drifted, or what it did.
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Literal
 
 from pydantic import ValidationError
@@ -23,6 +25,7 @@ from drsorch.cli.checks import endpoint_urls, timeout_seconds
 from drsorch.cli.errors import ExitCode, InputError
 from drsorch.cli.feed import event_feed
 from drsorch.cli.follow import new_request_id, publish_request
+from drsorch.cli.plan_store import plan_dir
 from drsorch.cli.ports import EventFeed
 from drsorch.cli.tracker import Chunks
 from drsorch.contracts import (
@@ -40,6 +43,19 @@ from drsorch.contracts.events.roundtrip import ReversePurpose
 from drsorch.runtime import tracing
 
 Purpose = Literal["prepare_failback", "reprotect"]
+TABLE_ROWS = 40
+"""Longer retire plans are summed up here and written whole to the plan folder."""
+
+
+def save_retire_plan(plan_hash: str, actions: Sequence[RetireAction]) -> Path:
+    """The plan's actions as JSON in `<plan folder>/retire/<hash>.json`; the path."""
+    target = plan_dir() / "retire" / f"{plan_hash}.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    body = [action.model_dump(mode="json") for action in actions]
+    target.write_text(json.dumps(body, indent=2), encoding="utf-8")
+    return target
+
+
 TITLES = {"prepare_failback": "Reverse replication", "reprotect": "Re-protection"}
 
 
@@ -245,8 +261,11 @@ def show_retire(console: Console, of: str, answer: Sequence[Event]) -> tuple[Exi
         refused = planned[0].refused
         actions = [a for p in planned for a in p.actions]
         rows = [(a, a.held or ("never touched" if a.kind == "leave" else "")) for a in actions]
-        if actions:
+        if actions and len(actions) <= TABLE_ROWS:
             console.print(_actions_table(f"Retire plan of {of}", rows))
+        if actions and plan_hash:
+            saved = save_retire_plan(plan_hash, actions)
+            console.print(f"Every action with its evidence: {saved}")
         counted = Counter(a.kind for a in actions if a.held is None and a.kind != "leave")
         held = sum(1 for a in actions if a.held)
         console.print(
