@@ -2,10 +2,12 @@
 the operator's commands as `drsorch` runs.
 
 Each cycle: failover (planned, approved) with `--prepare-failback`; the originals are
-shut down; failback into them (planned, approved); a retire planned before
-re-protection holds every action; `drsorch reprotect`; a retire plan approved and
-then drifted (one recovery instance already gone) is refused at apply; the plan made
-again is applied. After each cycle the estate is at rest, as it was at the start:
+shut down; failback into them (planned, approved). The first cycle goes step by
+step: a retire planned before re-protection holds every action, and applying it
+terminates nothing; `drsorch reprotect`; a retire plan approved and then drifted (one
+recovery instance already gone) is refused at apply; the plan made again is applied.
+The second chains `--then reprotect,retire` on the failback and approves the retire
+plan it printed. After each cycle the estate is at rest, as it was at the start:
 one FAILOVER server per original with the same ID, CONTINUOUS with no lag; no
 FAILBACK servers; no recovery instance in either region; each original running with
 its ID and private IP; launch settings as before.
@@ -214,14 +216,19 @@ def _assert_at_rest(now: Rest, start: Rest, servers: dict[str, SeededServer]) ->
     assert now.launch_settings == start.launch_settings
 
 
-async def _cycle(servers: dict[str, SeededServer], start: Rest, env: dict[str, str]) -> None:
+async def _fail_over_and_back(
+    servers: dict[str, SeededServer], env: dict[str, str], *then: str
+) -> Ran:
     ran = await _plan_and_apply("failover", env, "--prepare-failback")
-    assert (
-        "Reverse replication of" in ran.out
-        and f"{len(servers)} of {len(servers)} servers protected" in ran.out
-    )
+    assert "Reverse replication of" in ran.out
+    assert f"{len(servers)} of {len(servers)} servers protected" in ran.out
     _shut_down_originals(servers)
-    ran = await _plan_and_apply("failback", env, "--wait")
+    return await _plan_and_apply("failback", env, "--wait", *then)
+
+
+async def _first_cycle(servers: dict[str, SeededServer], env: dict[str, str]) -> None:
+    """Step by step, with the retire refused before re-protection and after drift."""
+    ran = await _fail_over_and_back(servers, env)
     failback_id = ran.field(r"Request (\S+) sent")
 
     held = await _ok(["retire", failback_id, "--plan"], env)
@@ -244,19 +251,33 @@ async def _cycle(servers: dict[str, SeededServer], start: Rest, env: dict[str, s
     assert _read(servers).failback_servers  # nothing was done
 
     again = await _ok(["retire", failback_id, "--plan"], env)
-    assert gone in again.out
-    retired = await _ok(
-        ["retire", failback_id, "--approve", again.field(r"Retire plan ([0-9a-f]{64})")],
-        env,
-        within=600,
-    )
-    assert "Retired" in retired.out
+    assert gone in _saved_plan(again)
+    await _retire(failback_id, again, env)
+
+
+def _saved_plan(planned: Ran) -> str:
+    """The retire plan the CLI wrote whole, with every action's evidence."""
+    return Path(planned.field(r"Every action with its evidence: (\S+)")).read_text()
+
+
+async def _chained_cycle(servers: dict[str, SeededServer], env: dict[str, str]) -> None:
+    """The failback chains re-protection and the retire plan; the retire is approved after."""
+    ran = await _fail_over_and_back(servers, env, "--then", "reprotect,retire")
+    assert "Re-protection of" in ran.out
+    await _retire(ran.field(r"Request (\S+) sent"), ran, env)
+
+
+async def _retire(failback_id: str, planned: Ran, env: dict[str, str]) -> None:
+    plan_hash = planned.field(r"Retire plan ([0-9a-f]{64})")
+    retired = await _ok(["retire", failback_id, "--approve", plan_hash], env, within=600)
+    assert f"Retired {failback_id} (plan {plan_hash})" in retired.out
 
 
 async def test_two_full_round_trips_leave_the_estate_at_rest(
     estate: tuple[dict[str, SeededServer], Rest, dict[str, str]],
 ) -> None:
     servers, start, env = estate
-    for _ in range(2):
-        await _cycle(servers, start, env)
-        _assert_at_rest(_read(servers), start, servers)
+    await _first_cycle(servers, env)
+    _assert_at_rest(_read(servers), start, servers)
+    await _chained_cycle(servers, env)
+    _assert_at_rest(_read(servers), start, servers)
