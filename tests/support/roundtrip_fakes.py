@@ -56,6 +56,8 @@ class FakeDrs:
     reversed_into: dict[str, str] = field(default_factory=dict)
     """ReverseReplication on a recovery instance answers this server's ARN."""
     busy: set[str] = field(default_factory=set)
+    over_quota: set[str] = field(default_factory=set)
+    """ReverseReplication on these answers ServiceQuotaExceededException."""
 
     async def servers(self, place: Place, ids: Sequence[str]) -> dict[str, ServerView]:
         held = self.servers_by_place.get(place, {})
@@ -72,6 +74,11 @@ class FakeDrs:
 
     async def reverse_replication(self, place: Place, recovery_instance_id: str) -> str:
         self.calls.append(("ReverseReplication", recovery_instance_id))
+        if recovery_instance_id in self.over_quota:
+            raise Refused(
+                "ReverseReplication: ServiceQuotaExceededException: At most 300 source servers "
+                "may replicate"
+            )
         if recovery_instance_id in self.busy:
             raise ReverseBusy(f"Recovery instance {recovery_instance_id} is still initializing")
         return f"arn:aws:drs:r:1:source-server/{self.reversed_into[recovery_instance_id]}"

@@ -8,6 +8,7 @@
 - A TERMINATE batch whose intent was recorded before a crash is reconciled with
   DRS's jobs, never called again blindly.
 - Re-protection that DRS does with another server than the same FAILOVER one fails.
+- DRS's quota of 300 replicating servers makes a server wait for room, never fail.
 """
 
 from __future__ import annotations
@@ -223,3 +224,19 @@ async def test_an_initializing_recovery_instance_is_retried_then_protected() -> 
     assert first.outcome == "waiting" and "still initializing" in (first.reason or "")
     assert record.tracks[0].report().outcome == "protected"
     assert drs.calls.count(("ReverseReplication", A3)) == 2
+
+
+async def test_the_replicating_servers_quota_makes_a_server_wait_not_fail() -> None:
+    drs = _estate(reprotected=False)
+    drs.servers_by_place[RECOVERY][B1] = server(B1, A1)
+    drs.reversed_into[A3] = B1
+    drs.over_quota.add(A3)
+    record = _reprotect()
+
+    await reverse.advance(record, drs, NOW)
+    waiting = record.tracks[0].report()
+    drs.over_quota.clear()
+    await reverse.advance(record, drs, NOW + timedelta(minutes=1))
+
+    assert waiting.outcome == "waiting" and "ServiceQuotaExceeded" in (waiting.reason or "")
+    assert record.tracks[0].report().outcome == "protected"
