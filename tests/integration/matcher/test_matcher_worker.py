@@ -11,17 +11,16 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-from aiobotocore.session import get_session
 
 from drsorch.contracts import Envelope, Event, PairsMatched
 from drsorch.local.deploy import StackOutputs
 from drsorch.local.server import LocalEndpoint
 from drsorch.matcher.bootstrap import NAME, build
 from drsorch.runtime import RuntimeSettings, serve
-from drsorch.runtime.sns import SnsPublisher
 from support.aws import deploy
 from support.matcher_builders import RECOVERY, discovered, iid, server, sid, spec, target
 from support.matcher_drain import pairs_matched
+from support.producers import publish_as_producers
 
 pytestmark = pytest.mark.integration
 
@@ -44,9 +43,7 @@ async def worker(topology: StackOutputs) -> AsyncIterator[None]:
 
 
 async def publish(topology: StackOutputs, envelopes: list[Envelope[Event]]) -> None:
-    async with get_session().create_client("sns") as sns:
-        topics = {PairsMatched.topic: topology.events_topic_arn}
-        await SnsPublisher(sns, topics).publish(envelopes)
+    await publish_as_producers(topology, envelopes)
 
 
 async def matched(topology: StackOutputs, request_id: str) -> list[PairsMatched]:

@@ -22,7 +22,7 @@ from drsorch.cli.live import LiveProgress
 from drsorch.cli.liveness import Liveness, queues_of, quiet_seconds
 from drsorch.cli.outcome import finish_apply, finish_plan
 from drsorch.cli.tracker import RequestTracker
-from drsorch.contracts import Envelope, Event, RequestSpec, Topic
+from drsorch.contracts import Envelope, Event, RequestSpec
 from drsorch.contracts.types import Operation
 from drsorch.runtime import tracing
 
@@ -86,7 +86,8 @@ async def _send_and_follow(
     aws: Aws, envelope: Envelope[Event], spec: RequestSpec, seconds: float | None, console: Console
 ) -> Followed:
     request_id = envelope.request_id
-    topic = aws.topology.topics[Topic.EVENTS]
+    # A request's progress and outcome come from the monitor alone: follow its topic only.
+    topic = aws.topology.producer_topics["monitor"]
     sent = False
     try:
         async with event_feed(aws.sqs, aws.sns, topic, request_id) as feed:
