@@ -20,6 +20,7 @@ from typing import Any
 from aiobotocore.session import get_session
 
 from drsorch.cli.feed import SqsEventFeed, event_feed
+from drsorch.cli.request_run import FOLLOWED
 from drsorch.contracts import Accounts, Envelope, Event, RequestCompleted, RequestSpec, Scope
 from drsorch.local.deploy import StackOutputs
 from drsorch.local.server import LocalEndpoint
@@ -123,6 +124,7 @@ async def run_raid(endpoint: LocalEndpoint, raid: Raid, logs: Path) -> dict[str,
         recovery_region="us-west-2",
         requested_by="operator",
     )
+    followed = {s: stack.service(s).events_topic_arn for s in FOLLOWED}
     fleet = Fleet(endpoint.url, raid.name, logs)
     fleet.start_all()
     seen = Seen([])
@@ -131,7 +133,7 @@ async def run_raid(endpoint: LocalEndpoint, raid: Raid, logs: Path) -> dict[str,
         async with (
             session.create_client("sqs") as sqs,
             session.create_client("sns") as sns,
-            event_feed(sqs, sns, stack.monitor.events_topic_arn, request_id) as feed,
+            event_feed(sqs, sns, followed, request_id) as feed,
         ):
             addresses = Addresses(stack, feed.queue_url)
             await publish_request(stack, spec, request_id)

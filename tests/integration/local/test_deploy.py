@@ -6,6 +6,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -245,7 +246,7 @@ def test_a_second_deploy_changes_and_duplicates_nothing(
 ) -> None:
     alarm_name = f"{prefix}-matcher-dlq-not-empty"
     clients.cloudwatch.set_alarm_state(AlarmName=alarm_name, StateValue="ALARM", StateReason="t")
-    before = {
+    before: dict[str, list[Any]] = {
         "subs": [_subscriptions(clients, arn) for arn in deployed.events_topic_arns],
         "queues": clients.sqs.list_queues(QueueNamePrefix=prefix)["QueueUrls"],
         "alarms": clients.cloudwatch.describe_alarms(AlarmNamePrefix=prefix)["MetricAlarms"],
@@ -253,7 +254,7 @@ def test_a_second_deploy_changes_and_duplicates_nothing(
 
     again = clients.deploy(prefix, MaxReceiveCount=3)
 
-    after = {
+    after: dict[str, list[Any]] = {
         "subs": [_subscriptions(clients, arn) for arn in deployed.events_topic_arns],
         "queues": clients.sqs.list_queues(QueueNamePrefix=prefix)["QueueUrls"],
         "alarms": clients.cloudwatch.describe_alarms(AlarmNamePrefix=prefix)["MetricAlarms"],

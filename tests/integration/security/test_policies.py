@@ -131,16 +131,16 @@ def test_nothing_reaches_a_topic_or_queue_without_tls(stack: StackOutputs) -> No
     )
 
 
-def test_the_operators_follow_queue_takes_only_the_monitors_topic(stack: StackOutputs) -> None:
+def test_the_operators_follow_queue_takes_only_the_followed_services_topics(
+    stack: StackOutputs,
+) -> None:
     queue = f"arn:aws:sqs:us-east-1:{ACCOUNT}:drsorch-cli-req-1"
-    monitor = stack.monitor.events_topic_arn
-    policy = follow_policy(queue, monitor)
-    assert evaluate(policy, Call("sqs:SendMessage", queue, service=SNS, source_arn=monitor)) is (
-        Decision.ALLOWED
-    )
-    for name in ("requests", "discovery", "matcher", "configurator"):
-        other = Call("sqs:SendMessage", queue, service=SNS, source_arn=topic(stack, name))
-        assert evaluate(policy, other) is Decision.DENIED, name
+    policy = follow_policy(queue, [topic(stack, s) for s in SERVICES])
+    for service in SERVICES:
+        delivered = Call("sqs:SendMessage", queue, service=SNS, source_arn=topic(stack, service))
+        assert evaluate(policy, delivered) is Decision.ALLOWED, service
+    requests = Call("sqs:SendMessage", queue, service=SNS, source_arn=topic(stack, "requests"))
+    assert evaluate(policy, requests) is Decision.DENIED
     for forger in (OPERATOR, STRANGER, role(stack, "monitor")):
         assert evaluate(policy, Call("sqs:SendMessage", queue, principal_arn=forger)) is (
             Decision.DENIED

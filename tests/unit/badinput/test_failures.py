@@ -183,7 +183,7 @@ class OneBatchSqs:
 async def test_a_deeply_nested_message_in_the_clis_queue_is_dropped_not_fatal() -> None:
     good = events()[0]
     sqs = OneBatchSqs(["[" * 100_000 + "]" * 100_000, "{not json", good.model_dump_json()])
-    feed = SqsEventFeed(sqs, "queue", MONITOR_TOPIC)  # type: ignore[arg-type]  # a fake of the two calls
+    feed = SqsEventFeed(sqs, "queue", {"monitor": MONITOR_TOPIC})  # type: ignore[arg-type]  # a fake
     received = await feed.receive(0)
     assert [envelope.event_id for envelope in received] == [good.event_id]
     assert feed.unreadable == 2
@@ -191,16 +191,18 @@ async def test_a_deeply_nested_message_in_the_clis_queue_is_dropped_not_fatal() 
 
 
 async def test_the_cli_believes_only_what_the_followed_topic_delivers() -> None:
-    """A forged outcome (sent straight to the CLI's queue, or through another topic) is
-    counted and dropped; only the monitor's topic speaks for the monitor."""
+    """A forged outcome (sent straight to the CLI's queue, or through another followed
+    service's topic) is counted and dropped; only the monitor's topic speaks for the
+    monitor."""
     genuine, forged = events()[0], events()[-1]
     sqs = OneBatchSqs([genuine.model_dump_json()])
     sqs.raw = [
         forged.model_dump_json(),
         _notified(forged.model_dump_json(), MONITOR_TOPIC.replace("monitor", "matcher")),
     ]
-    feed = SqsEventFeed(sqs, "queue", MONITOR_TOPIC)  # type: ignore[arg-type]
+    topics = {"monitor": MONITOR_TOPIC, "matcher": MONITOR_TOPIC.replace("monitor", "matcher")}
+    feed = SqsEventFeed(sqs, "queue", topics)  # type: ignore[arg-type]
     received = await feed.receive(0)
     assert [envelope.event_id for envelope in received] == [genuine.event_id]
-    assert feed.untrusted == 2
+    assert feed.untrusted == 2  # one sent straight to the queue, one on the matcher's topic
     assert sqs.deleted == ["r0", "r1", "r2"]

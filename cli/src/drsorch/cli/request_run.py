@@ -26,6 +26,9 @@ from drsorch.contracts import Envelope, Event, RequestSpec
 from drsorch.contracts.types import Operation
 from drsorch.runtime import tracing
 
+FOLLOWED = ("discovery", "matcher", "configurator", "monitor")
+"""The services whose events show a request's plan and progress."""
+
 PLACEHOLDER_ACCOUNT = "000000000000"
 
 
@@ -86,8 +89,8 @@ async def _send_and_follow(
     aws: Aws, envelope: Envelope[Event], spec: RequestSpec, seconds: float | None, console: Console
 ) -> Followed:
     request_id = envelope.request_id
-    # A request's progress and outcome come from the monitor alone: follow its topic only.
-    topic = aws.topology.producer_topics["monitor"]
+    # Each event believed only from its producer's topic: an outcome only from the monitor's.
+    topic = {s: aws.topology.producer_topics[s] for s in FOLLOWED}
     sent = False
     try:
         async with event_feed(aws.sqs, aws.sns, topic, request_id) as feed:

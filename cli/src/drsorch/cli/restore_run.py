@@ -159,7 +159,7 @@ async def _send_and_collect(
 ) -> list[LaunchSettingsRestored] | None:
     own_id = envelope.request_id
     # LaunchSettingsRestored comes from the configurator alone: follow its topic only.
-    topic = aws.topology.producer_topics["configurator"]
+    topic = {"configurator": aws.topology.producer_topics["configurator"]}
     sent = False
     try:
         async with event_feed(aws.sqs, aws.sns, topic, own_id) as feed:
