@@ -20,7 +20,7 @@ from drsorch.cli.main import app
 from drsorch.cli.outcome import finish_apply
 from drsorch.cli.restore_run import show
 from drsorch.cli.tracker import fold
-from drsorch.contracts import LaunchSettingsRestored
+from drsorch.contracts import EVENTS, ContractError, LaunchSettingsRestored
 from drsorch.contracts.events import RestoreResult
 from support.badinput import Measured, in_process, python_module, subprocess_run
 from support.cli_fakes import REQUEST_ID, events, spec
@@ -151,11 +151,22 @@ def test_a_report_that_cannot_be_written_after_the_run_is_one_line_and_keeps_the
     assert f"drsorch report {REQUEST_ID} --out DIR" in said
 
 
-MONITOR_TOPIC = "arn:aws:sns:us-east-1:123456789012:drsorch-monitor-events"
+TOPICS = {
+    s: f"arn:aws:sns:us-east-1:123456789012:drsorch-{s}-events"
+    for s in ("discovery", "matcher", "configurator", "monitor")
+}
+MONITOR_TOPIC = TOPICS["monitor"]
 
 
-def _notified(body: str, topic_arn: str = MONITOR_TOPIC) -> str:
-    """`body` as SNS delivers it from `topic_arn` (raw delivery off)."""
+def _notified(body: str, topic_arn: str | None = None) -> str:
+    """`body` as SNS delivers it (raw delivery off) from `topic_arn`, by default the topic
+    of the service that produces it."""
+    if topic_arn is None:
+        try:
+            producers = EVENTS.parse(body).payload.producers
+        except (ContractError, ValueError, RecursionError):
+            producers = ("monitor",)
+        topic_arn = TOPICS[producers[0]]
     return json.dumps({"Type": "Notification", "TopicArn": topic_arn, "Message": body})
 
 
@@ -183,7 +194,7 @@ class OneBatchSqs:
 async def test_a_deeply_nested_message_in_the_clis_queue_is_dropped_not_fatal() -> None:
     good = events()[0]
     sqs = OneBatchSqs(["[" * 100_000 + "]" * 100_000, "{not json", good.model_dump_json()])
-    feed = SqsEventFeed(sqs, "queue", {"monitor": MONITOR_TOPIC})  # type: ignore[arg-type]  # a fake
+    feed = SqsEventFeed(sqs, "queue", TOPICS)  # type: ignore[arg-type]  # a fake of two calls
     received = await feed.receive(0)
     assert [envelope.event_id for envelope in received] == [good.event_id]
     assert feed.unreadable == 2
@@ -198,10 +209,9 @@ async def test_the_cli_believes_only_what_the_followed_topic_delivers() -> None:
     sqs = OneBatchSqs([genuine.model_dump_json()])
     sqs.raw = [
         forged.model_dump_json(),
-        _notified(forged.model_dump_json(), MONITOR_TOPIC.replace("monitor", "matcher")),
+        _notified(forged.model_dump_json(), TOPICS["matcher"]),
     ]
-    topics = {"monitor": MONITOR_TOPIC, "matcher": MONITOR_TOPIC.replace("monitor", "matcher")}
-    feed = SqsEventFeed(sqs, "queue", topics)  # type: ignore[arg-type]
+    feed = SqsEventFeed(sqs, "queue", TOPICS)  # type: ignore[arg-type]
     received = await feed.receive(0)
     assert [envelope.event_id for envelope in received] == [genuine.event_id]
     assert feed.untrusted == 2  # one sent straight to the queue, one on the matcher's topic
