@@ -32,6 +32,7 @@ SUBSCRIPTIONS = [  # (service, topic: `requests` or the producing service, event
     ("discovery", "requests", ["FailbackRequested", "FailoverRequested"]),
     ("discovery", "monitor", ["RequestCompleted"]),
     ("matcher", "discovery", ["ServersDiscovered"]),
+    ("matcher", "monitor", ["JobCompleted"]),
     ("configurator", "matcher", ["PairsMatched"]),
     ("configurator", "requests", ["RestoreRequested"]),
     ("monitor", "matcher", ["PairsMatched"]),

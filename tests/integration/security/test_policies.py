@@ -29,7 +29,7 @@ STRANGER = f"arn:aws:iam::{ACCOUNT}:role/anyone-else"
 SNS, EVENTS = "sns.amazonaws.com", "events.amazonaws.com"
 SUBSCRIBED = {  # the topics each queue is subscribed to: `requests` or the producing service
     "discovery": ("requests", "monitor"),
-    "matcher": ("discovery",),
+    "matcher": ("discovery", "monitor"),
     "configurator": ("matcher", "requests"),
     "monitor": ("matcher", "configurator"),
 }

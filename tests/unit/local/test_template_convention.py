@@ -27,6 +27,11 @@ SUBSCRIPTIONS = {  # each from the topic of the one service that produces those 
         "MatcherQueue",
         ["ServersDiscovered"],
     ),
+    "MatcherFromMonitorEventsTopicSubscription": (
+        "MonitorEventsTopic",
+        "MatcherQueue",
+        ["JobCompleted"],
+    ),
     "ConfiguratorFromMatcherEventsTopicSubscription": (
         "MatcherEventsTopic",
         "ConfiguratorQueue",
