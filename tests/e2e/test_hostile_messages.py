@@ -17,7 +17,7 @@ from support.forgery_run import Raid, run_raid
 
 pytestmark = pytest.mark.e2e
 
-SMALL = Raid(name="hostilesmall", servers=12, messages=300, within=240)
+SMALL = Raid(name="hostilesmall", servers=12, messages=300, within=480)
 
 
 async def test_hostile_messages_launch_nothing_reach_no_operator_and_are_all_parked(
