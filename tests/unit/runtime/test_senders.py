@@ -42,7 +42,7 @@ def test_an_event_through_any_other_topic_is_refused_whatever_its_producer_field
     for producer in ("cli", "discovery", "matcher", "configurator"):
         refusal = DISCOVERY.refusal(completed(), delivered(completed(), TOPICS[producer]))
         assert refusal is not None
-        assert "only monitor publish it" in refusal
+        assert f"only monitor may publish it, on {TOPICS['monitor']}" in refusal
     unknown = DISCOVERY.refusal(completed(), delivered(completed(), ""))
     assert unknown is not None  # a notification without a topic is nobody's
 

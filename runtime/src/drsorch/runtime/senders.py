@@ -42,8 +42,9 @@ class Senders:
         if message.topic_arn in allowed:
             return None
         return (
-            f"{envelope.type} came through {message.topic_arn[:256]}, but only "
-            f"{', '.join(producers) or 'nobody'} publish it, on {', '.join(sorted(allowed))}"
+            f"{envelope.type} came through {message.topic_arn[:256] or 'no topic'}, but only "
+            f"{', '.join(producers) or 'nobody'} may publish it, on "
+            f"{', '.join(sorted(allowed)) or 'no topic'}"
         )
 
     def _direct(self, envelope: Envelope[Event], producers: tuple[str, ...]) -> str | None:
