@@ -4,9 +4,12 @@ The end-to-end suite runs with `DRSORCH_AWS_CALLS_FILE` set (tests/e2e/conftest.
 every worker, in-process or a process of its own, records each action it called and
 whether with its own role (the hub) or an assumed spoke role. Run after every other
 end-to-end test, this compares the record with the roles of infra/aws/drsorch.yaml
-(one per service) and infra/aws/spoke.yaml (one for all services): an action called
+(one per service), its OperatorPolicy (the `drsorch` command, run as a process by the
+CLI tests) and infra/aws/spoke.yaml (one for all services): an action called
 but not granted fails, and so does one granted but never called, unless the role's
-Metadata `drsorch:unrecorded` says why it is needed anyway.
+Metadata `drsorch:unrecorded` says why it is needed anyway. A written-down action the
+suite happens to reach (a retry that depends on timing) is no failure: what is proven is
+that nothing is granted without either a recorded call or a written reason.
 """
 
 from __future__ import annotations
@@ -42,10 +45,12 @@ def recorded(request: pytest.FixtureRequest, aws_calls_file: Path) -> set[tuple[
 
 def _check(called: set[str], allowed: set[str], exceptions: dict[str, str], role: str) -> None:
     assert called - allowed == set(), f"{role} lacks actions its service called"
-    assert allowed - called == set(exceptions), (
+    assert allowed - called <= set(exceptions), (
         f"{role}: granted but never called, and not written down as an exception: "
-        f"{sorted(allowed - called - set(exceptions))}; written down but called or not "
-        f"granted: {sorted(set(exceptions) - (allowed - called))}"
+        f"{sorted(allowed - called - set(exceptions))}"
+    )
+    assert set(exceptions) <= allowed, (
+        f"{role}: written down but not granted: {sorted(set(exceptions) - allowed)}"
     )
 
 
@@ -76,12 +81,7 @@ def test_the_operator_policy_grants_exactly_what_the_cli_called(
     recorded: set[tuple[str, str, str]],
 ) -> None:
     called = {action for who, _, action in recorded if who == "cli"}
-    if not called:
-        pytest.skip(
-            "the drsorch command does not record its calls yet: it needs "
-            "record_calls(session, 'cli') where cli/aws.py opens its session, and "
-            "cli_env to pass DRSORCH_AWS_CALLS_FILE on"
-        )
+    assert called, "the drsorch command recorded no call (cli/aws.py records its session)"
     _check(
         called,
         granted(HUB_TEMPLATE, "OperatorPolicy"),

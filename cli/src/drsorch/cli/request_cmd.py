@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 
+from drsorch.cli import output
 from drsorch.cli.crash import unexpected
 from drsorch.cli.errors import CliError, ExitCode
 
@@ -144,8 +145,10 @@ EXIT_CODES = (
 
 
 def _console(*, stderr: bool = False) -> Console:
+    if not stderr:
+        return output.console()  # stderr too with --output json: stdout is the JSON
     # Messages are never wrapped mid-line: logs and tests read them whole.
-    return Console(highlight=False, soft_wrap=True, stderr=stderr)
+    return Console(highlight=False, soft_wrap=True, stderr=True)
 
 
 def execute(operation: Operation, options: dict[str, Any]) -> None:
