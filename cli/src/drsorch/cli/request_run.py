@@ -23,9 +23,12 @@ from drsorch.cli.liveness import Liveness, queues_of, quiet_seconds
 from drsorch.cli.outcome import finish_apply, finish_plan
 from drsorch.cli.output import emit
 from drsorch.cli.tracker import RequestTracker
-from drsorch.contracts import Envelope, Event, RequestSpec, Topic
+from drsorch.contracts import Envelope, Event, RequestSpec
 from drsorch.contracts.types import Operation
 from drsorch.runtime import tracing
+
+FOLLOWED = ("discovery", "matcher", "configurator", "monitor")
+"""The services whose events show a request's plan and progress."""
 
 PLACEHOLDER_ACCOUNT = "000000000000"
 
@@ -89,7 +92,8 @@ async def _send_and_follow(
     aws: Aws, envelope: Envelope[Event], spec: RequestSpec, seconds: float | None, console: Console
 ) -> Followed:
     request_id = envelope.request_id
-    topic = aws.topology.topics[Topic.EVENTS]
+    # Each event believed only from its producer's topic: an outcome only from the monitor's.
+    topic = {s: aws.topology.producer_topics[s] for s in FOLLOWED}
     sent = False
     try:
         async with event_feed(aws.sqs, aws.sns, topic, request_id) as feed:
