@@ -37,7 +37,6 @@ from drsorch.contracts import (
     RetireRequested,
     ReverseReplicationReported,
     ReverseReplicationRequested,
-    Topic,
 )
 from drsorch.contracts.events.roundtrip import ReversePurpose
 from drsorch.runtime import tracing
@@ -159,7 +158,8 @@ async def _follow(
     collector: _Collector,
 ) -> list[Event] | None:
     own_id = envelope.request_id
-    topic = aws.topology.topics[Topic.EVENTS]
+    # The round trip's reports come from the configurator alone: follow its topic only.
+    topic = {"configurator": aws.topology.producer_topics["configurator"]}
     sent = False
     try:
         async with event_feed(aws.sqs, aws.sns, topic, own_id) as feed:
