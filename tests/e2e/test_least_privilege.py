@@ -31,6 +31,7 @@ RECORDING_MODULES = {
     "test_traps_and_throttling.py",
     "test_cli_pipeline.py",
     "test_trace_across_processes.py",
+    "test_round_trip.py",
 }
 
 

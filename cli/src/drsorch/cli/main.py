@@ -18,6 +18,7 @@ from drsorch.cli.lookup_cmd import report, status
 from drsorch.cli.output import OUTPUT_VARIABLE, Output
 from drsorch.cli.request_cmd import EXIT_CODES, failback, failover
 from drsorch.cli.restore_cmd import restore
+from drsorch.cli.roundtrip_cmd import reprotect, retire
 
 
 class GuardedTyper(typer.Typer):
@@ -124,6 +125,8 @@ app.command("failback", epilog=EXIT_CODES)(failback)
 app.command("failover", epilog=EXIT_CODES)(failover)
 app.command("approve", epilog=EXIT_CODES)(approve)
 app.command("restore")(restore)
+app.command("reprotect")(reprotect)
+app.command("retire")(retire)
 app.command("status")(status)
 app.command("report")(report)
 

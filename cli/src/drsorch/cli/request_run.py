@@ -25,9 +25,12 @@ from drsorch.cli.outcome import finish_apply, finish_plan
 from drsorch.cli.output import emit
 from drsorch.cli.pending import PendingTable, hold
 from drsorch.cli.tracker import RequestTracker
-from drsorch.contracts import Envelope, Event, RequestSpec, SignedApproval, Topic
+from drsorch.contracts import Envelope, Event, RequestSpec, SignedApproval
 from drsorch.contracts.types import Operation
 from drsorch.runtime import tracing
+
+FOLLOWED = ("discovery", "matcher", "configurator", "monitor")
+"""The services whose events show a request's plan and progress."""
 
 PLACEHOLDER_ACCOUNT = "000000000000"
 
@@ -75,6 +78,7 @@ async def run_request(operation: Operation, options: dict[str, Any], console: Co
     async with open_aws() as aws:
         spec = spec_of(operation, options, (aws.caller.account_id, aws.caller.arn))
         request_id = new_request_id(operation, datetime.now(UTC))
+        options["request_id"] = request_id  # for the steps chained after it
         if not spec.plan_only:
             signed = await _approve(aws, spec, request_id, options)
             required = signed.statement.approvals_required
@@ -126,7 +130,8 @@ async def send_and_follow(
     aws: Aws, envelope: Envelope[Event], spec: RequestSpec, seconds: float | None, console: Console
 ) -> Followed:
     request_id = envelope.request_id
-    topic = aws.topology.topics[Topic.EVENTS]
+    # Each event believed only from its producer's topic: an outcome only from the monitor's.
+    topic = {s: aws.topology.producer_topics[s] for s in FOLLOWED}
     sent = False
     try:
         async with event_feed(aws.sqs, aws.sns, topic, request_id) as feed:

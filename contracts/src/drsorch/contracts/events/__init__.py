@@ -64,6 +64,16 @@ from drsorch.contracts.events.restore import (
     RestoreRequested,
     RestoreResult,
 )
+from drsorch.contracts.events.roundtrip import (
+    RetireAction,
+    Retired,
+    RetirePlanned,
+    RetireRequested,
+    RetireResult,
+    ReversedServer,
+    ReverseReplicationReported,
+    ReverseReplicationRequested,
+)
 from drsorch.contracts.events.v1 import V1_EVENTS
 from drsorch.contracts.events.v2 import V2_EVENTS
 from drsorch.contracts.events.v3 import V3_EVENTS
@@ -97,6 +107,11 @@ EVENTS = EventRegistry(
         RequestCompleted,
         RestoreRequested,
         LaunchSettingsRestored,
+        ReverseReplicationRequested,
+        ReverseReplicationReported,
+        RetireRequested,
+        RetirePlanned,
+        Retired,
     ],
     upcasters={
         ("PairsMatched", 1): _pairs_matched_v1_v2,
@@ -139,6 +154,14 @@ __all__ = [
     "RestoreOutcome",
     "RestoreRequested",
     "RestoreResult",
+    "RetireAction",
+    "RetirePlanned",
+    "RetireRequested",
+    "RetireResult",
+    "Retired",
+    "ReverseReplicationReported",
+    "ReverseReplicationRequested",
+    "ReversedServer",
     "Scope",
     "ServerLaunch",
     "ServerOutcome",

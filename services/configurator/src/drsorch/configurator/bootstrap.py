@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime
 
 from drsorch.configurator.adapters.cloud import AwsCloud
 from drsorch.configurator.adapters.dynamodb import DynamoStore
-from drsorch.configurator.dependencies import Dependencies
+from drsorch.configurator.adapters.roundtrip import RoundTripDrsAdapter, RoundTripDynamo
+from drsorch.configurator.dependencies import Dependencies, RoundTrip
 from drsorch.configurator.events import REGISTRY
 from drsorch.configurator.handlers import handlers
 from drsorch.configurator.ports import Approvals
@@ -48,6 +50,10 @@ def build_with(
         def cloud(accounts: Accounts) -> AwsCloud:
             return AwsCloud(clients, accounts)
 
+        def round_trip_drs(accounts: Accounts) -> tuple[RoundTripDrsAdapter, Counter[str]]:
+            calls: Counter[str] = Counter()
+            return RoundTripDrsAdapter(AwsCloud(clients, accounts).client, calls), calls
+
         deps = Dependencies(
             store=DynamoStore(resources.dynamodb, table),
             cloud=cloud,
@@ -55,6 +61,7 @@ def build_with(
             clock=_WallClock(),
             settings=chosen,
             approvals=approvals or await approval_check(resources),
+            round_trip=RoundTrip(RoundTripDynamo(resources.dynamodb, table), round_trip_drs),
         )
         return Service(NAME, REGISTRY, handlers(deps))
 

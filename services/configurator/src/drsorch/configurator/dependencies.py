@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from drsorch.configurator.ports import Approvals, Clock, CloudFactory, Store
+from drsorch.configurator.roundtrip.ports import RoundTripDrs, RoundTripStore
 from drsorch.configurator.settings import ConfiguratorSettings
+from drsorch.contracts import Accounts
 from drsorch.runtime.chunks import ChunkAssembler
+
+
+@dataclass(frozen=True)
+class RoundTrip:
+    """The round trip's items in the table, and DRS for a request's accounts (with a count)."""
+
+    store: RoundTripStore
+    drs: Callable[[Accounts], tuple[RoundTripDrs, Counter[str]]]
 
 
 @dataclass(frozen=True)
@@ -20,3 +32,5 @@ class Dependencies:
     clock: Clock
     settings: ConfiguratorSettings
     approvals: Approvals
+    round_trip: RoundTrip | None = None
+    """Reverse replication after a launch, and retire; unset in tests of configuration only."""
