@@ -1,12 +1,13 @@
 """The services enforce approvals themselves: no apply runs on the sender's word.
 
 The four services run as processes of their own. After one plan, applies that an
-operator's CLI would never send are published straight to the requests topic (and
-one is sent straight to discovery's queue): unsigned, approving another hash, expired,
-signed with another key, a forged signature, another request's approval, one approver
-where two are demanded. Each ends REJECTED with its reason in the report, and DRS's
-call log and EC2 show that nothing was written and nothing launched. Then the same
-plan, properly approved, applies: the refusals were the approvals' doing.
+operator's CLI would never send are published straight to the requests topic:
+unsigned, approving another hash, expired, signed with another key, a forged
+signature, another request's approval, one approver where two are demanded. (One sent
+straight to discovery's queue never gets this far: the services take a request only
+from the requests topic, docs/security.md.) Each ends REJECTED with its reason in the
+report, and DRS's call log and EC2 show that nothing was written and nothing launched.
+Then the same plan, properly approved, applies: the refusals were the approvals' doing.
 """
 
 from __future__ import annotations
@@ -18,15 +19,13 @@ from typing import Any
 
 import pytest
 
-from drsorch.cli.follow import request_envelope
 from drsorch.contracts import Accounts, RequestCompleted, RequestSpec, Scope
 from drsorch.local.deploy import StackOutputs
 from drsorch.local.server import LocalEndpoint
-from drsorch.runtime.wire import attributes_for
 from support.approving import sign
 from support.aws import client, deploy
 from support.discovery_estates import HUB, PRIMARY, RECOVERY, fresh
-from support.hostile import completed, run_request, workers_running
+from support.hostile import run_request, workers_running
 from support.monitor_world import calls
 from support.observer import observer_queue
 
@@ -115,7 +114,6 @@ async def _refusals(stack: StackOutputs, observer: str, plan_hash: str) -> dict[
     for case, spec in cases.items():
         (first, *_) = await run_request(stack, observer, spec, f"req-x10-{case}", within=180)
         reports[case] = first
-    reports["queue"] = await _straight_to_discovery(stack, observer, plan_hash)
     return reports
 
 
@@ -128,23 +126,6 @@ async def _forged(stack: StackOutputs, request_id: str, plan_hash: str, other_ke
     real = await sign(stack, request_id, plan_hash)
     other = await sign(stack, request_id, plan_hash, key_arn=other_key)
     return real.model_copy(update={"signature": other.signature})
-
-
-async def _straight_to_discovery(
-    stack: StackOutputs, observer: str, plan_hash: str
-) -> RequestCompleted:
-    """An unsigned apply sent to discovery's queue itself, bypassing the topic."""
-    request_id = "req-x10-queue"
-    envelope = request_envelope(_spec(approved_plan_hash=plan_hash), request_id)
-    client("sqs").send_message(
-        QueueUrl=stack.discovery.queue_url,
-        MessageBody=envelope.to_json(),
-        MessageAttributes={
-            k: {"DataType": "String", "StringValue": v} for k, v in attributes_for(envelope).items()
-        },
-    )
-    (first, *_) = await completed(observer, request_id, within=180)
-    return first
 
 
 @pytest.fixture(scope="module")
@@ -181,7 +162,6 @@ async def outcome(
 
 REASONS = {
     "unsigned": "no approval",
-    "queue": "no approval",
     "wrong-hash": "plan drift",
     "expired": "expired",
     "wrong-key": "not this deployment's approvals key",
