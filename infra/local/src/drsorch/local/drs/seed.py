@@ -158,12 +158,22 @@ def trust_staging_account(target_account_id: str, staging_account_id: str) -> No
 
 
 def extend_source_server(
-    target_account_id: str, region: str, staging_account_id: str, staging_server_id: str
+    target_account_id: str,
+    region: str,
+    staging_account_id: str,
+    staging_server_id: str,
+    *,
+    tags: Mapping[str, str] | None = None,
 ) -> str:
     """As CreateExtendedSourceServer called by the target account; returns the extended
     server's sourceServerID. The staging account must trust the target account."""
     return seeding.extend_source_server(
-        default_emulator(), target_account_id, region, staging_account_id, staging_server_id
+        default_emulator(),
+        target_account_id,
+        region,
+        staging_account_id,
+        staging_server_id,
+        tags=tags or {},
     )
 
 

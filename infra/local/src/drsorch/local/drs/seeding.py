@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -205,6 +206,8 @@ def extend_source_server(
     region: str,
     staging_account_id: str,
     staging_server_id: str,
+    *,
+    tags: Mapping[str, str],
 ) -> str:
     """As CreateExtendedSourceServer (no call log, no faults); returns the extended ID."""
     with emu.lock:
@@ -212,7 +215,7 @@ def extend_source_server(
         target = emu.region(target_account_id, region)
         initialize(emu, target)
         try:
-            server = staging.extend(emu, target, staging_account_id, staging_server_id, {})
+            server = staging.extend(emu, target, staging_account_id, staging_server_id, tags)
         except DrsError as error:
             raise SeedError(str(error)) from error
         return server.source_server_id
