@@ -172,3 +172,42 @@ def test_a_deleted_staging_server_reads_extension_error(world: DrsWorld) -> None
     )["items"][0]["stagingArea"]
     assert area["status"] == "EXTENSION_ERROR"
     assert staged in area["errorMessage"]
+
+
+def test_reverse_replication_takes_a_slot_in_the_origin_region_and_is_refused_past_it(
+    world: DrsWorld,
+) -> None:
+    """FAILBACK-direction servers replicate in the primary region of the account holding
+    the recovery instance, an extended server's included, under that region's quota."""
+    world.settings({"quotas": {"replicating_servers": 1}})
+    drs = world.drs(RECOVERY)
+    drs.initialize_service()
+    world.drs(PRIMARY).initialize_service()
+    seed.trust_staging_account(ACCOUNT, STAGING)
+    extended = [
+        drs.create_extended_source_server(sourceServerArn=_arn(STAGING, server_id))[
+            "sourceServer"
+        ]["sourceServerID"]
+        for server_id in _staged(world, STAGING, 2)
+    ]
+    job = drs.start_recovery(sourceServers=[{"sourceServerID": s} for s in extended])["job"]
+    world.finish_job(drs, job["jobID"])
+    world.advance(600)
+    instances = {
+        item["sourceServerID"]: item["recoveryInstanceID"]
+        for item in drs.describe_recovery_instances()["items"]
+    }
+    first = drs.reverse_replication(recoveryInstanceID=instances[extended[0]])
+    assert first["reversedDirectionSourceServerArn"].split(":")[3:5] == [PRIMARY, ACCOUNT]
+    with pytest.raises(drs.exceptions.ServiceQuotaExceededException) as refused:
+        drs.reverse_replication(recoveryInstanceID=instances[extended[1]])
+    message = refused.value.response["Error"]["Message"]
+    assert PRIMARY in message and ACCOUNT in message
+    assert refused.value.response["quotaCode"] == "L-C1D14A2B"  # type: ignore[typeddict-item]
+
+    # Its slot frees once the first FAILBACK server stops replicating.
+    world.drs(PRIMARY).stop_replication(
+        sourceServerID=first["reversedDirectionSourceServerArn"].rsplit("/", 1)[-1]
+    )
+    second = drs.reverse_replication(recoveryInstanceID=instances[extended[1]])
+    assert second["reversedDirectionSourceServerArn"].split(":")[4] == ACCOUNT
