@@ -167,9 +167,7 @@ def test_an_estate_above_the_replicating_quota_without_staging_accounts_is_refus
     )
 
     assert failed.returncode == 2
-    assert "account 123456789012 has 301 replicating source servers in us-west-2" in (
-        failed.stderr
-    )
+    assert "account 123456789012 has 301 replicating source servers in us-west-2" in (failed.stderr)
     assert "staging accounts" in failed.stderr
     assert _serve_processes(state_dir) == set()
 

@@ -185,9 +185,9 @@ def test_reverse_replication_takes_a_slot_in_the_origin_region_and_is_refused_pa
     world.drs(PRIMARY).initialize_service()
     seed.trust_staging_account(ACCOUNT, STAGING)
     extended = [
-        drs.create_extended_source_server(sourceServerArn=_arn(STAGING, server_id))[
-            "sourceServer"
-        ]["sourceServerID"]
+        drs.create_extended_source_server(sourceServerArn=_arn(STAGING, server_id))["sourceServer"][
+            "sourceServerID"
+        ]
         for server_id in _staged(world, STAGING, 2)
     ]
     job = drs.start_recovery(sourceServers=[{"sourceServerID": s} for s in extended])["job"]

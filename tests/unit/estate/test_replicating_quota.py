@@ -80,9 +80,9 @@ def test_a_staging_account_the_server_s_account_does_not_declare_is_refused() ->
     account = estate.accounts[0].model_copy(update={"staging_accounts": []})
     plan = plan_estate(estate.model_copy(update={"accounts": [account]}))
     messages = [message for _, message in checks._staging(plan)]
-    assert messages == [
-        "staging account 111111111111 is not in this account's staging_accounts"
-    ] * 2
+    assert (
+        messages == ["staging account 111111111111 is not in this account's staging_accounts"] * 2
+    )
 
 
 def test_the_bundled_thousand_estate_holds_within_the_real_quota() -> None:

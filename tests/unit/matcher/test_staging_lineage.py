@@ -12,7 +12,6 @@ def _arn(account: str, n: int) -> str:
     return f"arn:aws:drs:{RECOVERY}:{account}:source-server/{sid(n)}"
 
 
-
 def test_a_staging_server_in_scope_is_set_aside_for_its_extended_server() -> None:
     staged = srv(1, "app01", account=STAGING, arn=_arn(STAGING, 1), origin_instance_id=iid(91))
     extended = srv(

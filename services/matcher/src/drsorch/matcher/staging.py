@@ -38,9 +38,7 @@ def staging_twins(servers: list[SourceServer]) -> tuple[list[SourceServer], list
             aside.append(Unmatched(server, fact(reason, 1024)))
         elif len(shared) > 1:
             others = ", ".join(
-                f"{t.source_server_id} in account {t.account_id}"
-                for t in shared
-                if t is not server
+                f"{t.source_server_id} in account {t.account_id}" for t in shared if t is not server
             )
             reason = (
                 f"extended from staging server {server.staging_source_server_arn}, as {others}"
