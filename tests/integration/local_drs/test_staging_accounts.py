@@ -211,3 +211,45 @@ def test_reverse_replication_takes_a_slot_in_the_origin_region_and_is_refused_pa
     )
     second = drs.reverse_replication(recoveryInstanceID=instances[extended[1]])
     assert second["reversedDirectionSourceServerArn"].split(":")[4] == ACCOUNT
+
+
+def test_an_estate_seeds_a_disconnected_staging_server_as_extended_before_it_disconnected(
+    world: DrsWorld,
+) -> None:
+    """The seed API lays an estate that ran a while: extended, then disconnected. The API
+    itself does not offer a disconnected server for extension."""
+    drs = world.drs(RECOVERY)
+    drs.initialize_service()
+    staged = _staged(world, STAGING, 1, state="DISCONNECTED")[0]
+    seed.trust_staging_account(ACCOUNT, STAGING)
+    assert drs.list_extensible_source_servers(stagingAccountID=STAGING)["items"] == []
+    with pytest.raises(drs.exceptions.ValidationException, match="cannot be extended"):
+        drs.create_extended_source_server(sourceServerArn=_arn(STAGING, staged))
+    extended = seed.extend_source_server(ACCOUNT, RECOVERY, STAGING, staged)
+    item = drs.describe_source_servers(filters={"sourceServerIDs": [extended]})["items"][0]
+    assert item["dataReplicationInfo"]["dataReplicationState"] == "DISCONNECTED"
+    assert item["stagingArea"]["status"] == "EXTENDED"
+
+
+def test_a_drill_of_an_extended_server_launches_a_new_instance_in_the_target_account(
+    world: DrsWorld,
+) -> None:
+    drs = world.drs(RECOVERY)
+    drs.initialize_service()
+    staged = _staged(world, STAGING, 1)[0]
+    seed.trust_staging_account(ACCOUNT, STAGING)
+    extended = drs.create_extended_source_server(sourceServerArn=_arn(STAGING, staged))
+    server_id = extended["sourceServer"]["sourceServerID"]
+    job = drs.start_recovery(sourceServers=[{"sourceServerID": server_id}], isDrill=True)["job"]
+    done = world.finish_job(drs, job["jobID"])
+    assert [s["launchStatus"] for s in done["participatingServers"]] == ["LAUNCHED"]
+    [drill] = drs.describe_recovery_instances()["items"]
+    assert drill["isDrill"] is True and drill["sourceServerID"] == server_id
+    assert instance(world.ec2(RECOVERY), drill["ec2InstanceID"])["State"]["Name"] == "running"
+    # The staging server's replication goes on: the drill touched nothing there.
+    assert (
+        drs.describe_source_servers(filters={"sourceServerIDs": [server_id]})["items"][0][
+            "dataReplicationInfo"
+        ]["dataReplicationState"]
+        == "CONTINUOUS"
+    )

@@ -215,7 +215,9 @@ def extend_source_server(
         target = emu.region(target_account_id, region)
         initialize(emu, target)
         try:
-            server = staging.extend(emu, target, staging_account_id, staging_server_id, tags)
+            server = staging.extend(
+                emu, target, staging_account_id, staging_server_id, tags, seeding=True
+            )
         except DrsError as error:
             raise SeedError(str(error)) from error
         return server.source_server_id

@@ -47,11 +47,11 @@ def _extended_into(state: RegionState) -> dict[tuple[str, str], str]:
     return {s.staging: s.source_server_id for s in state.servers.values() if s.staging}
 
 
-def _extensible(server: SourceServer) -> bool:
+def _extensible(server: SourceServer, *, any_state: bool = False) -> bool:
     return (
         server.staging is None
         and server.direction == "FAILOVER"
-        and server.replication.state != "DISCONNECTED"
+        and (any_state or server.replication.state != "DISCONNECTED")
     )
 
 
@@ -67,8 +67,14 @@ def extend(
     staging_account: str,
     staging_id: str,
     tags: Mapping[str, str],
+    *,
+    seeding: bool = False,
 ) -> SourceServer:
-    """CreateExtendedSourceServer's work, also used by the seed API."""
+    """CreateExtendedSourceServer's work, also used by the seed API.
+
+    `seeding`: a seeded estate is as if it had run a while, so a staging server seeded
+    DISCONNECTED was extended while it still replicated.
+    """
     region = target.region
     if staging_account == target.account_id:
         raise ValidationError(
@@ -80,7 +86,7 @@ def extend(
     staged = staging_state.servers.get(staging_id) if staging_state else None
     if staged is None:
         raise not_found("SOURCE_SERVER", staging_id)
-    if not _extensible(staged):
+    if not _extensible(staged, any_state=seeding):
         raise ValidationError(
             f"Source server {staging_id} cannot be extended: only a FAILOVER-direction server"
             " replicating in its own account can be (the emulator models no FAILBACK or"
