@@ -32,7 +32,11 @@ SUBSCRIPTIONS = [  # (service, topic, event types)
     ("discovery", "events", ["RequestCompleted"]),
     ("matcher", "events", ["ServersDiscovered", "JobCompleted"]),
     ("configurator", "events", ["PairsMatched"]),
-    ("configurator", "requests", ["RestoreRequested"]),
+    (
+        "configurator",
+        "requests",
+        ["RestoreRequested", "ReverseReplicationRequested", "RetireRequested"],
+    ),
     ("monitor", "events", ["PairsMatched", "TargetConfigured"]),
 ]
 

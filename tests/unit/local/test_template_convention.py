@@ -31,7 +31,7 @@ SUBSCRIPTIONS = {
     "ConfiguratorFromRequestsTopicSubscription": (
         "RequestsTopic",
         "ConfiguratorQueue",
-        ["RestoreRequested"],
+        ["RestoreRequested", "ReverseReplicationRequested", "RetireRequested"],
     ),
     "MonitorFromEventsTopicSubscription": (
         "EventsTopic",

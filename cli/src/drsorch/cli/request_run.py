@@ -21,6 +21,7 @@ from drsorch.cli.follow import Followed, follow, new_request_id, publish_request
 from drsorch.cli.live import LiveProgress
 from drsorch.cli.liveness import Liveness, queues_of, quiet_seconds
 from drsorch.cli.outcome import finish_apply, finish_plan
+from drsorch.cli.output import emit
 from drsorch.cli.tracker import RequestTracker
 from drsorch.contracts import Envelope, Event, RequestSpec, Topic
 from drsorch.contracts.types import Operation
@@ -70,6 +71,7 @@ async def run_request(operation: Operation, options: dict[str, Any], console: Co
     async with open_aws() as aws:
         spec = spec_of(operation, options, (aws.caller.account_id, aws.caller.arn))
         request_id = new_request_id(operation, datetime.now(UTC))
+        options["request_id"] = request_id  # for the steps chained after it
         envelope = request_envelope(spec, request_id)
         if not (spec.plan_only or options["wait"] or options["timeout"] or options["report"]):
             try:
@@ -77,6 +79,7 @@ async def run_request(operation: Operation, options: dict[str, Any], console: Co
             except AWS_ERRORS as exc:
                 raise lost_contact(exc, request_id, sent=False) from exc
             console.print(f"Request {request_id} sent. Follow it with: drsorch status {request_id}")
+            emit({"request_id": request_id, "status": "SENT"})
             return ExitCode.OK
         followed = await _send_and_follow(aws, envelope, spec, options["timeout"], console)
     return finish(followed, spec, options, console)
@@ -115,6 +118,7 @@ def finish(
             f"Follow it with: drsorch status {request_id} "
             f"(and drsorch report {request_id} once it is done)."
         )
+        emit({"request_id": request_id, "status": "RUNNING"})
         return ExitCode.STILL_RUNNING
     if spec.plan_only:
         return finish_plan(followed.tracker, spec, console, options["report"])
