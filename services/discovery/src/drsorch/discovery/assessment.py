@@ -268,6 +268,12 @@ def _discover(
         _judge_failback(spec, instance, back, problems)
     else:
         _judge_replication(server, spec.options.max_replication_lag_seconds, problems, "")
+    if server.staging_error is not None:
+        problems.add(
+            "replication_unhealthy",
+            f"extended from staging account {server.staging_account_id}, but DRS cannot reach"
+            f" its staging source server: {server.staging_error}",
+        )
     held = {server.source_server_id} | ({back.source_server_id} if back else set())
     for job in jobs:
         if job.server_ids & held:
@@ -291,6 +297,8 @@ def _discover(
         reversed_direction_server_arn=server.reversed_arn,
         recovery_instance=_instance_info(instance),
         failback_server=_failback_info(back),
+        staging_account_id=server.staging_account_id,
+        staging_source_server_arn=server.staging_source_server_arn,
     )
     return discovered, problems.found
 

@@ -6,7 +6,8 @@ upcasts a v2 message to the current version before any handler sees it. Only the
 whose shape moved on past version 2 live here.
 """
 
+from drsorch.contracts.events.v2.discovery import ServersDiscovered
 from drsorch.contracts.events.v2.matching import PairsMatched
 
-V2_EVENTS = (PairsMatched,)
+V2_EVENTS = (ServersDiscovered, PairsMatched)
 """The published v2 models of events that have a later version."""

@@ -47,6 +47,8 @@ class Emulator:
         self.clock = SimClock(self._settings.clock, self._real_clock)
         self.ids = IdFactory(self._settings.seed)
         self.regions: dict[Key, RegionState] = {}
+        self.staging_trust: dict[str, set[str]] = {}
+        """Target account ID -> the staging accounts that trust it (may be extended from)."""
         self.scheduler = Scheduler()
         self.fault_counts: Counter[tuple[str, str]] = Counter()
         self.faults_applied_ms = self.clock.now_ms()
