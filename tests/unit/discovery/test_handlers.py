@@ -116,6 +116,21 @@ async def test_one_record_drs_reports_out_of_range_is_one_named_problem(
     assert "lag_seconds" in problem.reason and "left out" in problem.reason
 
 
+async def test_one_instance_ec2_reports_out_of_range_is_no_target_and_blocks_nobody(
+    world: World, service: Discovery
+) -> None:
+    shop(world, 2)
+    region = world.region(HUB, RECOVERY)
+    bad = region.instances.pop(0)
+    region.refused.append((bad.instance_id, "tags.k[key]: String should have at most 128"))
+    (result,) = discovered(await handle(service, request(request_spec())))
+    assert [s.source_server_id for s in result.servers] == [server_id(1), server_id(2)]
+    [problem] = [p for p in result.problems if p.kind == "record_invalid"]
+    assert bad.instance_id in problem.reason and "out of range" in problem.reason
+    # The instance is no target; the account and its servers are not left out for it.
+    assert problem.blocking is False
+
+
 async def test_a_redelivered_request_republishes_the_snapshot_without_asking_drs_again(
     world: World, service: Discovery
 ) -> None:

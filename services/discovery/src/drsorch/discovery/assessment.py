@@ -133,6 +133,8 @@ def assess(spec: RequestSpec, reading: AccountReading) -> Findings:
             kind="record_invalid",
             account_id=reading.account_id,
             region=reading.launch_region or None,
+            # The instance is no target; the account and its other servers go on.
+            blocking=False,
             reason=(
                 f"EC2 reports instance {instance_id[:40]!r} out of range for drsorch: {why};"
                 " it is no target"
