@@ -116,6 +116,22 @@ async def test_one_record_drs_reports_out_of_range_is_one_named_problem(
     assert "lag_seconds" in problem.reason and "left out" in problem.reason
 
 
+async def test_an_origin_drs_allows_but_drsorch_cannot_carry_is_one_named_problem(
+    world: World, service: Discovery
+) -> None:
+    region = world.region(HUB, RECOVERY)
+    for n in (1, 2):
+        region.servers.append(source_server(n, app="shop"))
+        region.recovery_instances.append(recovery_instance(n, 100 + n))
+    # DRS's pattern for an awsInstanceID is `i-` and 8 or more hex digits.
+    longest = "i-" + "0" * 40
+    region.servers[0] = dataclasses.replace(region.servers[0], origin_instance_id=longest)
+    (result,) = discovered(await handle(service, request(request_spec("failback"))))
+    assert [s.source_server_id for s in result.servers] == [server_id(2)]
+    [problem] = [p for p in result.problems if p.kind == "record_invalid"]
+    assert problem.source_server_id == server_id(1) and "left out" in problem.reason
+
+
 async def test_one_instance_ec2_reports_out_of_range_is_no_target_and_blocks_nobody(
     world: World, service: Discovery
 ) -> None:
