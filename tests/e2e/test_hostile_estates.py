@@ -12,6 +12,7 @@ did not see.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from drsorch.contracts import Accounts, RequestCompleted, RequestSpec, Scope, Sp
 from drsorch.local.deploy import StackOutputs
 from drsorch.local.estate import SeedReport
 from drsorch.local.server import LocalEndpoint
-from support.aws import deploy
+from support.aws import client, deploy, wait_for
 from support.discovery_estates import PRIMARY, RECOVERY, SPOKE_EXTERNAL_ID, SPOKE_ROLE, fresh
 from support.hostile import (
     landings,
@@ -177,7 +178,37 @@ async def failover(
     observer = observer_queue(stack, "x9hostfo-observer")
     spec = _spec("failover", {"plan": "fo"}, ())
     with workers_running(endpoint, "x9hostfo", tmp_path_factory.mktemp("x9hostfo")):
-        return await _plan_and_apply(stack, observer, report, spec, "x9-failover")
+        outcome = await _plan_and_apply(stack, observer, report, spec, "x9-failover")
+        # The matcher keeps a failover's pairs from the monitor's JobCompleted, after the
+        # request's end may have been reported: wait until it holds the landed ones.
+        into = {x.server.source_server_id for x in outcome["landed"] if x.server and not x.new}
+        assert into, "nothing landed in a target: the failover proves nothing"
+
+        def kept_all() -> dict[str, str] | None:
+            kept = _kept_pairs(stack)
+            return kept if into <= set(kept) else None
+
+        outcome["kept"] = await asyncio.to_thread(wait_for, kept_all, timeout=120)
+        return outcome
+
+
+def _kept_pairs(stack: StackOutputs) -> dict[str, str]:
+    """The failover pairs the matcher keeps as lineage: server ID -> target instance."""
+    pages = (
+        client("dynamodb")
+        .get_paginator("scan")
+        .paginate(
+            TableName=stack.matcher.table_name,
+            FilterExpression="begins_with(pk, :pk)",
+            ExpressionAttributeValues={":pk": {"S": "failover#server#"}},
+            ConsistentRead=True,
+        )
+    )
+    return {
+        item["source_server_id"]["S"]: item["target_instance_id"]["S"]
+        for page in pages
+        for item in page["Items"]
+    }
 
 
 @pytest.mark.parametrize("run", ["failback", "failover"])
@@ -229,6 +260,19 @@ def test_every_server_left_alone_says_why_and_the_report_matches_ec2(
     recovered = {sid for sid, line in lines.items() if line.outcome == "recovered"}
     assert recovered == landed
     assert not [line for line in lines.values() if line.outcome == "recovered_elsewhere"]
+
+
+def test_a_failover_keeps_as_lineage_only_the_pairs_it_proved_landed(
+    failover: dict[str, Any],
+) -> None:
+    # A pair the configurator refused (a running target, an untagged one) or one that
+    # launched a new instance is no lineage for a later failback or failover.
+    landed = {
+        x.server.source_server_id: x.instance_id
+        for x in failover["landed"]
+        if x.server is not None and not x.new
+    }
+    assert failover["kept"] == landed
 
 
 def test_the_failback_names_each_trap_as_the_fact_it_is(failback: dict[str, Any]) -> None:

@@ -6,7 +6,9 @@ whether with its own role (the hub) or an assumed spoke role. Run after every ot
 end-to-end test, this compares the record with the roles of infra/aws/drsorch.yaml
 (one per service) and infra/aws/spoke.yaml (one for all services): an action called
 but not granted fails, and so does one granted but never called, unless the role's
-Metadata `drsorch:unrecorded` says why it is needed anyway.
+Metadata `drsorch:unrecorded` says why it is needed anyway. A written-down action the
+suite happens to reach (a retry that depends on timing) is no failure: what is proven is
+that nothing is granted without either a recorded call or a written reason.
 """
 
 from __future__ import annotations
@@ -42,10 +44,12 @@ def recorded(request: pytest.FixtureRequest, aws_calls_file: Path) -> set[tuple[
 
 def _check(called: set[str], allowed: set[str], exceptions: dict[str, str], role: str) -> None:
     assert called - allowed == set(), f"{role} lacks actions its service called"
-    assert allowed - called == set(exceptions), (
+    assert allowed - called <= set(exceptions), (
         f"{role}: granted but never called, and not written down as an exception: "
-        f"{sorted(allowed - called - set(exceptions))}; written down but called or not "
-        f"granted: {sorted(set(exceptions) - (allowed - called))}"
+        f"{sorted(allowed - called - set(exceptions))}"
+    )
+    assert set(exceptions) <= allowed, (
+        f"{role}: written down but not granted: {sorted(set(exceptions) - allowed)}"
     )
 
 

@@ -1,15 +1,22 @@
 """Running one bad input and measuring it: time, peak memory, exit code, output.
 
 In-process runs measure memory with tracemalloc (the peak of Python allocations during
-the call); subprocess runs read the child's own maximum resident size from `wait4`.
+the call); subprocess runs read the command's own maximum resident size from `wait4`.
 Every bad input must finish in `SECONDS` and stay under `BYTES`.
+
+Linux keeps a process's peak resident size across `execve`, and a child made by
+`vfork` shares its parent's memory until then: a command started straight from the
+test process would report the test process's size. So a small launcher starts it and
+reports the command's own peak.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import tracemalloc
@@ -20,6 +27,15 @@ from typing import TypeVar
 
 SECONDS = 10.0
 BYTES = 300 * 1024 * 1024
+# Run argv[2:], pass its exit code on, and write its own peak resident size (bytes) to argv[1].
+LAUNCHER = """
+import os, subprocess, sys
+child = subprocess.Popen(sys.argv[2:])
+_, status, usage = os.wait4(child.pid, 0)
+with open(sys.argv[1], "w") as out:
+    out.write(str(usage.ru_maxrss * 1024))
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
 T = TypeVar("T")
 
 
@@ -60,29 +76,29 @@ def subprocess_run(
 ) -> Measured:
     """A command run to its end (killed past the limit), with its own peak resident size."""
     started = time.monotonic()
+    fd, peak_file = tempfile.mkstemp(prefix="drsorch-peak-")
+    os.close(fd)
     process = subprocess.Popen(
-        list(args),
+        [sys.executable, "-c", LAUNCHER, peak_file, *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
         env=dict(env) if env is not None else None,
         cwd=cwd,
+        start_new_session=True,
     )
-    killer = threading.Timer(SECONDS * 2, process.kill)  # a hang fails the test, not the run
+    # A hang fails the test, not the run: the launcher and the command go together.
+    killer = threading.Timer(SECONDS * 2, os.killpg, (process.pid, signal.SIGKILL))
     killer.start()
     try:
-        assert process.stdout is not None
-        out = process.stdout.read()
-        # wait4 reaps this child and gives its own rusage (RUSAGE_CHILDREN would be the
-        # maximum over every child the test process ever had).
-        _, status, usage = os.wait4(process.pid, 0)
+        out, _ = process.communicate()
     finally:
         killer.cancel()
-    process.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.monotonic() - started
-    return Measured(
-        process.returncode, out.decode(errors="replace"), seconds, usage.ru_maxrss * 1024
-    )
+    peak = Path(peak_file)
+    text = peak.read_text()
+    peak.unlink()
+    return Measured(process.returncode, out.decode(errors="replace"), seconds, int(text or 0))
 
 
 def python_module(module: str, *args: str) -> list[str]:

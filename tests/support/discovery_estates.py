@@ -111,7 +111,9 @@ def thousand(count: int = 1000) -> str:
     """`count` protected servers in ten waves, each with a target, 5% of names noisy."""
     return f"""
 name: thousand-pipeline
-drs: {{seed: 1000, clock: {{scale: 0}}}}
+# One account past DRS's 300 replicating servers: a raised quota until the emulator
+# models staging accounts, which is how such an estate really replicates.
+drs: {{seed: 1000, clock: {{scale: 0}}, quotas: {{replicating_servers: {count}}}}}
 network: {{availability_zones: [a, b, c]}}
 accounts:
   - kind: hub

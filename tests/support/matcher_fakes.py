@@ -31,7 +31,11 @@ class FakePlanRepository:
         }
         decisions.update({u.server.source_server_id: ("unmatched", None) for u in plan.unmatched})
         decisions.update({a.server.source_server_id: ("ambiguous", None) for a in plan.ambiguous})
-        self.plans[summary.request_id] = SavedPlan(summary, decisions)
+        origins = {
+            p.server.source_server_id: (p.server.account_id, p.server.origin_instance_id)
+            for p in plan.pairs
+        }
+        self.plans[summary.request_id] = SavedPlan(summary, decisions, origins)
 
     async def plan(self, request_id: str) -> SavedPlan | None:
         self._check()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 
 from drsorch.matcher.ports import PlanRepository, PlanSummary
@@ -38,7 +39,14 @@ async def a_plan_is_kept_with_every_decision(repository: PlanRepository) -> None
     request_id = _request()
     target = TargetInstance(_ids(1)[1], ACCOUNT, "us-east-1", "app1")
     plan = Plan(
-        pairs=(Pair(_server(1), target, "lineage", ("origin instance recorded by DRS",)),),
+        pairs=(
+            Pair(
+                dataclasses.replace(_server(1), origin_instance_id=_ids(1)[1]),
+                target,
+                "lineage",
+                ("origin instance recorded by DRS",),
+            ),
+        ),
         unmatched=(Unmatched(_server(2), "no instance named 'app2'"),),
         ambiguous=(Ambiguous(_server(3), (_ids(3)[1], _ids(4)[1]), "two instances"),),
         suggestions=(),
@@ -53,6 +61,8 @@ async def a_plan_is_kept_with_every_decision(repository: PlanRepository) -> None
         _ids(2)[0]: ("unmatched", None),
         _ids(3)[0]: ("ambiguous", None),
     }
+    # What a proven failover landing is kept with: the pair's account and origin.
+    assert saved.origins == {_ids(1)[0]: (ACCOUNT, _ids(1)[1])}
 
 
 async def an_unknown_request_has_no_plan(repository: PlanRepository) -> None:

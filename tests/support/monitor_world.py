@@ -110,6 +110,9 @@ def failback_pair(server: SeededServer, wave: int, ip: str | None) -> Pair:
         ),
         method="lineage",
         evidence=(f"awsInstanceID={server.original_instance_id} matches",),
+        # As the matcher pairs by lineage: the instance it leads to, and the record it rests on.
+        lineage_instance_id=server.original_instance_id,
+        origin_instance_id=server.original_instance_id,
         replication_direction="FAILOVER",
         recovery_instance_id=server.recovery_instance_id,
         recovery_ec2_instance_id=server.recovery_ec2_instance_id,

@@ -30,7 +30,7 @@ pytestmark = [
 SUBSCRIPTIONS = [  # (service, topic, event types)
     ("discovery", "requests", ["FailbackRequested", "FailoverRequested"]),
     ("discovery", "events", ["RequestCompleted"]),
-    ("matcher", "events", ["ServersDiscovered"]),
+    ("matcher", "events", ["ServersDiscovered", "JobCompleted"]),
     ("configurator", "events", ["PairsMatched"]),
     ("configurator", "requests", ["RestoreRequested"]),
     ("monitor", "events", ["PairsMatched", "TargetConfigured"]),

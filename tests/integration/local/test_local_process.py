@@ -96,7 +96,7 @@ def test_up_serves_every_service_then_down_leaves_nothing(state_dir: Path) -> No
     events.put_rule(Name="probe", EventPattern='{"source": ["aws.cloudwatch"]}')
     assert [r["Name"] for r in events.list_rules(NamePrefix="probe")["Rules"]] == ["probe"]
     alarms = cloudwatch.describe_alarms(AlarmNamePrefix="drsorch-")["MetricAlarms"]
-    assert len(alarms) == 6  # 5 dead-letter queues, failed requests
+    assert len(alarms) == 7  # 5 dead-letter queues, failed requests, landed elsewhere
 
     second = _drsorch("up", "--port", str(port), state_dir=state_dir)
 

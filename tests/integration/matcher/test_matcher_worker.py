@@ -13,14 +13,23 @@ from collections.abc import AsyncIterator
 import pytest
 from aiobotocore.session import get_session
 
-from drsorch.contracts import Envelope, Event, PairsMatched
+from drsorch.contracts import Envelope, Event, JobCompleted, PairsMatched, ServerLaunch
 from drsorch.local.deploy import StackOutputs
 from drsorch.local.server import LocalEndpoint
 from drsorch.matcher.bootstrap import NAME, build
 from drsorch.runtime import RuntimeSettings, serve
 from drsorch.runtime.sns import SnsPublisher
-from support.aws import deploy
-from support.matcher_builders import RECOVERY, discovered, iid, server, sid, spec, target
+from support.aws import client, deploy, wait_for
+from support.matcher_builders import (
+    HUB,
+    RECOVERY,
+    discovered,
+    iid,
+    server,
+    sid,
+    spec,
+    target,
+)
 from support.matcher_drain import pairs_matched
 
 pytestmark = pytest.mark.integration
@@ -106,6 +115,31 @@ async def test_a_failback_finds_originals_through_the_pairs_its_failover_kept(
     )
     [event] = await matched(topology, "req-x4match-fo01")
     assert {p.target.instance_id for p in event.pairs if p.target} == {iid(121), iid(122)}
+    # Planned is not landed: nothing is kept until the monitor proves the landings.
+    assert stored(topology, sid(21)) is False
+    landings = tuple(
+        ServerLaunch(
+            source_server_id=sid(n),
+            launch_status="LAUNCHED",
+            ec2_instance_id=iid(100 + n),
+            expected_instance_id=iid(100 + n),
+            launched_into_expected=True,
+        )
+        for n in (21, 22)
+    )
+    job = JobCompleted(
+        job_id="drsjob-00000000000000021",
+        account_id=HUB,
+        region=RECOVERY,
+        wave=0,
+        batch_index=0,
+        servers=landings,
+    )
+    await publish(
+        topology,
+        [Envelope.wrap(job, request_id="req-x4match-fo01", step="job-0", producer="monitor")],
+    )
+    await asyncio.to_thread(wait_for, lambda: stored(topology, sid(22)))
 
     # After the failover DRS has lost awsInstanceID (say, the servers were re-added);
     # each server's recovery instance is the instance it was launched into.
@@ -121,6 +155,16 @@ async def test_a_failback_finds_originals_through_the_pairs_its_failover_kept(
         (sid(22), iid(22), "lineage"),
     }
     assert all(any("stored by drsorch" in e for e in p.evidence) for p in event.pairs)
+
+
+def stored(topology: StackOutputs, server_id: str) -> bool:
+    """Does the matcher's table hold a failover pair for `server_id`?"""
+    item = client("dynamodb").get_item(
+        TableName=topology.matcher.table_name,
+        Key={"pk": {"S": f"failover#server#{HUB}#{server_id}"}, "sk": {"S": "latest"}},
+        ConsistentRead=True,
+    )
+    return "Item" in item
 
 
 async def test_ambiguous_and_unmatched_servers_are_reported_never_paired(

@@ -64,6 +64,32 @@ async def test_a_name_pair_for_a_server_whose_origin_drs_records_elsewhere_is_re
     assert scenario.cloud.drs.reversed == [] and scenario.cloud.drs.updates == []
 
 
+async def test_a_lineage_chain_pair_launches_while_drs_still_records_its_first_step() -> None:
+    # DRS records a recovery instance of an earlier failover as the origin; that
+    # instance's own origin is the target. The pair rests on that record, not on the target.
+    scenario = Scenario()
+    pair = scenario.failback()
+    place = Place(HUB, RECOVERY)
+    server = scenario.cloud.drs.servers[place, pair.server.source_server_id]
+    step = "i-0000000000000beef"
+    scenario.cloud.drs.servers[place, pair.server.source_server_id] = dataclasses.replace(
+        server, aws_instance_id=step
+    )
+    chain = pair.model_copy(update={"origin_instance_id": step})
+    got = results(await scenario.send(chain))[pair.server.source_server_id]
+    assert got.outcome == "configured", got.reason
+    # The same record under a pair that rests on another one is refused.
+    other = Scenario()
+    moved = other.failback()
+    at = other.cloud.drs.servers[place, moved.server.source_server_id]
+    other.cloud.drs.servers[place, moved.server.source_server_id] = dataclasses.replace(
+        at, aws_instance_id=step
+    )
+    refused = results(await other.send(moved))[moved.server.source_server_id]
+    assert refused.outcome == "rejected"
+    assert f"origin {step} recorded by DRS" in (refused.reason or "")
+
+
 async def test_an_origin_in_another_region_is_refused_before_reverse_replication() -> None:
     scenario = Scenario()
     pair = scenario.failback()

@@ -229,6 +229,24 @@ async def test_a_redelivered_plan_changes_nothing_more_and_repeats_the_same_even
     assert len(scenario.cloud.drs.reversed) == 1
 
 
+async def test_a_redelivered_plan_that_settles_more_reports_it_under_new_event_ids() -> None:
+    # The first delivery configures one pair and leaves the other waiting; the plan is
+    # delivered again once the second is ready. Its result must not reuse the IDs the
+    # monitor's inbox already took for the first result.
+    scenario = Scenario()
+    ready, waiting = scenario.failback(), scenario.failback()
+    assert waiting.recovery_instance_id is not None
+    scenario.cloud.drs.busy[waiting.recovery_instance_id] = 1
+    first = await scenario.send(ready, waiting)
+    assert set(results(first)) == {ready.server.source_server_id}
+    again = await scenario.send(ready, waiting)
+    assert set(results(again)) == {ready.server.source_server_id, waiting.server.source_server_id}
+    seen = {e.event_id for e in first.events}
+    assert all(
+        e.event_id not in seen for e in again.events if isinstance(e.payload, TargetConfigured)
+    )
+
+
 async def test_a_second_plan_under_the_same_request_id_is_not_applied() -> None:
     scenario = Scenario()
     first, other = scenario.failback(), scenario.failback()

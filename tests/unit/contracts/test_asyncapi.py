@@ -103,7 +103,11 @@ def test_each_service_queue_is_a_channel_with_its_filters_and_dead_letter_queue(
 
     monitor = channels["monitorQueue"]
     assert set(monitor["messages"]) == {
-        f"{kind}.v{v}" for kind in ("PairsMatched", "TargetConfigured") for v in (1, 2)
+        "PairsMatched.v1",
+        "PairsMatched.v2",
+        "PairsMatched.v3",
+        "TargetConfigured.v1",
+        "TargetConfigured.v2",
     }
     assert monitor["x-drsorch-subscriptions"][0]["rawMessageDelivery"] is True
 
@@ -112,7 +116,7 @@ def test_producers_send_and_services_receive() -> None:
     operations = fixture_document()["operations"]
     assert operations["cli.send.requests"]["action"] == "send"
     assert operations["matcher.send.events"]["messages"] == [
-        {"$ref": "#/channels/events/messages/PairsMatched.v2"}
+        {"$ref": "#/channels/events/messages/PairsMatched.v3"}
     ]
     receive = operations["monitor.receive.events"]
     assert receive["action"] == "receive"

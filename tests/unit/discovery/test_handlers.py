@@ -30,6 +30,7 @@ from support.discovery_fakes import (
     MemoryRepository,
     World,
     instance,
+    instance_id,
     recovery_instance,
     request_spec,
     server_id,
@@ -319,3 +320,24 @@ def test_the_same_findings_always_split_the_same_way() -> None:
     assert chunks(spec, findings, {}, budget=small) == chunks(
         spec, reversed_findings, {}, budget=small
     )
+
+
+async def test_an_out_of_scope_server_claims_its_original_in_another_account_of_the_request(
+    world: World, service: Discovery
+) -> None:
+    # Failback over hub and spoke: the hub's out-of-scope server 7 replicates an instance
+    # that lives in the spoke, next to the spoke's in-scope server with the same Name.
+    hub, spoke = world.region(HUB, RECOVERY), world.region(SPOKE, RECOVERY)
+    foreign = dataclasses.replace(
+        source_server(7, app="billing", Name="app01"), origin_account_id=SPOKE
+    )
+    hub.servers.append(foreign)
+    spoke.servers.append(source_server(2, account=SPOKE, origin=99, app="shop", Name="app01"))
+    world.region(SPOKE, PRIMARY).instances.append(
+        instance(7, account=SPOKE, region=PRIMARY, Name="app01")
+    )
+    spec = request_spec("failback", spokes=[Spoke(account_id=SPOKE)])
+    (result,) = discovered(await handle(service, request(spec)))
+    assert [(c.instance_id, c.source_server_id) for c in result.claims] == [
+        (instance_id(7), server_id(7))
+    ]

@@ -18,7 +18,11 @@ SUBSCRIPTIONS = {
         ["FailbackRequested", "FailoverRequested"],
     ),
     "DiscoveryFromEventsTopicSubscription": ("EventsTopic", "DiscoveryQueue", ["RequestCompleted"]),
-    "MatcherFromEventsTopicSubscription": ("EventsTopic", "MatcherQueue", ["ServersDiscovered"]),
+    "MatcherFromEventsTopicSubscription": (
+        "EventsTopic",
+        "MatcherQueue",
+        ["ServersDiscovered", "JobCompleted"],
+    ),
     "ConfiguratorFromEventsTopicSubscription": (
         "EventsTopic",
         "ConfiguratorQueue",

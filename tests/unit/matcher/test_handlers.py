@@ -6,7 +6,15 @@ import importlib
 
 import pytest
 
-from drsorch.contracts import EVENTS, Envelope, Event, PairsMatched, Problem
+from drsorch.contracts import (
+    EVENTS,
+    Envelope,
+    Event,
+    JobCompleted,
+    PairsMatched,
+    Problem,
+    ServerLaunch,
+)
 from drsorch.matcher.errors import InconsistentResult
 from drsorch.matcher.handlers import Matcher
 from drsorch.matcher.records import FailoverPair
@@ -153,12 +161,46 @@ FAILOVER = [server(1, "app01", origin_instance_id=iid(1))]
 FAILOVER_TARGETS = [target(10, "APP01 -dr", region=RECOVERY)]
 
 
-async def test_an_applied_failover_keeps_its_pairs_for_failback() -> None:
+def job_completed(*launches: ServerLaunch) -> Envelope[Event]:
+    """The monitor's JobCompleted for this module's request."""
+    job = JobCompleted(
+        job_id="drsjob-00000000000000001",
+        account_id=HUB,
+        region=RECOVERY,
+        wave=1,
+        batch_index=0,
+        servers=launches,
+    )
+    return Envelope.wrap(job, request_id="req-matcher-0001", step="job", producer="monitor")
+
+
+def landed(server_id: str, instance_id: str, expected: str) -> ServerLaunch:
+    return ServerLaunch(
+        source_server_id=server_id,
+        launch_status="LAUNCHED",
+        ec2_instance_id=instance_id,
+        expected_instance_id=expected,
+        launched_into_expected=instance_id == expected,
+    )
+
+
+async def test_a_failover_keeps_a_pair_only_once_its_landing_is_proven() -> None:
     repository = FakePlanRepository()
-    await handle(matcher(repository), *discovered(spec("failover"), FAILOVER, FAILOVER_TARGETS))
+    m = matcher(repository)
+    await handle(m, *discovered(spec("failover"), FAILOVER, FAILOVER_TARGETS))
+    assert repository.by_server == {}  # an apply may yet be refused: nothing is lineage yet
+    await m.on_job_completed(job_completed(landed(sid(1), iid(10), iid(10))), Outbox())
     assert repository.by_server == {
         (HUB, sid(1)): FailoverPair(sid(1), HUB, iid(10), iid(1), "req-matcher-0001")
     }
+
+
+async def test_a_failover_that_landed_elsewhere_keeps_no_pair() -> None:
+    repository = FakePlanRepository()
+    m = matcher(repository)
+    await handle(m, *discovered(spec("failover"), FAILOVER, FAILOVER_TARGETS))
+    await m.on_job_completed(job_completed(landed(sid(1), iid(11), iid(10))), Outbox())
+    assert repository.by_server == {}
 
 
 @pytest.mark.parametrize(
@@ -170,9 +212,11 @@ async def test_a_failover_that_launches_into_nothing_keeps_no_pairs(
     fields: dict[str, object],
 ) -> None:
     repository = FakePlanRepository()
-    await handle(
-        matcher(repository), *discovered(spec("failover", **fields), FAILOVER, FAILOVER_TARGETS)
-    )
+    m = matcher(repository)
+    await handle(m, *discovered(spec("failover", **fields), FAILOVER, FAILOVER_TARGETS))
+    # A drill's jobs complete too; a plan-only request's never do, so one claiming to is
+    # not believed either.
+    await m.on_job_completed(job_completed(landed(sid(1), iid(10), iid(10))), Outbox())
     assert repository.by_server == {}
 
 
@@ -216,7 +260,7 @@ async def test_a_drill_pairs_nothing_into_production_instances() -> None:
 
 
 def test_the_handler_is_registered_for_servers_discovered() -> None:
-    assert set(matcher().handlers()) == {"ServersDiscovered"}
+    assert set(matcher().handlers()) == {"ServersDiscovered", "JobCompleted"}
     assert PRIMARY != RECOVERY
 
 

@@ -77,6 +77,25 @@ def test_a_lineage_instance_another_server_outside_the_scope_also_claims_is_cont
     assert reasons(plan)[sid(1)].startswith("ambiguous:")
 
 
+def test_a_foreign_origin_the_matcher_refuses_stays_that_servers_in_its_own_account() -> None:
+    # A's server names B's instance as its origin: refused (another account), and the
+    # instance is not up for B's namesake by Name either: whose it is cannot be proven.
+    foreign = srv(1, "app01", origin_instance_id=iid(5), origin_account_id=B)
+    namesake = srv(2, "app01", account=B)
+    plan = match([foreign, namesake], [tgt(5, "app01", account=B)], rules())
+    assert plan.pairs == ()
+    assert f"is in account {B}, not the server's account {A}" in reasons(plan)[sid(1)]
+    assert f"claimed by the lineage of {sid(1)} (refused)" in reasons(plan)[sid(2)]
+
+
+def test_a_lineage_pair_into_an_instance_a_refused_lineage_also_names_is_contested() -> None:
+    foreign = srv(1, "app01", origin_instance_id=iid(5), origin_account_id=B)
+    own = srv(2, "app01", account=B, origin_instance_id=iid(5))
+    plan = match([foreign, own], [tgt(5, "app01", account=B)], rules())
+    assert plan.pairs == ()
+    assert reasons(plan)[sid(2)].startswith("ambiguous:")
+
+
 def test_an_override_pairs_the_chosen_instance_and_shows_the_lineage_it_overrules() -> None:
     server = srv(1, "app01", origin_instance_id=iid(1))
     gone = LineageState(iid(1), A, PRIMARY, "terminated")

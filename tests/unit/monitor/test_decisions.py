@@ -94,7 +94,7 @@ def _landing(
     ec2: str | None = None,
     ip: str | None = "10.0.0.4",
     *,
-    lineage: str | None = None,
+    lineage: landing.Lineage | None = None,
     logged: str | None = None,
     volumes_after: tuple[str, ...] = ("vol-new",),
 ) -> landing.Landing:
@@ -138,7 +138,8 @@ def test_a_launch_into_the_expected_instance_keeping_its_ip_is_recovered() -> No
     launch = _launch()
     assert launch.launched_into_expected
     assert landing.outcome(launch) == ("recovered", None)
-    proven = _landing(lineage=instance_id(1), logged=instance_id(1))
+    direct = landing.Lineage(instance_id(1), instance_id(1), instance_id(1))
+    proven = _landing(lineage=direct, logged=instance_id(1))
     assert (proven.outcome, proven.reason) == ("recovered", None)
     assert proven.launch.volumes_replaced is True
     assert any("awsInstanceID is" in fact for fact in proven.launch.proof)
@@ -152,12 +153,48 @@ def test_a_launch_elsewhere_or_with_a_new_ip_is_not_recovered() -> None:
     assert "10.0.0.4 -> 10.0.0.99" in str(moved[1])
 
 
-def test_landing_in_the_approved_target_is_elsewhere_when_drs_lineage_names_another() -> None:
-    # The plan's target is not proof: DRS's own record of the origin is.
-    wrong = _landing(lineage=instance_id(7))
+def test_landing_in_the_approved_target_is_elsewhere_when_drs_lineage_changed() -> None:
+    # The plan's target is not proof: DRS's own record of the origin is, and it moved on
+    # since the pair was made.
+    moved = landing.Lineage(instance_id(1), instance_id(1), instance_id(7))
+    wrong = _landing(lineage=moved)
     assert wrong.outcome == "recovered_elsewhere"
-    assert wrong.launch.expected_instance_id == instance_id(7)
-    assert not wrong.launch.launched_into_expected
+    assert f"was {instance_id(1)}, is now {instance_id(7)}" in str(wrong.reason)
+    assert not any("awsInstanceID is" in fact for fact in wrong.launch.proof)
+
+
+def test_a_lineage_chain_lands_in_its_end_while_drs_records_its_first_step() -> None:
+    # DRS records a recovery instance as the origin; that instance's own origin is the
+    # target. Unchanged since the pair was made, the landing in the target is proven.
+    chain = landing.Lineage(instance_id(1), "i-0000000000000abcd", "i-0000000000000abcd")
+    proven = _landing(lineage=chain, logged=instance_id(1))
+    assert (proven.outcome, proven.reason) == ("recovered", None)
+    assert any("which leads to" in fact for fact in proven.launch.proof)
+    gone = landing.Lineage(instance_id(1), "i-0000000000000abcd", None)
+    assert _landing(lineage=gone).outcome == "recovered_elsewhere"
+
+
+def test_a_standard_launch_into_an_instance_opened_for_launches_into_it_is_not_proven() -> None:
+    member = Member(
+        source_server_id="s-s0000000000000001", launching_server_id="s-s0000000000000001"
+    )
+    participant = Participant("s-s0000000000000001", "LAUNCHED", "i-0000000000000001")
+    job = RecoveryJob("drsjob-00000000000000001", "COMPLETED", participants=(participant,))
+    landed = instance_id(3)
+    instances = [
+        RecoveryInstance("i-0000000000000001", "s-s0000000000000001", landed, "RUNNING", job.job_id)
+    ]
+
+    def judged(tags: dict[str, str]) -> landing.Landing:
+        seen = {landed: Instance(landed, "running", "10.0.0.9", tags=tags)}
+        return landing.server_launch(
+            member, job=job, instances=instances, ec2=seen, log=JobLog(), private_ip_before=None
+        )
+
+    assert judged({}).outcome == "recovered"
+    existing = judged({"AWSDRS": "AllowLaunchingIntoThisInstance"})
+    assert existing.outcome == "recovered_elsewhere"
+    assert "a standard launch was approved" in str(existing.reason)
 
 
 def test_a_landing_whose_volumes_stayed_or_whose_log_names_another_instance_is_not_proven() -> None:

@@ -64,6 +64,7 @@ from drsorch.contracts.events.restore import (
     RestoreResult,
 )
 from drsorch.contracts.events.v1 import V1_EVENTS
+from drsorch.contracts.events.v2 import V2_EVENTS
 from drsorch.contracts.registry import EventRegistry
 
 
@@ -74,9 +75,15 @@ def _pairs_matched_v1_v2(payload: dict[str, Any]) -> dict[str, Any]:
     return lifted
 
 
+def _pairs_matched_v2_v3(payload: dict[str, Any]) -> dict[str, Any]:
+    """v3 pairs may carry the `awsInstanceID` they rest on; a v2 pair carries none."""
+    return payload
+
+
 EVENTS = EventRegistry(
     [
         *V1_EVENTS,
+        *V2_EVENTS,
         FailbackRequested,
         FailoverRequested,
         ServersDiscovered,
@@ -88,7 +95,10 @@ EVENTS = EventRegistry(
         RestoreRequested,
         LaunchSettingsRestored,
     ],
-    upcasters={("PairsMatched", 1): _pairs_matched_v1_v2},
+    upcasters={
+        ("PairsMatched", 1): _pairs_matched_v1_v2,
+        ("PairsMatched", 2): _pairs_matched_v2_v3,
+    },
 )
 """Every (type, version) drsorch knows; `EVENTS.parse(raw)` turns bus bytes into an envelope."""
 

@@ -49,6 +49,9 @@ class Pair(Record):
     lineage_instance_id: Ec2InstanceId | None = None
     """The instance the server's lineage names (DRS's record or drsorch's stored failover
     pair), whatever the target: the monitor proves a landing against DRS's own record."""
+    origin_instance_id: Ec2InstanceId | None = None
+    """DRS's `awsInstanceID` for the server when it was paired: the monitor checks that DRS
+    still records it when the server lands (a lineage chain leads on from it)."""
     architecture: Architecture | None = None
     replication_direction: ReplicationDirection | None = None
     recovery_instance_id: RecoveryInstanceId | None = None
@@ -102,7 +105,7 @@ class PairsMatched(Event):
     """
 
     event_type: ClassVar[str] = "PairsMatched"
-    event_version: ClassVar[int] = 2
+    event_version: ClassVar[int] = 3
     topic: ClassVar[Topic] = Topic.EVENTS
     producers: ClassVar[tuple[str, ...]] = ("matcher",)
 

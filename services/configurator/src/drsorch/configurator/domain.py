@@ -155,17 +155,16 @@ def lineage_problem(
             f"{spec.primary_region}: nothing was started"
         )
     target = pair.target
-    if (
-        launch_into
-        and target is not None
-        and pair.method != "override"
-        and server.aws_instance_id is not None
-        and server.aws_instance_id != target.instance_id
-    ):
-        return (
-            f"{recorded}, not the paired target {target.instance_id}: lineage outranks "
-            "names, and only an operator's override may choose another instance"
-        )
+    if launch_into and target is not None and pair.method != "override":
+        # The pair rests on the awsInstanceID discovery read: the target itself, or the
+        # first step of a lineage chain (a recovery instance whose origin is the target).
+        paired_on = pair.origin_instance_id or target.instance_id
+        if server.aws_instance_id is not None and server.aws_instance_id != paired_on:
+            return (
+                f"{recorded}, not {paired_on}, on which the pair to {target.instance_id} rests:"
+                " lineage outranks names, and only an operator's override may choose"
+                " another instance"
+            )
     return None
 
 

@@ -90,6 +90,8 @@ class Findings:
     problems: list[Problem] = field(default_factory=list)
     lineage: list[LineageInstance] = field(default_factory=list)
     claims: list[LineageClaim] = field(default_factory=list)
+    unsayable: dict[str, Problem] = field(default_factory=dict)
+    """Instances a claim names that drsorch cannot write down, until `settle_claims`."""
 
 
 def assess(spec: RequestSpec, reading: AccountReading) -> Findings:
@@ -122,12 +124,12 @@ def assess(spec: RequestSpec, reading: AccountReading) -> Findings:
     drs_owned = set() if spec.operation == "failback" else _recovery_ec2_ids(reading)
     findings.targets.extend(t for t in reading.targets if t.instance_id not in drs_owned)
     in_scope = {s.source_server_id for s in findings.servers}
-    claims, unsayable = _claims(reading, in_scope, {t.instance_id for t in findings.targets})
+    # Every claim, whatever account its instance is in: a server outside the scope may
+    # name an instance in another account of the request. `settle_claims` keeps those
+    # that name a candidate target once every account is read.
+    claims, unsayable = _claims(reading, in_scope)
     findings.claims.extend(claims)
-    if unsayable:
-        # A claim drsorch cannot write down still protects its instance: it is no target.
-        findings.targets[:] = [t for t in findings.targets if t.instance_id not in unsayable]
-        findings.problems.extend(unsayable.values())
+    findings.unsayable.update(unsayable)
     findings.problems.extend(
         Problem(
             kind="record_invalid",
@@ -161,20 +163,35 @@ def invalid_record(server: SourceServerRecord, exc: ValidationError) -> Problem:
     )
 
 
+def settle_claims(findings: Findings) -> None:
+    """Keep the claims that name a candidate target, in any account of the request.
+
+    A claim drsorch cannot write down still protects its instance: it is no target, and
+    the record's fault is a problem.
+    """
+    targets = {t.instance_id for t in findings.targets}
+    findings.claims[:] = [c for c in findings.claims if c.instance_id in targets]
+    unsayable = {i: p for i, p in findings.unsayable.items() if i in targets}
+    if unsayable:
+        findings.targets[:] = [t for t in findings.targets if t.instance_id not in unsayable]
+        findings.problems.extend(unsayable.values())
+    findings.unsayable.clear()
+
+
 def _claims(
-    reading: AccountReading, in_scope: set[str], targets: set[str]
+    reading: AccountReading, in_scope: set[str]
 ) -> tuple[list[LineageClaim], dict[str, Problem]]:
-    """Candidate targets the lineage of servers outside the scope claims.
+    """The instances the lineage of servers outside the scope claims.
 
     Every source server read, in either region and direction, claims the instance
     DRS records for it (`awsInstanceID`), and its recovery instance: none of those
-    may become another server's target by Name.
+    may become another server's target by Name, in this account or another.
     """
     claims: list[LineageClaim] = []
     unsayable: dict[str, Problem] = {}
     for server in (*reading.servers, *reading.failback_servers, *reading.others):
         instance_id = server.origin_instance_id
-        if server.source_server_id in in_scope or instance_id not in targets:
+        if server.source_server_id in in_scope or not instance_id:
             continue
         try:
             claims.append(
@@ -191,7 +208,7 @@ def _claims(
             unsayable[instance_id] = invalid_record(server, exc)
     for instance in reading.recovery_instances:
         ec2_id = instance.ec2_instance_id
-        if instance.source_server_id in in_scope or ec2_id not in targets:
+        if instance.source_server_id in in_scope or not ec2_id:
             continue
         claims.append(
             LineageClaim(

@@ -16,7 +16,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from drsorch.contracts import CandidateTarget, LineageInstance, Problem, RequestSpec, Spoke
 from drsorch.contracts.types import Ec2InstanceId
-from drsorch.discovery.assessment import AccountReading, Findings, assess
+from drsorch.discovery.assessment import AccountReading, Findings, assess, settle_claims
 from drsorch.discovery.domain import FAILBACK, SourceServerRecord, needs_origin_tags
 from drsorch.discovery.errors import AccountProblem
 from drsorch.discovery.ports import AccountAccess, Ec2Gateway
@@ -48,6 +48,8 @@ async def discover(
         merged.problems.extend(part.problems)
         merged.lineage.extend(part.lineage)
         merged.claims.extend(part.claims)
+        merged.unsayable.update(part.unsayable)
+    settle_claims(merged)
     merged.problems.extend(_not_found(spec, merged))
     return merged
 

@@ -89,7 +89,7 @@ def _match(  # noqa: PLR0917 - match()'s keyword arguments, passed on in one cal
     run = _Matching(unique, index, rules, [None] * len(unique))
     links = LineageIndex.build(unique, stored)
     claimants = run.by_lineage(links)
-    others = {**_stored_claims(links, unique), **claims}
+    others = {**run.refused_claims, **_stored_claims(links, unique), **claims}
     run.contest(claimants, others)
     notes, chosen = run.by_override(claimants, others)
     taken = set(claimants) | set(others) | chosen
@@ -163,6 +163,8 @@ class _Matching:
     """Targets the lineage of several servers points to, with those servers' positions."""
     claimers: dict[str, str] = field(default_factory=dict)
     """Claimed instances, and who claims them, for the Name pass's reasons."""
+    refused_claims: dict[str, str] = field(default_factory=dict)
+    """Instances named by lineage the matcher refused: still that server's, nobody's target."""
 
     def by_lineage(self, lineage: LineageIndex) -> dict[str, int]:
         """Pair by lineage; every target lineage points to, by its first claimant.
@@ -179,6 +181,9 @@ class _Matching:
             refusal = origin_refusal(server, self.rules) or _failed_over_already(server, failback)
             if refusal is not None:
                 decisions[at] = Unmatched(server, fact(refusal, 1024))
+                self._keep_refused(
+                    server, (server.origin_instance_id, server.recovery_ec2_instance_id)
+                )
                 continue
             claims = claim(server)
             if not claims:
@@ -284,6 +289,7 @@ class _Matching:
         hits, refusals = judge(server, claims, self.index)
         for instance_id in sorted(hits):
             self._claim(claimants, instance_id, at)  # even an ambiguous claim is a rival
+        self._keep_refused(server, (i for i, _ in claims if i not in hits))
         if refusals:
             # One instance lineage names cannot be used: the server is left alone, even
             # when another named one could (which of the two is right is not provable).
@@ -301,6 +307,18 @@ class _Matching:
             self.decisions[at] = Pair(
                 server, target, "lineage", evidence(claims, server, target), instance_id
             )
+
+    def _keep_refused(self, server: SourceServer, instance_ids: Iterable[str | None]) -> None:
+        """Instances a refused lineage names stay that server's: no other server's target.
+
+        They may be candidates in another account of the request (a foreign origin), or
+        the recovery instance DRS runs the server in.
+        """
+        for instance_id in instance_ids:
+            if instance_id and instance_id not in self.refused_claims:
+                self.refused_claims[instance_id] = (
+                    f"the lineage of {server.source_server_id} (refused)"
+                )
 
     def by_name(
         self, taken: set[str], claimants: Mapping[str, int], others: Mapping[str, str]

@@ -1,4 +1,5 @@
-"""The matcher's handlers: ServersDiscovered in, PairsMatched out (via the outbox)."""
+"""The matcher's handlers: ServersDiscovered in, PairsMatched out (via the outbox); and
+JobCompleted in, the failover pairs the monitor proved landed kept for a later failback."""
 
 from __future__ import annotations
 
@@ -6,11 +7,11 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from drsorch.contracts import Envelope, Event, ServersDiscovered
+from drsorch.contracts import Envelope, Event, JobCompleted, ServersDiscovered
 from drsorch.matcher.discovered import Discovery
 from drsorch.matcher.domain import match
 from drsorch.matcher.matched import pairs_matched
-from drsorch.matcher.ports import Assembler, PlanRepository, PlanSummary
+from drsorch.matcher.ports import Assembler, PlanRepository, PlanSummary, SavedPlan
 from drsorch.matcher.records import FailoverPair, Plan, SourceServer
 from drsorch.runtime import Handlers, Outbox
 
@@ -25,7 +26,10 @@ class Matcher:
     assembler: Assembler
 
     def handlers(self) -> Handlers:
-        return {ServersDiscovered.event_type: self.on_servers_discovered}
+        return {
+            ServersDiscovered.event_type: self.on_servers_discovered,
+            JobCompleted.event_type: self.on_job_completed,
+        }
 
     async def on_servers_discovered(self, envelope: Envelope[Event], outbox: Outbox) -> None:
         """Once every chunk is in: match, keep the plan, publish PairsMatched."""
@@ -80,8 +84,21 @@ class Matcher:
             ),
             plan,
         )
-        if applies_failover(discovery, plan):
-            await self.repository.save_failover_pairs(failover_pairs(discovery.request_id, plan))
+
+    async def on_job_completed(self, envelope: Envelope[Event], outbox: Outbox) -> None:
+        """Keep the failover pairs this job proved: a later failback traces them back.
+
+        Only a landing the monitor proved from DRS and EC2 (`launched_into_expected`) into
+        the very instance this request's plan paired: an apply refused, drifted or
+        landed elsewhere leaves no pair behind to be taken for lineage.
+        """
+        assert isinstance(envelope.payload, JobCompleted)
+        saved = await self.repository.plan(envelope.request_id)
+        if saved is None or not keeps_pairs(saved.summary, envelope.request_id):
+            return
+        pairs = proven_failover_pairs(envelope.request_id, saved, envelope.payload)
+        if pairs:
+            await self.repository.save_failover_pairs(pairs)
 
 
 def lineage_keys(
@@ -94,26 +111,41 @@ def lineage_keys(
     return [(s.account_id, s.source_server_id) for s in servers], sorted(instances)
 
 
-def applies_failover(discovery: Discovery, plan: Plan) -> bool:
-    """Will this plan launch a failover into instances? Only then are its pairs kept for failback.
+def keeps_pairs(summary: PlanSummary, request_id: str) -> bool:
+    """Does this request launch failover pairs a failback may trace back? Not a drill."""
+    if summary.operation != "failover" or summary.drill:
+        return False
+    if summary.plan_only:  # it launches nothing: a JobCompleted for it is nobody's
+        log.warning("a job of a plan-only request is ignored", extra={"request_id": request_id})
+        return False
+    return True
 
-    Not for a plan-only request or a drill. Whether the apply matches its approval is
-    the configurator's to judge, over what it would launch.
-    """
-    spec = discovery.spec
-    return spec.operation == "failover" and not spec.plan_only and not spec.drill
 
-
-def failover_pairs(request_id: str, plan: Plan) -> list[FailoverPair]:
-    """The pairs of a failover that launch into an instance, as failback will look for them."""
-    return [
-        FailoverPair(
-            source_server_id=p.server.source_server_id,
-            account_id=p.server.account_id,
-            target_instance_id=p.target.instance_id,
-            origin_instance_id=p.server.origin_instance_id,
-            request_id=request_id,
+def proven_failover_pairs(
+    request_id: str, saved: SavedPlan, job: JobCompleted
+) -> list[FailoverPair]:
+    """The job's servers that landed, proven, in the instance the plan paired them with."""
+    pairs = []
+    for launch in job.servers:
+        server_id = launch.source_server_id
+        decision, target = saved.decisions.get(server_id, ("", None))
+        origin = saved.origins.get(server_id)
+        if not launch.launched_into_expected or decision != "pair" or origin is None:
+            continue
+        if target != launch.ec2_instance_id or launch.ec2_instance_id is None:
+            log.warning(
+                "a proven landing outside the plan is not kept",
+                extra={"request_id": request_id, "server": server_id},
+            )
+            continue
+        account_id, origin_instance_id = origin
+        pairs.append(
+            FailoverPair(
+                source_server_id=server_id,
+                account_id=account_id,
+                target_instance_id=launch.ec2_instance_id,
+                origin_instance_id=origin_instance_id,
+                request_id=request_id,
+            )
         )
-        for p in plan.pairs
-        if p.target is not None
-    ]
+    return pairs

@@ -118,4 +118,5 @@ def _pair(pair: records.Pair, servers: dict[str, Any], targets: dict[str, Any]) 
         if found.failback_server
         else None,
         lineage_instance_id=pair.lineage_instance_id,
+        origin_instance_id=found.origin_instance_id,
     )

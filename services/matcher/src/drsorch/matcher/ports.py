@@ -6,7 +6,7 @@ Events go out through the runtime's outbox, so there is no publisher port here.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from drsorch.contracts import Chunk, Envelope, Event
@@ -33,6 +33,8 @@ class SavedPlan:
     summary: PlanSummary
     decisions: dict[str, tuple[str, str | None]]
     """Server ID -> (`pair`, `unmatched` or `ambiguous`; the target instance, if paired)."""
+    origins: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    """Paired server ID -> (its account, the origin instance DRS recorded at matching)."""
 
 
 class PlanRepository(Protocol):
@@ -47,7 +49,7 @@ class PlanRepository(Protocol):
         ...
 
     async def save_failover_pairs(self, pairs: Sequence[FailoverPair]) -> None:
-        """Keep pairs a failover applies, findable by server and by target instance."""
+        """Keep pairs a failover proved it landed, findable by server and by target instance."""
         ...
 
     async def failover_pairs(

@@ -5,8 +5,9 @@ jobs that are due, then, for each completed one, where its servers landed.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
+from drsorch.contracts import Pair
 from drsorch.contracts.types import Place
 from drsorch.monitor.domain import landing, report
 from drsorch.monitor.domain.facts import RecoveryJob
@@ -73,7 +74,7 @@ async def finish(run: Run, batch: BatchRecord, job: RecoveryJob) -> None:
             ec2=ec2,
             log=log,
             private_ip_before=before,
-            lineage=origins.get(member.source_server_id),
+            lineage=_lineage(record.pair, origins),
         )
         launch = landing_.launch
         landings.append(launch)
@@ -96,6 +97,19 @@ async def finish(run: Run, batch: BatchRecord, job: RecoveryJob) -> None:
     run.state.put_batch(done)
     await run.flush()
     await _job_metrics(run, done, landings)
+
+
+def _lineage(pair: Pair, origins: Mapping[str, str | None]) -> landing.Lineage | None:
+    """The server's lineage then (as paired) and now (as DRS records it), when read."""
+    server_id = pair.server.source_server_id
+    if server_id not in origins:
+        return None
+    return landing.Lineage(
+        named=pair.lineage_instance_id,
+        # A pair from before the origin was carried: its lineage instance stands in.
+        recorded=pair.origin_instance_id or pair.lineage_instance_id,
+        now=origins[server_id],
+    )
 
 
 async def _origins(run: Run, batch: BatchRecord) -> dict[str, str | None]:

@@ -77,7 +77,15 @@ class DynamoPlanRepository:
             for i in items
             if i["sk"]["S"].startswith("server#")
         }
-        return SavedPlan(_summary(request_id, head), decisions)
+        origins = {
+            i["sk"]["S"].removeprefix("server#"): (
+                i["account_id"]["S"],
+                i.get("origin_instance_id", {}).get("S"),
+            )
+            for i in items
+            if i["sk"]["S"].startswith("server#") and i["decision"]["S"] == "pair"
+        }
+        return SavedPlan(_summary(request_id, head), decisions, origins)
 
     async def save_failover_pairs(self, pairs: Sequence[FailoverPair]) -> None:
         items: list[Item] = []
@@ -180,6 +188,7 @@ def _plan_items(summary: PlanSummary, plan: Plan, expires: Item) -> list[Item]:
             "decision": {"S": "pair"},
             "server": p.server,
             "target_instance_id": _s(p.target.instance_id if p.target else None),
+            "origin_instance_id": _s(p.server.origin_instance_id),
             "method": _s(p.method),
             "evidence": {"L": [{"S": e} for e in p.evidence]},
         }

@@ -2,9 +2,10 @@
 
 A launch into an existing instance is proven from DRS's and EC2's own state, never
 from the plan alone: DRS reports the server LAUNCHED, its recovery instance is the
-instance DRS's lineage names for the server (else the approved target), the job log
-names no other instance, and EC2 shows that instance kept its private IP and had its
-volumes replaced. A standard launch is proven by LAUNCHED and the new instance's ID.
+approved target, DRS's lineage record for the server is still the one the target was
+chosen by, the job log names no other instance, and EC2 shows that instance kept its
+private IP and had its volumes replaced. A standard launch is proven by LAUNCHED and
+the new instance's ID, and the instance is no existing one opened to launches into it.
 """
 
 from __future__ import annotations
@@ -24,6 +25,21 @@ from drsorch.monitor.domain.facts import (
     RecoveryJob,
 )
 from drsorch.monitor.domain.records import Member
+
+LAUNCH_INTO_TAG = "AWSDRS=AllowLaunchingIntoThisInstance"
+
+
+@dataclass(frozen=True)
+class Lineage:
+    """What DRS recorded of a server's origin when it was paired, and what it says now."""
+
+    named: str | None
+    """The instance the server's lineage leads to (the pair's lineage instance)."""
+    recorded: str | None
+    """`awsInstanceID` as discovery read it, on which the pair rests."""
+    now: str | None
+    """`awsInstanceID` as DRS records it when the job completed."""
+
 
 FAILURE_EVENTS = frozenset(
     {
@@ -68,15 +84,15 @@ def server_launch(
     ec2: Mapping[str, Instance],
     log: JobLog,
     private_ip_before: str | None,
-    lineage: str | None = None,
+    lineage: Lineage | None = None,
 ) -> Landing:
     """Where DRS and EC2 say the server landed, judged against where it had to land.
 
-    `lineage` is the origin DRS records for the server, read when the job completed
-    (a failback's lineage pair): it, not the plan's target, is where the server must
-    land. Otherwise the approved target is. A launch into an instance is proven only
-    when DRS's recovery instance is that instance, the job log names no other one, EC2
-    shows it kept its private IP, and its volumes were replaced by the launch.
+    `lineage` is DRS's origin record for the server then and now (a failback's pair):
+    a record that changed since the pair was made leaves the landing unproven. A launch
+    into an instance is proven only when DRS's recovery instance is the approved target,
+    the job log names no other one, EC2 shows it kept its private IP, and its volumes
+    were replaced by the launch.
     """
     participant = next(
         (p for p in job.participants if p.source_server_id == member.launching_server_id), None
@@ -85,7 +101,7 @@ def server_launch(
     recovery = instance_for(participant, job.job_id, instances) if status == "LAUNCHED" else None
     ec2_id = recovery.ec2_instance_id if recovery else None
     seen = ec2.get(ec2_id) if ec2_id else None
-    expected = (lineage or member.expected_instance_id) if member.expected_instance_id else None
+    expected = member.expected_instance_id
     reason = log.failures.get(member.launching_server_id)
     if participant is None:
         reason = f"DRS did not list {member.launching_server_id} in job {job.job_id}"
@@ -103,7 +119,7 @@ def server_launch(
             or (participant.recovery_instance_id if participant else None),
             ec2_instance_id=ec2_id,
             expected_instance_id=expected,
-            lineage_instance_id=lineage,
+            lineage_instance_id=lineage.named if lineage else None,
             launched_into_expected=status == "LAUNCHED"
             and expected is not None
             and ec2_id == expected,
@@ -152,7 +168,7 @@ def _proof(
     recovery: RecoveryInstance | None,
     seen: Instance | None,
     log: JobLog,
-    lineage: str | None,
+    lineage: Lineage | None,
     ip_before: str | None,
 ) -> tuple[list[str], str | None]:
     """The facts a landing rests on, and the first that contradicts it, if any."""
@@ -173,11 +189,15 @@ def _proof(
             )
     approved = member.expected_instance_id
     if lineage is not None and approved is not None:
-        facts.append(f"DRS lineage: the server's awsInstanceID is {lineage}")
-        if lineage != approved:
-            problem = problem or (
-                f"the approved target {approved} is not {lineage}, the origin DRS records"
-            )
+        found, contradiction = _lineage_fact(lineage, approved)
+        facts.extend(found)
+        problem = problem or contradiction
+    if seen is not None and approved is None and seen.allows_launch_into:
+        # DRS never launches a standard launch into an instance that exists already.
+        problem = problem or (
+            f"a standard launch was approved, but DRS landed it in {seen.instance_id},"
+            f" an existing instance tagged {LAUNCH_INTO_TAG}"
+        )
     if seen is not None and approved is not None:
         facts.append(f"EC2: {seen.instance_id} is {seen.state}, private IP {seen.private_ip}")
         replaced = _replaced(member.volumes_before, seen)
@@ -188,6 +208,21 @@ def _proof(
     if ip_before is not None and seen is not None and seen.private_ip == ip_before:
         facts.append(f"EC2: private IP {ip_before} kept")
     return facts, problem
+
+
+def _lineage_fact(lineage: Lineage, approved: str) -> tuple[list[str], str | None]:
+    """The lineage fact a landing rests on, or the one that contradicts it."""
+    then, now = lineage.recorded, lineage.now
+    if now != then:
+        return [], (
+            "DRS's lineage record of the server changed since it was paired:"
+            f" awsInstanceID was {then or 'none'}, is now {now or 'none'}"
+        )
+    if lineage.named is not None and lineage.named != approved:
+        return [], f"the approved target {approved} is not {lineage.named}, where lineage leads"
+    if now == approved:
+        return [f"DRS lineage: the server's awsInstanceID is {now}"], None
+    return [f"DRS lineage: awsInstanceID still {now or 'none'}, which leads to {approved}"], None
 
 
 def _replaced(before: tuple[str, ...], seen: Instance | None) -> bool | None:

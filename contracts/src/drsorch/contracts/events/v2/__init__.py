@@ -1,0 +1,12 @@
+"""The version 2 events, frozen as they were published.
+
+As with `drsorch.contracts.events.v1`: consumers in the field validate v2 messages against
+`contracts/schemas/*.v2.schema.json`, so these models never change again, and the registry
+upcasts a v2 message to the current version before any handler sees it. Only the events
+whose shape moved on past version 2 live here.
+"""
+
+from drsorch.contracts.events.v2.matching import PairsMatched
+
+V2_EVENTS = (PairsMatched,)
+"""The published v2 models of events that have a later version."""
