@@ -7,7 +7,7 @@ PORT ?= 4566
 PACKAGES := -p drsorch.contracts -p drsorch.runtime -p drsorch.local -p drsorch.cli \
 	-p drsorch.discovery -p drsorch.matcher -p drsorch.configurator -p drsorch.monitor
 
-.PHONY: setup test test-unit test-integration e2e chaos lint schemas local-up local-down demo bench clean \
+.PHONY: setup test test-unit test-integration e2e chaos hostile lint schemas local-up local-down demo bench clean \
 	package deploy deploy-spokes
 
 # make package / deploy / deploy-spokes (docs/deploy.md): the Lambda zips, the hub, the spokes.
@@ -33,8 +33,11 @@ test-integration: setup
 e2e: setup  ## the services as processes: 300-server failback, traps and throttling, traces across processes, the CLI
 	$(PY) pytest tests/e2e -q
 
-chaos: setup  ## kill storms: every service SIGKILLed mid-failback, nothing done twice (not in the CI gate)
+chaos: setup  ## kill storms and the full hostile-message suite (not in the CI gate)
 	$(PY) pytest tests/chaos -q -s
+
+hostile: setup  ## 1,200 hostile messages to every topic and queue during a 60-server failback
+	$(PY) pytest tests/chaos/test_hostile_full.py -q -s
 
 lint: setup  ## ruff, mypy --strict, cfn-lint, checkov, parliament
 	$(PY) ruff check .

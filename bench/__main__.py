@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ("matcher", "bus", "configurator", "monitor")
+BENCHMARKS = ("matcher", "bus", "configurator", "monitor", "economy")
 
 
 def main(argv: list[str]) -> int:

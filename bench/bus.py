@@ -108,7 +108,7 @@ def main() -> None:
 
         def fresh(name: str) -> str:
             """A stack of its own, so every measurement starts with empty queues."""
-            return deploy(name).events_topic_arn
+            return deploy(name).discovery.events_topic_arn
 
         print(f"{N} messages a run, {RUNS} runs, in-process endpoint {local.url}")
         single, batched, draining, after = [], [], [], []

@@ -110,7 +110,7 @@ async def run(topology: StackOutputs, servers: list[SeededServer]) -> None:
     worker = asyncio.create_task(
         serve("configurator", build_with(ConfiguratorSettings(retry_seconds=1)), stop, runtime)
     )
-    topics = {Topic.REQUESTS: topology.requests_topic_arn, Topic.EVENTS: topology.events_topic_arn}
+    topics = {Topic.EVENTS: topology.matcher.events_topic_arn}
     try:
         for label, plan_only in (("plan-only", True), ("apply", False)):
             event = PairsMatched(spec=spec(plan_only), match_hash="d" * 64, pairs=pairs(servers))

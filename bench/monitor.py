@@ -77,12 +77,13 @@ def observer(topology: StackOutputs) -> str:
     sqs = boto3.client("sqs")
     url: str = sqs.create_queue(QueueName="bmon-observer")["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
-    boto3.client("sns").subscribe(
-        TopicArn=topology.events_topic_arn,
-        Protocol="sqs",
-        Endpoint=arn["QueueArn"],
-        Attributes={"RawMessageDelivery": "true"},
-    )
+    for topic_arn in topology.events_topic_arns:
+        boto3.client("sns").subscribe(
+            TopicArn=topic_arn,
+            Protocol="sqs",
+            Endpoint=arn["QueueArn"],
+            Attributes={"RawMessageDelivery": "true"},
+        )
     return url
 
 

@@ -22,7 +22,7 @@ from drsorch.contracts import (
 )
 from drsorch.runtime import Outbox, Resources, Service, ServiceFactory
 from support.aws import client
-from support.cli_pipeline import Run, Script
+from support.cli_pipeline import AsTheirProducers, Run, Script
 
 GATE_SECONDS = 60.0
 
@@ -30,22 +30,24 @@ GATE_SECONDS = 60.0
 def gated_pipeline(script: Script, gate: asyncio.Event, monitor_table: str) -> ServiceFactory:
     """The stand-in's factory, for `serve("discovery", ...)`."""
 
-    async def on_request(envelope: Envelope[Event], outbox: Outbox) -> None:
-        payload = envelope.payload
-        assert isinstance(payload, FailbackRequested | FailoverRequested)
-        script.seen.append(envelope.request_id)
-        script.specs.append(payload.spec)
-        run = Run(script, envelope, payload.spec)
-        results = run.plan()
-        if not payload.spec.plan_only:
-            await asyncio.wait_for(gate.wait(), GATE_SECONDS)
-        run.finish(results)
-        completed = run.out[-1].payload
-        assert isinstance(completed, RequestCompleted)
-        await asyncio.to_thread(keep_record, monitor_table, envelope, completed)
-        outbox.publish(*run.out)
-
     async def build(resources: Resources) -> Service:
+        producers = await AsTheirProducers.open(resources)
+
+        async def on_request(envelope: Envelope[Event], outbox: Outbox) -> None:
+            payload = envelope.payload
+            assert isinstance(payload, FailbackRequested | FailoverRequested)
+            script.seen.append(envelope.request_id)
+            script.specs.append(payload.spec)
+            run = Run(script, envelope, payload.spec)
+            results = run.plan()
+            if not payload.spec.plan_only:
+                await asyncio.wait_for(gate.wait(), GATE_SECONDS)
+            run.finish(results)
+            completed = run.out[-1].payload
+            assert isinstance(completed, RequestCompleted)
+            await asyncio.to_thread(keep_record, monitor_table, envelope, completed)
+            await producers.publish(run.out)
+
         return Service(
             "discovery", EVENTS, {"FailbackRequested": on_request, "FailoverRequested": on_request}
         )

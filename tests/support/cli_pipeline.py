@@ -11,8 +11,10 @@ hold a request forever (`hold`), as a slow DRS would.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from drsorch.contracts import (
     EVENTS,
@@ -39,6 +41,7 @@ from drsorch.contracts import (
 )
 from drsorch.contracts.events import ConfigurationOutcome, RequestStatus
 from drsorch.runtime import Outbox, Resources, Service, ServiceFactory
+from drsorch.runtime.sns import SnsPublisher
 
 WAVES = (1, 2, 3)
 REFUSED = 2  # the server whose target is refused: "left running"
@@ -306,23 +309,45 @@ class Run:
         self.emit(completed, "completed")
 
 
+class AsTheirProducers:
+    """Publishes each event on the topic of the service that produces it: the stand-in
+    plays all four services, and consumers (the CLI among them) believe an event only
+    from its producer's topic."""
+
+    def __init__(self, resources: Resources, sns: Any) -> None:
+        self.topics = resources.topology.producer_topics
+        self.sns = sns
+
+    @classmethod
+    async def open(cls, resources: Resources) -> AsTheirProducers:
+        return cls(resources, await resources.client("sns"))
+
+    async def publish(self, envelopes: Sequence[Envelope[Event]]) -> None:
+        for envelope in envelopes:
+            payload = envelope.payload
+            topic = self.topics[type(payload).producers[0]]
+            await SnsPublisher(self.sns, {payload.topic: topic}).publish([envelope])
+
+
 def pipeline(script: Script) -> ServiceFactory:
     """The stand-in's service factory, for `serve("discovery", ...)`."""
 
-    async def on_request(envelope: Envelope[Event], outbox: Outbox) -> None:
-        payload = envelope.payload
-        assert isinstance(payload, FailbackRequested | FailoverRequested)
-        script.seen.append(envelope.request_id)
-        script.specs.append(payload.spec)
-        run = Run(script, envelope, payload.spec)
-        results = run.plan()
-        if script.hold:
-            run.out = run.out[:1]  # discovery answered; nothing more will come
-        else:
-            run.finish(results)
-        outbox.publish(*run.out)
-
     async def build(resources: Resources) -> Service:
+        producers = await AsTheirProducers.open(resources)
+
+        async def on_request(envelope: Envelope[Event], outbox: Outbox) -> None:
+            payload = envelope.payload
+            assert isinstance(payload, FailbackRequested | FailoverRequested)
+            script.seen.append(envelope.request_id)
+            script.specs.append(payload.spec)
+            run = Run(script, envelope, payload.spec)
+            results = run.plan()
+            if script.hold:
+                run.out = run.out[:1]  # discovery answered; nothing more will come
+            else:
+                run.finish(results)
+            await producers.publish(run.out)
+
         return Service(
             "discovery", EVENTS, {"FailbackRequested": on_request, "FailoverRequested": on_request}
         )

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from drsorch.runtime.calls import CALLS_FILE_VARIABLE
+
 DRSORCH = Path(sys.executable).with_name("drsorch")
 
 
@@ -31,6 +33,8 @@ class Ran:
 def cli_env(stack: str, plan_dir: Path, **extra: str) -> dict[str, str]:
     """The environment of a user's shell pointed at the endpoint and the test's stack."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DRSORCH_", "OTEL_"))}
+    # The end-to-end suite's record of AWS calls (the IAM proof) includes the command's.
+    env.update({k: v for k, v in os.environ.items() if k == CALLS_FILE_VARIABLE})
     env.update(
         DRSORCH_STACK_NAME=stack,
         DRSORCH_PLAN_DIR=str(plan_dir),

@@ -18,8 +18,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from aiobotocore.session import get_session
-
 from drsorch.contracts import (
     EVENTS,
     Envelope,
@@ -32,8 +30,8 @@ from drsorch.contracts import (
 from drsorch.contracts.types import Operation
 from drsorch.local.deploy import StackOutputs
 from drsorch.runtime import RuntimeSettings, serve
-from drsorch.runtime.sns import SnsPublisher
 from support.observer import observe, publish_request
+from support.producers import publish_as_producers
 
 SQS_LIMIT = 256 * 1024
 SNS_NOTIFICATION_FIELDS = 2048
@@ -93,9 +91,7 @@ class Pipeline:
             ended_at=now,
         )
         envelope = Envelope.wrap(done, request_id=request_id, step="completed", producer="monitor")
-        async with get_session().create_client("sns") as sns:
-            topics = {RequestCompleted.topic: self.stack.events_topic_arn}
-            await SnsPublisher(sns, topics).publish([envelope])
+        await publish_as_producers(self.stack, [envelope])
 
     async def result(
         self, request_id: str, event_type: str, within: float = 60.0

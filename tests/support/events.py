@@ -8,6 +8,9 @@ from pydantic import Field
 
 from drsorch.contracts import Envelope, Event, EventRegistry, Topic
 
+ANY_SERVICE = ("discovery", "matcher", "configurator", "monitor")
+"""Who may produce these test events: any service, to itself or through its own topic."""
+
 
 class Ping(Event):
     """Sent on the events topic; `fail_times` makes a handler fail that many receives."""
@@ -15,6 +18,7 @@ class Ping(Event):
     event_type: ClassVar[str] = "Ping"
     event_version: ClassVar[int] = 1
     topic: ClassVar[Topic] = Topic.EVENTS
+    producers: ClassVar[tuple[str, ...]] = ANY_SERVICE
 
     n: Annotated[int, Field(ge=0, le=1_000_000)]
     note: Annotated[str, Field(max_length=200)] = ""
@@ -24,6 +28,7 @@ class Pong(Event):
     event_type: ClassVar[str] = "Pong"
     event_version: ClassVar[int] = 1
     topic: ClassVar[Topic] = Topic.EVENTS
+    producers: ClassVar[tuple[str, ...]] = ANY_SERVICE
 
     n: Annotated[int, Field(ge=0, le=1_000_000)]
 
@@ -34,6 +39,7 @@ class Tick(Event):
     event_type: ClassVar[str] = "Tick"
     event_version: ClassVar[int] = 1
     topic: ClassVar[Topic] = Topic.EVENTS
+    producers: ClassVar[tuple[str, ...]] = ANY_SERVICE
 
     n: Annotated[int, Field(ge=0, le=1_000_000)]
 

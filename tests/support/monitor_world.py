@@ -177,21 +177,22 @@ def hub_spec(**changes: Any) -> RequestSpec:
 
 
 def watch(topology: StackOutputs, name: str, types: Sequence[str] = WATCHED) -> str:
-    """A queue subscribed to the events topic for `types`; its URL."""
+    """A queue subscribed to every service's topic for `types`; its URL."""
     sqs, sns = client("sqs"), client("sns")
     url = sqs.create_queue(QueueName=name)["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]
-    sns.subscribe(
-        TopicArn=topology.events_topic_arn,
-        Protocol="sqs",
-        Endpoint=arn,
-        Attributes={
-            "FilterPolicy": json.dumps({"type": list(types)}),
-            "RawMessageDelivery": "true",
-        },
-    )
+    for topic_arn in topology.events_topic_arns:
+        sns.subscribe(
+            TopicArn=topic_arn,
+            Protocol="sqs",
+            Endpoint=arn,
+            Attributes={
+                "FilterPolicy": json.dumps({"type": list(types)}),
+                "RawMessageDelivery": "true",
+            },
+        )
     return str(url)
 
 

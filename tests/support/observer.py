@@ -20,18 +20,19 @@ from support.aws import client
 
 
 def observer_queue(stack: StackOutputs, name: str) -> str:
-    """A queue that receives every event of the events topic, raw; its URL."""
+    """A queue that receives every event of every service's topic, raw; its URL."""
     sqs = client("sqs")
     url: str = sqs.create_queue(QueueName=name)["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]
-    client("sns").subscribe(
-        TopicArn=stack.events_topic_arn,
-        Protocol="sqs",
-        Endpoint=arn,
-        Attributes={"RawMessageDelivery": "true"},
-    )
+    for topic_arn in stack.events_topic_arns:
+        client("sns").subscribe(
+            TopicArn=topic_arn,
+            Protocol="sqs",
+            Endpoint=arn,
+            Attributes={"RawMessageDelivery": "true"},
+        )
     return url
 
 

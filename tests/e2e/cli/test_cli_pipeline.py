@@ -118,6 +118,17 @@ async def test_plan_approve_report_status_and_restore(
     status = await run(["status", request_id], env)
     assert status.code == 1, status.out + status.err
     assert "PARTIAL: 3 of 4 servers landed where expected" in status.out
+    # As AWS users script it: the stack and region as options, one JSON document on stdout.
+    scripted = {k: v for k, v in env.items() if k != "DRSORCH_STACK_NAME"}
+    machine = await run(
+        ["--stack-name", STACK, "--region", PRIMARY, "--output", "json", "status", request_id],
+        scripted,
+    )
+    assert machine.code == 1, machine.out + machine.err
+    status_document = json.loads(machine.out)
+    jsonschema.validate(status_document, json.loads(SCHEMA_PATH.read_text()))
+    assert status_document["request_id"] == request_id
+    assert "PARTIAL: 3 of 4" in machine.err  # the words for people go to stderr
     (tmp_path / "again").mkdir()  # the CLI never makes a missing folder by itself
     written = await run(["report", request_id, "--out", str(tmp_path / "again")], env)
     assert written.code == 1
@@ -148,6 +159,11 @@ async def test_a_plan_that_drifted_is_refused_showing_what_changed(
 ) -> None:
     failover = ["failover", *REGIONS, "--scope", "dr-plan=drift"]
     _, approved = await _plan(failover, env)
+    machine = await run(["--output", "json", *failover, "--plan"], env)
+    assert machine.code == 0, machine.out + machine.err
+    plan = json.loads(machine.out)  # the plan, machine-readable, and nothing else on stdout
+    assert plan["plan_hash"] == approved
+    assert {p["server"]["name"] for p in plan["pairs"]} == {"edge-01"}
     tag_server(estate["edge-02"], RECOVERY, {"dr-plan": "drift"})  # a server joined the scope
     try:
         ran = await run([*failover, "--approve", approved, "--wait"], env)

@@ -16,17 +16,15 @@ from typing import Any
 
 import boto3
 import pytest
-from aiobotocore.session import get_session
 
 from drsorch.configurator.bootstrap import build_with
 from drsorch.configurator.settings import ConfiguratorSettings
-from drsorch.contracts import Envelope, Event, Topic
+from drsorch.contracts import Envelope, Event
 from drsorch.local.deploy import StackOutputs
 from drsorch.local.drs.emulator import default_emulator
 from drsorch.local.estate import SeededServer, parse_estate, seed_estate
 from drsorch.local.server import LocalEndpoint
 from drsorch.runtime import RuntimeSettings, serve
-from drsorch.runtime.sns import SnsPublisher
 from support.aws import FAST, deploy, drain, wait_for
 from support.configurator_world import (
     PRIMARY,
@@ -35,6 +33,7 @@ from support.configurator_world import (
     pair,
     pairs_matched,
 )
+from support.producers import publish_as_producers
 
 pytestmark = pytest.mark.integration
 
@@ -96,9 +95,7 @@ def calls(operation: str) -> list[dict[str, Any]]:
 
 
 async def publish(topology: StackOutputs, envelope: Envelope[Event]) -> None:
-    topics = {Topic.REQUESTS: topology.requests_topic_arn, Topic.EVENTS: topology.events_topic_arn}
-    async with get_session().create_client("sns") as sns:
-        await SnsPublisher(sns, topics).publish([envelope])
+    await publish_as_producers(topology, [envelope])
 
 
 def configured(topology: StackOutputs) -> dict[str, Any]:

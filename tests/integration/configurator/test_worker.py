@@ -15,17 +15,15 @@ from typing import Any
 
 import boto3
 import pytest
-from aiobotocore.session import get_session
 
 from drsorch.configurator.bootstrap import build_with
 from drsorch.configurator.settings import ConfiguratorSettings
-from drsorch.contracts import Envelope, Event, RestoreRequested, Topic
+from drsorch.contracts import Envelope, Event, RestoreRequested
 from drsorch.local.deploy import StackOutputs
 from drsorch.local.drs.emulator import default_emulator
 from drsorch.local.estate import SeededServer
 from drsorch.local.server import LocalEndpoint
 from drsorch.runtime import RuntimeSettings, serve
-from drsorch.runtime.sns import SnsPublisher
 from support.aws import FAST, deploy, drain, wait_for
 from support.configurator_world import (
     HUB,
@@ -36,6 +34,7 @@ from support.configurator_world import (
     pairs_matched,
     seed,
 )
+from support.producers import publish_as_producers
 
 pytestmark = pytest.mark.integration
 
@@ -64,9 +63,7 @@ async def worker(
 
 
 async def publish(topology: StackOutputs, *envelopes: Envelope[Event]) -> None:
-    topics = {Topic.REQUESTS: topology.requests_topic_arn, Topic.EVENTS: topology.events_topic_arn}
-    async with get_session().create_client("sns") as sns:
-        await SnsPublisher(sns, topics).publish(list(envelopes))
+    await publish_as_producers(topology, envelopes)
 
 
 def calls(operation: str) -> list[dict[str, Any]]:

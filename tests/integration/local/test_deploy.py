@@ -6,6 +6,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -27,14 +28,26 @@ pytestmark = [
 ]
 
 # Written out here, not read from the template, so a change to the template shows up.
-SUBSCRIPTIONS = [  # (service, topic, event types)
+SUBSCRIPTIONS = [  # (service, topic: `requests` or the producing service, event types)
     ("discovery", "requests", ["FailbackRequested", "FailoverRequested"]),
-    ("discovery", "events", ["RequestCompleted"]),
-    ("matcher", "events", ["ServersDiscovered", "JobCompleted"]),
-    ("configurator", "events", ["PairsMatched"]),
-    ("configurator", "requests", ["RestoreRequested"]),
-    ("monitor", "events", ["PairsMatched", "TargetConfigured"]),
+    ("discovery", "monitor", ["RequestCompleted"]),
+    ("matcher", "discovery", ["ServersDiscovered"]),
+    ("matcher", "monitor", ["JobCompleted"]),
+    ("configurator", "matcher", ["PairsMatched"]),
+    (
+        "configurator",
+        "requests",
+        ["RestoreRequested", "ReverseReplicationRequested", "RetireRequested"],
+    ),
+    ("monitor", "matcher", ["PairsMatched"]),
+    ("monitor", "configurator", ["TargetConfigured"]),
 ]
+
+
+def _topics(outputs: StackOutputs) -> dict[str, str]:
+    """Topic ARNs by the names SUBSCRIPTIONS uses."""
+    own = {service: outputs.service(service).events_topic_arn for service in SERVICES}
+    return {"requests": outputs.requests_topic_arn, **own}
 
 
 @dataclass(frozen=True)
@@ -118,9 +131,9 @@ def test_every_output_is_there_and_names_the_prefixed_resource(
     assert tuple(shared_outputs.outputs) == expected_output_names()
     assert stack_outputs(clients.cloudformation, shared) == shared_outputs.outputs
     assert shared_outputs.requests_topic_arn.endswith(f":{shared}-requests")
-    assert shared_outputs.events_topic_arn.endswith(f":{shared}-events")
     for service in SERVICES:
         names = shared_outputs.service(service)
+        assert names.events_topic_arn.endswith(f":{shared}-{service}-events")
         assert names.queue_url.endswith(f"/{shared}-{service}")
         assert names.queue_arn.endswith(f":{shared}-{service}")
         assert names.dead_letter_queue_url.endswith(f"/{shared}-{service}-dlq")
@@ -130,31 +143,25 @@ def test_every_output_is_there_and_names_the_prefixed_resource(
 def test_subscriptions_carry_their_filter_policies(
     clients: Clients, shared_outputs: StackOutputs
 ) -> None:
-    topics = {
-        "requests": shared_outputs.requests_topic_arn,
-        "events": shared_outputs.events_topic_arn,
-    }
+    topics = _topics(shared_outputs)
     subscribed = {name: _subscriptions(clients, arn) for name, arn in topics.items()}
     for service, topic, types in SUBSCRIPTIONS:
         attributes = subscribed[topic].pop(shared_outputs.service(service).queue_arn)
         assert json.loads(attributes["FilterPolicy"]) == {"type": types}
         assert attributes["FilterPolicyScope"] == "MessageAttributes"
         assert attributes["RawMessageDelivery"] == "false"
-    assert subscribed == {"requests": {}, "events": {}}
+    assert subscribed == {name: {} for name in topics}
 
 
 def test_queue_policies_let_only_their_topics_send(
     clients: Clients, shared_outputs: StackOutputs
 ) -> None:
-    topics = {
-        "requests": shared_outputs.requests_topic_arn,
-        "events": shared_outputs.events_topic_arn,
-    }
+    topics = _topics(shared_outputs)
     for service in SERVICES:
         names = shared_outputs.service(service)
         policy = json.loads(_queue_attributes(clients, names.queue_url)["Policy"])
         statements = policy["Statement"]
-        from_sns = [s for s in statements if s["Principal"] == {"Service": "sns.amazonaws.com"}]
+        from_sns = [s for s in statements if s.get("Principal") == {"Service": "sns.amazonaws.com"}]
         others = [s for s in statements if s not in from_sns]
         for statement in from_sns:
             assert statement["Action"] == "sqs:SendMessage"
@@ -163,7 +170,7 @@ def test_queue_policies_let_only_their_topics_send(
             topics[topic] for who, topic, _ in SUBSCRIPTIONS if who == service
         )
         # Discovery also takes the alarm rule's plan requests straight from EventBridge.
-        rules = [s for s in others if s["Principal"] == {"Service": "events.amazonaws.com"}]
+        rules = [s for s in others if s.get("Principal") == {"Service": "events.amazonaws.com"}]
         assert [s["Resource"] for s in rules] == (
             [names.queue_arn] if service == "discovery" else []
         )
@@ -222,7 +229,7 @@ def test_events_reach_exactly_the_services_that_subscribe(
     clients: Clients, shared_outputs: StackOutputs
 ) -> None:
     clients.sns.publish(
-        TopicArn=shared_outputs.events_topic_arn,
+        TopicArn=shared_outputs.matcher.events_topic_arn,
         Message=json.dumps({"type": "PairsMatched"}),
         MessageAttributes={"type": {"DataType": "String", "StringValue": "PairsMatched"}},
     )
@@ -244,16 +251,16 @@ def test_a_second_deploy_changes_and_duplicates_nothing(
 ) -> None:
     alarm_name = f"{prefix}-matcher-dlq-not-empty"
     clients.cloudwatch.set_alarm_state(AlarmName=alarm_name, StateValue="ALARM", StateReason="t")
-    before = {
-        "subs": _subscriptions(clients, deployed.events_topic_arn),
+    before: dict[str, list[Any]] = {
+        "subs": [_subscriptions(clients, arn) for arn in deployed.events_topic_arns],
         "queues": clients.sqs.list_queues(QueueNamePrefix=prefix)["QueueUrls"],
         "alarms": clients.cloudwatch.describe_alarms(AlarmNamePrefix=prefix)["MetricAlarms"],
     }
 
     again = clients.deploy(prefix, MaxReceiveCount=3)
 
-    after = {
-        "subs": _subscriptions(clients, deployed.events_topic_arn),
+    after: dict[str, list[Any]] = {
+        "subs": [_subscriptions(clients, arn) for arn in deployed.events_topic_arns],
         "queues": clients.sqs.list_queues(QueueNamePrefix=prefix)["QueueUrls"],
         "alarms": clients.cloudwatch.describe_alarms(AlarmNamePrefix=prefix)["MetricAlarms"],
     }

@@ -87,7 +87,8 @@ def test_up_serves_every_service_then_down_leaves_nothing(state_dir: Path) -> No
     events = session.client("events", endpoint_url=url, config=config)
     cloudwatch = session.client("cloudwatch", endpoint_url=url, config=config)
     topics = {t["TopicArn"].rsplit(":", 1)[1] for t in sns.list_topics()["Topics"]}
-    assert {"drsorch-requests", "drsorch-events"} <= topics
+    own = {f"drsorch-{s}-events" for s in ("discovery", "matcher", "configurator", "monitor")}
+    assert {"drsorch-requests", *own} <= topics
     # four queues, four dead-letter queues and the alarm rule's
     assert len(sqs.list_queues(QueueNamePrefix="drsorch-")["QueueUrls"]) == 9
     assert "drsorch-monitor" in dynamodb.list_tables()["TableNames"]

@@ -246,3 +246,69 @@ def test_d3_failback_then_re_protect_bring_the_same_failover_server_back_by_resc
     assert all(
         d["rescannedStorageBytes"] >= d["totalStorageBytes"] for d in info["replicatedDisks"]
     )
+
+
+def _recovery_instance_ids(drs: DrsClient) -> list[str]:
+    return [i["recoveryInstanceID"] for i in drs.describe_recovery_instances()["items"]]
+
+
+def test_cleanup_after_re_protection_follows_drs_order_and_leaves_the_estate_at_rest(
+    world: DrsWorld,
+) -> None:
+    """drs-api-facts.md 3.2, steps 5-6: what each cleanup call waits for, in DRS's order."""
+    original, server_id = _protected(world)
+    b2 = _failed_over(world, server_id)
+    ec2, primary, drs = world.ec2(PRIMARY), world.drs(PRIMARY), world.drs(RECOVERY)
+    [b3] = [i["ec2InstanceID"] for i in drs.describe_recovery_instances()["items"]]
+    ec2.stop_instances(InstanceIds=[original])
+    a2 = drs.reverse_replication(recoveryInstanceID=b2)["reversedDirectionSourceServerArn"]
+    a2 = a2.rsplit("/", 1)[-1]
+    for _ in range(40):
+        if _replication(primary, a2)["dataReplicationState"] == "CONTINUOUS":
+            break
+        world.advance(60)
+    primary.update_launch_configuration(
+        sourceServerID=a2, launchIntoInstanceProperties={"launchIntoEC2InstanceID": original}
+    )
+    job = primary.start_recovery(sourceServers=[{"sourceServerID": a2}])["job"]
+    a3 = str(
+        world.finish_job(primary, job["jobID"])["participatingServers"][0]["recoveryInstanceID"]
+    )
+    world.advance(300)
+    primary.reverse_replication(recoveryInstanceID=a3)  # re-protect: the same FAILOVER server
+
+    # B2 cannot be terminated while failback replication runs; A2 has a recovery instance.
+    with pytest.raises(drs.exceptions.ConflictException) as during:
+        drs.terminate_recovery_instances(recoveryInstanceIDs=[b2])
+    assert "cannot be terminated during failback" in during.value.response["Error"]["Message"]
+    with pytest.raises(primary.exceptions.ConflictException):
+        primary.disconnect_source_server(sourceServerID=a2)
+    with pytest.raises(primary.exceptions.ConflictException):
+        primary.delete_source_server(sourceServerID=a2)
+
+    primary.stop_replication(sourceServerID=a2)
+    drs.stop_failback(recoveryInstanceID=b2)
+    terminate = drs.terminate_recovery_instances(recoveryInstanceIDs=[b2])["job"]
+    done = world.finish_job(drs, terminate["jobID"])
+    assert [s["launchStatus"] for s in done["participatingServers"]] == ["TERMINATED"]
+    states = ec2_state(world, RECOVERY, b3), ec2_state(world, PRIMARY, original)
+    assert states == ("terminated", "running")
+    drs.delete_recovery_instance(recoveryInstanceID=b2)
+    primary.delete_recovery_instance(recoveryInstanceID=a3)  # never terminated: it is A1
+    primary.disconnect_source_server(sourceServerID=a2)
+    primary.delete_source_server(sourceServerID=a2)
+
+    for _ in range(20):
+        info = _replication(drs, server_id)
+        if info["dataReplicationState"] == "CONTINUOUS":
+            break
+        world.advance(60)
+    assert (info["dataReplicationState"], info["lagDuration"]) == ("CONTINUOUS", "PT0S")
+    assert primary.describe_source_servers()["items"] == []
+    assert _recovery_instance_ids(drs) == _recovery_instance_ids(primary) == []
+    assert ec2_state(world, PRIMARY, original) == "running"
+
+
+def ec2_state(world: DrsWorld, region: str, instance_id: str) -> str:
+    reservations = world.ec2(region).describe_instances(InstanceIds=[instance_id])
+    return str(reservations["Reservations"][0]["Instances"][0]["State"]["Name"])

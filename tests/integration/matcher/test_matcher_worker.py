@@ -11,14 +11,12 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-from aiobotocore.session import get_session
 
 from drsorch.contracts import Envelope, Event, JobCompleted, PairsMatched, ServerLaunch
 from drsorch.local.deploy import StackOutputs
 from drsorch.local.server import LocalEndpoint
 from drsorch.matcher.bootstrap import NAME, build
 from drsorch.runtime import RuntimeSettings, serve
-from drsorch.runtime.sns import SnsPublisher
 from support.aws import client, deploy, wait_for
 from support.matcher_builders import (
     HUB,
@@ -31,6 +29,7 @@ from support.matcher_builders import (
     target,
 )
 from support.matcher_drain import pairs_matched
+from support.producers import publish_as_producers
 
 pytestmark = pytest.mark.integration
 
@@ -53,9 +52,7 @@ async def worker(topology: StackOutputs) -> AsyncIterator[None]:
 
 
 async def publish(topology: StackOutputs, envelopes: list[Envelope[Event]]) -> None:
-    async with get_session().create_client("sns") as sns:
-        topics = {PairsMatched.topic: topology.events_topic_arn}
-        await SnsPublisher(sns, topics).publish(envelopes)
+    await publish_as_producers(topology, envelopes)
 
 
 async def matched(topology: StackOutputs, request_id: str) -> list[PairsMatched]:

@@ -14,9 +14,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from aiobotocore.session import get_session
 
-from drsorch.contracts import Topic
 from drsorch.local.deploy import StackOutputs
 from drsorch.local.estate import SeededServer
 from drsorch.local.server import LocalEndpoint
@@ -24,7 +22,6 @@ from drsorch.monitor.adapters.telemetry import METRICS_FILE_VARIABLE
 from drsorch.monitor.bootstrap import build_with
 from drsorch.monitor.settings import MonitorSettings
 from drsorch.runtime import RuntimeSettings, serve
-from drsorch.runtime.sns import SnsPublisher
 from support.aws import client, deploy, drain
 from support.monitor_world import (
     calls,
@@ -38,6 +35,7 @@ from support.monitor_world import (
     seed,
     watch,
 )
+from support.producers import publish_as_producers
 
 pytestmark = pytest.mark.integration
 
@@ -128,12 +126,7 @@ async def report(
         for n, s in servers.items()
     ]
     spec = hub_spec(options={"wave_success_ratio": 0.5})
-    async with get_session().create_client("sns") as sns:
-        topics = {
-            Topic.REQUESTS: topology.requests_topic_arn,
-            Topic.EVENTS: topology.events_topic_arn,
-        }
-        await SnsPublisher(sns, topics).publish(plan_events(REQUEST, spec, pairs, results))
+    await publish_as_producers(topology, plan_events(REQUEST, spec, pairs, results))
     try:
         seen = await asyncio.to_thread(envelopes_from, events, expect=2 + 2 + 1, timeout=60)
     finally:

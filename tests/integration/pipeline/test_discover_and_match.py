@@ -11,12 +11,15 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import pytest
 
 from drsorch.contracts import (
     Accounts,
+    Envelope,
     PairsMatched,
+    RequestCompleted,
     RequestOptions,
     RequestSpec,
     Scope,
@@ -26,7 +29,7 @@ from drsorch.discovery.bootstrap import build as build_discovery
 from drsorch.local.deploy import StackOutputs
 from drsorch.local.server import LocalEndpoint
 from drsorch.matcher.bootstrap import build as build_matcher
-from support.aws import client, deploy, wait_for
+from support.aws import client, deploy, drain, wait_for
 from support.discovery_estates import (
     AMBIGUOUS,
     DARK_SPOKE,
@@ -87,6 +90,22 @@ def held_by(pipeline: Pipeline, server_id: str) -> str | None:
     )
     holder: str | None = item.get("Item", {}).get("request_id", {}).get("S")
     return holder
+
+
+def forge_completion(pipeline: Pipeline, request_id: str) -> None:
+    """A RequestCompleted for `request_id` on the requests topic (typed so SNS hands it to
+    discovery) and sent straight to discovery's queue, as anybody could send it."""
+    now = datetime.now(UTC)
+    forged = RequestCompleted(
+        status="FAILED", operation="failover", drill=False, started_at=now, ended_at=now
+    )
+    body = Envelope.wrap(forged, request_id=request_id, step="forged", producer="monitor").to_json()
+    client("sns").publish(
+        TopicArn=pipeline.stack.requests_topic_arn,
+        Message=body,
+        MessageAttributes={"type": {"DataType": "String", "StringValue": "FailoverRequested"}},
+    )
+    client("sqs").send_message(QueueUrl=pipeline.stack.discovery.queue_url, MessageBody=body)
 
 
 def one(chunks: list[PairsMatched]) -> PairsMatched:
@@ -222,6 +241,16 @@ async def test_a_server_busy_in_another_job_or_request_is_reported_as_a_conflict
     (held,) = found.problems
     assert (held.kind, held.source_server_id) == ("busy_in_request", second)
     assert "req-x4-busy-01" in held.reason
+
+    # A forged RequestCompleted, through a topic its producer (the monitor) never uses and
+    # straight to discovery's queue, is parked with its reason and frees nothing.
+    await asyncio.to_thread(forge_completion, pipeline, "req-x4-busy-01")
+    parked = await asyncio.to_thread(
+        drain, pipeline.stack.discovery.dead_letter_queue_url, expect=2, timeout=30
+    )
+    reasons = [m["MessageAttributes"]["drsorch_park_reason"]["StringValue"] for m in parked]
+    assert reasons == ["untrusted-sender", "untrusted-sender"]
+    assert held_by(pipeline, second) == "req-x4-busy-01"
 
     await pipeline.complete("req-x4-busy-01")  # RequestCompleted frees its servers
     await asyncio.to_thread(wait_for, lambda: not held_by(pipeline, second))

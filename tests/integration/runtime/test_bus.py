@@ -17,7 +17,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from aiobotocore.session import get_session
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -37,10 +36,10 @@ from drsorch.contracts.events.requests import (
 from drsorch.local.deploy import StackOutputs
 from drsorch.local.server import LocalEndpoint
 from drsorch.runtime import Outbox, Resources, RuntimeSettings, Service, lambda_handler, serve
-from drsorch.runtime.sns import SnsPublisher
 from drsorch.runtime.tracing import instrument_aws_clients
 from support.aws import client, deploy, depth, drain, wait_for
 from support.events import Tick
+from support.producers import publish_as_producers
 
 pytestmark = pytest.mark.integration
 
@@ -167,12 +166,8 @@ async def workers(topology: StackOutputs, spans: InMemorySpanExporter) -> AsyncI
 
 
 async def publish(*envelopes: Envelope[Event]) -> None:
-    async with get_session().create_client("sns") as sns:
-        topics = {
-            FailbackRequested.topic: _outputs()["RequestsTopicArn"],
-            ServersDiscovered.topic: _outputs()["EventsTopicArn"],
-        }
-        await SnsPublisher(sns, topics).publish(list(envelopes))
+    """Each envelope on the topic of the service that produces it."""
+    await publish_as_producers(StackOutputs.from_outputs(STACK, _outputs()), envelopes)
 
 
 def _outputs() -> dict[str, str]:

@@ -17,6 +17,7 @@ from drsorch.runtime.consumer import Consumer, ConsumerSettings
 from drsorch.runtime.messages import InboundMessage
 from drsorch.runtime.redrive import LeaseOutlivesQueue
 from support.aws import client, deploy, depth, drain
+from support.producers import publish_as_producers
 
 pytestmark = pytest.mark.integration
 
@@ -67,13 +68,8 @@ async def test_a_nested_message_is_parked_alone_and_its_batch_is_handled(
 
     real = _request()
     queue_url = topology.discovery.queue_url
-    client("sqs").send_message_batch(
-        QueueUrl=queue_url,
-        Entries=[
-            {"Id": "real", "MessageBody": real.to_json()},
-            {"Id": "nested", "MessageBody": NESTED},
-        ],
-    )
+    await publish_as_producers(topology, [real])  # the way a request comes: the requests topic
+    client("sqs").send_message(QueueUrl=queue_url, MessageBody=NESTED)
     settings = RuntimeSettings(stack_name=STACK, wait_seconds=1)
     async with open_runtime("discovery", build, settings) as runtime:
         consumer = Consumer(runtime.processor, runtime.queue, ConsumerSettings(pollers=1))

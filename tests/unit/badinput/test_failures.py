@@ -4,6 +4,7 @@ and a report that cannot be written once the request has run."""
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from drsorch.cli.main import app
 from drsorch.cli.outcome import finish_apply
 from drsorch.cli.restore_run import show
 from drsorch.cli.tracker import fold
-from drsorch.contracts import LaunchSettingsRestored
+from drsorch.contracts import EVENTS, ContractError, LaunchSettingsRestored
 from drsorch.contracts.events import RestoreResult
 from support.badinput import Measured, in_process, python_module, subprocess_run
 from support.cli_fakes import REQUEST_ID, events, spec
@@ -150,19 +151,39 @@ def test_a_report_that_cannot_be_written_after_the_run_is_one_line_and_keeps_the
     assert f"drsorch report {REQUEST_ID} --out DIR" in said
 
 
+TOPICS = {
+    s: f"arn:aws:sns:us-east-1:123456789012:drsorch-{s}-events"
+    for s in ("discovery", "matcher", "configurator", "monitor")
+}
+MONITOR_TOPIC = TOPICS["monitor"]
+
+
+def _notified(body: str, topic_arn: str | None = None) -> str:
+    """`body` as SNS delivers it (raw delivery off) from `topic_arn`, by default the topic
+    of the service that produces it."""
+    if topic_arn is None:
+        try:
+            producers = EVENTS.parse(body).payload.producers
+        except (ContractError, ValueError, RecursionError):
+            producers = ("monitor",)
+        topic_arn = TOPICS[producers[0]]
+    return json.dumps({"Type": "Notification", "TopicArn": topic_arn, "Message": body})
+
+
 class OneBatchSqs:
     """The two calls `SqsEventFeed` makes, over one prepared batch of raw bodies."""
 
     def __init__(self, bodies: list[str]) -> None:
         self.bodies = bodies
+        self.raw: list[str] = []  # bodies as they stand, no SNS notification around them
         self.deleted: list[str] = []
 
     async def receive_message(self, **kwargs: Any) -> dict[str, Any]:
         messages = [
-            {"MessageId": str(i), "ReceiptHandle": f"r{i}", "Body": body, "MessageAttributes": {}}
-            for i, body in enumerate(self.bodies)
+            {"MessageId": str(i), "ReceiptHandle": f"r{i}", "Body": body}
+            for i, body in enumerate([_notified(b) for b in self.bodies] + self.raw)
         ]
-        self.bodies = []
+        self.bodies, self.raw = [], []
         return {"Messages": messages}
 
     async def delete_message_batch(self, **kwargs: Any) -> dict[str, Any]:
@@ -173,8 +194,25 @@ class OneBatchSqs:
 async def test_a_deeply_nested_message_in_the_clis_queue_is_dropped_not_fatal() -> None:
     good = events()[0]
     sqs = OneBatchSqs(["[" * 100_000 + "]" * 100_000, "{not json", good.model_dump_json()])
-    feed = SqsEventFeed(sqs, "queue")  # type: ignore[arg-type]  # a fake of the two calls
+    feed = SqsEventFeed(sqs, "queue", TOPICS)  # type: ignore[arg-type]  # a fake of two calls
     received = await feed.receive(0)
     assert [envelope.event_id for envelope in received] == [good.event_id]
     assert feed.unreadable == 2
+    assert sqs.deleted == ["r0", "r1", "r2"]
+
+
+async def test_the_cli_believes_only_what_the_followed_topic_delivers() -> None:
+    """A forged outcome (sent straight to the CLI's queue, or through another followed
+    service's topic) is counted and dropped; only the monitor's topic speaks for the
+    monitor."""
+    genuine, forged = events()[0], events()[-1]
+    sqs = OneBatchSqs([genuine.model_dump_json()])
+    sqs.raw = [
+        forged.model_dump_json(),
+        _notified(forged.model_dump_json(), TOPICS["matcher"]),
+    ]
+    feed = SqsEventFeed(sqs, "queue", TOPICS)  # type: ignore[arg-type]
+    received = await feed.receive(0)
+    assert [envelope.event_id for envelope in received] == [genuine.event_id]
+    assert feed.untrusted == 2  # one sent straight to the queue, one on the matcher's topic
     assert sqs.deleted == ["r0", "r1", "r2"]

@@ -29,6 +29,14 @@ from drsorch.contracts import (
     RequestSpec,
     RestoreRequested,
     RestoreResult,
+    RetireAction,
+    Retired,
+    RetirePlanned,
+    RetireRequested,
+    RetireResult,
+    ReversedServer,
+    ReverseReplicationReported,
+    ReverseReplicationRequested,
     Scope,
     ServerLaunch,
     ServerRef,
@@ -314,6 +322,56 @@ def settings_restored() -> LaunchSettingsRestored:
     )
 
 
+def reverse_requested() -> ReverseReplicationRequested:
+    return ReverseReplicationRequested(
+        of_request_id=REQUEST_ID, purpose="reprotect", requested_by="operator"
+    )
+
+
+def reverse_reported() -> ReverseReplicationReported:
+    server = ReversedServer(
+        source_server_id=SERVER,
+        account_id=HUB,
+        region=RECOVERY,
+        recovery_instance_id=ORIGIN,
+        ec2_instance_id=ORIGIN,
+        reversed_server_id=SERVER,
+        replication_state="CONTINUOUS",
+        lag_seconds=0,
+        rescanned_bytes=8,
+        total_bytes=8,
+        outcome="protected",
+    )
+    return ReverseReplicationReported(
+        of_request_id=REQUEST_ID, purpose="reprotect", step=3, final=True, servers=(server,)
+    )
+
+
+def retire_action() -> RetireAction:
+    return RetireAction(
+        kind="terminate_recovery_instance",
+        source_server_id=SERVER,
+        account_id=HUB,
+        region=RECOVERY,
+        resource_id=RECOVERY_EC2,
+        ec2_instance_id=RECOVERY_EC2,
+        evidence=(f"failover recovery instance of {SERVER} in {RECOVERY_EC2}",),
+    )
+
+
+def retire_requested() -> RetireRequested:
+    return RetireRequested(of_request_id=REQUEST_ID, plan_only=True, requested_by="operator")
+
+
+def retire_planned() -> RetirePlanned:
+    return RetirePlanned(of_request_id=REQUEST_ID, plan_hash=PLAN, actions=(retire_action(),))
+
+
+def retired() -> Retired:
+    result = RetireResult(action=retire_action(), outcome="done")
+    return Retired(of_request_id=REQUEST_ID, plan_hash=PLAN, results=(result,))
+
+
 def all_events() -> list[Event]:
     """One instance of every registered event type."""
     return [
@@ -327,4 +385,9 @@ def all_events() -> list[Event]:
         request_completed(),
         restore_requested(),
         settings_restored(),
+        reverse_requested(),
+        reverse_reported(),
+        retire_requested(),
+        retire_planned(),
+        retired(),
     ]

@@ -76,7 +76,9 @@ def test_every_local_reference_resolves() -> None:
 def test_topics_are_channels_named_by_their_logical_topic() -> None:
     channels = fixture_document()["channels"]
     assert channels["requests"]["address"] == "drs-test-requests"
-    assert channels["events"]["address"] == "EventsTopic"  # no TopicName: the logical ID
+    # One channel for every producer's own topic, the producer a parameter of its address.
+    assert channels["events"]["address"] == "drs-test-{producer}-events"
+    assert channels["events"]["parameters"]["producer"]["enum"] == ["configurator", "matcher"]
     for topic in Topic:
         published = {message_id(e) for e in EVENTS if e.topic is topic}
         assert set(channels[topic.value]["messages"]) == published
@@ -118,11 +120,12 @@ def test_producers_send_and_services_receive() -> None:
     assert operations["matcher.send.events"]["messages"] == [
         {"$ref": "#/channels/events/messages/PairsMatched.v3"}
     ]
-    receive = operations["monitor.receive.events"]
+    receive = operations["monitor.receive.matcher.events"]
     assert receive["action"] == "receive"
     assert receive["channel"] == {"$ref": "#/channels/monitorQueue"}
+    assert receive["bindings"]["sns"]["topic"] == {"name": "drs-test-matcher-events"}
     (consumer,) = receive["bindings"]["sns"]["consumers"]
-    assert consumer["filterPolicy"] == {"type": ["PairsMatched", "TargetConfigured"]}
+    assert consumer["filterPolicy"] == {"type": ["PairsMatched"]}
     assert consumer["filterPolicyScope"] == "MessageAttributes"
     sending = {op["channel"]["$ref"] for op in operations.values() if op["action"] == "send"}
     assert sending == {"#/channels/requests", "#/channels/events"}

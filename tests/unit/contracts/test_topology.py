@@ -30,14 +30,24 @@ def fixture_with(old: str, new: str, tmp_path: Path) -> Path:
 
 def test_the_fixture_reads_as_two_topics_and_two_service_queues() -> None:
     topology = read_topology(load_template(FIXTURE))
-    assert topology.topics == {Topic.REQUESTS: "drs-test-requests", Topic.EVENTS: "EventsTopic"}
+    assert topology.topics == {
+        Topic.REQUESTS: "drs-test-requests",
+        Topic.EVENTS: "drs-test-{producer}-events",
+    }
+    assert topology.producer_topics == {
+        "matcher": "drs-test-matcher-events",
+        "configurator": "drs-test-configurator-events",
+    }
     assert [q.service for q in topology.queues] == ["discovery", "monitor"]
     discovery, monitor = topology.queues
     assert discovery.dead_letter is not None
     assert discovery.dead_letter.name == "drs-test-discovery-dlq"
     assert discovery.max_receive_count == 4
     assert discovery.subscriptions[0].topic is Topic.REQUESTS
-    assert monitor.subscriptions[0].event_types == ("PairsMatched", "TargetConfigured")
+    assert [(s.producer, s.event_types) for s in monitor.subscriptions] == [
+        ("matcher", ("PairsMatched",)),
+        ("configurator", ("TargetConfigured",)),
+    ]
     assert monitor.max_receive_count == 3
 
 
@@ -48,7 +58,9 @@ def test_short_form_intrinsics_read_as_their_long_form(tmp_path: Path) -> None:
         tmp_path,
     )
     path.write_text(
-        path.read_text().replace("        Ref: EventsTopic", "        !Ref EventsTopic")
+        path.read_text().replace(
+            "        Ref: MatcherEventsTopic", "        !Ref MatcherEventsTopic"
+        )
     )
     monitor = read_topology(load_template(path)).queues[1]
     assert monitor.subscriptions[0].topic is Topic.EVENTS
@@ -61,11 +73,11 @@ def test_a_missing_template_says_where_it_looked(tmp_path: Path) -> None:
 
 def test_a_template_without_a_topic_is_refused(tmp_path: Path) -> None:
     path = fixture_with(
-        "  EventsTopic:\n    Type: AWS::SNS::Topic",
-        "  EventsTopic:\n    Type: AWS::SQS::Queue",
+        "  RequestsTopic:\n    Type: AWS::SNS::Topic",
+        "  RequestsTopic:\n    Type: AWS::SQS::Queue",
         tmp_path,
     )
-    with pytest.raises(TemplateError, match="no AWS::SNS::Topic named EventsTopic"):
+    with pytest.raises(TemplateError, match="no AWS::SNS::Topic named RequestsTopic"):
         read_topology(load_template(path))
 
 

@@ -11,32 +11,46 @@ from drsorch.local.cfn_gaps import SKIPPED_TYPES
 from drsorch.local.deploy import DEFAULT_TEMPLATE
 from drsorch.local.outputs import SERVICES, expected_output_names
 
-SUBSCRIPTIONS = {
+SUBSCRIPTIONS = {  # each from the topic of the one service that produces those events
     "DiscoveryFromRequestsTopicSubscription": (
         "RequestsTopic",
         "DiscoveryQueue",
         ["FailbackRequested", "FailoverRequested"],
     ),
-    "DiscoveryFromEventsTopicSubscription": ("EventsTopic", "DiscoveryQueue", ["RequestCompleted"]),
-    "MatcherFromEventsTopicSubscription": (
-        "EventsTopic",
-        "MatcherQueue",
-        ["ServersDiscovered", "JobCompleted"],
+    "DiscoveryFromMonitorEventsTopicSubscription": (
+        "MonitorEventsTopic",
+        "DiscoveryQueue",
+        ["RequestCompleted"],
     ),
-    "ConfiguratorFromEventsTopicSubscription": (
-        "EventsTopic",
+    "MatcherFromDiscoveryEventsTopicSubscription": (
+        "DiscoveryEventsTopic",
+        "MatcherQueue",
+        ["ServersDiscovered"],
+    ),
+    "MatcherFromMonitorEventsTopicSubscription": (
+        "MonitorEventsTopic",
+        "MatcherQueue",
+        ["JobCompleted"],
+    ),
+    "ConfiguratorFromMatcherEventsTopicSubscription": (
+        "MatcherEventsTopic",
         "ConfiguratorQueue",
         ["PairsMatched"],
     ),
     "ConfiguratorFromRequestsTopicSubscription": (
         "RequestsTopic",
         "ConfiguratorQueue",
-        ["RestoreRequested"],
+        ["RestoreRequested", "ReverseReplicationRequested", "RetireRequested"],
     ),
-    "MonitorFromEventsTopicSubscription": (
-        "EventsTopic",
+    "MonitorFromMatcherEventsTopicSubscription": (
+        "MatcherEventsTopic",
         "MonitorQueue",
-        ["PairsMatched", "TargetConfigured"],
+        ["PairsMatched"],
+    ),
+    "MonitorFromConfiguratorEventsTopicSubscription": (
+        "ConfiguratorEventsTopic",
+        "MonitorQueue",
+        ["TargetConfigured"],
     ),
 }
 
@@ -108,9 +122,11 @@ def test_resources_per_service(template: dict[str, Any]) -> None:
     assert resources["RequestsTopic"]["Properties"]["TopicName"] == {
         "Fn::Sub": "${Prefix}-requests"
     }
-    assert resources["EventsTopic"]["Properties"]["TopicName"] == {"Fn::Sub": "${Prefix}-events"}
     for service in SERVICES:
         name = service.capitalize()
+        topic = resources[f"{name}EventsTopic"]["Properties"]
+        assert topic["TopicName"] == {"Fn::Sub": f"${{Prefix}}-{service}-events"}
+        assert resources[f"{name}EventsTopicPolicy"]["Type"] == "AWS::SNS::TopicPolicy"
         queue = resources[f"{name}Queue"]["Properties"]
         assert queue["QueueName"] == {"Fn::Sub": f"${{Prefix}}-{service}"}
         assert queue["RedrivePolicy"] == {
@@ -143,11 +159,12 @@ def test_subscriptions_and_their_filters(template: dict[str, Any]) -> None:
         assert props["FilterPolicyScope"] == "MessageAttributes"
         assert props["FilterPolicy"] == {"type": types}
         # The queue's policy lets exactly the topics subscribed to it send (and the alarm
-        # rule, to discovery).
+        # rule, to discovery), and the consuming service itself (its timers).
         policy = resources[queue.replace("Queue", "QueuePolicy")]["Properties"]
         topics = {t for t, q, _ in SUBSCRIPTIONS.values() if q == queue}
         alarm_rule = {"FailbackAlarmRule"} if queue == "DiscoveryQueue" else set()
-        assert _logical_ids_in(policy["PolicyDocument"]) == topics | {queue} | alarm_rule
+        role = queue.replace("Queue", "FunctionRole")
+        assert _logical_ids_in(policy["PolicyDocument"]) == topics | {queue, role} | alarm_rule
 
 
 def test_outputs_are_the_convention_and_avoid_what_moto_skips(template: dict[str, Any]) -> None:

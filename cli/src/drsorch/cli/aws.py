@@ -23,6 +23,7 @@ from drsorch.cli.errors import Unreachable
 from drsorch.cli.ports import Caller
 from drsorch.contracts import Envelope, Event
 from drsorch.runtime.bootstrap import client_config
+from drsorch.runtime.calls import record_calls
 from drsorch.runtime.errors import TopologyError
 from drsorch.runtime.settings import RuntimeSettings, Topology, resolve_topology
 from drsorch.runtime.sns import SnsPublisher
@@ -67,6 +68,7 @@ async def open_aws(settings: RuntimeSettings | None = None) -> AsyncIterator[Aws
 
 async def _connect(stack: contextlib.AsyncExitStack, settings: RuntimeSettings) -> Aws:
     session = get_session()
+    record_calls(session, "cli")  # for the least-privilege proof, when asked for
     config = client_config(settings)
 
     async def client(name: str) -> Any:

@@ -4,7 +4,9 @@ Starts the local endpoint seeded with `infra/local/estates/demo.yaml` (failed ov
 two accounts, three waves, three traps), starts the four services as worker
 processes, asks for the failback plan, applies it with `--approve` and live
 progress, checks the outcome against what the estate's traps call for
-(`demo_check`), and stops everything. Files land in `.drsorch/demo/`. Exit code 0
+(`demo_check`), re-protects the landed originals and plans their retire
+(`--then reprotect,retire`), applies that retire with its own `--approve`, and stops
+everything. Files land in `.drsorch/demo/`. Exit code 0
 when the run behaved as expected.
 """
 
@@ -109,10 +111,34 @@ class Demo:
         plan_hash = next((self.folder / "plans").glob("*.json")).stem
         report_path = self.folder / "report.json"
         code = self.drsorch(
-            [*REQUEST, "--approve", plan_hash, "--wait", "--report", str(report_path)], env
-        )
+            [
+                *REQUEST,
+                "--approve", plan_hash,
+                "--wait",
+                "--report", str(report_path),
+                "--then", "reprotect,retire",
+            ],
+            env,
+        )  # fmt: skip
         self.say(f"drsorch failback exited {code} (1: partial, the traps were refused)")
-        return self._verdict(report_path)
+        verdict = self._verdict(report_path)
+        return verdict or self._retire(report_path, env)
+
+    def _retire(self, report_path: Path, env: dict[str, str]) -> int:
+        """Apply the retire plan the failback's `--then reprotect,retire` made."""
+        request_id = Report.model_validate_json(report_path.read_text(encoding="utf-8")).request_id
+        planned = sorted((self.folder / "plans" / "retire").glob("*.json"))
+        if not planned:
+            return self._fail("the failback made no retire plan")
+        code = self.drsorch(["retire", request_id, "--approve", planned[0].stem], env)
+        if code != 0:
+            return self._fail(f"the retire exited {code}")
+        self.say(
+            "[green]Round trip done[/]: the landed originals replicate to the recovery region "
+            "again through their own DRS servers; the failover's recovery instances, their "
+            "records and the FAILBACK servers are gone."
+        )
+        return 0
 
     def _verdict(self, report_path: Path) -> int:
         if not report_path.exists():

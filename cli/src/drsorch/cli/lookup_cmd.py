@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from drsorch.cli import output
 from drsorch.cli.crash import unexpected
 from drsorch.cli.errors import CliError, ExitCode
 
@@ -23,7 +24,7 @@ RequestIdArg = Annotated[str, typer.Argument(metavar="REQUEST_ID", help="The req
 
 
 def _finish(command: str, run: Callable[[Console], Coroutine[Any, Any, ExitCode]]) -> None:
-    console = Console(highlight=False, soft_wrap=True)
+    console = output.console()
     try:
         code = asyncio.run(run(console))
     except CliError as exc:

@@ -8,6 +8,7 @@ import time
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
@@ -15,6 +16,7 @@ from drsorch.cli.aws import AWS_ERRORS, lost_contact, open_aws
 from drsorch.cli.checks import endpoint_urls, folder, timeout_seconds
 from drsorch.cli.errors import ExitCode, InputError, RequestNotFound
 from drsorch.cli.outcome import CODES
+from drsorch.cli.output import emit
 from drsorch.cli.records import MonitorRecords, RequestRecord
 from drsorch.cli.report import Report, build_report
 from drsorch.cli.report_files import write_report
@@ -61,6 +63,32 @@ def print_running(console: Console, record: RequestRecord) -> None:
         )
 
 
+def running_state(record: RequestRecord) -> dict[str, Any]:
+    """`--output json` for a request still running: what `print_running` says."""
+    return {
+        "request_id": record.request_id,
+        "operation": record.operation,
+        "drill": record.drill,
+        "status": "RUNNING",
+        "phase": record.phase,
+        "wave": record.wave,
+        "plan_hash": record.plan_hash,
+        "servers_by_phase": dict(record.servers_by_phase),
+        "servers_by_outcome": dict(record.servers_by_outcome),
+        "batches": [
+            {
+                "wave": b.wave,
+                "key": b.key,
+                "status": b.status,
+                "servers": b.servers,
+                "account_id": b.account_id,
+                "job_id": b.job_id,
+            }
+            for b in record.batches
+        ],
+    }
+
+
 def check_request_id(request_id: str) -> str:
     """A request ID as drsorch makes them, or `InputError` naming REQUEST_ID."""
     if not REQUEST_ID.match(request_id):
@@ -92,6 +120,7 @@ async def run_status(
             if record.done:
                 report = report_of_record(record)
                 print_summary(console, report)
+                emit(report)
                 console.print(f"Report files: drsorch report {request_id} --out DIR")
                 return CODES.get(report.status, ExitCode.FAILED)
             state = (record.phase, record.wave, record.servers_by_outcome, record.batches)
@@ -99,6 +128,7 @@ async def run_status(
                 print_running(console, record)
                 shown = state
             if not wait or (deadline is not None and time.monotonic() >= deadline):
+                emit(running_state(record))
                 console.print(f"Still running. Follow it with: drsorch status {request_id} --wait")
                 return ExitCode.STILL_RUNNING
             await asyncio.sleep(POLL_SECONDS)  # polling the record: nothing signals a change
@@ -116,10 +146,12 @@ async def run_report(request_id: str, *, out: Path | None, console: Console) -> 
         raise _not_found(request_id)
     if not record.done:
         print_running(console, record)
+        emit(running_state(record))
         console.print(f"No report yet: the request is still running (drsorch status {request_id}).")
         return ExitCode.STILL_RUNNING
     report = report_of_record(record)
     files = write_report(report, (out or DEFAULT_REPORTS) / f"{request_id}.json")
     print_summary(console, report)
+    emit(report)
     console.print(f"Report: {files.json}  page: {files.html}  picture: {files.picture}")
     return CODES.get(report.status, ExitCode.FAILED)

@@ -10,6 +10,7 @@ from pathlib import Path
 from rich.console import Console
 
 from drsorch.cli.errors import ExitCode
+from drsorch.cli.output import emit
 from drsorch.cli.plan import PlanQuotas, build_plan
 from drsorch.cli.plan_diff import diff_plans
 from drsorch.cli.plan_store import load_plan, save_plan
@@ -57,6 +58,7 @@ def finish_plan(
     plan = build_plan(tracker, spec, PlanQuotas())
     saved = save_plan(plan)
     print_plan(console, plan, saved)
+    emit(plan)
     if report_path is not None:
         _write(console, report_of(tracker, spec), report_path)
     console.print("Approve and apply it with:")
@@ -99,6 +101,7 @@ def finish_apply(
         print_summary(console, report)
     if report_path is not None:
         _write(console, report, report_path)
+    emit(report)
     return CODES.get(report.status, ExitCode.FAILED)
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 
+from drsorch.cli import output
 from drsorch.cli.crash import unexpected
 from drsorch.cli.errors import CliError, ExitCode
 
@@ -134,6 +135,24 @@ ReportOpt = Annotated[
     ),
 ]
 ReasonOpt = Annotated[str | None, _option("--reason", help="Why: kept with the request.")]
+PrepareOpt = Annotated[
+    bool,
+    _option(
+        "--prepare-failback",
+        help="Once the failover is done, start reverse replication for every recovered server "
+        "(retried while its recovery instance initializes) and wait until each FAILBACK server "
+        "is CONTINUOUS: ready for the failback. Implies --wait.",
+    ),
+]
+ThenOpt = Annotated[
+    str | None,
+    _option(
+        "--then",
+        metavar="reprotect[,retire]",
+        help="After the failback: re-protect the originals (drsorch reprotect), then plan the "
+        "retire (drsorch retire --plan); the retire is applied only with its own --approve.",
+    ),
+]
 
 
 EXIT_CODES = (
@@ -144,8 +163,10 @@ EXIT_CODES = (
 
 
 def _console(*, stderr: bool = False) -> Console:
+    if not stderr:
+        return output.console()  # stderr too with --output json: stdout is the JSON
     # Messages are never wrapped mid-line: logs and tests read them whole.
-    return Console(highlight=False, soft_wrap=True, stderr=stderr)
+    return Console(highlight=False, soft_wrap=True, stderr=True)
 
 
 def execute(operation: Operation, options: dict[str, Any]) -> None:
@@ -155,6 +176,7 @@ def execute(operation: Operation, options: dict[str, Any]) -> None:
     console, errors = _console(), _console(stderr=True)
     # SIGTERM (a CI job cancelled, a container stopped) cleans up as Ctrl-C does.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
+    then = _then(options)
     try:
         code = asyncio.run(run_request(operation, options, console))
     except CliError as exc:
@@ -169,7 +191,40 @@ def execute(operation: Operation, options: dict[str, Any]) -> None:
     except Exception as exc:  # noqa: BLE001 - no traceback reaches the operator: one line, a log
         line, code = unexpected(operation, exc)
         errors.print(line, markup=False)
+    request_id = options.get("request_id")
+    # A partial request (exit 1) still landed servers: the chained steps take those.
+    if code in (ExitCode.OK, ExitCode.FAILED) and then and request_id and not options["plan"]:
+        chained = _chain(request_id, then)
+        code = chained if code == ExitCode.OK else code
     raise typer.Exit(int(code))
+
+
+def _then(options: dict[str, Any]) -> list[str]:
+    """The steps chained after the request: `--prepare-failback`, `--then reprotect,retire`."""
+    steps = ["prepare_failback"] if options.pop("prepare_failback", False) else []
+    text = options.pop("then", None)
+    if text:
+        asked = [part.strip() for part in text.split(",") if part.strip()]
+        if asked not in (["reprotect"], ["reprotect", "retire"], ["retire"]):
+            _console(stderr=True).print(
+                f"drsorch: --then takes reprotect and retire, in that order, not {text!r}"
+            )
+            raise typer.Exit(int(ExitCode.USAGE))
+        steps.extend(asked)
+    if steps:
+        options["wait"] = True
+    return steps
+
+
+def _chain(request_id: str, steps: list[str]) -> ExitCode:
+    from drsorch.cli.roundtrip_cmd import retire_step, reverse_step  # noqa: PLC0415
+
+    code = ExitCode.OK
+    for step in steps:
+        code = retire_step(request_id, None) if step == "retire" else reverse_step(request_id, step)
+        if code != ExitCode.OK:
+            return code
+    return code
 
 
 def failback(  # noqa: PLR0917 - typer reads the flags from the signature
@@ -189,6 +244,7 @@ def failback(  # noqa: PLR0917 - typer reads the flags from the signature
     timeout: TimeoutOpt = None,
     report: ReportOpt = None,
     reason: ReasonOpt = None,
+    then: ThenOpt = None,
 ) -> None:
     """Fail the servers in scope back into their original instances in the primary region."""
     execute("failback", dict(locals()))
@@ -211,6 +267,7 @@ def failover(  # noqa: PLR0917 - typer reads the flags from the signature
     timeout: TimeoutOpt = None,
     report: ReportOpt = None,
     reason: ReasonOpt = None,
+    prepare_failback: PrepareOpt = False,
 ) -> None:
     """Fail the servers in scope over to the recovery region, into pre-provisioned instances."""
     execute("failover", dict(locals()))

@@ -21,10 +21,14 @@ from drsorch.cli.follow import Followed, follow, new_request_id, publish_request
 from drsorch.cli.live import LiveProgress
 from drsorch.cli.liveness import Liveness, queues_of, quiet_seconds
 from drsorch.cli.outcome import finish_apply, finish_plan
+from drsorch.cli.output import emit
 from drsorch.cli.tracker import RequestTracker
-from drsorch.contracts import Envelope, Event, RequestSpec, Topic
+from drsorch.contracts import Envelope, Event, RequestSpec
 from drsorch.contracts.types import Operation
 from drsorch.runtime import tracing
+
+FOLLOWED = ("discovery", "matcher", "configurator", "monitor")
+"""The services whose events show a request's plan and progress."""
 
 PLACEHOLDER_ACCOUNT = "000000000000"
 
@@ -70,6 +74,7 @@ async def run_request(operation: Operation, options: dict[str, Any], console: Co
     async with open_aws() as aws:
         spec = spec_of(operation, options, (aws.caller.account_id, aws.caller.arn))
         request_id = new_request_id(operation, datetime.now(UTC))
+        options["request_id"] = request_id  # for the steps chained after it
         envelope = request_envelope(spec, request_id)
         if not (spec.plan_only or options["wait"] or options["timeout"] or options["report"]):
             try:
@@ -77,6 +82,7 @@ async def run_request(operation: Operation, options: dict[str, Any], console: Co
             except AWS_ERRORS as exc:
                 raise lost_contact(exc, request_id, sent=False) from exc
             console.print(f"Request {request_id} sent. Follow it with: drsorch status {request_id}")
+            emit({"request_id": request_id, "status": "SENT"})
             return ExitCode.OK
         followed = await _send_and_follow(aws, envelope, spec, options["timeout"], console)
     return finish(followed, spec, options, console)
@@ -86,7 +92,8 @@ async def _send_and_follow(
     aws: Aws, envelope: Envelope[Event], spec: RequestSpec, seconds: float | None, console: Console
 ) -> Followed:
     request_id = envelope.request_id
-    topic = aws.topology.topics[Topic.EVENTS]
+    # Each event believed only from its producer's topic: an outcome only from the monitor's.
+    topic = {s: aws.topology.producer_topics[s] for s in FOLLOWED}
     sent = False
     try:
         async with event_feed(aws.sqs, aws.sns, topic, request_id) as feed:
@@ -115,6 +122,7 @@ def finish(
             f"Follow it with: drsorch status {request_id} "
             f"(and drsorch report {request_id} once it is done)."
         )
+        emit({"request_id": request_id, "status": "RUNNING"})
         return ExitCode.STILL_RUNNING
     if spec.plan_only:
         return finish_plan(followed.tracker, spec, console, options["report"])

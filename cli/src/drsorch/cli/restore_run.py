@@ -24,7 +24,7 @@ from drsorch.cli.feed import event_feed
 from drsorch.cli.follow import new_request_id, publish_request
 from drsorch.cli.ports import EventFeed
 from drsorch.cli.tracker import Chunks
-from drsorch.contracts import Envelope, Event, LaunchSettingsRestored, RestoreRequested, Topic
+from drsorch.contracts import Envelope, Event, LaunchSettingsRestored, RestoreRequested
 from drsorch.runtime import tracing
 
 
@@ -158,7 +158,8 @@ async def _send_and_collect(
     aws: Aws, envelope: Envelope[Event], seconds: float | None, console: Console, target: str
 ) -> list[LaunchSettingsRestored] | None:
     own_id = envelope.request_id
-    topic = aws.topology.topics[Topic.EVENTS]
+    # LaunchSettingsRestored comes from the configurator alone: follow its topic only.
+    topic = {"configurator": aws.topology.producer_topics["configurator"]}
     sent = False
     try:
         async with event_feed(aws.sqs, aws.sns, topic, own_id) as feed:

@@ -59,11 +59,15 @@ class Workers:
         self.folder = folder
         self.record = folder / "workers.json"
 
-    def start(self, env: Mapping[str, str]) -> list[Worker]:
-        """Stop leftovers, then start one worker per service."""
+    def start(
+        self, env: Mapping[str, str], per_service: Mapping[str, Mapping[str, str]] | None = None
+    ) -> list[Worker]:
+        """Stop leftovers, then start one worker per service (`per_service`: its own
+        variables on top of `env`, e.g. the credentials of the service's own role)."""
         self.stop()
         self.folder.mkdir(parents=True, exist_ok=True)
-        started = [self._spawn(service, env) for service in SERVICES]
+        own = per_service or {}
+        started = [self._spawn(service, {**env, **own.get(service, {})}) for service in SERVICES]
         payload = [{"service": w.service, "pid": w.pid, "log": str(w.log)} for w in started]
         self.record.write_text(json.dumps(payload), encoding="utf-8")
         return started

@@ -22,7 +22,10 @@ from drsorch.contracts.topology import ServiceQueue, Subscription, Topology
 ASYNCAPI_VERSION = "3.0.0"
 TOPIC_DESCRIPTIONS = {
     Topic.REQUESTS: "Requests to fail over or fail back, from the CLI or another publisher.",
-    Topic.EVENTS: "What each drsorch service did; the next service's input.",
+    Topic.EVENTS: (
+        "What each drsorch service did, on that service's own topic (only its role may "
+        "publish there); the next service's input."
+    ),
 }
 
 
@@ -49,6 +52,11 @@ class _Document:
                         f"{sub.logical_id} expects {event_type} on the {sub.topic.value} "
                         f"topic, but it is published on {event.topic.value}"
                     )
+                if sub.producer not in event.producers:
+                    raise TemplateError(
+                        f"{sub.logical_id} takes {event_type} from {sub.producer}'s topic, "
+                        f"but only {', '.join(event.producers)} publish it"
+                    )
             routed.extend(versions)
         return routed
 
@@ -59,13 +67,21 @@ class _Document:
 
     def topic_channel(self, topic: Topic) -> dict[str, Any]:
         name = self.topology.topics[topic]
-        return {
+        channel: dict[str, Any] = {
             "address": name,
             "title": f"{topic.value} topic",
             "description": TOPIC_DESCRIPTIONS[topic],
             "messages": self.channel_messages([e for e in self.events if e.topic is topic]),
             "bindings": {"sns": {"name": name, "bindingVersion": obj.SNS_BINDING}},
         }
+        if "{producer}" in name:
+            channel["parameters"] = {
+                "producer": {
+                    "enum": sorted(self.topology.producer_topics),
+                    "description": "The service that published the event: the topic is its own.",
+                }
+            }
+        return channel
 
     def queue_channel(self, queue: ServiceQueue) -> dict[str, Any]:
         received = "; ".join(
@@ -116,17 +132,18 @@ class _Document:
         for queue in self.topology.queues:
             channel = queue_channel_id(queue)
             for sub in queue.subscriptions:
-                operations[f"{queue.service}.receive.{sub.topic.value}"] = {
+                source = (
+                    sub.topic.value if sub.topic is Topic.REQUESTS else f"{sub.producer}.events"
+                )
+                operations[f"{queue.service}.receive.{source}"] = {
                     "action": "receive",
-                    "title": f"{queue.service} receives from the {sub.topic.value} topic",
+                    "title": f"{queue.service} receives from the {sub.topic_name} topic",
                     "channel": obj.ref("channels", channel),
                     "messages": [
                         obj.ref("channels", channel, "messages", obj.message_id(e))
                         for e in self.routed(sub)
                     ],
-                    "bindings": {
-                        "sns": obj.sns_receive_binding(self.topology.topics[sub.topic], queue, sub)
-                    },
+                    "bindings": {"sns": obj.sns_receive_binding(sub.topic_name, queue, sub)},
                 }
         return operations
 

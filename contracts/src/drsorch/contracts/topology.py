@@ -2,9 +2,11 @@
 
 The template is the one place topics, queues, dead-letter queues and subscription
 filters are declared; the AsyncAPI document is derived from it, never written a
-second time. Conventions: topics `RequestsTopic` and `EventsTopic`; per service S,
-`SQueue` with `SDeadLetterQueue` (found through the redrive policy), and SQS
-subscriptions whose `FilterPolicy` lists event types under `type`.
+second time. Conventions: the topic `RequestsTopic`, and per producing service P its
+own events topic `PEventsTopic` (only P may publish there, so the topic a message came
+through names its producer); per service S, `SQueue` with `SDeadLetterQueue` (found
+through the redrive policy), and SQS subscriptions whose `FilterPolicy` lists event
+types under `type`.
 """
 
 from __future__ import annotations
@@ -18,7 +20,10 @@ from drsorch.contracts.cfn import Template, TemplateError
 from drsorch.contracts.envelope import Topic
 
 SERVICE_QUEUE = re.compile(r"^(?P<service>[A-Z][A-Za-z0-9]*?)Queue$")
-TOPIC_IDS = {f"{topic.value.capitalize()}Topic": topic for topic in Topic}
+PRODUCER_TOPIC = re.compile(r"^(?P<producer>[A-Z][a-z0-9]+)EventsTopic$")
+REQUESTS_TOPIC = "RequestsTopic"
+REQUESTER = "cli"
+"""The producer the requests topic stands for: operators, through the CLI."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,9 @@ class Subscription:
 
     logical_id: str
     topic: Topic
+    producer: str
+    """Who alone may publish to the subscribed topic (`cli` for the requests topic)."""
+    topic_name: str
     event_types: tuple[str, ...]
     filter_policy: Mapping[str, Any]
     filter_policy_scope: str
@@ -56,20 +64,45 @@ class ServiceQueue:
 
 @dataclass(frozen=True)
 class Topology:
-    """The two topics (physical name by logical channel) and every service queue."""
+    """The channels (physical name, or address with `{producer}`, by logical channel), each
+    producer's own topic, and every service queue."""
 
     topics: Mapping[Topic, str]
+    producer_topics: Mapping[str, str]
     queues: tuple[ServiceQueue, ...]
+
+
+def _producer_topics(template: Template) -> dict[str, str]:
+    found = {
+        match["producer"].lower(): template.name(logical_id, "TopicName")
+        for logical_id in template.of_type("AWS::SNS::Topic")
+        if (match := PRODUCER_TOPIC.match(logical_id))
+    }
+    if not found:
+        raise TemplateError("the template declares no producer topic (`<Service>EventsTopic`)")
+    return found
+
+
+def _events_address(producer_topics: Mapping[str, str]) -> str:
+    """One address for every producer's topic, e.g. `drsorch-{producer}-events`."""
+    addresses = {name.replace(p, "{producer}", 1) for p, name in producer_topics.items()}
+    if len(addresses) != 1:
+        raise TemplateError(
+            f"producer topics must be named alike, with the producer's name: {sorted(addresses)}"
+        )
+    return addresses.pop()
 
 
 def read_topology(document: Mapping[str, Any]) -> Topology:
     """Topics, service queues and subscriptions declared in a parsed template."""
     template = Template(document)
-    topics: dict[Topic, str] = {}
-    for logical_id, topic in TOPIC_IDS.items():
-        if logical_id not in template.of_type("AWS::SNS::Topic"):
-            raise TemplateError(f"the template has no AWS::SNS::Topic named {logical_id}")
-        topics[topic] = template.name(logical_id, "TopicName")
+    if REQUESTS_TOPIC not in template.of_type("AWS::SNS::Topic"):
+        raise TemplateError(f"the template has no AWS::SNS::Topic named {REQUESTS_TOPIC}")
+    producer_topics = _producer_topics(template)
+    topics = {
+        Topic.REQUESTS: template.name(REQUESTS_TOPIC, "TopicName"),
+        Topic.EVENTS: _events_address(producer_topics),
+    }
     queues = tuple(
         _service_queue(template, match["service"], logical_id)
         for logical_id in template.of_type("AWS::SQS::Queue")
@@ -77,7 +110,7 @@ def read_topology(document: Mapping[str, Any]) -> Topology:
     )
     if not queues:
         raise TemplateError("the template declares no service queue (`<Service>Queue`)")
-    return Topology(topics=topics, queues=queues)
+    return Topology(topics=topics, producer_topics=producer_topics, queues=queues)
 
 
 def _as_int(value: Any) -> int | None:
@@ -113,9 +146,15 @@ def _service_queue(template: Template, service: str, logical_id: str) -> Service
 
 def _subscription(template: Template, logical_id: str) -> Subscription:
     props = template.props(logical_id)
-    topic = TOPIC_IDS.get(template.target(props.get("TopicArn")) or "")
-    if topic is None:
-        raise TemplateError(f"{logical_id}: TopicArn must be a Ref to RequestsTopic or EventsTopic")
+    topic_id = template.target(props.get("TopicArn")) or ""
+    if topic_id == REQUESTS_TOPIC:
+        topic, producer = Topic.REQUESTS, REQUESTER
+    elif match := PRODUCER_TOPIC.match(topic_id):
+        topic, producer = Topic.EVENTS, match["producer"].lower()
+    else:
+        raise TemplateError(
+            f"{logical_id}: TopicArn must be a Ref to RequestsTopic or a <Service>EventsTopic"
+        )
     policy = template.json_value(props.get("FilterPolicy")) or {}
     types = policy.get("type")
     if not isinstance(types, list) or not types or not all(isinstance(t, str) for t in types):
@@ -129,6 +168,8 @@ def _subscription(template: Template, logical_id: str) -> Subscription:
     return Subscription(
         logical_id=logical_id,
         topic=topic,
+        producer=producer,
+        topic_name=template.name(topic_id, "TopicName"),
         event_types=tuple(types),
         filter_policy=policy,
         filter_policy_scope=scope,

@@ -19,6 +19,7 @@ from drsorch.runtime.calls import record_calls
 from drsorch.runtime.inbox import DynamoInbox
 from drsorch.runtime.processor import MessageProcessor, RetryPolicy
 from drsorch.runtime.redrive import choose_lease
+from drsorch.runtime.senders import Senders
 from drsorch.runtime.service import Service
 from drsorch.runtime.settings import RuntimeSettings, Topology, resolve_topology
 from drsorch.runtime.sns import SnsPublisher
@@ -102,6 +103,7 @@ async def open_runtime(
             DynamoInbox(dynamodb, topology.table_name, lease=timedelta(seconds=lease)),
             max_receives=limits.max_receives,
             renew_after=lease,
+            senders=Senders(name, topology.producer_topics),
             retry=RetryPolicy(
                 settings.retry_base_seconds,
                 settings.retry_max_seconds,

@@ -31,6 +31,9 @@ class InboundMessage:
     attributes: dict[str, str] = field(default_factory=dict)
     receive_count: int = 1
     raw_body: str = ""  # as received, SNS wrapper included: what a park keeps
+    topic_arn: str | None = None
+    """The SNS topic that delivered it (the notification's `TopicArn`); None when the
+    message was sent straight to the queue."""
 
 
 def _sns_attributes(notification: dict[str, Any]) -> dict[str, str]:
@@ -55,6 +58,7 @@ def unwrap(
     """
     envelope = body
     attrs = dict(attributes)
+    topic_arn: str | None = None
     try:
         parsed = json.loads(body)
         if (
@@ -64,8 +68,9 @@ def unwrap(
         ):
             envelope = str(parsed["Message"])
             attrs = {**_sns_attributes(parsed), **attrs}
+            topic_arn = str(parsed.get("TopicArn", ""))
     except Exception:  # noqa: BLE001 - RecursionError, odd shapes: the processor parks the body
-        envelope, attrs = body, dict(attributes)
+        envelope, attrs, topic_arn = body, dict(attributes), None
     return InboundMessage(
         message_id=message_id,
         receipt_handle=receipt_handle,
@@ -73,6 +78,7 @@ def unwrap(
         attributes=attrs,
         receive_count=receive_count,
         raw_body=body,
+        topic_arn=topic_arn,
     )
 
 

@@ -1,7 +1,8 @@
 """The life of one message, shared by the worker and the Lambda driver.
 
 timer not due yet → sent on with the rest of its delay;
-not a valid envelope, unknown version, no handler → parked in the DLQ at once;
+not a valid envelope, unknown version, no handler, not from a producer of its type
+(`senders`) → parked in the DLQ at once;
 already in the inbox → dropped; handler fails → returns later, parked after the
 queue's last allowed receive; handler succeeds → its outbox is sent, then the
 inbox records the event. The caller deletes or returns the message by outcome.
@@ -35,6 +36,7 @@ from drsorch.runtime.ports import (
     Queue,
     SystemClock,
 )
+from drsorch.runtime.senders import UNTRUSTED, Senders
 from drsorch.runtime.service import Handler, Service
 from drsorch.runtime.wire import outgoing_timer
 
@@ -94,6 +96,7 @@ class MessageProcessor:
         retry: RetryPolicy | None = None,
         clock: Clock | None = None,
         renew_after: int | None = None,
+        senders: Senders | None = None,
     ) -> None:
         self.service = service
         self.queue = queue
@@ -105,6 +108,9 @@ class MessageProcessor:
         self.renew_after = self.retry.busy_seconds if renew_after is None else renew_after
         """Delay of a renewed copy: the inbox lease, so a dead holder's lease has expired."""
         self._renewed: set[str] = set()
+        self.senders = senders
+        """Who may send each event type; every driver passes it (`open_runtime`). None only
+        in unit tests of the other rules, whose fakes have no topics."""
 
     def _log(
         self,
@@ -184,6 +190,9 @@ class MessageProcessor:
         if handler is None:
             detail = f"{self.service.name} has no handler for {envelope.type} v{envelope.version}"
             return await self._park(message, "no-handler", detail, envelope)
+        refusal = self.senders.refusal(envelope, message) if self.senders else None
+        if refusal is not None:
+            return await self._park(message, UNTRUSTED, refusal, envelope)
         parent = tracing.context_from(envelope.trace, message.attributes)
         with tracing.tracer().start_as_current_span(
             f"{envelope.type} process",

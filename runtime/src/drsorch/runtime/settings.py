@@ -26,6 +26,10 @@ class RuntimeSettings(BaseSettings):
     table_name: str | None = None
     requests_topic_arn: str | None = None
     events_topic_arn: str | None = None
+    """The service's own events topic (only its role may publish there)."""
+    producer_topic_arns: dict[str, str] | None = None
+    """Each producer's topic (`cli`: the requests topic), by producer; unset, from the
+    stack's outputs. What a consumer trusts an event's delivering topic against."""
     pollers: int = Field(default=2, ge=1, le=16)
     wait_seconds: int = Field(default=20, ge=0, le=20)
     visibility_seconds: int = Field(default=60, ge=1, le=43200)
@@ -50,6 +54,18 @@ class Topology:
     topics: dict[Topic, str]
     outputs: Mapping[str, str] = field(default_factory=dict)
     """Every output of the stack, where it was read (empty when the variables named all)."""
+    producer_topics: Mapping[str, str] = field(default_factory=dict)
+    """The topic each producer alone publishes to, by producer (`cli`: the requests topic)."""
+
+
+PRODUCERS = ("discovery", "matcher", "configurator", "monitor")
+
+
+def producer_topics_from(outputs: Mapping[str, str]) -> dict[str, str]:
+    """Each producer's topic from the stack outputs (`MonitorEventsTopicArn`, ...)."""
+    found = {p: outputs.get(output_key(p, "EventsTopicArn"), "") for p in PRODUCERS}
+    found["cli"] = outputs.get("RequestsTopicArn", "")
+    return {producer: arn for producer, arn in found.items() if arn}
 
 
 def output_key(service: str, what: str) -> str:
@@ -65,10 +81,10 @@ async def resolve_topology(
         "queue_url": (settings.queue_url, output_key(service, "QueueUrl")),
         "table_name": (settings.table_name, output_key(service, "TableName")),
         "requests": (settings.requests_topic_arn, "RequestsTopicArn"),
-        "events": (settings.events_topic_arn, "EventsTopicArn"),
+        "events": (settings.events_topic_arn, output_key(service, "EventsTopicArn")),
     }
     outputs: dict[str, str] = {}
-    if any(value is None for value, _ in wanted.values()):
+    if settings.producer_topic_arns is None or any(v is None for v, _ in wanted.values()):
         stacks = await cloudformation.describe_stacks(StackName=settings.stack_name)
         for stack in stacks["Stacks"]:
             outputs.update({o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])})
@@ -79,9 +95,18 @@ async def resolve_topology(
             f"{service}: no value for {', '.join(missing)}: set DRSORCH_* variables "
             f"or deploy stack {settings.stack_name!r}"
         )
+    producers = settings.producer_topic_arns or producer_topics_from(outputs)
+    absent = [p for p in (*PRODUCERS, "cli") if p not in producers]
+    if absent:
+        raise TopologyError(
+            f"{service}: no topic known for {', '.join(absent)}: deploy stack "
+            f"{settings.stack_name!r} (its <Service>EventsTopicArn outputs) or set "
+            "DRSORCH_PRODUCER_TOPIC_ARNS"
+        )
     return Topology(
         queue_url=str(resolved["queue_url"]),
         table_name=str(resolved["table_name"]),
         topics={Topic.REQUESTS: str(resolved["requests"]), Topic.EVENTS: str(resolved["events"])},
         outputs=outputs,
+        producer_topics=producers,
     )

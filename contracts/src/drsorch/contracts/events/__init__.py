@@ -63,6 +63,16 @@ from drsorch.contracts.events.restore import (
     RestoreRequested,
     RestoreResult,
 )
+from drsorch.contracts.events.roundtrip import (
+    RetireAction,
+    Retired,
+    RetirePlanned,
+    RetireRequested,
+    RetireResult,
+    ReversedServer,
+    ReverseReplicationReported,
+    ReverseReplicationRequested,
+)
 from drsorch.contracts.events.v1 import V1_EVENTS
 from drsorch.contracts.events.v2 import V2_EVENTS
 from drsorch.contracts.registry import EventRegistry
@@ -94,6 +104,11 @@ EVENTS = EventRegistry(
         RequestCompleted,
         RestoreRequested,
         LaunchSettingsRestored,
+        ReverseReplicationRequested,
+        ReverseReplicationReported,
+        RetireRequested,
+        RetirePlanned,
+        Retired,
     ],
     upcasters={
         ("PairsMatched", 1): _pairs_matched_v1_v2,
@@ -135,6 +150,14 @@ __all__ = [
     "RestoreOutcome",
     "RestoreRequested",
     "RestoreResult",
+    "RetireAction",
+    "RetirePlanned",
+    "RetireRequested",
+    "RetireResult",
+    "Retired",
+    "ReverseReplicationReported",
+    "ReverseReplicationRequested",
+    "ReversedServer",
     "Scope",
     "ServerLaunch",
     "ServerOutcome",

@@ -22,6 +22,7 @@ from drsorch.local.reconcile import (
     Reconciler,
     Subscription,
     TableTimeToLive,
+    TopicPolicy,
     as_text,
 )
 from drsorch.local.template import Resolver, Resource, Template, TemplateError
@@ -33,7 +34,12 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
 SKIPPED_TYPES = frozenset(
-    {"AWS::SNS::Subscription", "AWS::SQS::QueuePolicy", "AWS::CloudWatch::Alarm"}
+    {
+        "AWS::SNS::Subscription",
+        "AWS::SNS::TopicPolicy",
+        "AWS::SQS::QueuePolicy",
+        "AWS::CloudWatch::Alarm",
+    }
 )
 RECONCILED_TYPES = SKIPPED_TYPES | {"AWS::SQS::Queue", "AWS::DynamoDB::Table"}
 
@@ -132,11 +138,8 @@ def _for_resource(
                     attributes,
                 )
             ]
-        case "AWS::SQS::QueuePolicy":
-            policy = {"Policy": as_text(props["PolicyDocument"])}
-            return [
-                QueueAttributes(logical_id, clients.sqs, url, policy) for url in props["Queues"]
-            ]
+        case "AWS::SNS::TopicPolicy" | "AWS::SQS::QueuePolicy":
+            return _policies(resource.type, logical_id, props, clients)
         case "AWS::CloudWatch::Alarm":
             settings = {
                 k: convert(props[k]) for k, convert in _ALARM_CONVERSIONS.items() if k in props
@@ -149,6 +152,16 @@ def _for_resource(
         case "AWS::DynamoDB::Table" if logical_id in refs:
             return _table(logical_id, props, clients, refs[logical_id])
     return []
+
+
+def _policies(
+    resource_type: str, logical_id: str, props: dict[str, Any], clients: Clients
+) -> list[Reconciler]:
+    document = as_text(props["PolicyDocument"])
+    if resource_type == "AWS::SNS::TopicPolicy":
+        return [TopicPolicy(logical_id, clients.sns, arn, document) for arn in props["Topics"]]
+    policy = {"Policy": document}
+    return [QueueAttributes(logical_id, clients.sqs, url, policy) for url in props["Queues"]]
 
 
 def _table(

@@ -236,12 +236,17 @@ def _get_att(
                 return physical.rsplit(":", 1)[-1]
             case "AWS::DynamoDB::Table", "Arn":
                 return clients.dynamodb.describe_table(TableName=physical)["Table"]["TableArn"]
-            case "AWS::Events::Rule", "Arn":
-                # A rule's physical ID is its name; drsorch's rules live on the default bus.
-                return (
-                    f"arn:{refs['AWS::Partition']}:events:{refs['AWS::Region']}:"
-                    f"{refs['AWS::AccountId']}:rule/{physical}"
-                )
+            case (("AWS::IAM::Role" | "AWS::Events::Rule"), "Arn"):
+                return _named_arn(resource.type, physical, refs)
         raise TemplateError(f"Fn::GetAtt {attribute} of {resource.type} is not resolved locally")
 
     return get_att
+
+
+def _named_arn(resource_type: str, name: str, refs: Mapping[str, str]) -> str:
+    """The ARN of a resource whose physical ID is its name."""
+    partition, account = refs["AWS::Partition"], refs["AWS::AccountId"]
+    if resource_type == "AWS::IAM::Role":  # drsorch's roles have no path
+        return f"arn:{partition}:iam::{account}:role/{name}"
+    # drsorch's rules live on the default bus.
+    return f"arn:{partition}:events:{refs['AWS::Region']}:{account}:rule/{name}"

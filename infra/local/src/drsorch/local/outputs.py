@@ -1,8 +1,9 @@
 """The topology's names as code sees them: the stack Outputs, as a typed model.
 
-Output names follow one convention (the template's): `RequestsTopicArn`,
-`EventsTopicArn`, `NotificationsTopicArn`, and per service S (`Discovery`, `Matcher`,
-`Configurator`, `Monitor`) `SQueueUrl`, `SQueueArn`, `SDeadLetterQueueUrl`, `STableName`;
+Output names follow one convention (the template's): `RequestsTopicArn`, per service S
+(`Discovery`, `Matcher`, `Configurator`, `Monitor`) `SEventsTopicArn` (the topic only S
+publishes to), `NotificationsTopicArn`, and per service `SQueueUrl`, `SQueueArn`,
+`SDeadLetterQueueUrl`, `STableName`;
 then the deployment's own: `EncryptionKeyArn`, `OperatorPolicyArn`, and per service
 `SFunctionName`, `SFunctionRoleArn`. Code reads only the first group.
 """
@@ -14,7 +15,8 @@ from collections.abc import Mapping
 from pydantic import BaseModel, ConfigDict
 
 SERVICES = ("discovery", "matcher", "configurator", "monitor")
-TOPIC_OUTPUTS = ("RequestsTopicArn", "EventsTopicArn", "NotificationsTopicArn")
+SERVICES_EVENTS = tuple(f"{s.capitalize()}EventsTopicArn" for s in SERVICES)
+TOPIC_OUTPUTS = ("RequestsTopicArn", *SERVICES_EVENTS, "NotificationsTopicArn")
 SERVICE_OUTPUT_SUFFIXES = ("QueueUrl", "QueueArn", "DeadLetterQueueUrl", "TableName")
 DEPLOYMENT_OUTPUTS = ("EncryptionKeyArn", "OperatorPolicyArn")
 COMPUTE_OUTPUT_SUFFIXES = ("FunctionName", "FunctionRoleArn")
@@ -52,6 +54,8 @@ class ServiceOutputs(BaseModel):
     queue_arn: str
     dead_letter_queue_url: str
     table_name: str
+    events_topic_arn: str
+    """The topic this service alone publishes to."""
 
 
 class StackOutputs(BaseModel):
@@ -61,7 +65,6 @@ class StackOutputs(BaseModel):
 
     stack_name: str
     requests_topic_arn: str
-    events_topic_arn: str
     discovery: ServiceOutputs
     matcher: ServiceOutputs
     configurator: ServiceOutputs
@@ -80,19 +83,24 @@ class StackOutputs(BaseModel):
                 queue_arn=outputs[f"{service.capitalize()}QueueArn"],
                 dead_letter_queue_url=outputs[f"{service.capitalize()}DeadLetterQueueUrl"],
                 table_name=outputs[f"{service.capitalize()}TableName"],
+                events_topic_arn=outputs[f"{service.capitalize()}EventsTopicArn"],
             )
             for service in SERVICES
         }
         return cls(
             stack_name=stack_name,
             requests_topic_arn=outputs["RequestsTopicArn"],
-            events_topic_arn=outputs["EventsTopicArn"],
             discovery=services["discovery"],
             matcher=services["matcher"],
             configurator=services["configurator"],
             monitor=services["monitor"],
             outputs=dict(outputs),
         )
+
+    @property
+    def events_topic_arns(self) -> tuple[str, ...]:
+        """Every service's events topic, in service order: what an observer subscribes to."""
+        return tuple(self.service(s).events_topic_arn for s in SERVICES)
 
     def service(self, name: str) -> ServiceOutputs:
         """One service's names by its lower-case name (`discovery`, `matcher`, ...)."""

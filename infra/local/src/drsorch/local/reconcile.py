@@ -144,6 +144,29 @@ class QueueAttributes:
 
 
 @dataclass
+class TopicPolicy:
+    """A topic's access policy (moto's CloudFormation skips `AWS::SNS::TopicPolicy`)."""
+
+    logical_id: str
+    sns: SNSClient
+    topic_arn: str
+    policy: str
+
+    def _differing(self) -> list[str]:
+        found = self.sns.get_topic_attributes(TopicArn=self.topic_arn)["Attributes"]
+        return differing({"Policy": found.get("Policy", "")}, {"Policy": self.policy})
+
+    def gap(self) -> str | None:
+        return f"topic {self.topic_arn} has another policy" if self._differing() else None
+
+    def apply(self) -> None:
+        if self._differing():
+            self.sns.set_topic_attributes(
+                TopicArn=self.topic_arn, AttributeName="Policy", AttributeValue=self.policy
+            )
+
+
+@dataclass
 class MetricAlarm:
     logical_id: str
     cloudwatch: CloudWatchClient

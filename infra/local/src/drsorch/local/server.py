@@ -65,6 +65,9 @@ def default_plugins() -> list[Plugin]:
     from drsorch.local.sts_guard import install as install_sts_guard  # noqa: PLC0415
 
     plugins.append(install_sts_guard)
+    from drsorch.local.iam_enforce import install as install_iam  # noqa: PLC0415
+
+    plugins.append(install_iam)
     return plugins
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime
 
 from drsorch.configurator.adapters.cloud import AwsCloud
 from drsorch.configurator.adapters.dynamodb import DynamoStore
-from drsorch.configurator.dependencies import Dependencies
+from drsorch.configurator.adapters.roundtrip import RoundTripDrsAdapter, RoundTripDynamo
+from drsorch.configurator.dependencies import Dependencies, RoundTrip
 from drsorch.configurator.events import REGISTRY
 from drsorch.configurator.handlers import handlers
 from drsorch.configurator.settings import ConfiguratorSettings
@@ -40,12 +42,17 @@ def build_with(settings: ConfiguratorSettings | None = None) -> ServiceFactory:
         def cloud(accounts: Accounts) -> AwsCloud:
             return AwsCloud(clients, accounts)
 
+        def round_trip_drs(accounts: Accounts) -> tuple[RoundTripDrsAdapter, Counter[str]]:
+            calls: Counter[str] = Counter()
+            return RoundTripDrsAdapter(AwsCloud(clients, accounts).client, calls), calls
+
         deps = Dependencies(
             store=DynamoStore(resources.dynamodb, table),
             cloud=cloud,
             assembler=ChunkAssembler(DynamoChunkStore(resources.dynamodb, table), REGISTRY),
             clock=_WallClock(),
             settings=chosen,
+            round_trip=RoundTrip(RoundTripDynamo(resources.dynamodb, table), round_trip_drs),
         )
         return Service(NAME, REGISTRY, handlers(deps))
 

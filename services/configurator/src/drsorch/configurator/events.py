@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
@@ -25,5 +25,20 @@ class ConfigurationDue(Event):
     """Which retry this is; it makes each timer's event ID distinct."""
 
 
-REGISTRY = EventRegistry([*EVENTS, ConfigurationDue], EVENTS.upcasters)
-"""Every event drsorch publishes, plus the configurator's timer."""
+class RoundTripDue(Event):
+    """A delayed self-message: look at DRS again for a reverse replication or a retire.
+
+    Only the configurator sends and reads it; the step request rides in `request_id`.
+    """
+
+    event_type: ClassVar[str] = "RoundTripDue"
+    event_version: ClassVar[int] = 1
+    topic: ClassVar[Topic] = Topic.EVENTS
+    producers: ClassVar[tuple[str, ...]] = ("configurator",)
+
+    kind: Literal["reverse", "retire"]
+    attempt: Annotated[int, Field(ge=1, le=100_000)]
+
+
+REGISTRY = EventRegistry([*EVENTS, ConfigurationDue, RoundTripDue], EVENTS.upcasters)
+"""Every event drsorch publishes, plus the configurator's timers."""

@@ -1,4 +1,5 @@
-"""The configurator's handlers: PairsMatched, its own ConfigurationDue timer, RestoreRequested."""
+"""The configurator's handlers: PairsMatched, its ConfigurationDue timer, RestoreRequested,
+and the round trip's (reverse replication, retire)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from drsorch.configurator.events import ConfigurationDue
 from drsorch.configurator.plan import Plan, contested
 from drsorch.configurator.records import PairRecord, RequestRecord
 from drsorch.configurator.restore import restore
+from drsorch.configurator.roundtrip.handlers import round_trip_handlers
 from drsorch.contracts import Envelope, Event, PairsMatched, RestoreRequested
 from drsorch.runtime import Handler, Outbox
 
@@ -68,6 +70,7 @@ def handlers(deps: Dependencies) -> dict[str, Handler]:
         PairsMatched.event_type: on_pairs_matched,
         ConfigurationDue.event_type: on_due,
         RestoreRequested.event_type: on_restore,
+        **round_trip_handlers(deps),
     }
 
 

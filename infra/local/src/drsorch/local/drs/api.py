@@ -19,6 +19,7 @@ from drsorch.local.drs.clock import iso
 from drsorch.local.drs.context import OpContext
 from drsorch.local.drs.core import Emulator
 from drsorch.local.drs.errors import (
+    AccessDeniedError,
     DrsError,
     InternalServerError,
     UninitializedAccountError,
@@ -43,6 +44,7 @@ class ApiCall:
     account_id: str
     region: str
     params: Mapping[str, Any]
+    denied: str | None = None  # why IAM refuses the caller this call (None: allowed)
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,8 @@ def _execute(emu: Emulator, call: ApiCall) -> Reply:
     name = call.operation
     if name is None or model.operation(name) is None:
         raise ValidationError("Unknown operation", reason="unknownOperation")
+    if call.denied is not None:
+        raise AccessDeniedError(call.denied)
     fault = faults.injected(emu, name)
     if fault is not None:
         raise fault

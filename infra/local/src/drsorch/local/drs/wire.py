@@ -24,6 +24,7 @@ from moto.moto_server.werkzeug_app import BackendRequest, DomainDispatcherApplic
 from drsorch.local.drs import api
 from drsorch.local.drs.emulator import default_emulator
 from drsorch.local.drs.errors import ValidationError
+from drsorch.local.iam_enforce import authorize, drs_resources
 
 DRS_BACKEND = "drs"
 DRS_HOST_PATTERN = re.compile(r"https?://drs\.(.+)\.amazonaws\.com")
@@ -64,7 +65,10 @@ class DrsResponse(BaseResponse):
         operation: str | None = self._get_action()
         params: dict[str, Any] = dict(getattr(self, "params", None) or {})
         region = signed_region(self.headers.get("Authorization")) or str(self.region)
-        call = api.ApiCall(operation, str(self.current_account), region, params)
+        account = str(self.current_account)
+        # moto's IAM evaluation of the caller's policies (a no-op until enforcement is on).
+        denied = authorize(self, drs_resources(operation, params, account, region))
+        call = api.ApiCall(operation, account, region, params, denied=denied)
         return render(api.handle(default_emulator(), call))
 
 

@@ -24,6 +24,10 @@ class AwsCloud:
         self._drs = DrsAdapter(self._client, self._calls)
         self._ec2 = Ec2Adapter(self._client)
 
+    async def client(self, service: str, place: Place) -> Any:
+        """A client of `service` in `place` (a spoke through its role)."""
+        return await self._clients.client(service, place.account_id, place.region)
+
     async def _client(self, service: str, place: Place) -> Any:
         return await self._clients.client(service, place.account_id, place.region)
 

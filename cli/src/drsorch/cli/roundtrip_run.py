@@ -1,0 +1,293 @@
+"""Running the round trip's steps: reverse replication (prepare a failback, re-protect) and retire.
+
+Each step publishes its request (under a request ID of its own) and follows the
+configurator's answer through the CLI's own queue: per-server progress of a reverse
+replication until every server is protected or failed; a retire's plan (its hash is
+what `--approve` binds), its refusal when the plan drifted, or what it did.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from drsorch.cli.aws import AWS_ERRORS, Aws, SnsRequestBus, lost_contact, open_aws
+from drsorch.cli.checks import endpoint_urls, timeout_seconds
+from drsorch.cli.errors import ExitCode, InputError
+from drsorch.cli.feed import event_feed
+from drsorch.cli.follow import new_request_id, publish_request
+from drsorch.cli.plan_store import plan_dir
+from drsorch.cli.ports import EventFeed
+from drsorch.cli.tracker import Chunks
+from drsorch.contracts import (
+    Envelope,
+    Event,
+    RetireAction,
+    Retired,
+    RetirePlanned,
+    RetireRequested,
+    ReverseReplicationReported,
+    ReverseReplicationRequested,
+)
+from drsorch.contracts.events.roundtrip import ReversePurpose
+from drsorch.runtime import tracing
+
+Purpose = Literal["prepare_failback", "reprotect"]
+TABLE_ROWS = 40
+"""Longer retire plans are summed up here and written whole to the plan folder."""
+
+
+def save_retire_plan(plan_hash: str, actions: Sequence[RetireAction]) -> Path:
+    """The plan's actions as JSON in `<plan folder>/retire/<hash>.json`; the path."""
+    target = plan_dir() / "retire" / f"{plan_hash}.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    body = [action.model_dump(mode="json") for action in actions]
+    target.write_text(json.dumps(body, indent=2), encoding="utf-8")
+    return target
+
+
+TITLES = {"prepare_failback": "Reverse replication", "reprotect": "Re-protection"}
+
+
+def reverse_request(
+    of: str, purpose: ReversePurpose, requested_by: str, lag: int, deadline: int
+) -> ReverseReplicationRequested:
+    try:
+        return ReverseReplicationRequested(
+            of_request_id=of,
+            purpose=purpose,
+            requested_by=requested_by,
+            max_replication_lag_seconds=lag,
+            deadline_seconds=deadline,
+        )
+    except ValidationError as exc:
+        raise InputError("REQUEST_ID", str(exc.errors()[0]["msg"])) from exc
+
+
+def retire_request(of: str, approve: str | None, requested_by: str, lag: int) -> RetireRequested:
+    try:
+        return RetireRequested(
+            of_request_id=of,
+            plan_only=approve is None,
+            approved_plan_hash=approve.lower() if approve else None,
+            requested_by=requested_by,
+            max_replication_lag_seconds=lag,
+        )
+    except ValidationError as exc:
+        loc = exc.errors()[0]["loc"]
+        flag = "--approve" if loc and loc[0] == "approved_plan_hash" else "REQUEST_ID"
+        raise InputError(flag, str(exc.errors()[0]["msg"])) from exc
+
+
+async def _publish(aws: Aws, event: Event, kind: str) -> Envelope[Event]:
+    own_id = new_request_id(kind, datetime.now(UTC))
+    return Envelope.wrap(event, request_id=own_id, step=kind, producer="cli")
+
+
+async def run_reverse(
+    of: str,
+    purpose: ReversePurpose,
+    *,
+    lag: int,
+    deadline: int,
+    seconds: float | None,
+    console: Console,
+) -> ExitCode:
+    """Send the reverse replication request and follow it to the end; the exit code."""
+    reverse_request(of, purpose, "drsorch-cli", lag, deadline)
+    timeout_seconds("--timeout", seconds)
+    endpoint_urls()
+    tracing.configure_tracing("drsorch-cli", instrument_aws=False)
+    async with open_aws() as aws:
+        event = reverse_request(of, purpose, aws.caller.arn, lag, deadline)
+        envelope = await _publish(aws, event, "reprotect" if purpose == "reprotect" else "prepare")
+        last = await _follow(aws, envelope, seconds, console, _reverse_collector(console))
+    if last is None:
+        console.print(f"No end within {seconds:g} s; {envelope.request_id} goes on.")
+        return ExitCode.STILL_RUNNING
+    return show_reverse(console, of, purpose, last)
+
+
+def _reverse_collector(console: Console) -> _Collector:
+    return _Collector(console, kinds=(ReverseReplicationReported,))
+
+
+class _Collector:
+    """Gathers the chunks of each answer; prints a progress line per completed step."""
+
+    def __init__(self, console: Console, kinds: tuple[type[Event], ...]) -> None:
+        self.console = console
+        self.kinds = kinds
+        self.steps: dict[int, Chunks[Event]] = {}
+        self.done: list[Event] | None = None
+
+    def add(self, event: Event) -> None:
+        if not isinstance(event, self.kinds):
+            return
+        step = getattr(event, "step", 0)
+        chunk = event.chunk  # type: ignore[attr-defined]
+        chunks = self.steps.setdefault(step, Chunks())
+        chunks.add(event, chunk.index, chunk.count)
+        if not chunks.complete:
+            return
+        parts = chunks.ordered()
+        if isinstance(event, ReverseReplicationReported):
+            servers = [s for part in parts for s in part.servers]  # type: ignore[attr-defined]
+            counted = Counter(s.outcome for s in servers)
+            line = ", ".join(f"{n} {k}" for k, n in sorted(counted.items()))
+            self.console.print(f"  step {step}: {line or 'nothing to do'}")
+            if not event.final:
+                return
+        self.done = parts
+
+
+async def _follow(
+    aws: Aws,
+    envelope: Envelope[Event],
+    seconds: float | None,
+    console: Console,
+    collector: _Collector,
+) -> list[Event] | None:
+    own_id = envelope.request_id
+    # The round trip's reports come from the configurator alone: follow its topic only.
+    topic = {"configurator": aws.topology.producer_topics["configurator"]}
+    sent = False
+    try:
+        async with event_feed(aws.sqs, aws.sns, topic, own_id) as feed:
+            await publish_request(SnsRequestBus(aws), envelope)
+            sent = True
+            console.print(f"{envelope.payload.event_type} sent ({own_id}).")
+            deadline = None if seconds is None else time.monotonic() + seconds
+            return await _collect(feed, own_id, deadline, collector)
+    except AWS_ERRORS as exc:
+        raise lost_contact(exc, own_id, sent=sent) from exc
+
+
+async def _collect(
+    feed: EventFeed, own_id: str, deadline: float | None, collector: _Collector
+) -> list[Event] | None:
+    while collector.done is None:
+        remaining = None if deadline is None else deadline - time.monotonic()
+        if remaining is not None and remaining <= 0:
+            return None
+        wait = 20 if remaining is None else max(0, min(20, int(remaining) + 1))
+        for envelope in await feed.receive(wait):
+            if envelope.request_id == own_id:
+                collector.add(envelope.payload)
+    return collector.done
+
+
+def show_reverse(
+    console: Console, of: str, purpose: ReversePurpose, answer: Sequence[Event]
+) -> ExitCode:
+    """The servers that did not make it, and the exit code: 0 when every one is protected."""
+    reports = [e for e in answer if isinstance(e, ReverseReplicationReported)]
+    reason = next((r.reason for r in reports if r.reason), None)
+    servers = [s for r in reports for s in r.servers]
+    if not servers:
+        console.print(f"{TITLES[purpose]} of {of}: nothing done: {reason or 'no servers'}")
+        return ExitCode.FAILED
+    failed = [s for s in servers if s.outcome != "protected"]
+    if failed:
+        table = Table(title=f"{TITLES[purpose]} of {of}: not protected", title_justify="left")
+        for column in ("server", "account", "reversed server", "state", "lag", "reason"):
+            table.add_column(column)
+        for s in failed:
+            table.add_row(
+                s.source_server_id,
+                s.account_id,
+                s.reversed_server_id or "",
+                s.replication_state or "",
+                "" if s.lag_seconds is None else f"{s.lag_seconds} s",
+                s.reason or "",
+            )
+        console.print(table)
+    console.print(
+        f"{TITLES[purpose]} of {of}: {len(servers) - len(failed)} of {len(servers)} servers "
+        "protected (CONTINUOUS, within the lag)"
+    )
+    return ExitCode.FAILED if failed else ExitCode.OK
+
+
+async def run_retire(
+    of: str, *, approve: str | None, lag: int, seconds: float | None, console: Console
+) -> tuple[ExitCode, str | None]:
+    """Plan or apply a retire and show the answer; the exit code and the plan hash."""
+    retire_request(of, approve, "drsorch-cli", lag)
+    timeout_seconds("--timeout", seconds)
+    endpoint_urls()
+    tracing.configure_tracing("drsorch-cli", instrument_aws=False)
+    async with open_aws() as aws:
+        event = retire_request(of, approve, aws.caller.arn, lag)
+        envelope = await _publish(aws, event, "retire")
+        collector = _Collector(console, kinds=(RetirePlanned, Retired))
+        answer = await _follow(aws, envelope, seconds, console, collector)
+    if answer is None:
+        console.print(f"No answer within {seconds:g} s; {envelope.request_id} goes on.")
+        return ExitCode.STILL_RUNNING, None
+    return show_retire(console, of, answer)
+
+
+def _actions_table(title: str, rows: Sequence[tuple[RetireAction, str]]) -> Table:
+    table = Table(title=title, title_justify="left")
+    for column in ("action", "server", "account/region", "resource", "EC2", "why", "status"):
+        table.add_column(column)
+    for action, status in rows:
+        table.add_row(
+            action.kind,
+            action.source_server_id,
+            f"{action.account_id}/{action.region}",
+            action.resource_id,
+            action.ec2_instance_id or "",
+            "; ".join(action.evidence),
+            status,
+        )
+    return table
+
+
+def show_retire(console: Console, of: str, answer: Sequence[Event]) -> tuple[ExitCode, str | None]:
+    planned = [e for e in answer if isinstance(e, RetirePlanned)]
+    if planned:
+        plan_hash = planned[0].plan_hash
+        refused = planned[0].refused
+        actions = [a for p in planned for a in p.actions]
+        rows = [(a, a.held or ("never touched" if a.kind == "leave" else "")) for a in actions]
+        if actions and len(actions) <= TABLE_ROWS:
+            console.print(_actions_table(f"Retire plan of {of}", rows))
+        if actions and plan_hash:
+            saved = save_retire_plan(plan_hash, actions)
+            console.print(f"Every action with its evidence: {saved}")
+        counted = Counter(a.kind for a in actions if a.held is None and a.kind != "leave")
+        held = sum(1 for a in actions if a.held)
+        console.print(
+            ", ".join(f"{n} {k}" for k, n in sorted(counted.items())) or "nothing to retire"
+        )
+        if held:
+            console.print(f"{held} actions held: their servers are not proven re-protected")
+        if refused:
+            console.print(f"Refused: {refused}")
+            return ExitCode.REFUSED, plan_hash
+        console.print(f"Retire plan {plan_hash}")
+        console.print(f"Apply it with: drsorch retire {of} --approve {plan_hash}")
+        return ExitCode.OK, plan_hash
+    done = [e for e in answer if isinstance(e, Retired)]
+    results = [r for chunk in done for r in chunk.results]
+    outcomes = Counter(r.outcome for r in results)
+    bad = [r for r in results if r.outcome in ("failed", "held")]
+    if bad:
+        rows = [(r.action, f"{r.outcome}: {r.reason or ''}") for r in bad]
+        console.print(_actions_table(f"Retire of {of}: not done", rows))
+    console.print(
+        f"Retired {of} (plan {done[0].plan_hash if done else '?'}): "
+        + (", ".join(f"{n} {k}" for k, n in sorted(outcomes.items())) or "nothing to do")
+    )
+    return (ExitCode.FAILED if bad else ExitCode.OK), None

@@ -1,0 +1,233 @@
+"""The round trip's DRS calls through aiobotocore, and its items in the configurator's table."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from drsorch.configurator.adapters.drs import ClientFor
+from drsorch.configurator.adapters.errors import code_of, translate
+from drsorch.configurator.roundtrip.ports import (
+    JobView,
+    RecoveryView,
+    ReverseBusy,
+    ServerView,
+    duration_seconds,
+)
+from drsorch.contracts.types import Place
+
+if TYPE_CHECKING:
+    from types_aiobotocore_dynamodb import DynamoDBClient
+
+PAGE = 200
+
+
+def server_view(item: dict[str, Any]) -> ServerView:
+    """A DescribeSourceServers item as the round trip reads it."""
+    info = item.get("dataReplicationInfo") or {}
+    disks = info.get("replicatedDisks") or []
+    hints = (item.get("sourceProperties") or {}).get("identificationHints") or {}
+    error = info.get("dataReplicationError") or {}
+    text = " ".join(str(part) for part in (error.get("error"), error.get("rawError")) if part)
+    return ServerView(
+        source_server_id=item["sourceServerID"],
+        arn=str(item.get("arn", "")),
+        direction=item.get("replicationDirection"),
+        aws_instance_id=hints.get("awsInstanceID"),
+        state=info.get("dataReplicationState"),
+        lag_seconds=duration_seconds(info.get("lagDuration")),
+        rescanned_bytes=sum(int(d.get("rescannedStorageBytes") or 0) for d in disks),
+        total_bytes=sum(int(d.get("totalStorageBytes") or 0) for d in disks),
+        all_rescanned=bool(disks)
+        and all(
+            int(d.get("rescannedStorageBytes") or 0) >= int(d.get("totalStorageBytes") or 0)
+            for d in disks
+        ),
+        error=text or None,
+        reversed_arn=item.get("reversedDirectionSourceServerArn"),
+    )
+
+
+def recovery_view(item: dict[str, Any]) -> RecoveryView:
+    info = item.get("dataReplicationInfo") or {}
+    return RecoveryView(
+        recovery_instance_id=item["recoveryInstanceID"],
+        source_server_id=str(item.get("sourceServerID", "")),
+        ec2_instance_id=str(item.get("ec2InstanceID", "")),
+        ec2_state=str(item.get("ec2InstanceState", "")),
+        is_drill=bool(item.get("isDrill")),
+        replication_state=info.get("dataReplicationState"),
+        failback_state=(item.get("failback") or {}).get("state"),
+    )
+
+
+class RoundTripDrsAdapter:
+    """`RoundTripDrs` over the real DRS API; counts every call by operation."""
+
+    def __init__(self, client_for: ClientFor, calls: Counter[str]) -> None:
+        self._client_for = client_for
+        self.calls = calls
+
+    async def _call(self, place: Place, operation: str, method: str, **kwargs: Any) -> Any:
+        client = await self._client_for("drs", place)
+        self.calls[operation] += 1
+        try:
+            return await getattr(client, method)(**kwargs)
+        except (ClientError, BotoCoreError) as exc:
+            raise translate(exc, operation, place) from exc
+
+    async def _pages(
+        self, place: Place, operation: str, method: str, **kwargs: Any
+    ) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        kwargs["maxResults"] = PAGE
+        while True:
+            page = await self._call(place, operation, method, **kwargs)
+            items.extend(page.get("items", []))
+            token = page.get("nextToken")
+            if not token:
+                return items
+            kwargs["nextToken"] = token
+
+    async def servers(self, place: Place, ids: Sequence[str]) -> dict[str, ServerView]:
+        found: dict[str, ServerView] = {}
+        wanted = list(dict.fromkeys(ids))
+        for start in range(0, len(wanted), PAGE):  # the filter takes at most 200 IDs
+            part = wanted[start : start + PAGE]
+            items = await self._pages(
+                place,
+                "DescribeSourceServers",
+                "describe_source_servers",
+                filters={"sourceServerIDs": part},
+            )
+            found |= {v.source_server_id: v for v in map(server_view, items)}
+        return {k: v for k, v in found.items() if k in set(wanted)}
+
+    async def recovery_instances(
+        self, place: Place, source_server_ids: Sequence[str]
+    ) -> list[RecoveryView]:
+        found: list[RecoveryView] = []
+        wanted = list(dict.fromkeys(source_server_ids))
+        for start in range(0, len(wanted), PAGE):
+            items = await self._pages(
+                place,
+                "DescribeRecoveryInstances",
+                "describe_recovery_instances",
+                filters={"sourceServerIDs": wanted[start : start + PAGE]},
+            )
+            found.extend(map(recovery_view, items))
+        return found
+
+    async def reverse_replication(self, place: Place, recovery_instance_id: str) -> str:
+        client = await self._client_for("drs", place)
+        self.calls["ReverseReplication"] += 1
+        try:
+            response = await client.reverse_replication(recoveryInstanceID=recovery_instance_id)
+        except ClientError as exc:
+            if code_of(exc) == "ConflictException":
+                raise ReverseBusy(str(exc)) from exc
+            raise translate(exc, "ReverseReplication", place) from exc
+        except BotoCoreError as exc:
+            raise translate(exc, "ReverseReplication", place) from exc
+        return str(response.get("reversedDirectionSourceServerArn", ""))
+
+    async def stop_replication(self, place: Place, server_id: str) -> None:
+        await self._call(place, "StopReplication", "stop_replication", sourceServerID=server_id)
+
+    async def stop_failback(self, place: Place, recovery_instance_id: str) -> None:
+        await self._call(
+            place, "StopFailback", "stop_failback", recoveryInstanceID=recovery_instance_id
+        )
+
+    async def terminate_recovery_instances(self, place: Place, ids: Sequence[str]) -> str:
+        response = await self._call(
+            place,
+            "TerminateRecoveryInstances",
+            "terminate_recovery_instances",
+            recoveryInstanceIDs=list(ids),
+        )
+        return str(response["job"]["jobID"])
+
+    async def jobs_since(self, place: Place, since: datetime) -> list[JobView]:
+        items = await self._pages(
+            place,
+            "DescribeJobs",
+            "describe_jobs",
+            filters={"fromDate": since.strftime("%Y-%m-%dT%H:%M:%SZ")},
+        )
+        return [
+            JobView(
+                job_id=item["jobID"],
+                job_type=str(item.get("type", "")),
+                status=str(item.get("status", "")),
+                created=str(item.get("creationDateTime", "")),
+                recovery_instance_ids=frozenset(
+                    str(s.get("recoveryInstanceID"))
+                    for s in item.get("participatingServers") or []
+                    if s.get("recoveryInstanceID")
+                ),
+            )
+            for item in items
+        ]
+
+    async def delete_recovery_instance(self, place: Place, recovery_instance_id: str) -> None:
+        await self._call(
+            place,
+            "DeleteRecoveryInstance",
+            "delete_recovery_instance",
+            recoveryInstanceID=recovery_instance_id,
+        )
+
+    async def disconnect_source_server(self, place: Place, server_id: str) -> None:
+        await self._call(
+            place, "DisconnectSourceServer", "disconnect_source_server", sourceServerID=server_id
+        )
+
+    async def delete_source_server(self, place: Place, server_id: str) -> None:
+        await self._call(
+            place, "DeleteSourceServer", "delete_source_server", sourceServerID=server_id
+        )
+
+
+class RoundTripDynamo:
+    """`RoundTripStore` in the configurator's table: pk=roundtrip#<request>, sk=<name>."""
+
+    def __init__(self, client: DynamoDBClient, table: str, *, ttl_days: int = 90) -> None:
+        self.client = client
+        self.table = table
+        self.ttl_seconds = ttl_days * 86_400
+
+    def _key(self, request_id: str, name: str) -> dict[str, Any]:
+        return {"pk": {"S": f"roundtrip#{request_id}"}, "sk": {"S": name}}
+
+    def _item(self, request_id: str, name: str, body: str) -> dict[str, Any]:
+        expires = {"N": str(int(time.time()) + self.ttl_seconds)}
+        return {**self._key(request_id, name), "body": {"S": body}, "expires_at": expires}
+
+    async def load(self, request_id: str, name: str) -> str | None:
+        response = await self.client.get_item(
+            TableName=self.table, Key=self._key(request_id, name), ConsistentRead=True
+        )
+        item = response.get("Item")
+        return None if item is None else str(item["body"]["S"])
+
+    async def save(self, request_id: str, name: str, body: str) -> None:
+        await self.client.put_item(TableName=self.table, Item=self._item(request_id, name, body))
+
+    async def claim(self, request_id: str, name: str, body: str) -> bool:
+        try:
+            await self.client.put_item(
+                TableName=self.table,
+                Item=self._item(request_id, name, body),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as exc:
+            if code_of(exc) != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True

@@ -1,0 +1,1 @@
+"""The round trip after a launch: reverse replication (prepare a failback, re-protect), retire."""

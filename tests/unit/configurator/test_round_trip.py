@@ -1,0 +1,242 @@
+"""The round trip's safety rules, on a fake DRS.
+
+- A retire holds every action of a server DRS does not show re-protected (its
+  recovery-region instance is never terminated before that).
+- A retire touches only what the failback's lineage ties to it; another recovery
+  instance of the same server is listed as left alone, and its appearing changes the
+  plan's hash (a drifted approval is refused).
+- A TERMINATE batch whose intent was recorded before a crash is reconciled with
+  DRS's jobs, never called again blindly.
+- Re-protection that DRS does with another server than the same FAILOVER one fails.
+- DRS's quota of 300 replicating servers makes a server wait for room, never fail.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from drsorch.configurator.records import PairRecord
+from drsorch.configurator.roundtrip import retire_apply, retire_plan, reverse
+from drsorch.configurator.roundtrip.ports import JobView
+from drsorch.configurator.roundtrip.retire_apply import RetireRecord, TerminateIntent
+from drsorch.contracts import (
+    Accounts,
+    ConfigurationResult,
+    Pair,
+    RequestSpec,
+    RetireAction,
+    ReverseReplicationRequested,
+    Scope,
+    ServerRef,
+)
+from drsorch.contracts.types import Place
+from support.roundtrip_fakes import FakeDrs, FakeTable, instance, server
+
+HUB = "123456789012"
+PRIMARY, RECOVERY = Place(HUB, "us-east-1"), Place(HUB, "us-west-2")
+B1, A2 = "s-1111111111111111a", "s-2222222222222222b"
+A1, B3 = "i-0aaaaaaaaaaaaaaa1", "i-0bbbbbbbbbbbbbbb3"
+B2, A3, OTHER = "i-0cccccccccccccc02", "i-0ddddddddddddd03", "i-0eeeeeeeeeeeee04"
+NOW = datetime(2026, 12, 4, 14, 0, tzinfo=UTC)
+SPEC = RequestSpec(
+    operation="failback",
+    scope=Scope(selector={"app": "x"}),
+    accounts=Accounts(hub=HUB),
+    primary_region=PRIMARY.region,
+    recovery_region=RECOVERY.region,
+    requested_by="unit",
+)
+
+
+def _pairs() -> list[PairRecord]:
+    ref = ServerRef(source_server_id=B1, account_id=HUB, region=RECOVERY.region, name="a")
+    result = ConfigurationResult(
+        source_server_id=B1,
+        launching_server_id=A2,
+        account_id=HUB,
+        launch_region=PRIMARY.region,
+        target_instance_id=A1,
+        outcome="configured",
+    )
+    pair = Pair(server=ref, recovery_instance_id=B2, recovery_ec2_instance_id=B3)
+    return [PairRecord(pair=pair, result=result)]
+
+
+def _estate(*, reprotected: bool) -> FakeDrs:
+    state = "CONTINUOUS" if reprotected else "STALLED"
+    return FakeDrs(
+        servers_by_place={
+            PRIMARY: {A2: server(A2, B3, direction="FAILBACK")},
+            RECOVERY: {B1: server(B1, A1, state=state)},
+        },
+        instances_by_place={
+            PRIMARY: [
+                instance(A3, A2, A1, replication_state="CONTINUOUS" if reprotected else None)
+            ],
+            RECOVERY: [instance(B2, B1, B3, failback_state="FAILBACK_COMPLETED")],
+        },
+    )
+
+
+async def _plan(drs: FakeDrs) -> list[RetireAction]:
+    items = retire_plan.lineages(SPEC, _pairs())
+    facts = await retire_plan.gather(drs, SPEC, items)
+    return retire_plan.plan(SPEC, items, facts, 60)
+
+
+async def _apply(drs: FakeDrs, table: FakeTable, actions: list[RetireAction]) -> None:
+    record = RetireRecord(
+        of_request_id="req-unit-0001",
+        plan_hash="a" * 64,
+        actions=actions,
+        causation_id="00000000-0000-0000-0000-000000000000",
+    )
+    await retire_apply.phase_one(record, drs)
+    await retire_apply.phase_two(record, drs, table, "retire-unit-0001", NOW)
+    assert await retire_apply.jobs_done(record, drs, table, "retire-unit-0001")
+    await retire_apply.phase_three(record, drs)
+
+
+async def test_nothing_is_touched_while_the_server_is_not_re_protected() -> None:
+    drs = _estate(reprotected=False)
+    actions = await _plan(drs)
+
+    await _apply(drs, FakeTable(), actions)
+
+    assert actions and all(a.held and "not re-protected" in a.held for a in actions)
+    assert drs.calls == []
+
+
+async def test_a_re_protected_server_is_retired_in_drs_order_never_terminating_the_original() -> (
+    None
+):
+    drs = _estate(reprotected=True)
+    actions = await _plan(drs)
+
+    await _apply(drs, FakeTable(), actions)
+
+    assert drs.calls == [
+        ("StopReplication", A2),
+        ("StopFailback", B2),
+        ("TerminateRecoveryInstances", B2),
+        ("DeleteRecoveryInstance", B2),
+        ("DeleteRecoveryInstance", A3),
+        ("DisconnectSourceServer", A2),
+        ("DeleteSourceServer", A2),
+    ]
+    terminated = [a for a in actions if a.kind == "terminate_recovery_instance"]
+    assert [a.ec2_instance_id for a in terminated] == [B3]  # never A1, the original
+
+
+async def test_an_instance_outside_the_lineage_is_left_alone_and_its_arrival_changes_the_hash() -> (
+    None
+):
+    drs = _estate(reprotected=True)
+    before = retire_plan.plan_hash("req-unit-0001", await _plan(drs))
+    drs.instances_by_place[RECOVERY].append(instance(OTHER, B1, "i-0fffffffffffffff5"))
+
+    actions = await _plan(drs)
+    await _apply(drs, FakeTable(), actions)
+
+    assert retire_plan.plan_hash("req-unit-0001", actions) != before
+    [left] = [a for a in actions if a.kind == "leave"]
+    assert left.resource_id == OTHER
+    assert all(OTHER not in called for _, called in drs.calls)
+
+
+async def test_a_recorded_terminate_intent_is_reconciled_not_called_again() -> None:
+    drs = _estate(reprotected=True)
+    actions = await _plan(drs)
+    table = FakeTable()
+    # A first attempt recorded its intent and called DRS, then crashed before saving the job.
+    drs.jobs.append(JobView("drsjob-x", "TERMINATE", "STARTED", "", frozenset({B2})))
+    intent = TerminateIntent(
+        account_id=HUB, region=RECOVERY.region, recovery_instance_ids=[B2], recorded_at=NOW
+    )
+    await table.save(
+        "retire-unit-0001", f"terminate#{HUB}#{RECOVERY.region}#0", intent.model_dump_json()
+    )
+
+    record = RetireRecord(
+        of_request_id="req-unit-0001",
+        plan_hash="a" * 64,
+        actions=actions,
+        causation_id="00000000-0000-0000-0000-000000000000",
+    )
+    await retire_apply.phase_two(record, drs, table, "retire-unit-0001", NOW + timedelta(minutes=1))
+
+    assert ("TerminateRecoveryInstances", B2) not in drs.calls
+    assert not await retire_apply.jobs_done(record, drs, table, "retire-unit-0001")  # still STARTED
+
+
+def _reprotect() -> reverse.ReverseRecord:
+    request = ReverseReplicationRequested(
+        of_request_id="req-unit-0001", purpose="reprotect", requested_by="unit"
+    )
+    started = reverse.start(request, SPEC, _pairs(), NOW)
+    assert isinstance(started, reverse.ReverseRecord)
+    return started
+
+
+async def test_re_protection_through_another_server_than_the_same_failover_one_fails() -> None:
+    drs = _estate(reprotected=False)
+    drs.reversed_into[A3] = "s-9999999999999999z"
+    record = _reprotect()
+
+    await reverse.advance(record, drs, NOW)
+
+    [track] = record.tracks
+    assert track.outcome == "failed"
+    assert "not with the same FAILOVER server" in (track.reason or "")
+
+
+async def test_a_server_not_healthy_by_its_deadline_fails_with_drs_s_error() -> None:
+    drs = _estate(reprotected=False)
+    drs.servers_by_place[RECOVERY][B1] = server(
+        B1, A1, state="STALLED", error="AGENT_NOT_SEEN", lag_seconds=900
+    )
+    drs.reversed_into[A3] = B1
+    record = _reprotect()
+
+    await reverse.advance(record, drs, NOW)
+    before = record.tracks[0].report()
+    await reverse.advance(record, drs, NOW + timedelta(days=1))
+    assert before.outcome == "waiting"
+
+    [track] = record.tracks
+    assert track.outcome == "failed"
+    assert "STALLED: AGENT_NOT_SEEN" in (track.reason or "")
+    assert drs.calls.count(("ReverseReplication", A3)) == 1
+
+
+async def test_an_initializing_recovery_instance_is_retried_then_protected() -> None:
+    drs = _estate(reprotected=False)
+    drs.servers_by_place[RECOVERY][B1] = server(B1, A1)
+    drs.reversed_into[A3] = B1
+    drs.busy.add(A3)
+    record = _reprotect()
+
+    await reverse.advance(record, drs, NOW)
+    first = record.tracks[0].report()
+    drs.busy.clear()
+    await reverse.advance(record, drs, NOW + timedelta(minutes=1))
+
+    assert first.outcome == "waiting" and "still initializing" in (first.reason or "")
+    assert record.tracks[0].report().outcome == "protected"
+    assert drs.calls.count(("ReverseReplication", A3)) == 2
+
+
+async def test_the_replicating_servers_quota_makes_a_server_wait_not_fail() -> None:
+    drs = _estate(reprotected=False)
+    drs.servers_by_place[RECOVERY][B1] = server(B1, A1)
+    drs.reversed_into[A3] = B1
+    drs.over_quota.add(A3)
+    record = _reprotect()
+
+    await reverse.advance(record, drs, NOW)
+    waiting = record.tracks[0].report()
+    drs.over_quota.clear()
+    await reverse.advance(record, drs, NOW + timedelta(minutes=1))
+
+    assert waiting.outcome == "waiting" and "ServiceQuotaExceeded" in (waiting.reason or "")
+    assert record.tracks[0].report().outcome == "protected"
