@@ -108,17 +108,22 @@ accounts:
 
 
 def thousand(count: int = 1000) -> str:
-    """`count` protected servers in ten waves, each with a target, 5% of names noisy."""
+    """`count` protected servers in ten waves, each with a target, 5% of names noisy.
+
+    DRS lets at most 300 servers replicate per account and region, so they replicate in
+    staging accounts (250 each) and are extended into the hub.
+    """
+    staging = [f"1111000000{n:02d}" for n in range(1, -(-count // 250) + 1)]
     return f"""
 name: thousand-pipeline
-# One account past DRS's 300 replicating servers: a raised quota until the emulator
-# models staging accounts, which is how such an estate really replicates.
-drs: {{seed: 1000, clock: {{scale: 0}}, quotas: {{replicating_servers: {count}}}}}
+drs: {{seed: 1000, clock: {{scale: 0}}}}
 network: {{availability_zones: [a, b, c]}}
 accounts:
   - kind: hub
+    staging_accounts: {staging}
     generators:
       - count: {count}
+        staging_accounts: {staging}
         name: fleet-{{index:04d}}
         waves: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
         name_noise: {{rate: 0.05, kinds: [case, spaces, dr_suffix], applies_to: [target]}}

@@ -103,6 +103,8 @@ class Region:
     recovery_instances: list[RecoveryInstanceRecord] = field(default_factory=list)
     jobs: list[ActiveJob] = field(default_factory=list)
     instances: list[CandidateTarget] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)
+    """Instances EC2 reports outside drsorch's contract, as the EC2 adapter notes them."""
 
 
 @dataclass
@@ -176,7 +178,7 @@ class World:
 
     async def ec2(self, account_id: str, spoke: Spoke | None, region: str) -> FakeEc2:
         self._reach(account_id, spoke)
-        return FakeEc2(self, account_id, region)
+        return FakeEc2(self, account_id, region, list(self.region(account_id, region).refused))
 
     def _reach(self, account_id: str, spoke: Spoke | None) -> None:
         self.spokes_seen.append(spoke)

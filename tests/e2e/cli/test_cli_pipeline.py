@@ -135,9 +135,23 @@ async def test_plan_approve_report_status_and_restore(
     again = load(tmp_path / "again" / f"{request_id}.json")
     assert {s["server"]["name"] for s in again["servers"]} == set(by_name)
 
+    # A server the request kept nothing for is named, not "nothing kept for the request".
+    stranger = "s-0123456789abcdef0"
+    unknown = await run(["restore", request_id, "--servers", stranger, "--timeout", "60"], env)
+    assert unknown.code == 2, unknown.out + unknown.err
+    assert f"--servers: {request_id} kept no launch settings for {stranger}" in unknown.out
+    assert "no launch settings were kept for request" not in unknown.out
+
     restored = await run(["restore", request_id, "--timeout", "60"], env)
     assert restored.code == 0, restored.out + restored.err + logs(Path(env["DRSORCH_PLAN_DIR"]))
     assert "3 restored" in restored.out
+
+    known = estate["shop-db-01"].source_server_id
+    mixed = await run(
+        ["restore", request_id, "--servers", f"{known},{stranger}", "--timeout", "60"], env
+    )
+    assert mixed.code == 2, mixed.out + mixed.err
+    assert "1 unchanged" in mixed.out and f"kept no launch settings for {stranger}" in mixed.out
 
 
 async def test_a_plan_that_drifted_is_refused_showing_what_changed(

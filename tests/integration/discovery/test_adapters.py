@@ -16,6 +16,7 @@ from drsorch.contracts import Spoke
 from drsorch.discovery.adapters.accounts import AwsAccountAccess
 from drsorch.discovery.errors import AccountUnreachable, DrsNotInitialized
 from drsorch.discovery.settings import DiscoverySettings
+from drsorch.local.drs.emulator import default_emulator
 from drsorch.local.server import LocalEndpoint
 from drsorch.runtime.accounts import AccountClients, SpokeSettings
 from support.aws import client
@@ -182,3 +183,41 @@ async def test_a_wrong_configured_external_id_is_access_denied(endpoint: LocalEn
         access = AwsAccountAccess(clients, DiscoverySettings())
         with pytest.raises(AccountUnreachable, match="AccessDenied"):
             await access.ec2(SPOKE, Spoke(account_id=SPOKE), RECOVERY)
+
+
+STAGED = """
+name: staged
+drs: {seed: 47, clock: {scale: 0}}
+accounts:
+  - kind: hub
+    staging_accounts: ["444400000009"]
+    servers:
+      - {name: st-01, tags: {app: st}, staging_account: "444400000009"}
+      - {name: st-02, tags: {app: st}, staging_account: "444400000009"}
+      - {name: own-01, tags: {app: st}}
+"""
+
+
+async def test_extended_servers_carry_their_staging_account_and_an_extension_error(
+    access: AwsAccountAccess,
+) -> None:
+    seeded = {s.name: s for s in fresh(STAGED).servers}
+    lost = seeded["st-02"]
+    assert lost.staging_source_server_id is not None
+    emulator = default_emulator()
+    with emulator.lock:  # the staging account deletes its server behind the hub's back
+        del emulator.region("444400000009", RECOVERY).servers[lost.staging_source_server_id]
+    drs = await access.drs(HUB, None, RECOVERY, Counter())
+    found = {s.source_server_id: s for s in await drs.source_servers()}
+    staged = found[seeded["st-01"].source_server_id]
+    assert staged.staging_account_id == "444400000009"
+    assert staged.staging_source_server_arn == (
+        f"arn:aws:drs:{RECOVERY}:444400000009:source-server/"
+        f"{seeded['st-01'].staging_source_server_id}"
+    )
+    assert staged.staging_error is None
+    errored = found[lost.source_server_id]
+    assert errored.staging_account_id == "444400000009"
+    assert errored.staging_error and lost.staging_source_server_id in errored.staging_error
+    own = found[seeded["own-01"].source_server_id]
+    assert (own.staging_account_id, own.staging_source_server_arn) == (None, None)

@@ -154,6 +154,25 @@ def test_a_bad_estate_is_refused_before_anything_starts(state_dir: Path, tmp_pat
     assert not (state_dir / "endpoint.pid").exists()
 
 
+def test_an_estate_above_the_replicating_quota_without_staging_accounts_is_refused(
+    state_dir: Path, tmp_path: Path
+) -> None:
+    estate = tmp_path / "too-many.yaml"
+    estate.write_text(
+        "name: too-many\naccounts:\n  - kind: hub\n    generators:\n"
+        "      - {count: 301, name: 'app-{index:04d}'}\n"
+    )
+
+    failed = _drsorch(
+        "up", "--port", str(_free_port()), "--estate", str(estate), state_dir=state_dir
+    )
+
+    assert failed.returncode == 2
+    assert "account 123456789012 has 301 replicating source servers in us-west-2" in (failed.stderr)
+    assert "staging accounts" in failed.stderr
+    assert _serve_processes(state_dir) == set()
+
+
 def test_a_port_in_use_is_refused_before_anything_starts(state_dir: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

@@ -140,6 +140,32 @@ def _scenario(world: DrsWorld, log: list[Exchange]) -> None:
     recovery.disconnect_source_server(sourceServerID=ids[2])
     recovery.delete_source_server(sourceServerID=ids[2])
     _expect_error(recovery.get_launch_configuration, sourceServerID=ids[2])
+    _staging(world, recovery)
+
+
+def _staging(world: DrsWorld, recovery: DrsClient) -> None:
+    """Staging accounts: a server of another account, extended into this one."""
+    staging = "210987654321"
+    staged = seed.add_source_server(
+        staging,
+        RECOVERY,
+        seed.SourceServerSeed(
+            hostname="staged-1",
+            origin_instance_id="i-00000000000000099",
+            origin_account_id=ACCOUNT,
+            origin_region=PRIMARY,
+            origin_availability_zone=f"{PRIMARY}a",
+        ),
+    )
+    staged_arn = f"arn:aws:drs:{RECOVERY}:{staging}:source-server/{staged}"
+    _expect_error(recovery.list_extensible_source_servers, stagingAccountID=staging)
+    seed.trust_staging_account(ACCOUNT, staging)
+    recovery.list_extensible_source_servers(stagingAccountID=staging, maxResults=10)
+    recovery.list_staging_accounts(maxResults=5)
+    recovery.create_extended_source_server(sourceServerArn=staged_arn, tags={"app": "staged"})
+    _expect_error(recovery.create_extended_source_server, sourceServerArn=staged_arn)
+    recovery.describe_source_servers(filters={"stagingAccountIDs": [staging]})
+    recovery.list_staging_accounts()
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
@@ -275,6 +276,16 @@ async def test_a_thousand_servers_flow_through_both_services_within_the_message_
     assert len(found) > 1 and len(plan) > 1
     assert sum(len(c.servers) for c in found) == len(seeded) == 1000
     assert sum(len(c.targets) for c in found) == 1000
+    # Past DRS's 300 per account: each server replicates in a staging account and is
+    # found extended into the hub, its staging account kept as lineage.
+    staging = {s.source_server_id: s.staging_account_id for s in seeded}
+    for chunk in found:
+        for server in chunk.servers:
+            assert server.account_id == HUB
+            assert server.staging_account_id == staging[server.source_server_id]
+            assert server.staging_source_server_arn is not None
+            assert server.staging_source_server_arn.split(":")[4] == server.staging_account_id
+    assert sorted(Counter(staging.values()).values()) == [250, 250, 250, 250]
     decided = sum(len(c.pairs) + len(c.unmatched) + len(c.ambiguous) for c in plan)
     assert decided == 1000
     assert pipeline.seen.largest["req-x4-fleet-01"] < SQS_LIMIT

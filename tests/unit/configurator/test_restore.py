@@ -60,6 +60,17 @@ async def test_restore_can_name_servers() -> None:
     assert scenario.cloud.drs.configurations[back.place, back.source_server_id] != ORIGINAL
 
 
+async def test_restoring_only_servers_it_kept_nothing_for_names_them_not_the_request() -> None:
+    scenario = Scenario()
+    await scenario.send(scenario.failback(), scenario.failback())
+    restored = await restore(scenario, source_server_ids=("s-0123456789abcdef0",))
+    assert restored.results == ()
+    reason = restored.reason or ""
+    assert "kept no launch settings for s-0123456789abcdef0" in reason
+    assert "kept them for 2 other servers" in reason
+    assert "no launch settings were kept for request" not in reason
+
+
 async def test_restoring_an_unknown_request_says_so() -> None:
     restored = await restore(Scenario(), "req-never-configured")
     assert restored.results == ()

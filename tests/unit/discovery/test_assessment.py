@@ -49,6 +49,32 @@ def test_failover_selects_by_drs_tags_or_by_the_origin_instances_tags() -> None:
     assert found.problems == []
 
 
+def test_an_extended_server_keeps_its_staging_account_and_an_unreachable_one_is_left_out() -> None:
+    staging_arn = f"arn:aws:drs:{RECOVERY}:444400000001:source-server/s-0000000000000abcd"
+    extended = replace(
+        source_server(1, app="shop"),
+        staging_account_id="444400000001",
+        staging_source_server_arn=staging_arn,
+    )
+    lost = replace(
+        source_server(2, app="shop"),
+        staging_account_id="444400000001",
+        staging_error="Staging source server was not found",
+    )
+    found = assess(request_spec(), AccountReading(account_id=HUB, servers=[extended, lost]))
+    first, lost_found = found.servers
+    assert (first.staging_account_id, first.staging_source_server_arn) == (
+        "444400000001",
+        staging_arn,
+    )
+    assert kinds(found, 1) == {}
+    assert lost_found.staging_account_id == "444400000001"  # still listed, with its problem
+    assert kinds(found, 2) == {"replication_unhealthy": True}
+    [problem] = [p for p in found.problems if p.source_server_id == server_id(2)]
+    assert "staging account 444400000001" in problem.reason
+    assert "was not found" in problem.reason
+
+
 def test_failover_targets_leave_out_the_instances_drs_launched() -> None:
     reading = AccountReading(
         account_id=HUB,

@@ -117,6 +117,53 @@ async def test_one_record_drs_reports_out_of_range_is_one_named_problem(
     assert "lag_seconds" in problem.reason and "left out" in problem.reason
 
 
+async def test_an_origin_drs_allows_but_drsorch_cannot_carry_is_one_named_problem(
+    world: World, service: Discovery
+) -> None:
+    region = world.region(HUB, RECOVERY)
+    for n in (1, 2):
+        region.servers.append(source_server(n, app="shop"))
+        region.recovery_instances.append(recovery_instance(n, 100 + n))
+    # DRS's pattern for an awsInstanceID is `i-` and 8 or more hex digits.
+    longest = "i-" + "0" * 40
+    region.servers[0] = dataclasses.replace(region.servers[0], origin_instance_id=longest)
+    (result,) = discovered(await handle(service, request(request_spec("failback"))))
+    assert [s.source_server_id for s in result.servers] == [server_id(2)]
+    [problem] = [p for p in result.problems if p.kind == "record_invalid"]
+    assert problem.source_server_id == server_id(1) and "left out" in problem.reason
+
+
+async def test_an_out_of_scope_recovery_instance_off_its_pattern_is_not_fatal(
+    world: World, service: Discovery
+) -> None:
+    region = world.region(HUB, RECOVERY)
+    for n in (1, 2):
+        region.servers.append(source_server(n, app="shop"))
+        region.recovery_instances.append(recovery_instance(n, 100 + n))
+    region.servers.append(source_server(3, app="other"))
+    odd = dataclasses.replace(recovery_instance(3, 103), ec2_instance_id="!")
+    region.recovery_instances.append(odd)
+    (result,) = discovered(await handle(service, request(request_spec("failback"))))
+    # The request goes on; the claim protects no candidate target, so it is no problem.
+    assert [s.source_server_id for s in result.servers] == [server_id(1), server_id(2)]
+    assert all(p.source_server_id != server_id(3) for p in result.problems)
+
+
+async def test_one_instance_ec2_reports_out_of_range_is_no_target_and_blocks_nobody(
+    world: World, service: Discovery
+) -> None:
+    shop(world, 2)
+    region = world.region(HUB, RECOVERY)
+    bad = region.instances.pop(0)
+    region.refused.append((bad.instance_id, "tags.k[key]: String should have at most 128"))
+    (result,) = discovered(await handle(service, request(request_spec())))
+    assert [s.source_server_id for s in result.servers] == [server_id(1), server_id(2)]
+    [problem] = [p for p in result.problems if p.kind == "record_invalid"]
+    assert bad.instance_id in problem.reason and "out of range" in problem.reason
+    # The instance is no target; the account and its servers are not left out for it.
+    assert problem.blocking is False
+
+
 async def test_a_redelivered_request_republishes_the_snapshot_without_asking_drs_again(
     world: World, service: Discovery
 ) -> None:

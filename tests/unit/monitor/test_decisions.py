@@ -212,6 +212,22 @@ def test_a_failed_launch_carries_drs_reason() -> None:
     assert launch.recovery_instance_id is None
 
 
+def test_a_launch_status_drs_does_not_list_is_a_named_failure_not_a_crash() -> None:
+    unread = _landing("CANCELLED")
+    assert unread.outcome == "failed"
+    assert "launch_status" in str(unread.reason) and "s-f0000000000000001" in str(unread.reason)
+    assert "out of range for drsorch" in str(unread.reason)
+
+
+def test_a_landing_drs_reports_off_its_id_pattern_is_never_proven() -> None:
+    # DRS says LAUNCHED, into an instance whose ID drsorch cannot carry: not recovered.
+    unread = _landing(ec2="!")
+    assert unread.outcome == "recovered_elsewhere"
+    assert unread.launch.launch_status == "LAUNCHED"
+    assert not unread.launch.launched_into_expected
+    assert "ec2_instance_id" in str(unread.reason) and "cannot be proven" in str(unread.reason)
+
+
 def test_the_last_failure_logged_per_server_is_its_reason() -> None:
     log = [
         ("JOB_START", None, None),

@@ -89,6 +89,12 @@ class DiscoveredServer(Record):
     reversed_direction_server_arn: SourceServerArn | None = None
     recovery_instance: RecoveryInstanceInfo | None = None
     failback_server: FailbackServerInfo | None = None
+    staging_account_id: AccountId | None = None
+    """Lineage (v3): the staging account the server replicates in, when DRS shows it
+    extended into its own account (`stagingArea.status` EXTENDED). The staging account's
+    server and this one are the same server: it is recovered here, never there too."""
+    staging_source_server_arn: SourceServerArn | None = None
+    """Lineage (v3): `stagingArea.stagingSourceServerArn`, the server in the staging account."""
 
 
 class CandidateTarget(Record):
@@ -154,7 +160,7 @@ class ServersDiscovered(Event):
     """
 
     event_type: ClassVar[str] = "ServersDiscovered"
-    event_version: ClassVar[int] = 3
+    event_version: ClassVar[int] = 4
     topic: ClassVar[Topic] = Topic.EVENTS
     producers: ClassVar[tuple[str, ...]] = ("discovery",)
 

@@ -7,6 +7,8 @@ self-message); `Refused` and an unreachable account reject the pair with the rea
 
 from __future__ import annotations
 
+from pydantic import ValidationError
+
 
 class ConfiguratorError(Exception):
     """Base of every error the configurator raises itself."""
@@ -22,6 +24,19 @@ class Transient(ConfiguratorError):
 
 class Refused(ConfiguratorError):
     """AWS refused the call for a reason retrying will not change (validation, not found)."""
+
+
+class RecordInvalid(Refused):
+    """DRS reported a record of one server outside drsorch's contract: that pair is rejected."""
+
+    @classmethod
+    def of(cls, server_id: str, what: str, error: ValidationError) -> RecordInvalid:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "record"
+        return cls(
+            f"DRS reports the {what} of source server {server_id} out of range for drsorch:"
+            f" {where}: {first['msg']}; the server is left out"
+        )
 
 
 class RecoveryInstanceBusy(ConfiguratorError):

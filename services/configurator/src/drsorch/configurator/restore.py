@@ -26,10 +26,18 @@ async def restore(
 ) -> list[LaunchSettingsRestored]:
     """Restore every kept configuration of the request (or of the servers named)."""
     target = request.restore_request_id
-    kept = _selected(await store.previous(target), request.source_server_ids)
+    every = await store.previous(target)
+    kept = _selected(every, request.source_server_ids)
     stored = await store.request(target)
     if not kept or stored is None:
         reason = f"no launch settings were kept for request {target}"
+        if every and stored is not None:
+            # Settings were kept, only not for the servers asked for: say so, not "none".
+            asked = ", ".join(request.source_server_ids or ())
+            reason = (
+                f"request {target} kept no launch settings for {asked}; it kept them for"
+                f" {len(every)} other server{'s' if len(every) != 1 else ''}"
+            )[:1024]
         return [LaunchSettingsRestored(restore_request_id=target, reason=reason)]
     cloud = cloud_factory(stored.spec.accounts)
     results = [await _restore_one(cloud, previous) for previous in kept]

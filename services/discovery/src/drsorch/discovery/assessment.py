@@ -135,6 +135,8 @@ def assess(spec: RequestSpec, reading: AccountReading) -> Findings:
             kind="record_invalid",
             account_id=reading.account_id,
             region=reading.launch_region or None,
+            # The instance is no target; the account and its other servers go on.
+            blocking=False,
             reason=(
                 f"EC2 reports instance {instance_id[:40]!r} out of range for drsorch: {why};"
                 " it is no target"
@@ -145,11 +147,16 @@ def assess(spec: RequestSpec, reading: AccountReading) -> Findings:
     return findings
 
 
-def invalid_record(server: SourceServerRecord, exc: ValidationError) -> Problem:
+def invalid_record(
+    server: SourceServerRecord, exc: ValidationError, *, what: str = "source server"
+) -> Problem:
     """A server whose DRS record drsorch cannot carry: left out, the record's fault named."""
     first = exc.errors()[0]
     where = ".".join(str(part) for part in first["loc"]) or "record"
-    text = f"DRS reports {where} out of range for drsorch: {first['msg']}; the server is left out"
+    text = (
+        f"DRS reports {where} of its {what} out of range for drsorch: {first['msg']};"
+        " the server is left out"
+    )
     known = SOURCE_SERVER_ID.fullmatch(server.source_server_id) is not None
     named = "" if known else f"source server {server.source_server_id[:40]!r}: "
     return Problem(
@@ -208,16 +215,22 @@ def _claims(
         ec2_id = instance.ec2_instance_id
         if instance.source_server_id in in_scope or not ec2_id:
             continue
-        claims.append(
-            LineageClaim(
-                instance_id=ec2_id,
-                source_server_id=instance.source_server_id,
-                account_id=reading.account_id,
-                region=reading.recovery_region,
-                fact=f"recovery instance {instance.recovery_instance_id} of"
-                f" {instance.source_server_id} (out of scope)",
+        try:
+            claims.append(
+                LineageClaim(
+                    instance_id=ec2_id,
+                    source_server_id=instance.source_server_id,
+                    account_id=reading.account_id,
+                    region=reading.recovery_region,
+                    fact=f"recovery instance {instance.recovery_instance_id} of"
+                    f" {instance.source_server_id} (out of scope)",
+                )
             )
-        )
+        except ValidationError as exc:
+            server = SourceServerRecord(
+                instance.source_server_id, reading.account_id, reading.recovery_region
+            )
+            unsayable[ec2_id] = invalid_record(server, exc, what="recovery instance")
     return claims, unsayable
 
 
@@ -268,6 +281,12 @@ def _discover(
         _judge_failback(spec, instance, back, problems)
     else:
         _judge_replication(server, spec.options.max_replication_lag_seconds, problems, "")
+    if server.staging_error is not None:
+        problems.add(
+            "replication_unhealthy",
+            f"extended from staging account {server.staging_account_id}, but DRS cannot reach"
+            f" its staging source server: {server.staging_error}",
+        )
     held = {server.source_server_id} | ({back.source_server_id} if back else set())
     for job in jobs:
         if job.server_ids & held:
@@ -291,6 +310,8 @@ def _discover(
         reversed_direction_server_arn=server.reversed_arn,
         recovery_instance=_instance_info(instance),
         failback_server=_failback_info(back),
+        staging_account_id=server.staging_account_id,
+        staging_source_server_arn=server.staging_source_server_arn,
     )
     return discovered, problems.found
 

@@ -50,6 +50,11 @@ class SourceServerRecord:
     origin_region: str | None = None
     reversed_arn: str | None = None
     recovery_instance_id: str | None = None
+    staging_account_id: str | None = None
+    """`stagingArea.stagingAccountID` of an extended server: the account it replicates in."""
+    staging_source_server_arn: str | None = None
+    staging_error: str | None = None
+    """`stagingArea.errorMessage` when DRS cannot reach the staging server (EXTENSION_ERROR)."""
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,10 @@ import asyncio
 from collections import Counter
 from collections.abc import Sequence
 
+from pydantic import TypeAdapter, ValidationError
+
 from drsorch.contracts import CandidateTarget, LineageInstance, Problem, RequestSpec, Spoke
+from drsorch.contracts.types import Ec2InstanceId
 from drsorch.discovery.assessment import AccountReading, Findings, assess, settle_claims
 from drsorch.discovery.domain import FAILBACK, SourceServerRecord, needs_origin_tags
 from drsorch.discovery.errors import AccountProblem
@@ -141,6 +144,20 @@ async def _read_failback(
     )
 
 
+_INSTANCE_ID: TypeAdapter[str] = TypeAdapter(Ec2InstanceId)
+
+
+def carried(instance_id: str) -> bool:
+    """Does drsorch's contract carry this instance ID? DRS's own pattern is looser
+    (`i-` and 8 or more hex digits): a server naming one it does not is left out by
+    `assess` as one named problem, and its origin is never looked up."""
+    try:
+        _INSTANCE_ID.validate_python(instance_id)
+    except ValidationError:
+        return False
+    return True
+
+
 async def _lineage(
     spec: RequestSpec,
     ec2: Ec2Gateway,
@@ -160,6 +177,7 @@ async def _lineage(
             s.origin_instance_id
             for s in servers
             if s.origin_instance_id
+            and carried(s.origin_instance_id)
             and s.origin_instance_id not in live
             and s.origin_account_id in (None, account_id)
             and s.origin_region in (None, spec.primary_region)
@@ -198,6 +216,7 @@ async def _origins(
             s.origin_instance_id
             for s in servers
             if s.origin_instance_id
+            and carried(s.origin_instance_id)
             and s.origin_account_id in (None, account_id)
             and s.origin_region in (None, spec.primary_region)
             and needs_origin_tags(scope.selector, asked, s.source_server_id, s.tags)

@@ -130,6 +130,8 @@ def source_server(server: DiscoveredServer) -> SourceServer:
         recovery_instance_id=recovery.recovery_instance_id if recovery else None,
         recovery_ec2_instance_id=recovery.ec2_instance_id if recovery else None,
         recovery_is_drill=recovery.is_drill if recovery else False,
+        staging_account_id=server.staging_account_id,
+        staging_source_server_arn=server.staging_source_server_arn,
     )
 
 

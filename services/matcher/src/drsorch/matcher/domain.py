@@ -30,6 +30,7 @@ from drsorch.matcher.records import (
     Unmatched,
     fact,
 )
+from drsorch.matcher.staging import staging_twins
 from drsorch.matcher.suggestions import SuggestionIndex, Wanting, suggest_all
 from drsorch.matcher.targets import NameKey, TargetIndex
 
@@ -85,6 +86,7 @@ def _match(  # noqa: PLR0917 - match()'s keyword arguments, passed on in one cal
     claims: Mapping[str, str],
 ) -> Plan:
     unique, duplicated = _distinct(servers)
+    unique, set_aside = staging_twins(unique)
     index = TargetIndex.build(targets, rules, lineage)
     run = _Matching(unique, index, rules, [None] * len(unique))
     links = LineageIndex.build(unique, stored)
@@ -103,6 +105,7 @@ def _match(  # noqa: PLR0917 - match()'s keyword arguments, passed on in one cal
         rules,
         nothing_matched=run.nothing_matched,
         duplicated=duplicated,
+        set_aside=set_aside,
         suggestions=suggestions,
         blocked=blocked,
         notes=notes,

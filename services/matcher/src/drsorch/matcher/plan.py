@@ -31,6 +31,7 @@ def finish(
     nothing_matched: Set[int],
     duplicated: Mapping[str, SourceServer],
     suggestions: Sequence[Suggestion],
+    set_aside: Sequence[Unmatched] = (),
     blocked: Mapping[str, str],
     notes: Sequence[str] = (),
 ) -> Plan:
@@ -59,8 +60,9 @@ def finish(
             unmatched.append(decision)
         else:
             ambiguous.append(decision)
-    if duplicated:
+    if duplicated or set_aside:
         unmatched.extend(Unmatched(duplicated[sid], DUPLICATED) for sid in duplicated)
+        unmatched.extend(set_aside)
         unmatched.sort(key=lambda u: u.server.source_server_id)
     return Plan(
         pairs=tuple(pairs),

@@ -37,6 +37,10 @@ class SourceServer:
     recovery_instance_id: str | None = None
     recovery_ec2_instance_id: str | None = None
     recovery_is_drill: bool = False
+    staging_account_id: str | None = None
+    """The staging account an extended server replicates in (DRS `stagingArea`)."""
+    staging_source_server_arn: str | None = None
+    """The server in that staging account: the same server as this one."""
 
     @property
     def label(self) -> str | None:

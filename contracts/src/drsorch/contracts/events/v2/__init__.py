@@ -3,12 +3,12 @@
 As with `drsorch.contracts.events.v1`: consumers in the field validate v2 messages against
 `contracts/schemas/*.v2.schema.json`, so these models never change again, and the registry
 upcasts a v2 message to the current version before any handler sees it. Only the events
-whose shape moved on past version 2 live here. The requests and ServersDiscovered moved
-on when the request spec gained signed approvals (v3): a v2 request reads as a v3 one
-with no approval, and the services refuse it as an apply.
+whose shape moved on past version 2 live here. The requests moved on when the request
+spec gained signed approvals (v3): a v2 request reads as a v3 one with no approval, and
+the services refuse it as an apply.
 """
 
-from drsorch.contracts.events.v2.carried import ServersDiscovered
+from drsorch.contracts.events.v2.discovery import ServersDiscovered
 from drsorch.contracts.events.v2.matching import PairsMatched
 from drsorch.contracts.events.v2.requests import FailbackRequested, FailoverRequested
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from drsorch.local.drs import faults, model, validation
+from drsorch.local.drs import faults, model, raw, validation
 from drsorch.local.drs.calls import CallRecord
 from drsorch.local.drs.clock import iso
 from drsorch.local.drs.context import OpContext
@@ -77,7 +77,8 @@ def _execute(emu: Emulator, call: ApiCall) -> Reply:
     context = OpContext(emu, call.account_id, call.region, emu.now_ms())
     if name not in NO_INITIALIZATION_NEEDED and not context.state.initialized:
         raise UninitializedAccountError()
-    return Reply(model.success_status(name), operation(context, call.params))
+    body = raw.applied(emu.raw_records, name, operation(context, call.params))
+    return Reply(model.success_status(name), body)
 
 
 def handle(emu: Emulator, call: ApiCall) -> Reply:

@@ -17,6 +17,7 @@ from drsorch.local.drs.calls import CallLog
 from drsorch.local.drs.clock import RealClock, SimClock
 from drsorch.local.drs.ec2_port import Ec2Port
 from drsorch.local.drs.ids import IdFactory, draw_ms
+from drsorch.local.drs.raw import RawRecords
 from drsorch.local.drs.scheduler import Event, Scheduler
 from drsorch.local.drs.settings import DurationRange, EmulatorSettings, ServerFault
 from drsorch.local.drs.state import Key, RegionState, SourceServer
@@ -41,16 +42,21 @@ class Emulator:
         self._real_clock = real_clock
         self._settings = settings or EmulatorSettings()
         self.calls = CallLog(self._settings.call_log_limit)
+        self.raw_records = RawRecords()
+        """Test hook only (`raw.inject`): records answered as given, not as seeded."""
         self._start_fresh()
 
     def _start_fresh(self) -> None:
         self.clock = SimClock(self._settings.clock, self._real_clock)
         self.ids = IdFactory(self._settings.seed)
         self.regions: dict[Key, RegionState] = {}
+        self.staging_trust: dict[str, set[str]] = {}
+        """Target account ID -> the staging accounts that trust it (may be extended from)."""
         self.scheduler = Scheduler()
         self.fault_counts: Counter[tuple[str, str]] = Counter()
         self.faults_applied_ms = self.clock.now_ms()
         self.calls.clear()
+        self.raw_records = RawRecords()
 
     @property
     def settings(self) -> EmulatorSettings:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drsorch.local.drs import ops_jobs, ops_recovery, ops_servers, ops_service, ops_tags
+from drsorch.local.drs import ops_jobs, ops_recovery, ops_servers, ops_service, ops_tags, staging
 from drsorch.local.drs.context import Operation
 
 OPERATIONS: dict[str, Operation] = {
@@ -11,6 +11,7 @@ OPERATIONS: dict[str, Operation] = {
     **ops_jobs.OPERATIONS,
     **ops_recovery.OPERATIONS,
     **ops_tags.OPERATIONS,
+    **staging.OPERATIONS,
 }
 
 

@@ -23,6 +23,8 @@ _LAUNCH_INTO_FIELD = "launchIntoInstanceProperties.launchIntoEC2InstanceID"
 
 
 def _matches(server: SourceServer, filters: Mapping[str, Any], account_id: str) -> bool:
+    """`stagingAccountIDs` matches the account a server replicates in: its staging account
+    when it is extended, else its own (DRS's StagingArea.stagingAccountID)."""
     ids = filters.get("sourceServerIDs") or []
     if ids and server.source_server_id not in ids:
         return False
@@ -30,14 +32,18 @@ def _matches(server: SourceServer, filters: Mapping[str, Any], account_id: str) 
     if hardware and hardware not in {server.origin.instance_id, server.private_ip}:
         return False
     staging = filters.get("stagingAccountIDs") or []
-    return not staging or account_id in staging
+    replicates_in = server.staging[0] if server.staging else account_id
+    return not staging or replicates_in in staging
 
 
 def describe_source_servers(ctx: OpContext, params: Mapping[str, Any]) -> dict[str, Any]:
     """DescribeSourceServers, filtered and paginated, oldest first."""
     filters = params.get("filters") or {}
     found = [s for s in ctx.state.servers.values() if _matches(s, filters, ctx.account_id)]
-    scope = f"servers:{sorted(filters.get('sourceServerIDs') or [])}:{filters.get('hardwareId')}"
+    scope = (
+        f"servers:{sorted(filters.get('sourceServerIDs') or [])}:{filters.get('hardwareId')}"
+        f":{sorted(filters.get('stagingAccountIDs') or [])}"
+    )
     items, token = paging.page(found, params, ctx.emu.settings.paging, scope)
     agents.observe(ctx.emu, ctx.state, items, ctx.now_ms)
     body: dict[str, Any] = {"items": [views.source_server(ctx.emu, s, ctx.now_ms) for s in items]}
@@ -103,7 +109,23 @@ def update_launch_configuration(ctx: OpContext, params: Mapping[str, Any]) -> di
 
 
 def _replicating_count(state: RegionState) -> int:
-    return sum(1 for s in state.servers.values() if s.replication.state not in NOT_REPLICATING)
+    """Servers replicating in this account and region; an extended server replicates in
+    its staging account and is counted there."""
+    return sum(
+        1
+        for s in state.servers.values()
+        if s.staging is None and s.replication.state not in NOT_REPLICATING
+    )
+
+
+def _managed_in_staging(server: SourceServer, operation: str) -> None:
+    if server.staging is not None:
+        raise ValidationError(
+            f"{operation} is not modelled for extended source server {server.source_server_id}:"
+            f" its replication is managed in staging account {server.staging[0]}"
+            f" ({server.staging[1]})",
+            fields=[("sourceServerID", "an extended source server")],
+        )
 
 
 def check_replication_quota(ctx: OpContext, state: RegionState) -> None:
@@ -111,7 +133,8 @@ def check_replication_quota(ctx: OpContext, state: RegionState) -> None:
     quota = ctx.emu.settings.quotas.replicating_servers
     if _replicating_count(state) + 1 > quota:
         raise ServiceQuotaExceededError(
-            f"At most {quota} source servers may replicate in {state.region}",
+            f"At most {quota} source servers may replicate in {state.region}"
+            f" (account {state.account_id})",
             quota_code=rules.QUOTA_REPLICATING_SERVERS,
             resource_type="SOURCE_SERVER",
         )
@@ -126,6 +149,7 @@ def start_replication(ctx: OpContext, params: Mapping[str, Any]) -> dict[str, An
             resource_id=server.source_server_id,
             resource_type="SOURCE_SERVER",
         )
+    _managed_in_staging(server, "StartReplication")
     check_replication_quota(ctx, ctx.state)
     replication.restart(ctx.emu, server, (ctx.account_id, ctx.region), "INITIATING", ctx.now_ms)
     return {"sourceServer": views.source_server(ctx.emu, server, ctx.now_ms)}
@@ -134,6 +158,7 @@ def start_replication(ctx: OpContext, params: Mapping[str, Any]) -> dict[str, An
 def stop_replication(ctx: OpContext, params: Mapping[str, Any]) -> dict[str, Any]:
     """StopReplication: replication stops and the server's points in time are gone."""
     server = ctx.server(params["sourceServerID"])
+    _managed_in_staging(server, "StopReplication")
     if server.replication.state in NOT_REPLICATING:
         raise ConflictError(
             f"Replication of {server.source_server_id} is already {server.replication.state}",
@@ -147,6 +172,7 @@ def stop_replication(ctx: OpContext, params: Mapping[str, Any]) -> dict[str, Any
 def disconnect_source_server(ctx: OpContext, params: Mapping[str, Any]) -> dict[str, Any]:
     """DisconnectSourceServer: refused while the server has a recovery instance."""
     server = ctx.server(params["sourceServerID"])
+    _managed_in_staging(server, "DisconnectSourceServer")
     instance = ctx.state.recovery_instances.get(server.recovery_instance_id or "")
     if instance is not None and not instance.terminated:
         raise ConflictError(

@@ -23,11 +23,13 @@ __all__ = [
     "add_recovery_instance",
     "add_source_server",
     "configure",
+    "extend_source_server",
     "initialize_service",
     "set_launch_configuration_template",
     "set_launch_into",
     "settings",
     "start_reverse_replication",
+    "trust_staging_account",
 ]
 
 
@@ -148,6 +150,31 @@ def set_launch_into(
     Not validated (the instance may be anywhere, or nowhere): that is the point of a preset.
     """
     seeding.set_launch_into(default_emulator(), account_id, region, source_server_id, instance_id)
+
+
+def trust_staging_account(target_account_id: str, staging_account_id: str) -> None:
+    """Let `target_account_id` extend servers of `staging_account_id` (DRS's trusted accounts)."""
+    seeding.trust_staging_account(default_emulator(), target_account_id, staging_account_id)
+
+
+def extend_source_server(
+    target_account_id: str,
+    region: str,
+    staging_account_id: str,
+    staging_server_id: str,
+    *,
+    tags: Mapping[str, str] | None = None,
+) -> str:
+    """As CreateExtendedSourceServer called by the target account; returns the extended
+    server's sourceServerID. The staging account must trust the target account."""
+    return seeding.extend_source_server(
+        default_emulator(),
+        target_account_id,
+        region,
+        staging_account_id,
+        staging_server_id,
+        tags=tags or {},
+    )
 
 
 def settings() -> EmulatorSettings:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from drsorch.local.drs import replication
+from drsorch.local.drs import replication, staging
 from drsorch.local.drs.core import Emulator
 from drsorch.local.drs.errors import DrsError, not_found
 from drsorch.local.drs.failback import find_reversed, reverse
@@ -191,3 +192,32 @@ def set_launch_into(
         if instance_id is not None:
             server.launch.copy_private_ip = False
             server.launch.copy_tags = False
+
+
+def trust_staging_account(emu: Emulator, target_account_id: str, staging_account_id: str) -> None:
+    """The staging account trusts the target account: it may be extended into it."""
+    with emu.lock:
+        emu.staging_trust.setdefault(target_account_id, set()).add(staging_account_id)
+
+
+def extend_source_server(
+    emu: Emulator,
+    target_account_id: str,
+    region: str,
+    staging_account_id: str,
+    staging_server_id: str,
+    *,
+    tags: Mapping[str, str],
+) -> str:
+    """As CreateExtendedSourceServer (no call log, no faults); returns the extended ID."""
+    with emu.lock:
+        emu.run_due()
+        target = emu.region(target_account_id, region)
+        initialize(emu, target)
+        try:
+            server = staging.extend(
+                emu, target, staging_account_id, staging_server_id, tags, seeding=True
+            )
+        except DrsError as error:
+            raise SeedError(str(error)) from error
+        return server.source_server_id

@@ -87,7 +87,11 @@ class Quotas(_Model):
     servers_in_active_jobs: int = Field(default=500, ge=1)
     replicating_servers: int = Field(default=300, ge=1)
     """Checked when replication is started through the API (StartReplication,
-    ReverseReplication); seeded servers are not counted against it when seeded."""
+    ReverseReplication); seeded servers are not counted against it when seeded. An
+    extended server takes its slot in its staging account, not in the target account."""
+    source_servers: int = Field(default=4000, ge=1)
+    """Source servers held per account and region, replicating or not; checked when a
+    server is extended into an account (CreateExtendedSourceServer)."""
 
 
 class Paging(_Model):

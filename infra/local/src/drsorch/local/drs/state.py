@@ -95,6 +95,9 @@ class SourceServer:
     agent_lost_ms: int | None = None
     """Since when the replication agent on the source machine is not seen (the machine is
     stopped, or its volumes were swapped by a launch into it); None while it is seen."""
+    staging: tuple[str, str] | None = None
+    """For an extended server: (staging account ID, sourceServerID there). Its replication
+    is the staging server's own object, shared, so it follows the staging server."""
 
 
 @dataclass

@@ -100,7 +100,7 @@ def source_server(emu: Emulator, server: SourceServer, now_ms: int) -> dict[str,
         "dataReplicationInfo": data_replication_info(emu, server, now_ms),
         "lifeCycle": _life_cycle(server, now_ms),
         "sourceProperties": _source_properties(server),
-        "stagingArea": {"status": "NOT_EXTENDED"},
+        "stagingArea": _staging_area(emu, server),
         "sourceCloudProperties": {
             "originAccountID": origin.account_id,
             "originRegion": origin.region,
@@ -114,6 +114,26 @@ def source_server(emu: Emulator, server: SourceServer, now_ms: int) -> dict[str,
     if server.reversed_arn is not None:
         item["reversedDirectionSourceServerArn"] = server.reversed_arn
     return item
+
+
+def _staging_area(emu: Emulator, server: SourceServer) -> dict[str, Any]:
+    """NOT_EXTENDED names the server's own account (DRS's StagingArea doc); EXTENDED names
+    the staging server; EXTENSION_ERROR when that server is gone from the staging account."""
+    region, account_id = server.arn.split(":")[3:5]
+    if server.staging is None:
+        return {"status": "NOT_EXTENDED", "stagingAccountID": account_id}
+    staging_account, staging_id = server.staging
+    staging_arn = f"arn:aws:drs:{region}:{staging_account}:source-server/{staging_id}"
+    area = {
+        "status": "EXTENDED",
+        "stagingAccountID": staging_account,
+        "stagingSourceServerArn": staging_arn,
+    }
+    held = emu.regions.get((staging_account, region))
+    if held is None or staging_id not in held.servers:
+        area["status"] = "EXTENSION_ERROR"
+        area["errorMessage"] = f"Staging source server {staging_arn} was not found"
+    return area
 
 
 def _life_cycle(server: SourceServer, now_ms: int) -> dict[str, Any]:

@@ -39,7 +39,8 @@ def check_estate(plan: EstatePlan, zones_by_region: dict[str, list[str]]) -> lis
         *(issue for account in plan.accounts for issue in _decoys(estate, account)),
         *_lineage(plan, zones_by_region),
         *_decoy_tags(estate),
-        *(issue for account in plan.accounts for issue in _replicating_quota(estate, account)),
+        *_staging(plan),
+        *_replicating_quota(plan),
     ]
 
 
@@ -47,23 +48,58 @@ NOT_REPLICATING = frozenset({"STOPPED", "DISCONNECTED"})
 """Replication states a source server holds without counting as replicating."""
 
 
-def _replicating_quota(estate: Estate, account: PlannedAccount) -> Iterator[Issue]:
-    """DRS holds at most `drs.quotas.replicating_servers` replicating servers per
-    account and region: the recovery region, and the primary one for reversed servers."""
+def _replicating_quota(plan: EstatePlan) -> Iterator[Issue]:
+    """DRS holds at most `drs.quotas.replicating_servers` replicating servers per account
+    and region, not adjustable: the recovery region of the account a server replicates in
+    (its staging account, if any), and the primary region for reversed servers."""
+    estate = plan.estate
     quota = estate.drs.quotas.replicating_servers
-    replicating = [s for s in account.servers if s.replication_state not in NOT_REPLICATING]
-    counts = {
-        estate.regions.recovery: len(replicating),
-        estate.regions.primary: sum(1 for s in account.servers if s.reverse is not None),
-    }
-    for region, count in counts.items():
+    counts: Counter[tuple[str, str]] = Counter()
+    where: dict[str, Loc] = {}
+    for account in plan.accounts:
+        where.setdefault(account.id, account.loc)
+        for server in account.servers:
+            held_by = server.staging_account or account.id
+            where.setdefault(held_by, account.loc)
+            if server.replication_state not in NOT_REPLICATING:
+                counts[held_by, estate.regions.recovery] += 1
+            if server.reverse is not None:
+                counts[account.id, estate.regions.primary] += 1
+    for (held_by, region), count in counts.items():
         if count > quota:
             yield (
-                account.loc,
-                f"account {account.id} has {count} replicating source servers in {region},"
+                where[held_by],
+                f"account {held_by} has {count} replicating source servers in {region},"
                 f" above the DRS quota of {quota} per account and region"
-                " (drs.quotas.replicating_servers)",
+                " (drs.quotas.replicating_servers; DRS does not raise it): spread the servers"
+                " over staging accounts (staging_accounts, and staging_account on servers)",
             )
+
+
+def _staging(plan: EstatePlan) -> Iterator[Issue]:
+    """A server's staging account is declared by its account and is a DRS-only account."""
+    estate_accounts = {account.id for account in plan.accounts}
+    for account in plan.accounts:
+        for i, staging in enumerate(account.staging_accounts):
+            if staging in estate_accounts:
+                yield (
+                    (*account.loc, "staging_accounts", i),
+                    f"staging account {staging} is one of the estate's accounts; the emulator"
+                    " models staging accounts that hold DRS servers only",
+                )
+        for server in account.servers:
+            held_by = server.staging_account
+            if held_by is None:
+                continue
+            loc = (*body_loc(server), "staging_account")
+            if held_by not in account.staging_accounts:
+                yield loc, f"staging account {held_by} is not in this account's staging_accounts"
+            if server.phase != "protected":
+                yield (
+                    loc,
+                    "a server replicating in a staging account is seeded protected only"
+                    " (a failed-over extended server is not modelled by estate files)",
+                )
 
 
 def _regions(estate: Estate, zones_by_region: dict[str, list[str]]) -> Iterator[Issue]:

@@ -281,6 +281,11 @@ class ServerBody(EstateModel):
         None, description="DRS launch settings preset before drsorch runs."
     )
     faults: ServerFaults | None = Field(None, description="Emulator faults for this server.")
+    staging_account: AccountId | None = Field(
+        None,
+        description="Replicate in this staging account (one of the account's staging_accounts),"
+        " under its own replicating quota, and extend into this account (protected only).",
+    )
     expect: Expect | None = Field(
         None,
         description="Ground truth: land-in-original, land-in-target, new-instance or"
@@ -342,6 +347,11 @@ class Generator(EstateModel):
     seed: int | None = Field(None, description="Default: the estate's seed.")
     name_noise: NameNoise | None = None
     unhealthy: Unhealthy | None = None
+    staging_accounts: list[AccountId] = Field(
+        default_factory=list,
+        description="Spread the servers over these staging accounts in equal consecutive"
+        " blocks, in order (overrides the template's staging_account).",
+    )
     template: ServerBody = Field(default_factory=ServerBody)
 
 
@@ -364,6 +374,13 @@ class Account(EstateModel):
     )
     launch_into_source_instance: bool = Field(
         False, description="The DRS launch configuration template's launchIntoSourceInstance."
+    )
+    staging_accounts: list[AccountId] = Field(
+        default_factory=list,
+        description="Staging accounts: DRS-only accounts (no EC2 here) that replicate some of"
+        " this account's servers, each under its own replicating quota, and trust this"
+        " account to extend them (DRS's trusted accounts). DRS is initialised in the recovery"
+        " region there.",
     )
     servers: list[Server] = Field(default_factory=list)
     generators: list[Generator] = Field(default_factory=list)

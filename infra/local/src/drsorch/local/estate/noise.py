@@ -37,12 +37,18 @@ class GeneratedServers:
                 "wave": self._wave(offset),
                 "replication": self._replication(),
             }
+            if generator.staging_accounts:
+                fields["staging_account"] = self._staging(offset)
             # The template and the patterns were validated; building 1,000 servers stays cheap.
             yield Server.model_construct(**fields), self._renames(name)
 
     def _wave(self, offset: int) -> int | None:
         waves = self.generator.waves
         return waves[offset * len(waves) // self.generator.count] if waves else None
+
+    def _staging(self, offset: int) -> str:
+        spread = self.generator.staging_accounts
+        return spread[offset * len(spread) // self.generator.count]
 
     def _replication(self) -> Replication:
         unhealthy = self.generator.unhealthy

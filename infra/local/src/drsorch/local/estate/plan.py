@@ -126,6 +126,8 @@ class PlannedServer:
     origin: Origin
     presets: Presets
     expect: Expectation
+    staging_account: str | None = None
+    """The staging account it replicates in (extended into its own account), if any."""
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,7 @@ class PlannedAccount:
     servers: tuple[PlannedServer, ...]
     reachable: bool = True
     decoys: tuple[PlannedDecoy, ...] = ()
+    staging_accounts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -216,6 +219,7 @@ def _plan_account(
         servers=servers,
         reachable=account.reachable,
         decoys=decoys,
+        staging_accounts=tuple(dict.fromkeys(account.staging_accounts)),
     )
 
 
@@ -324,6 +328,7 @@ def _plan_server(
         origin=origin,
         presets=presets,
         expect=expectation(server, phase, origin, original, own_account, estate.regions.primary),
+        staging_account=server.staging_account,
     )
 
 

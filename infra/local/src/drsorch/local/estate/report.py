@@ -63,6 +63,10 @@ class SeededServer:
     """Every instance seeded for it: original, target, recovery, and decoys `near` it."""
     primary_region: str = "us-east-1"
     recovery_region: str = "us-west-2"
+    staging_account_id: str | None = None
+    """The staging account the server replicates in; `source_server_id` is then the
+    server extended into `account_id`."""
+    staging_source_server_id: str | None = None
 
     @property
     def launching_source_server_id(self) -> str:

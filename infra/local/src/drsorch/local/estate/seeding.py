@@ -83,6 +83,10 @@ def _seed_access(
             account.id, region, launch_into_source_instance=account.launch_into_source_instance
         )
         counts[account.id, region, "DRS initialised"] += 1
+    for staging in account.staging_accounts:
+        drs.initialize_service(staging, estate.regions.recovery)
+        drs.trust_staging_account(account.id, staging)
+        counts[staging, estate.regions.recovery, "DRS initialised (staging account)"] += 1
 
 
 def _seed_server(
@@ -112,8 +116,17 @@ def _seed_server(
         disks=tuple(drs.DiskSeed(d.device, d.size_gib * GIB) for d in server.disks),
         private_ip=original.private_ip if original else None,
     )
-    source_server_id = drs.add_source_server(account_id, recovery, source)
-    counts[account_id, recovery, "DRS source server (FAILOVER)"] += 1
+    staging_id = None
+    if server.staging_account is None:
+        source_server_id = drs.add_source_server(account_id, recovery, source)
+        counts[account_id, recovery, "DRS source server (FAILOVER)"] += 1
+    else:
+        staging_id = drs.add_source_server(server.staging_account, recovery, source)
+        counts[server.staging_account, recovery, "DRS source server (FAILOVER, staging)"] += 1
+        source_server_id = drs.extend_source_server(
+            account_id, recovery, server.staging_account, staging_id, tags=server.tags
+        )
+        counts[account_id, recovery, "DRS source server (FAILOVER, extended)"] += 1
     launched = made.get("recovery", account_id, server.name)
     recovery_instance_id = failback_id = None
     duplicates: list[str] = []
@@ -181,6 +194,8 @@ def _seed_server(
         instances=made.of_server(account_id, server.name),
         primary_region=primary,
         recovery_region=recovery,
+        staging_account_id=server.staging_account,
+        staging_source_server_id=staging_id,
     )
 
 

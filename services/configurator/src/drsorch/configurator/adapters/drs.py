@@ -7,10 +7,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import ValidationError
 
 from drsorch.configurator.adapters.errors import code_of, translate
 from drsorch.configurator.domain import SourceServer, failback_server_of
-from drsorch.configurator.errors import RecoveryInstanceBusy
+from drsorch.configurator.errors import RecordInvalid, RecoveryInstanceBusy
 from drsorch.contracts import LaunchConfiguration
 from drsorch.contracts.types import Place
 
@@ -123,7 +124,12 @@ class DrsAdapter:
         response = await self._call(
             place, "GetLaunchConfiguration", "get_launch_configuration", sourceServerID=server_id
         )
-        return LaunchConfiguration.from_drs(response)
+        try:
+            return LaunchConfiguration.from_drs(response)
+        except ValidationError as exc:
+            # One record DRS reports outside drsorch's contract rejects that server's pair,
+            # named with the record's fault; the rest of the request goes on.
+            raise RecordInvalid.of(server_id, "launch configuration", exc) from exc
 
     async def update_launch_configuration(
         self, place: Place, server_id: str, configuration: LaunchConfiguration

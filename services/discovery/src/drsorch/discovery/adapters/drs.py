@@ -140,6 +140,7 @@ class DrsAdapter:
             origin_region=cloud.get("originRegion") or None,
             reversed_arn=item.get("reversedDirectionSourceServerArn") or None,
             recovery_instance_id=item.get("recoveryInstanceId") or None,
+            **_staging(item.get("stagingArea", {})),
         )
 
     def _recovery_instance(self, item: dict[str, Any]) -> RecoveryInstanceRecord:
@@ -151,6 +152,25 @@ class DrsAdapter:
             is_drill=bool(item.get("isDrill", False)),
             failback_state=known(item.get("failback", {}).get("state"), FailbackState),
         )
+
+
+def _staging(area: dict[str, Any]) -> dict[str, str | None]:
+    """An extended server's staging account and server; NOT_EXTENDED servers replicate here.
+
+    NOT_EXTENDED also carries a stagingAccountID (the server's own account), so it is
+    read only for an extended server.
+    """
+    status = area.get("status")
+    if status not in {"EXTENDED", "EXTENSION_ERROR"}:
+        return {}
+    error = None
+    if status == "EXTENSION_ERROR":
+        error = area.get("errorMessage") or "DRS cannot access the staging source server"
+    return {
+        "staging_account_id": area.get("stagingAccountID") or None,
+        "staging_source_server_arn": area.get("stagingSourceServerArn") or None,
+        "staging_error": error,
+    }
 
 
 def _snake(operation: str) -> str:

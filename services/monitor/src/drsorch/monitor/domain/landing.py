@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from pydantic import ValidationError
+
 from drsorch.contracts import ServerLaunch
 from drsorch.contracts.events import ServerOutcome
 from drsorch.monitor.domain.facts import (
@@ -109,25 +111,55 @@ def server_launch(
         member, recovery=recovery, seen=seen, log=log, lineage=lineage, ip_before=private_ip_before
     )
     replaced = _replaced(member.volumes_before, seen) if expected else None
-    launch = ServerLaunch(
-        source_server_id=member.launching_server_id,
-        launch_status=status,  # type: ignore[arg-type]  # DRS's enum, as the contract spells it
-        recovery_instance_id=(recovery.recovery_instance_id if recovery else None)
-        or (participant.recovery_instance_id if participant else None),
-        ec2_instance_id=ec2_id,
-        expected_instance_id=expected,
-        lineage_instance_id=lineage.named if lineage else None,
-        launched_into_expected=status == "LAUNCHED" and expected is not None and ec2_id == expected,
-        private_ip_before=private_ip_before,
-        private_ip_after=seen.private_ip if seen else None,
-        failure_reason=reason[:1024] if reason and status != "LAUNCHED" else None,
-        volumes_replaced=replaced,
-        proof=tuple(f[:256] for f in proof[:10]),
-    )
+    try:
+        launch = ServerLaunch(
+            source_server_id=member.launching_server_id,
+            launch_status=status,  # type: ignore[arg-type]  # DRS's enum, as the contract spells it
+            recovery_instance_id=(recovery.recovery_instance_id if recovery else None)
+            or (participant.recovery_instance_id if participant else None),
+            ec2_instance_id=ec2_id,
+            expected_instance_id=expected,
+            lineage_instance_id=lineage.named if lineage else None,
+            launched_into_expected=status == "LAUNCHED"
+            and expected is not None
+            and ec2_id == expected,
+            private_ip_before=private_ip_before,
+            private_ip_after=seen.private_ip if seen else None,
+            failure_reason=reason[:1024] if reason and status != "LAUNCHED" else None,
+            volumes_replaced=replaced,
+            proof=tuple(f[:256] for f in proof[:10]),
+        )
+    except ValidationError as exc:
+        return unreadable_landing(member, status, exc)
     verdict, why = outcome(launch)
     if verdict == "recovered" and problem is not None:
         verdict, why = "recovered_elsewhere", problem
     return Landing(launch, verdict, why)
+
+
+def unreadable_landing(member: Member, status: str, error: ValidationError) -> Landing:
+    """A server whose DRS or EC2 record drsorch cannot carry: its landing is not proven.
+
+    The record's fault and the server are named; a launch DRS may have made cannot be
+    told to be where it belongs, so it fails the request like any unproven landing.
+    """
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "record"
+    why = (
+        f"DRS or EC2 reports {where} of source server {member.launching_server_id} out of"
+        f" range for drsorch: {first['msg']} (launchStatus {str(status)[:40]!r});"
+        " its landing cannot be proven"
+    )[:1024]
+    launched = status == "LAUNCHED"
+    launch = ServerLaunch(
+        source_server_id=member.launching_server_id,
+        launch_status="LAUNCHED" if launched else "FAILED",
+        # The approved target, never a lineage DRS reported out of range.
+        expected_instance_id=member.expected_instance_id,
+        failure_reason=None if launched else why,
+        proof=(why[:256],),
+    )
+    return Landing(launch, "recovered_elsewhere" if launched else "failed", why)
 
 
 def _proof(

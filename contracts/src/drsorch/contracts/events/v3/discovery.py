@@ -1,4 +1,4 @@
-"""ServersDiscovered v2: the v3 shape with the v2 request spec (before approvals)."""
+"""ServersDiscovered v3: the v4 shape with the v2 request spec (before approvals)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,6 @@ class ServersDiscovered(discovery.ServersDiscovered):
     since a Name is ambiguous only against all targets.
     """
 
-    event_version: ClassVar[int] = 2
+    event_version: ClassVar[int] = 3
 
     spec: RequestSpec  # type: ignore[assignment]
