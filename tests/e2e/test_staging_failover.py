@@ -19,6 +19,7 @@ import pytest
 
 from drsorch.contracts import Accounts, RequestCompleted, RequestSpec, Scope
 from drsorch.local.server import LocalEndpoint
+from support.approving import sign
 from support.aws import FAST, deploy
 from support.discovery_estates import PRIMARY, RECOVERY, fresh
 from support.hostile import run_request, workers_running
@@ -71,8 +72,13 @@ async def outcome(
         planned = await run_request(
             stack, observer, spec.model_copy(update={"plan_only": True}), "req-x14-plan", within=180
         )
-        approved = spec.model_copy(update={"approved_plan_hash": planned[0].plan_hash})
-        applied = await run_request(stack, observer, approved, "req-x14-apply", within=300)
+        plan_hash = planned[0].plan_hash
+        assert plan_hash is not None, planned[0].reason
+        approval = await sign(stack, "req-x14-apply", plan_hash)
+        update = {"approved_plan_hash": plan_hash, "approvals": (approval,)}
+        applied = await run_request(
+            stack, observer, spec.model_copy(update=update), "req-x14-apply", within=300
+        )
     return {"report": report, "planned": planned, "applied": applied}
 
 

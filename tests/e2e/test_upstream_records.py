@@ -34,6 +34,7 @@ from drsorch.local.drs.emulator import default_emulator
 from drsorch.local.drs.raw import RawRecords, inject
 from drsorch.local.estate import SeededServer, SeedReport
 from drsorch.local.server import LocalEndpoint
+from support.approving import sign
 from support.aws import client, deploy
 from support.discovery_estates import fresh
 from support.hostile import run_request, workers_running
@@ -222,7 +223,10 @@ async def _plan_and_apply(pipeline: Pipeline, operation: str, name: str) -> list
         pipeline.stack, pipeline.observer, plan_only, f"req-{name}-plan", within=90
     )
     assert planned[0].status == "PLANNED", planned[0].reason
-    approved = spec.model_copy(update={"approved_plan_hash": planned[0].plan_hash})
+    plan_hash = planned[0].plan_hash
+    assert plan_hash is not None
+    approval = await sign(pipeline.stack, f"req-{name}-apply", plan_hash)
+    approved = spec.model_copy(update={"approved_plan_hash": plan_hash, "approvals": (approval,)})
     return await run_request(
         pipeline.stack, pipeline.observer, approved, f"req-{name}-apply", within=240
     )

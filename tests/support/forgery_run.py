@@ -24,6 +24,7 @@ from drsorch.cli.request_run import FOLLOWED
 from drsorch.contracts import Accounts, Envelope, Event, RequestCompleted, RequestSpec, Scope
 from drsorch.local.deploy import StackOutputs
 from drsorch.local.server import LocalEndpoint
+from support.approving import sign
 from support.aws import deploy, wait_for
 from support.chaos import HUB, Fleet, Storm, launches, report_against_ec2
 from support.forgery import (
@@ -68,6 +69,31 @@ class Seen:
         if not ordered or len(ordered) < ordered[0].chunk.count:
             return None
         return ordered
+
+
+async def _approved(
+    stack: StackOutputs,
+    spec: RequestSpec,
+    request_id: str,
+    followed: dict[str, str],
+    within: float,
+) -> RequestSpec:
+    """The apply's spec, carrying a signed approval of the plan a plan-only run produced."""
+    planning = f"{request_id}-plan"
+    seen = Seen([])
+    session = get_session()
+    async with (
+        session.create_client("sqs") as sqs,
+        session.create_client("sns") as sns,
+        event_feed(sqs, sns, followed, planning) as feed,
+    ):
+        await publish_request(stack, spec.model_copy(update={"plan_only": True}), planning)
+        await _follow(feed, seen, planning, within)
+    report = seen.report(planning)
+    assert report is not None and report[0].plan_hash is not None, report
+    approval = await sign(stack, request_id, report[0].plan_hash)
+    update = {"approved_plan_hash": report[0].plan_hash, "approvals": (approval,)}
+    return spec.model_copy(update=update)
 
 
 async def _follow(feed: SqsEventFeed, seen: Seen, request_id: str, within: float) -> None:
@@ -130,6 +156,8 @@ async def run_raid(endpoint: LocalEndpoint, raid: Raid, logs: Path) -> dict[str,
     seen = Seen([])
     try:
         session = get_session()
+        # The operator plans first and approves exactly that plan, as the services demand.
+        spec = await _approved(stack, spec, request_id, followed, raid.within)
         async with (
             session.create_client("sqs") as sqs,
             session.create_client("sns") as sns,
