@@ -22,6 +22,7 @@ from drsorch.configurator.configure import RequestContext, Waiting, configure_pa
 from drsorch.configurator.dependencies import Dependencies
 from drsorch.configurator.domain import SourceServer
 from drsorch.configurator.errors import Refused, Transient
+from drsorch.configurator.pipeline.admit import admit
 from drsorch.configurator.plan import drift_reason, launch_hash, managed
 from drsorch.configurator.ports import Cloud
 from drsorch.configurator.records import PairRecord, RequestRecord
@@ -66,6 +67,11 @@ async def advance(
         await deps.store.save_pairs(request_id, changed)
         records = settled
     unsettled = [r for r in records if r.result is None]
+    if unsettled:
+        # A failback starts reverse replication only into free replication slots.
+        records, unsettled = await admit(
+            request_id, request, deps, now, records, unsettled=unsettled
+        )
     if unsettled:
         records = await _step(request_id, request, deps, now, records, unsettled, hints, dry=False)
     records = await _mark_sent(deps, request_id, records, step)
@@ -127,7 +133,8 @@ async def _step(  # noqa: PLR0917 - one pass, its inputs passed on together
     dry: bool,
 ) -> list[PairRecord]:
     updated = await _configure(request_id, request, waiting, deps, hints, dry=dry)
-    updated = [_settle_late(request, record, now, dry=dry) for record in updated]
+    grace = timedelta(seconds=deps.settings.prepare_deadline_seconds)
+    updated = [_settle_late(request, record, now, grace, dry=dry) for record in updated]
     await deps.store.save_pairs(request_id, updated)
     by_id = {record.server_id: record for record in updated}
     return [by_id.get(record.server_id, record) for record in records]
@@ -290,11 +297,16 @@ def _waiting(record: PairRecord, progress: Waiting, retry_hints: list[float]) ->
 
 
 def _settle_late(
-    request: RequestRecord, record: PairRecord, now: datetime, *, dry: bool
+    request: RequestRecord, record: PairRecord, now: datetime, grace: timedelta, *, dry: bool
 ) -> PairRecord:
-    """A pair still waiting after the deadline is reported not prepared (or not planned)."""
+    """A pair still waiting after the deadline is reported not prepared (or not planned).
+
+    A pair given a replication slot late in a pipelined failback has the whole deadline
+    from then on.
+    """
     settled = record.planned if dry else record.result
-    if settled is not None or now < request.deadline:
+    admitted = record.admitted_at + grace if record.admitted_at and not dry else request.deadline
+    if settled is not None or now < max(request.deadline, admitted):
         return record
     what = "planned" if dry else "prepared"
     return _rejected(request, record, f"not {what} by the deadline: {record.waiting}", dry=dry)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from drsorch.configurator.adapters.cloud import AwsCloud
 from drsorch.configurator.adapters.dynamodb import DynamoStore
+from drsorch.configurator.adapters.pipeline import PipelineAdapter
 from drsorch.configurator.adapters.roundtrip import RoundTripDrsAdapter, RoundTripDynamo
 from drsorch.configurator.dependencies import Dependencies, RoundTrip
 from drsorch.configurator.events import REGISTRY
@@ -54,6 +55,10 @@ def build_with(
             calls: Counter[str] = Counter()
             return RoundTripDrsAdapter(AwsCloud(clients, accounts).client, calls), calls
 
+        def pipeline(accounts: Accounts) -> tuple[PipelineAdapter, Counter[str]]:
+            calls: Counter[str] = Counter()
+            return PipelineAdapter(AwsCloud(clients, accounts).client, calls), calls
+
         deps = Dependencies(
             store=DynamoStore(resources.dynamodb, table),
             cloud=cloud,
@@ -62,6 +67,7 @@ def build_with(
             settings=chosen,
             approvals=approvals or await approval_check(resources),
             round_trip=RoundTrip(RoundTripDynamo(resources.dynamodb, table), round_trip_drs),
+            pipeline=pipeline,
         )
         return Service(NAME, REGISTRY, handlers(deps))
 

@@ -37,6 +37,10 @@ async def configure_pair(ctx: RequestContext, record: PairRecord) -> Progress:
     except Transient as exc:
         return Waiting(str(exc), exc.retry_after, trail.reverse_started)
     except (Refused, AccountUnreachable) as exc:
+        if "ServiceQuotaExceeded" in str(exc):
+            # The replicating-servers quota, filled by others since the pipeline gave the
+            # slot: wait for room, as for any not-yet.
+            return Waiting(f"no replication slot after all: {exc}", None, trail.reverse_started)
         return result(ctx, record.pair, "rejected", reason=str(exc), trail=trail)
 
 

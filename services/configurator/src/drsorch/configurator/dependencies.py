@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from drsorch.configurator.pipeline.ports import PipelineCloud
 from drsorch.configurator.ports import Approvals, Clock, CloudFactory, Store
 from drsorch.configurator.roundtrip.ports import RoundTripDrs, RoundTripStore
 from drsorch.configurator.settings import ConfiguratorSettings
@@ -34,3 +35,6 @@ class Dependencies:
     approvals: Approvals
     round_trip: RoundTrip | None = None
     """Reverse replication after a launch, and retire; unset in tests of configuration only."""
+    pipeline: Callable[[Accounts], tuple[PipelineCloud, Counter[str]]] | None = None
+    """A failback's slots of the replicating-servers quota; unset: no admission (tests of
+    configuration only)."""

@@ -29,6 +29,16 @@ class RequestRecord(_Stored):
     """When the plan arrived: an approval that expired before then starts nothing."""
 
 
+class SlotRelease(_Stored):
+    """The intent to free a replication slot: StopReplication of a landed server's FAILBACK
+    server, written before the call with the DRS and EC2 facts its landing rests on."""
+
+    failback_server_id: str
+    proof: str
+    recorded_at: AwareDatetime
+    done: bool = False
+
+
 class PairRecord(_Stored):
     """One pair and how far it got.
 
@@ -44,6 +54,12 @@ class PairRecord(_Stored):
     reverse_replication_started: bool = False
     waiting: str | None = None
     """Why the pair is not settled yet, for the report if the deadline passes."""
+    admitted_at: AwareDatetime | None = None
+    """When the failback pipeline gave it a replication slot (reverse replication may start)."""
+    slot_waiting: bool = False
+    """Held back for a replication slot: the pipeline, not the prepare deadline, settles it."""
+    release: SlotRelease | None = None
+    """Its FAILBACK server's slot freed (or being freed) after it landed."""
 
     @property
     def server_id(self) -> str:

@@ -17,3 +17,9 @@ class ConfiguratorSettings(BaseSettings):
     """After this long, pairs still waiting are reported not prepared (rejected)."""
     concurrency: int = Field(default=8, ge=1, le=64)
     """Pairs configured at the same time within one message."""
+    replicating_servers_quota: int = Field(default=300, ge=1, le=100_000)
+    """DRS's replicating-servers quota per account and region (300, not adjustable): a
+    failback starts reverse replication only into the slots it leaves free."""
+    failback_slots: int | None = Field(default=None, ge=1, le=100_000)
+    """At most this many FAILBACK servers of one request replicate at once per account and
+    region, when lower than the quota (room left for other teams); unset: the quota."""

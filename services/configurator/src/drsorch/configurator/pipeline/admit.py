@@ -1,0 +1,249 @@
+"""One step of the failback pipeline: free the slots of landed servers, then give free slots
+to the waiting pairs, earlier waves first.
+
+Runs before the pairs are configured, in every step of an approved failback. Per primary
+account and region it reads every source server DRS holds there (the request's and anyone
+else's), so the count of what replicates is DRS's own. When pairs wait for more slots
+than are free, the request's landed servers give theirs back: the retire order's first
+step, StopReplication of the FAILBACK server, recorded as an intent before the call and
+finished after a crash. A server DRS and EC2 do not show landed keeps its slot.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from drsorch.configurator.dependencies import Dependencies
+from drsorch.configurator.errors import Refused, Transient
+from drsorch.configurator.pipeline import domain
+from drsorch.configurator.pipeline.ports import Held, PipelineCloud
+from drsorch.configurator.records import PairRecord, RequestRecord, SlotRelease
+from drsorch.contracts import ConfigurationResult
+from drsorch.contracts.types import Place
+from drsorch.runtime.accounts import AccountUnreachable
+
+
+async def admit(
+    request_id: str,
+    request: RequestRecord,
+    deps: Dependencies,
+    now: datetime,
+    records: list[PairRecord],
+    *,
+    unsettled: list[PairRecord],
+) -> tuple[list[PairRecord], list[PairRecord]]:
+    """The records after this step of the pipeline, and the unsettled pairs to configure now."""
+    spec = request.spec
+    if deps.pipeline is None or spec.operation != "failback" or spec.plan_only:
+        return records, unsettled
+    region = spec.primary_region
+    places = {domain.primary_place(r, region) for r in unsettled if domain.needs_slot(r)}
+    places |= {domain.primary_place(r, region) for r in records if r.release and not r.release.done}
+    if not places:
+        return records, unsettled
+    cloud, calls = deps.pipeline(spec.accounts)
+    step = _Step(request_id, request, deps, cloud, now)
+    try:
+        by_place: defaultdict[Place, list[PairRecord]] = defaultdict(list)
+        for record in records:
+            by_place[domain.primary_place(record, region)].append(record)
+        for place in sorted(places):
+            await step.place(place, by_place[place])
+    finally:
+        await deps.store.add_calls(request_id, calls)
+    changed = step.changed
+    merged = [changed.get(r.server_id, r) for r in records]
+    go_on = [changed.get(r.server_id, r) for r in unsettled]
+    return merged, [r for r in go_on if r.result is None and not r.slot_waiting]
+
+
+class _Step:
+    """The pipeline's work in one step, place by place; what it changed, by server."""
+
+    def __init__(
+        self,
+        request_id: str,
+        request: RequestRecord,
+        deps: Dependencies,
+        cloud: PipelineCloud,
+        now: datetime,
+    ) -> None:
+        self.request_id = request_id
+        self.request = request
+        self.deps = deps
+        self.cloud = cloud
+        self.now = now
+        self.changed: dict[str, PairRecord] = {}
+        self.known: dict[str, PairRecord] = {}
+
+    async def _save(self, records: Sequence[PairRecord]) -> None:
+        updated = [r for r in records if r != self.known.get(r.server_id)]
+        if updated:
+            await self.deps.store.save_pairs(self.request_id, list(updated))
+            self.changed |= {r.server_id: r for r in updated}
+            self.known |= {r.server_id: r for r in updated}
+
+    def _current(self, record: PairRecord) -> PairRecord:
+        return self.changed.get(record.server_id, record)
+
+    def _place_of(self, record: PairRecord) -> Place:
+        return domain.primary_place(record, self.request.spec.primary_region)
+
+    async def place(self, place: Place, here: list[PairRecord]) -> None:
+        self.known |= {r.server_id: r for r in here}
+        try:
+            listing = await self.cloud.servers_in(place)
+            await self._finish_releases(place, here, listing)
+            here = [self._current(r) for r in here]
+            await self._admit(place, here, listing)
+        except Transient as exc:
+            # Nothing is admitted where DRS cannot be read now: its pairs wait for the next step.
+            why = f"replication slots in {place} unknown: {exc}"
+            await self._save([self._late(place, r, why) for r in map(self._current, here)])
+        except (Refused, AccountUnreachable) as exc:
+            why = f"replication slots in {place} cannot be read: {exc}"
+            rejected = [
+                self._rejected(r, why) for r in map(self._current, here) if domain.needs_slot(r)
+            ]
+            await self._save(rejected)
+
+    async def _finish_releases(
+        self, place: Place, here: list[PairRecord], listing: Sequence[Held]
+    ) -> None:
+        """Intents recorded before a crash: stop what still replicates, then mark them done."""
+        live = {h.source_server_id for h in listing if h.replicating}
+        for record in here:
+            release = record.release
+            if release is None or release.done:
+                continue
+            if release.failback_server_id in live:
+                await self.cloud.stop_replication(place, release.failback_server_id)
+            done = release.model_copy(update={"done": True})
+            await self._save([record.model_copy(update={"release": done})])
+
+    async def _admit(self, place: Place, here: list[PairRecord], listing: Sequence[Held]) -> None:
+        settings = self.deps.settings
+        live = domain.live_failbacks(listing)
+        # A pair whose FAILBACK server replicates already needs no new slot: it holds one.
+        wanting = [
+            r
+            for r in domain.queue(here)
+            if domain.needs_slot(r) and r.pair.recovery_ec2_instance_id not in live
+        ]
+        seen = domain.occupancy(
+            place, settings.replicating_servers_quota, settings.failback_slots, listing, here
+        )
+        free = seen.free
+        if len(wanting) > free:
+            free += await self._release(place, here, listing, len(wanting) - free)
+        admitted = [
+            r.model_copy(update={"admitted_at": self.now, "slot_waiting": False, "waiting": None})
+            for r in wanting[:free]
+        ]
+        held = [self._held(place, r, seen, index) for index, r in enumerate(wanting[free:])]
+        passing = [r for r in here if r.slot_waiting and r not in wanting]
+        await self._save(
+            admitted + held + [r.model_copy(update={"slot_waiting": False}) for r in passing]
+        )
+
+    def _held(
+        self, place: Place, record: PairRecord, seen: domain.Occupancy, ahead: int
+    ) -> PairRecord:
+        """A pair that waits for a slot, saying why."""
+        if seen.capacity <= 0:
+            why = (
+                f"no replication slot in {place} can be given: {seen.replicating} source servers"
+                f" replicate there, {seen.replicating - seen.ours} of them outside this request,"
+                f" against a quota of {seen.quota}"
+                + (f" and a slot limit of {seen.limit}" if seen.limit is not None else "")
+            )
+        else:
+            why = (
+                f"waiting for a replication slot in {place}: {seen.ours + seen.reserved} of the"
+                f" request's {seen.capacity} slots in use, {ahead} servers ahead of it"
+            )
+        return self._late(place, record, why)
+
+    def _late(self, place: Place, record: PairRecord, why: str) -> PairRecord:
+        """Waiting for a slot, or rejected once no slot moved in the place for the deadline."""
+        if not domain.needs_slot(record):
+            return record
+        moved = self._last_move(place)
+        deadline = moved + timedelta(seconds=self.deps.settings.prepare_deadline_seconds)
+        if self.now < deadline:
+            return record.model_copy(update={"slot_waiting": True, "waiting": why})
+        return self._rejected(
+            record,
+            f"not prepared: no replication slot was freed for it by {deadline.isoformat()}; {why}",
+        )
+
+    def _rejected(self, record: PairRecord, reason: str) -> PairRecord:
+        result = ConfigurationResult(
+            source_server_id=record.server_id,
+            account_id=record.pair.server.account_id,
+            launch_region=self.request.spec.launch_region,
+            target_instance_id=record.pair.target.instance_id if record.pair.target else None,
+            outcome="rejected",
+            reason=reason[:1024],
+        )
+        return record.model_copy(update={"result": result, "slot_waiting": False, "waiting": None})
+
+    def _last_move(self, place: Place) -> datetime:
+        """When a slot was last given or freed in this place (or the request arrived)."""
+        return max(
+            [
+                self.request.received_at or self.request.deadline,
+                *(r.admitted_at for r in self._mine(place) if r.admitted_at),
+                *(r.release.recorded_at for r in self._mine(place) if r.release),
+            ]
+        )
+
+    def _mine(self, place: Place) -> list[PairRecord]:
+        return [self._current(r) for r in self.known.values() if self._place_of(r) == place]
+
+    async def _release(
+        self, place: Place, here: list[PairRecord], listing: Sequence[Held], wanted: int
+    ) -> int:
+        """Free up to `wanted` slots of landed servers of this request; how many were freed."""
+        live = {h.source_server_id for h in listing if h.replicating}
+        candidates = [
+            r
+            for r in here
+            if r.release is None
+            and r.result is not None
+            and r.result.outcome in domain.LANDED_OUTCOMES
+            and r.result.launching_server_id in live
+        ]
+        if not candidates:
+            return 0
+        proofs = await self._landed(place, candidates)
+        freed = 0
+        for record in domain.queue(candidates):
+            proof = proofs.get(record.server_id)
+            if proof is None or freed >= wanted:
+                continue
+            server_id = record.result.launching_server_id if record.result else None
+            assert server_id is not None
+            intent = SlotRelease(failback_server_id=server_id, proof=proof, recorded_at=self.now)
+            await self._save([record.model_copy(update={"release": intent})])
+            await self.cloud.stop_replication(place, server_id)
+            done = intent.model_copy(update={"done": True})
+            await self._save([record.model_copy(update={"release": done})])
+            freed += 1
+        return freed
+
+    async def _landed(self, place: Place, candidates: Sequence[PairRecord]) -> dict[str, str]:
+        """The candidates DRS and EC2 show landed, with the facts that show it."""
+        ids = [r.result.launching_server_id for r in candidates if r.result]
+        launched = await self.cloud.recovery_instances(place, [i for i in ids if i])
+        jobs = await self.cloud.jobs(place, sorted({i.job_id for i in launched if i.job_id}))
+        ec2_ids = sorted({i.ec2_instance_id for i in launched if i.ec2_instance_id})
+        states = await self.cloud.instance_states(place, ec2_ids) if ec2_ids else {}
+        drill = self.request.spec.drill
+        proofs = {
+            r.server_id: domain.landing_proof(r, launched, jobs, states, drill=drill)
+            for r in candidates
+        }
+        return {k: v for k, v in proofs.items() if v is not None}
