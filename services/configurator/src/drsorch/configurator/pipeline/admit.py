@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from drsorch.configurator.dependencies import Dependencies
@@ -95,7 +96,10 @@ class _Step:
         self.known |= {r.server_id: r for r in here}
         try:
             listing = await self.cloud.servers_in(place)
-            await self._finish_releases(place, here, listing)
+            stopped = await self._finish_releases(place, here, listing)
+            listing = [
+                replace(h, state="STOPPED") if h.source_server_id in stopped else h for h in listing
+            ]
             here = [self._current(r) for r in here]
             await self._admit(place, here, listing)
         except Transient as exc:
@@ -111,17 +115,20 @@ class _Step:
 
     async def _finish_releases(
         self, place: Place, here: list[PairRecord], listing: Sequence[Held]
-    ) -> None:
+    ) -> set[str]:
         """Intents recorded before a crash: stop what still replicates, then mark them done."""
         live = {h.source_server_id for h in listing if h.replicating}
+        stopped: set[str] = set()
         for record in here:
             release = record.release
             if release is None or release.done:
                 continue
             if release.failback_server_id in live:
                 await self.cloud.stop_replication(place, release.failback_server_id)
+                stopped.add(release.failback_server_id)
             done = release.model_copy(update={"done": True})
             await self._save([record.model_copy(update={"release": done})])
+        return stopped
 
     async def _admit(self, place: Place, here: list[PairRecord], listing: Sequence[Held]) -> None:
         settings = self.deps.settings
