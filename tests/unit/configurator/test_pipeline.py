@@ -7,6 +7,7 @@ import pytest
 
 from drsorch.configurator.pipeline.admit import admit
 from drsorch.configurator.records import PairRecord
+from drsorch.contracts import RequestOptions
 from support.pipeline_fakes import World, configured, record
 
 
@@ -112,6 +113,14 @@ async def test_the_slot_limit_is_respected_below_the_quota() -> None:
     world.fake.outside(2)
     _, going = await step(world, [record(1) for _ in range(9)])
     assert len(going) == 4
+
+
+async def test_the_request_s_slot_limit_is_respected() -> None:
+    world = World()
+    world.fake.outside(2)
+    options = RequestOptions(failback_slots=3)
+    _, going = await step(world, [record(1) for _ in range(9)], options=options)
+    assert len(going) == 3
 
 
 async def test_no_slot_at_all_is_said_and_held_pairs_are_rejected_once_nothing_moves() -> None:

@@ -90,7 +90,7 @@ def test_each_service_queue_is_a_channel_with_its_filters_and_dead_letter_queue(
     assert discovery["address"] == "drs-test-discovery"
     # A queue takes every version its consumer reads: v1 is upcast on arrival.
     assert set(discovery["messages"]) == {
-        f"{kind}Requested.v{v}" for kind in ("Failback", "Failover") for v in (1, 2, 3)
+        f"{kind}Requested.v{v}" for kind in ("Failback", "Failover") for v in (1, 2, 3, 4)
     }
     sqs = discovery["bindings"]["sqs"]
     assert sqs["queue"]["redrivePolicy"] == {
@@ -109,6 +109,7 @@ def test_each_service_queue_is_a_channel_with_its_filters_and_dead_letter_queue(
         "PairsMatched.v2",
         "PairsMatched.v3",
         "PairsMatched.v4",
+        "PairsMatched.v5",
         "TargetConfigured.v1",
         "TargetConfigured.v2",
     }
@@ -119,7 +120,7 @@ def test_producers_send_and_services_receive() -> None:
     operations = fixture_document()["operations"]
     assert operations["cli.send.requests"]["action"] == "send"
     assert operations["matcher.send.events"]["messages"] == [
-        {"$ref": "#/channels/events/messages/PairsMatched.v4"}
+        {"$ref": "#/channels/events/messages/PairsMatched.v5"}
     ]
     receive = operations["monitor.receive.matcher.events"]
     assert receive["action"] == "receive"

@@ -83,7 +83,7 @@ def test_an_unknown_version_is_refused_naming_the_known_ones() -> None:
     message = json.loads(wire(all_events()[0]))
     message["version"] = 99
     with pytest.raises(
-        UnknownVersion, match=r"FailbackRequested v99 is unknown.*\[1, 2, 3\]"
+        UnknownVersion, match=r"FailbackRequested v99 is unknown.*\[1, 2, 3, 4\]"
     ) as info:
         EVENTS.parse(json.dumps(message))
     assert info.value.header is not None

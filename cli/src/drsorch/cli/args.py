@@ -220,10 +220,13 @@ OPTIONS = {
     "nameprefix": _Setting("name_prefixes", str, listed=True),
     "namesuffix": _Setting("name_suffixes", str, listed=True),
     "taglineagetargets": _Setting("tag_lineage_targets", _bool),
+    "slots": _Setting("failback_slots", _whole),
+    "failbackslots": _Setting("failback_slots", _whole),
+    "assumedsyncseconds": _Setting("assumed_sync_seconds", _whole),
 }
 OPTION_NAMES = (
     "batchSize, waveSuccessRatio, maxReplicationLagSeconds, readinessDeadlineSeconds, "
-    "jobTimeoutSeconds, namePrefix, nameSuffix, tagLineageTargets"
+    "jobTimeoutSeconds, namePrefix, nameSuffix, tagLineageTargets, slots, assumedSyncSeconds"
 )
 OPTION_KEYS = _Keys("--option", "option", OPTIONS, OPTION_NAMES)
 

@@ -77,6 +77,7 @@ from drsorch.contracts.events.roundtrip import (
 from drsorch.contracts.events.v1 import V1_EVENTS
 from drsorch.contracts.events.v2 import V2_EVENTS
 from drsorch.contracts.events.v3 import V3_EVENTS
+from drsorch.contracts.events.v4 import V4_EVENTS
 from drsorch.contracts.registry import EventRegistry
 
 
@@ -97,6 +98,7 @@ EVENTS = EventRegistry(
         *V1_EVENTS,
         *V2_EVENTS,
         *V3_EVENTS,
+        *V4_EVENTS,
         FailbackRequested,
         FailoverRequested,
         ServersDiscovered,

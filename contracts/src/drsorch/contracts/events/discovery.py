@@ -160,7 +160,7 @@ class ServersDiscovered(Event):
     """
 
     event_type: ClassVar[str] = "ServersDiscovered"
-    event_version: ClassVar[int] = 4
+    event_version: ClassVar[int] = 5
     topic: ClassVar[Topic] = Topic.EVENTS
     producers: ClassVar[tuple[str, ...]] = ("discovery",)
 

@@ -105,7 +105,7 @@ class PairsMatched(Event):
     """
 
     event_type: ClassVar[str] = "PairsMatched"
-    event_version: ClassVar[int] = 4
+    event_version: ClassVar[int] = 5
     topic: ClassVar[Topic] = Topic.EVENTS
     producers: ClassVar[tuple[str, ...]] = ("matcher",)
 

@@ -108,6 +108,11 @@ class RequestOptions(Record):
     """Suffixes the matcher strips from Name tags before comparing (e.g. `-recovery`)."""
     tag_lineage_targets: bool = False
     """May drsorch tag a lineage-matched target `AWSDRS=AllowLaunchingIntoThisInstance`?"""
+    failback_slots: Annotated[int, Field(ge=1, le=100_000)] | None = None
+    """A failback's FAILBACK servers replicating at once per account and region, when
+    fewer than DRS's quota allows (room left for other teams); unset: the quota."""
+    assumed_sync_seconds: Annotated[int, Field(ge=0, le=604_800)] = 3600
+    """The plan's assumed time from reverse replication to a launched server, per slot round."""
 
 
 class TargetOverride(Record):
@@ -220,7 +225,7 @@ class FailbackRequested(_Requested):
     """An operator or an alarm asks to fail the servers in scope back to the primary region."""
 
     event_type: ClassVar[str] = "FailbackRequested"
-    event_version: ClassVar[int] = 3
+    event_version: ClassVar[int] = 4
     operation: ClassVar[Literal["failback"]] = "failback"
 
 
@@ -228,5 +233,5 @@ class FailoverRequested(_Requested):
     """An operator or an alarm asks to fail the servers in scope over to the recovery region."""
 
     event_type: ClassVar[str] = "FailoverRequested"
-    event_version: ClassVar[int] = 3
+    event_version: ClassVar[int] = 4
     operation: ClassVar[Literal["failover"]] = "failover"

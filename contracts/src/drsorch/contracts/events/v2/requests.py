@@ -10,20 +10,43 @@ from drsorch.contracts.envelope import Event, Topic
 from drsorch.contracts.events.common import Record
 from drsorch.contracts.events.launch import LaunchSettings
 from drsorch.contracts.events.requests import (
+    MAX_AFFIXES,
     MAX_EXPLICIT_SERVERS,
     Accounts,
-    RequestOptions,
     Scope,
     TargetOverride,
 )
 from drsorch.contracts.types import (
     LaunchIntoMode,
+    NameAffix,
     Note,
     Operation,
     PlanHash,
     Principal,
+    Ratio,
     Region,
 )
+
+
+class RequestOptions(Record):
+    """How drsorch paces and judges a request."""
+
+    batch_size: Annotated[int, Field(ge=1, le=100)] = 100
+    """Source servers per `StartRecovery` job (DRS allows 100)."""
+    max_replication_lag_seconds: Annotated[int, Field(ge=0, le=86_400)] = 60
+    """A launching server is ready when CONTINUOUS with at most this lag."""
+    readiness_deadline_seconds: Annotated[int, Field(ge=60, le=604_800)] = 14_400
+    """How long to wait for servers to become ready before reporting them not ready."""
+    job_timeout_seconds: Annotated[int, Field(ge=60, le=86_400)] = 7200
+    """How long a DRS job may run before drsorch reports it timed out."""
+    wave_success_ratio: Ratio | None = None
+    """Share of a wave's servers that must land before the next wave starts; unset means all."""
+    name_prefixes: Annotated[tuple[NameAffix, ...], Field(max_length=MAX_AFFIXES)] = ()
+    """Prefixes the matcher strips from Name tags before comparing (e.g. `dr-`)."""
+    name_suffixes: Annotated[tuple[NameAffix, ...], Field(max_length=MAX_AFFIXES)] = ()
+    """Suffixes the matcher strips from Name tags before comparing (e.g. `-recovery`)."""
+    tag_lineage_targets: bool = False
+    """May drsorch tag a lineage-matched target `AWSDRS=AllowLaunchingIntoThisInstance`?"""
 
 
 class RequestSpec(Record):

@@ -139,9 +139,8 @@ class _Step:
             for r in domain.queue(here)
             if domain.needs_slot(r) and r.pair.recovery_ec2_instance_id not in live
         ]
-        seen = domain.occupancy(
-            place, settings.replicating_servers_quota, settings.failback_slots, listing, here
-        )
+        limit = domain.slot_limit(settings.failback_slots, self.request.spec.options.failback_slots)
+        seen = domain.occupancy(place, settings.replicating_servers_quota, limit, listing, here)
         free = seen.free
         if len(wanting) > free:
             free += await self._release(place, here, listing, len(wanting) - free)

@@ -46,6 +46,12 @@ class Occupancy:
         return max(0, room if self.limit is None else min(room, self.limit))
 
 
+def slot_limit(deployment: int | None, request: int | None) -> int | None:
+    """The lower of the deployment's and the request's slot limits (None: the quota alone)."""
+    given = [limit for limit in (deployment, request) if limit is not None]
+    return min(given) if given else None
+
+
 def primary_place(record: PairRecord, primary_region: str) -> Place:
     """Where the pair's FAILBACK server replicates: its account, the primary region."""
     return Place(record.pair.server.account_id, primary_region)
