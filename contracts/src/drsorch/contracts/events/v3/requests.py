@@ -25,7 +25,7 @@ class FailbackRequested(requests.FailbackRequested):
     event_version: ClassVar[int] = 3
     operation: ClassVar[Literal["failback"]] = "failback"
 
-    spec: RequestSpec  # type: ignore[assignment]
+    spec: RequestSpec
 
 
 class FailoverRequested(requests.FailoverRequested):
@@ -34,4 +34,4 @@ class FailoverRequested(requests.FailoverRequested):
     event_version: ClassVar[int] = 3
     operation: ClassVar[Literal["failover"]] = "failover"
 
-    spec: RequestSpec  # type: ignore[assignment]
+    spec: RequestSpec

@@ -20,4 +20,4 @@ class ServersDiscovered(discovery.ServersDiscovered):
 
     event_version: ClassVar[int] = 4
 
-    spec: RequestSpec  # type: ignore[assignment]
+    spec: RequestSpec

@@ -19,4 +19,4 @@ class PairsMatched(matching.PairsMatched):
 
     event_version: ClassVar[int] = 4
 
-    spec: RequestSpec  # type: ignore[assignment]
+    spec: RequestSpec
