@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from drsorch.configurator.dependencies import Dependencies
 from drsorch.configurator.pipeline.ports import Held, JobOutcome, Launched
@@ -155,7 +156,7 @@ class World:
             pipeline=lambda accounts: (self.fake, self.fake.calls),
         )
 
-    def request(self, **changes: object) -> RequestRecord:
+    def request(self, **changes: Any) -> RequestRecord:
         now = self.clock.now()
         return RequestRecord(
             spec=spec(accounts=Accounts(hub=HUB), **changes),

@@ -3,11 +3,15 @@ first; a slot freed only by stopping the FAILBACK server of a server DRS shows l
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 
 from drsorch.configurator.pipeline.admit import admit
+from drsorch.configurator.pipeline.plan import plan_slots
 from drsorch.configurator.records import PairRecord
-from drsorch.contracts import RequestOptions
+from drsorch.contracts import ConfigurationResult, RequestOptions
+from support.configurator_scenario import HUB, PRIMARY
 from support.pipeline_fakes import World, configured, record
 
 
@@ -147,3 +151,46 @@ async def test_plans_and_failovers_are_not_held() -> None:
         _, going = await step(world, records, **spec)
         assert going == records
         assert world.fake.calls == {}
+
+
+def planned(item: PairRecord) -> PairRecord:
+    """The pair as the read-only pass plans it: reverse replication, then a launch."""
+    assert item.pair.target is not None
+    result = ConfigurationResult(
+        source_server_id=item.server_id,
+        account_id=HUB,
+        launch_region=PRIMARY,
+        target_instance_id=item.pair.target.instance_id,
+        outcome="planned",
+        reason="would start reverse replication",
+    )
+    return item.model_copy(update={"planned": result})
+
+
+async def test_the_plan_says_each_server_s_slot_round() -> None:
+    world = World()
+    world.fake.outside(4)  # quota 10: six slots
+    records = [planned(record(wave)) for wave in (1, 1, 1, 2, 2, 2, 2, 3)]
+    request = world.request()
+    shown = await plan_slots(
+        "req", request, world.deps, records, new={r.server_id for r in records}
+    )
+    reasons = {r.server_id: r.planned.reason or "" for r in shown if r.planned}
+    assert all("6 replication slots" in why for why in reasons.values())
+    assert all("4 replicating outside the request" in why for why in reasons.values())
+    rounds = Counter(why.split("slot round ")[1].split(" ")[0] for why in reasons.values())
+    assert rounds == {"1": 6, "2": 2}
+    assert all(r.planned and r.planned.outcome == "planned" for r in shown)
+
+
+async def test_the_plan_names_the_servers_that_cannot_be_placed() -> None:
+    world = World()
+    world.fake.outside(10)
+    records = [planned(record(1)) for _ in range(3)]
+    request = world.request()
+    shown = await plan_slots(
+        "req", request, world.deps, records, new={r.server_id for r in records}
+    )
+    assert all(r.planned and r.planned.outcome == "rejected" for r in shown)
+    assert all("cannot be placed" in (r.planned.reason or "") for r in shown if r.planned)
+    assert {r.server_id for r in await world.store.pairs("req")} == {r.server_id for r in records}

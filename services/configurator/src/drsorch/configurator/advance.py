@@ -23,6 +23,7 @@ from drsorch.configurator.dependencies import Dependencies
 from drsorch.configurator.domain import SourceServer
 from drsorch.configurator.errors import Refused, Transient
 from drsorch.configurator.pipeline.admit import admit
+from drsorch.configurator.pipeline.plan import plan_slots
 from drsorch.configurator.plan import drift_reason, launch_hash, managed
 from drsorch.configurator.ports import Cloud
 from drsorch.configurator.records import PairRecord, RequestRecord
@@ -53,6 +54,8 @@ async def advance(
     unplanned = [r for r in records if r.planned is None]
     if unplanned:
         records = await _step(request_id, request, deps, now, records, unplanned, hints, dry=True)
+        new = {r.server_id for r in unplanned}
+        records = await plan_slots(request_id, request, deps, records, new=new)
     if any(r.planned is None for r in records):
         return StepResult([], _retry(deps, hints))
     plan_hash = launch_hash(request.spec, [(r.pair, _planned(r)) for r in records])
