@@ -8,7 +8,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from drsorch.cli.outcome import approve_command
-from drsorch.cli.plan import Plan, PlanQuotas, build_plan, plan_waves, setting_changes
+from drsorch.cli.plan import (
+    Plan,
+    PlanQuotas,
+    build_plan,
+    plan_pipeline,
+    plan_waves,
+    setting_changes,
+)
 from drsorch.cli.plan_diff import diff_plans
 from drsorch.cli.plan_store import load_plan, save_plan
 from drsorch.cli.tracker import fold
@@ -101,6 +108,21 @@ def test_every_pair_is_in_one_job_and_no_job_is_too_big(
     assert [w.wave for w in waves] == sorted({wave for wave, _ in places})
     for w in waves:
         assert w.servers == sum(1 for wave, _ in places if wave == w.wave)
+
+
+def test_a_failback_pipeline_shows_slots_batches_and_time_per_account() -> None:
+    pairs = [_pair(n, 1 + n % 3) for n in range(1000)] + [
+        _pair(2000 + n, 1, "210987654321") for n in range(30)
+    ]
+    options = RequestOptions(assumed_sync_seconds=1800)
+    shown = {p.account_id: p for p in plan_pipeline(pairs, spec(options=options), QUOTAS)}
+    assert (shown["123456789012"].slots, shown["123456789012"].batches) == (300, 4)
+    assert shown["123456789012"].minutes == 4 * 30
+    assert shown["123456789012"].region == "us-east-1"
+    assert (shown["210987654321"].batches, shown["210987654321"].minutes) == (1, 30)
+    limited = spec(options=RequestOptions(failback_slots=40))
+    assert [p.batches for p in plan_pipeline(pairs[:100], limited, QUOTAS)] == [3]
+    assert plan_pipeline(pairs, spec(operation="failover"), QUOTAS) == ()
 
 
 def test_setting_changes_are_counted_per_field() -> None:

@@ -80,6 +80,7 @@ def print_plan(console: Console, plan: Plan, saved: Path | None) -> None:
             f"  wave {wave.wave}: {wave.servers} servers in {len(wave.jobs)} jobs ({sizes})"
         )
     console.print(f"Estimate: about {plan.estimate_minutes} min ({plan.estimate_reason}).")
+    _print_pipeline(console, plan)
     launching = len(plan.launching())
     console.print(
         f"[bold]Plan {plan.plan_hash}[/]: {launching} of {len(plan.pairs)} pairs launch, "
@@ -87,6 +88,22 @@ def print_plan(console: Console, plan: Plan, saved: Path | None) -> None:
     )
     if saved is not None:
         console.print(f"Saved to {saved}.")
+
+
+def _print_pipeline(console: Console, plan: Plan) -> None:
+    """A failback's replication slots: each FAILBACK server replicates only in its turn."""
+    if not plan.pipeline and not plan.unplaced:
+        return
+    sync = plan.spec.options.assumed_sync_seconds
+    console.print("[bold]Replication slots (reverse replication in turns)[/]")
+    for p in plan.pipeline:
+        console.print(
+            f"  {p.account_id}/{p.region}: {p.servers} servers through at most {p.slots} slots"
+            f" in {p.batches} batches, about {p.minutes} min at {sync} s of sync per server"
+        )
+    names = {pair.server.source_server_id: pair.server.name for pair in plan.pairs}
+    for server_id in plan.unplaced:
+        console.print(f"  [red]cannot be placed[/] {names.get(server_id) or server_id}")
 
 
 def _print_overrides(console: Console, plan: Plan) -> None:
