@@ -212,6 +212,10 @@ def test_reverse_replication_takes_a_slot_in_the_origin_region_and_is_refused_pa
     second = drs.reverse_replication(recoveryInstanceID=instances[extended[1]])
     assert second["reversedDirectionSourceServerArn"].split(":")[4] == ACCOUNT
 
+    # Restarting the stopped one would make two: refused too, though the server exists.
+    with pytest.raises(drs.exceptions.ServiceQuotaExceededException):
+        drs.reverse_replication(recoveryInstanceID=instances[extended[0]])
+
 
 def test_an_estate_seeds_a_disconnected_staging_server_as_extended_before_it_disconnected(
     world: DrsWorld,

@@ -60,8 +60,11 @@ def reverse_replication(ctx: OpContext, params: Mapping[str, Any]) -> dict[str, 
         raise UninitializedAccountError(
             f"DRS is not initialized in {target.region}, the origin region"
         )
-    if failback.find_reversed(ctx.emu, ctx.state, instance) is None:
+    found = failback.find_reversed(ctx.emu, ctx.state, instance)
+    if found is None:
         _check_launch_into_source(ctx, instance, source, target)
+    if found is None or found.replication.state in NOT_REPLICATING:
+        # A reused server whose replication was stopped replicates again: a slot, too.
         check_replication_quota(ctx, target)
     server = failback.reverse(ctx.emu, ctx.state, instance, ctx.now_ms)
     return {"reversedDirectionSourceServerArn": server.arn}
