@@ -250,6 +250,8 @@ CASES = {"failback-1000-one-account": failback_1000_one_account}
 
 
 def main() -> None:
+    # The monitor's metric lines would mix with the figures on stdout.
+    os.environ.setdefault("DRSORCH_METRICS_FILE", os.devnull)
     wanted = os.environ.get("BENCH_SCALE_CASES", ",".join(CASES)).split(",")
     for name in wanted:
         print(json.dumps(CASES[name]()), flush=True)
