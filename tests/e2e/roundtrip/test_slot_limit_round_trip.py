@@ -88,7 +88,7 @@ async def _plan_and_apply(command: str, env: dict[str, str], *extra: str) -> tup
 
 
 def _items(region: str, operation: str) -> list[dict[str, Any]]:
-    drs = boto3.client("drs", region_name=region, config=FAST)
+    drs: Any = boto3.client("drs", region_name=region, config=FAST)
     return [i for page in drs.get_paginator(operation).paginate(filters={}) for i in page["items"]]
 
 
