@@ -7,7 +7,6 @@ queue and prints what was put back, server by server.
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -16,14 +15,12 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
+from drsorch.cli.answers import Answer, ask_configurator
 from drsorch.cli.args import split_list
-from drsorch.cli.aws import AWS_ERRORS, Aws, SnsRequestBus, lost_contact, open_aws
+from drsorch.cli.aws import AWS_ERRORS, SnsRequestBus, lost_contact, open_aws
 from drsorch.cli.checks import endpoint_urls, timeout_seconds
 from drsorch.cli.errors import ExitCode, InputError
-from drsorch.cli.feed import event_feed
 from drsorch.cli.follow import new_request_id, publish_request
-from drsorch.cli.ports import EventFeed
-from drsorch.cli.tracker import Chunks
 from drsorch.contracts import Envelope, Event, LaunchSettingsRestored, RestoreRequested
 from drsorch.runtime import tracing
 
@@ -46,23 +43,6 @@ def restore_request(
             field, "restore"
         )
         raise InputError(flag, str(exc.errors()[0]["msg"])) from exc
-
-
-async def collect(
-    feed: EventFeed, request_id: str, deadline: float | None
-) -> list[LaunchSettingsRestored] | None:
-    """Every chunk of the answer, or None when the deadline came first."""
-    chunks: Chunks[LaunchSettingsRestored] = Chunks()
-    while not chunks.complete:
-        remaining = None if deadline is None else deadline - time.monotonic()
-        if remaining is not None and remaining <= 0:
-            return None
-        wait = 20 if remaining is None else max(0, min(20, int(remaining) + 1))
-        for envelope in await feed.receive(wait):
-            payload = envelope.payload
-            if envelope.request_id == request_id and isinstance(payload, LaunchSettingsRestored):
-                chunks.add(payload, payload.chunk.index, payload.chunk.count)
-    return chunks.ordered()
 
 
 def unknown_servers(answer: list[LaunchSettingsRestored], asked: Sequence[str]) -> list[str]:
@@ -147,29 +127,17 @@ async def run_restore(
                 raise lost_contact(exc, own_id, sent=False) from exc
             console.print(f"Restore of {target} requested ({own_id}).")
             return ExitCode.OK
-        answer = await _send_and_collect(aws, envelope, seconds, console, target)
+        answer = await ask_configurator(
+            aws,
+            envelope,
+            seconds,
+            console,
+            Answer(console, kinds=(LaunchSettingsRestored,)),
+            sent_line=f"Restore of {target} requested ({own_id}); waiting for the configurator.",
+            then=f"the restore goes on; drsorch restore {target} again shows what it put back",
+        )
     if answer is None:
         console.print(f"No answer within {seconds:g} s; the restore ({own_id}) goes on.")
         return ExitCode.STILL_RUNNING
-    return show(console, target, answer, servers)
-
-
-async def _send_and_collect(
-    aws: Aws, envelope: Envelope[Event], seconds: float | None, console: Console, target: str
-) -> list[LaunchSettingsRestored] | None:
-    own_id = envelope.request_id
-    # LaunchSettingsRestored comes from the configurator alone: follow its topic only.
-    topic = {"configurator": aws.topology.producer_topics["configurator"]}
-    sent = False
-    try:
-        async with event_feed(aws.sqs, aws.sns, topic, own_id) as feed:
-            await publish_request(SnsRequestBus(aws), envelope)
-            sent = True
-            console.print(
-                f"Restore of {target} requested ({own_id}); waiting for the configurator."
-            )
-            deadline = None if seconds is None else time.monotonic() + seconds
-            return await collect(feed, own_id, deadline)
-    except AWS_ERRORS as exc:
-        again = f"the restore goes on; drsorch restore {target} again shows what it put back"
-        raise lost_contact(exc, own_id, sent=sent, then=again) from exc
+    restored = [e for e in answer if isinstance(e, LaunchSettingsRestored)]
+    return show(console, target, restored, servers)
