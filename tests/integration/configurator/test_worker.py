@@ -10,6 +10,7 @@ never touched. A RestoreRequested puts the settings back.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -35,6 +36,7 @@ from support.configurator_world import (
     pairs_matched,
     seed,
 )
+from support.observer import observer_queue
 from support.producers import publish_as_producers
 
 pytestmark = pytest.mark.integration
@@ -178,11 +180,20 @@ async def test_restore_puts_the_previous_settings_back(
     ]
     assert launching, "the failback test configures the hub's good server first"
     assert launch_into(launching[0]) == good.original_instance_id
-    restore = RestoreRequested(restore_request_id=REQUEST, requested_by="configurator-test")
+    answers = observer_queue(topology, f"{STACK}-restore-answers")
+    plan = RestoreRequested(restore_request_id=REQUEST, requested_by="configurator-test")
     await publish(
         topology,
-        Envelope.wrap(
-            restore, request_id="req-x5conf-restore-0001", step="restore", producer="cli"
-        ),
+        Envelope.wrap(plan, request_id="req-x5conf-restore-plan", step="restore", producer="cli"),
+    )
+    messages = await asyncio.to_thread(drain, answers, expect=1, timeout=30)
+    [planned] = [json.loads(m["Body"]) for m in messages if "LaunchSettingsRestored" in m["Body"]]
+    assert launch_into(launching[0]) == good.original_instance_id  # a plan writes nothing
+    apply = plan.model_copy(
+        update={"plan_only": False, "approved_plan_hash": planned["payload"]["plan_hash"]}
+    )
+    await publish(
+        topology,
+        Envelope.wrap(apply, request_id="req-x5conf-restore-0001", step="restore", producer="cli"),
     )
     await asyncio.to_thread(wait_for, lambda: launch_into(launching[0]) is None, timeout=30)
