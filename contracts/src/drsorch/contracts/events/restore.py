@@ -12,8 +12,8 @@ from typing import Annotated, ClassVar, Literal, Self
 
 from pydantic import Field, model_validator
 
-from drsorch.contracts.events.approval import MAX_APPROVERS, SignedApproval
 from drsorch.contracts.envelope import Event, RequestId, Topic
+from drsorch.contracts.events.approval import MAX_APPROVERS, SignedApproval
 from drsorch.contracts.events.common import Chunk, Record
 from drsorch.contracts.events.launch import LaunchConfiguration
 from drsorch.contracts.types import (

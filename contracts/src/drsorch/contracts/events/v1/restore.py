@@ -25,7 +25,6 @@ from drsorch.contracts.types import (
 )
 
 
-
 class RestoreRequested(Event):
     """An operator asks to put back the launch configurations an earlier request changed.
 
