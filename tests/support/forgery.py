@@ -56,9 +56,6 @@ from support.aws import client
 from support.chaos import dead_letters
 from unit.contracts.samples import all_events
 
-APPROVALS_ENFORCED = True
-"""Set when the services verify approvals themselves: the `approvals` kinds are sent too."""
-
 MARKER = re.compile(r"hostile-[0-9]{5}")
 SERVICES = ("discovery", "matcher", "configurator", "monitor")
 UNLISTED_SPOKE = "999988887777"  # no deployment lists it
