@@ -106,7 +106,8 @@ async def _set_launch_configuration(
     launching: SourceServer,
     target: TargetInstance | None,
 ) -> Progress:
-    """Read, keep the previous, tag a lineage target if allowed, update only on a difference."""
+    """Read, keep the previous, tag a lineage target if allowed, update only on a difference
+    (a FAILBACK server this request reversed is written unread: `_set_reversed`)."""
     pair = trail.record.pair
     if not ctx.dry and launching is not server and trail.reverse_started:
         return await _set_reversed(ctx, trail, server, launching, target)
