@@ -16,7 +16,6 @@ import json
 import os
 import re
 import sys
-import time
 from collections import Counter
 
 from bench import economy, monitor
