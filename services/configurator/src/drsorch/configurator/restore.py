@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from drsorch.configurator.domain import changed_fields
+from drsorch.configurator.domain import unmet_fields
 from drsorch.configurator.errors import RecoveryInstanceBusy, Refused
 from drsorch.configurator.ports import Approvals, Cloud, CloudFactory, Store
 from drsorch.configurator.records import PreviousSettings
@@ -136,7 +136,8 @@ async def _read(cloud: Cloud, previous: PreviousSettings) -> Read:
         current = await cloud.drs.launch_configuration(previous.place, previous.launching_server_id)
     except (Refused, RecoveryInstanceBusy, AccountUnreachable) as exc:
         return Read(previous, changes=False, failure=str(exc)[:1024])
-    return Read(previous, changes=bool(changed_fields(current, previous.configuration)))
+    # Only what the update would set counts: a field kept empty is left as it is.
+    return Read(previous, changes=bool(unmet_fields(previous.configuration, current)))
 
 
 def _planned(read: Read) -> RestoreResult:
