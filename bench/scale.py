@@ -12,12 +12,14 @@ applies it. Every figure comes from the DRS emulator's own state and call log:
   time D here (fixed timings), and at most `servers_in_active_jobs` servers may be in
   active jobs per account and region, so a wave needs at least ceil(n / 500) rounds of
   D in its busiest place, and waves run one after the other: the bound is the sum over
-  waves of those rounds times D.
+  waves of those rounds times D. For a failback that bound counts the launch jobs only:
+  the syncs that the replicating-servers quota paces come on top of it.
 
 The monitor runs with its default cadence carried onto the simulated clock (every
 delay divided by the clock's scale), so the ratio shows what its polling costs in
 production, not what a faster test setting would hide. Cases: `BENCH_SCALE_CASES`
-(comma-separated names, default all); sizes can be shrunk with `BENCH_SCALE_FACTOR`
+(comma-separated names, default all; the last, `failback-overhead-instant-drs`, is `bench
+overhead`); sizes can be shrunk with `BENCH_SCALE_FACTOR`
 (e.g. 0.1) to try the bench quickly.
 """
 
@@ -41,6 +43,7 @@ from typing import Any
 import boto3
 from aiobotocore.session import get_session
 
+from bench import overhead
 from bench.local import deploy, endpoint
 from drsorch.cli.approval import KmsSigner, sign_approval
 from drsorch.configurator.bootstrap import build_with as configurator
@@ -92,8 +95,6 @@ class Case:
     staging_accounts: int = 0
     """Staging accounts the servers replicate in (0: they replicate in the hub)."""
     replicating_quota: int = 300
-    instant: bool = False
-    """DRS answers instantly: every job takes no simulated time (the overhead case)."""
     targets: bool = False
     """Every server has a pre-provisioned target in the recovery region to launch into."""
 
@@ -103,14 +104,6 @@ CASES = (
     Case("failover-3000-10-staging", "failover", 3000, waves=3, staging_accounts=10, targets=True),
     Case("failover-2000-staging-1-wave", "failover", 2000, waves=1, staging_accounts=7),
     Case("failover-2000-staging-3-waves", "failover", 2000, waves=3, staging_accounts=7),
-    Case(
-        "failback-1000-overhead",
-        "failback",
-        1000,
-        waves=1,
-        replicating_quota=1000,
-        instant=True,
-    ),
 )
 
 
@@ -121,14 +114,7 @@ def _count(case: Case) -> int:
 def estate(case: Case) -> str:
     """The case's estate file: servers failed over (failback) or protected (failover)."""
     count = _count(case)
-    timings = {
-        name: {"min_seconds": 0 if case.instant else s, "max_seconds": 0 if case.instant else s}
-        for name, s in TIMINGS.items()
-    }
-    if case.instant:
-        for name in ("replication_initiating", "initial_sync", "rescan"):
-            timings[name] = {"min_seconds": 0, "max_seconds": 0}
-        timings["recovery_instance_initializing"] = {"min_seconds": 0, "max_seconds": 0}
+    timings = {name: {"min_seconds": s, "max_seconds": s} for name, s in TIMINGS.items()}
     staging = [f"5555{i:08d}" for i in range(1, case.staging_accounts + 1)]
     drs = {
         "seed": 14,
@@ -316,7 +302,7 @@ def launch_phase(case: Case, chunks: list[RequestCompleted]) -> tuple[float | No
             for job in state.jobs.values()
             if job.job_type == "LAUNCH" and job.end_ms is not None
         ]
-    if not jobs or case.instant:
+    if not jobs:
         return None, None
     first = min(job.created_ms for _, job in jobs)
     last = max(job.end_ms or 0 for _, job in jobs)
@@ -359,21 +345,23 @@ def figures(
         "max_replicating_per_place": max(peak.values(), default=0),
         "drs_calls_per_server": round(len(records) / count, 2),
     }
-    if case.instant:
-        line["wall_s"] = round(wall, 1)
-    else:
-        phase, ratio = launch_phase(case, chunks)
-        line["launch_phase_s"] = phase
-        line["launch_phase_ratio"] = None if ratio is None else round(ratio, 3)
-        line["wall_s"] = round(wall, 1)
+    phase, ratio = launch_phase(case, chunks)
+    line["launch_phase_s"] = phase
+    line["launch_phase_ratio"] = None if ratio is None else round(ratio, 3)
+    line["wall_s"] = round(wall, 1)
     return line
+
+
+OVERHEAD = "failback-overhead-instant-drs"
+"""The last case, `bench.overhead`: the 1,000-server failback with DRS answering instantly."""
 
 
 def main() -> None:
     wanted = [n for n in os.environ.get("BENCH_SCALE_CASES", "").split(",") if n]
-    unknown = set(wanted) - {c.name for c in CASES}
+    known = [c.name for c in CASES] + [OVERHEAD]
+    unknown = set(wanted) - set(known)
     if unknown:
-        raise SystemExit(f"unknown case(s) {sorted(unknown)}; known: {[c.name for c in CASES]}")
+        raise SystemExit(f"unknown case(s) {sorted(unknown)}; known: {known}")
     for case in CASES:
         if wanted and case.name not in wanted:
             continue
@@ -383,11 +371,13 @@ def main() -> None:
             # The services' metric lines (EMF, on stdout) are not the bench's figures.
             with (
                 Sampler().running() as sampler,
-                Path(os.devnull).open("w") as quiet,
+                Path(os.environ.get("BENCH_SCALE_LOG", os.devnull)).open("w") as quiet,
                 redirect_stdout(quiet),
             ):
                 chunks, wall = asyncio.run(run_case(case, topology))
             print(json.dumps(figures(case, chunks, wall, sampler.peak)), flush=True)
+    if not wanted or OVERHEAD in wanted:
+        overhead.main()
 
 
 if __name__ == "__main__":
