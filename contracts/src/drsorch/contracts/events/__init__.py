@@ -10,6 +10,7 @@ to the current one, so handlers see only the current models.
 from typing import Any
 
 from drsorch.contracts.events.approval import ApprovalStatement, SignedApproval, signed_message
+from drsorch.contracts.events.cancel import CancelRequested, CancelState, RequestCancelled
 from drsorch.contracts.events.common import (
     Chunk,
     Problem,
@@ -112,6 +113,8 @@ EVENTS = EventRegistry(
         RetireRequested,
         RetirePlanned,
         Retired,
+        CancelRequested,
+        RequestCancelled,
     ],
     upcasters={
         ("PairsMatched", 1): _pairs_matched_v1_v2,
@@ -125,6 +128,8 @@ __all__ = [
     "Accounts",
     "Ambiguous",
     "ApprovalStatement",
+    "CancelRequested",
+    "CancelState",
     "CandidateTarget",
     "Chunk",
     "ConfigurationOutcome",
@@ -147,6 +152,7 @@ __all__ = [
     "ProblemKind",
     "Record",
     "RecoveryInstanceInfo",
+    "RequestCancelled",
     "RequestCompleted",
     "RequestOptions",
     "RequestSpec",

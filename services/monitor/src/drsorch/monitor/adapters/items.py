@@ -114,6 +114,9 @@ class Layout:
             order={"N": str(order)},
         )
 
+    def cancel(self, who: str, at: datetime) -> Item:
+        return self._item("cancel", cancelled_by=_s(who), cancelled_at=_s(at.isoformat()))
+
     def report(self, chunk: RequestCompleted) -> Item:
         return self._item(f"report#{chunk.chunk.index:04d}", body=_s(chunk.model_dump_json()))
 

@@ -182,6 +182,9 @@ class Summary(_Record):
     throttle_streak: int = 0
     calls: dict[str, int] = {}
     """DRS API calls the monitor made for this request, by operation."""
+    cancelled_by: str | None = None
+    """Who cancelled the request: from then on no batch is started."""
+    cancelled_at: AwareDatetime | None = None
 
 
 class PlanExtras(_Record):
