@@ -385,6 +385,7 @@ class FakeStore:
             self._put(item)
         if summary is not None:
             self._put(layout.summary(summary))
+            self._put(layout.history(summary))
 
     async def record_intent(self, request_id: str, batch: BatchRecord) -> bool:
         item = self._layout(request_id).batch(batch)

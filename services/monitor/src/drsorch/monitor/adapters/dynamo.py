@@ -103,6 +103,7 @@ class DynamoStore:
         )
         if summary is not None:
             await self.client.put_item(TableName=self.table, Item=layout.summary(summary))
+            await self.client.put_item(TableName=self.table, Item=layout.history(summary))
 
     async def record_intent(self, request_id: str, batch: BatchRecord) -> bool:
         try:
