@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -68,11 +69,23 @@ async def _reverse(
     )
 
 
-async def _retire(of: str, approve: str | None, lag: int, seconds: float | None) -> ExitCode:
+async def _retire(
+    of: str, approve: str | None, lag: int, seconds: float | None, launch_tag: str = "as_found"
+) -> ExitCode:
     from drsorch.cli.roundtrip_run import run_retire  # noqa: PLC0415 - heavy: AWS clients
 
-    code, _ = await run_retire(of, approve=approve, lag=lag, seconds=seconds, console=_console())
+    code, _ = await run_retire(
+        of, approve=approve, lag=lag, seconds=seconds, console=_console(), launch_tag=launch_tag
+    )
     return code
+
+
+class LaunchTag(StrEnum):
+    """`--launch-tag`."""
+
+    as_found = "as-found"
+    remove = "remove"
+    keep = "keep"
 
 
 def reverse_step(of: str, purpose: str, *, lag: int = 60, deadline: int = 14_400) -> ExitCode:
@@ -103,7 +116,7 @@ def reprotect(
     raise typer.Exit(int(code))
 
 
-def retire(
+def retire(  # noqa: PLR0917 - typer reads the flags from the signature
     request_id: RequestArg,
     plan: Annotated[
         bool, typer.Option("--plan", help="Plan only: list and hash, change nothing.")
@@ -114,11 +127,24 @@ def retire(
     ] = None,
     max_lag: LagOpt = 60,
     timeout: TimeoutOpt = 600.0,
+    launch_tag: Annotated[
+        LaunchTag,
+        typer.Option(
+            "--launch-tag",
+            case_sensitive=False,
+            help="The AWSDRS=AllowLaunchingIntoThisInstance tag on the originals: as-found "
+            "removes it only where the failback added it; remove takes it off every one; keep "
+            "leaves every one. Give the same value to --plan and --approve.",
+        ),
+    ] = LaunchTag.as_found,
 ) -> None:
     """Clean up after REQUEST_ID: stop failback replication, terminate the failover's recovery
-    instances, delete their records and the FAILBACK servers. Planned, then approved."""
+    instances, delete their records and the FAILBACK servers, put back the launch settings
+    drsorch changed, and (as-found) remove the launch-into tags it added. Planned, then
+    approved."""
     if plan == (approve is not None):
         _console(stderr=True).print("drsorch retire: give exactly one of --plan or --approve HASH")
         raise typer.Exit(int(ExitCode.USAGE))
-    code = guarded("retire", _retire(request_id, approve, max_lag, timeout))
+    tag = LaunchTag(launch_tag).value.replace("-", "_")
+    code = guarded("retire", _retire(request_id, approve, max_lag, timeout, tag))
     raise typer.Exit(int(code))

@@ -73,19 +73,29 @@ def reverse_request(
         raise InputError("REQUEST_ID", str(exc.errors()[0]["msg"])) from exc
 
 
-def retire_request(of: str, approve: str | None, requested_by: str, lag: int) -> RetireRequested:
+def retire_request(
+    of: str, approve: str | None, requested_by: str, lag: int, launch_tag: str = "as_found"
+) -> RetireRequested:
     try:
-        return RetireRequested(
-            of_request_id=of,
-            plan_only=approve is None,
-            approved_plan_hash=approve.lower() if approve else None,
-            requested_by=requested_by,
-            max_replication_lag_seconds=lag,
+        return RetireRequested.model_validate(
+            {"launch_tag": launch_tag, "of_request_id": of}
+            | _retire_fields(approve, requested_by, lag)
         )
     except ValidationError as exc:
         loc = exc.errors()[0]["loc"]
-        flag = "--approve" if loc and loc[0] == "approved_plan_hash" else "REQUEST_ID"
+        flag = {"approved_plan_hash": "--approve", "launch_tag": "--launch-tag"}.get(
+            str(loc[0]) if loc else "", "REQUEST_ID"
+        )
         raise InputError(flag, str(exc.errors()[0]["msg"])) from exc
+
+
+def _retire_fields(approve: str | None, requested_by: str, lag: int) -> dict[str, object]:
+    return {
+        "plan_only": approve is None,
+        "approved_plan_hash": approve.lower() if approve else None,
+        "requested_by": requested_by,
+        "max_replication_lag_seconds": lag,
+    }
 
 
 async def _publish(aws: Aws, event: Event, kind: str) -> Envelope[Event]:
@@ -219,15 +229,21 @@ def show_reverse(
 
 
 async def run_retire(
-    of: str, *, approve: str | None, lag: int, seconds: float | None, console: Console
+    of: str,
+    *,
+    approve: str | None,
+    lag: int,
+    seconds: float | None,
+    console: Console,
+    launch_tag: str = "as_found",
 ) -> tuple[ExitCode, str | None]:
     """Plan or apply a retire and show the answer; the exit code and the plan hash."""
-    retire_request(of, approve, "drsorch-cli", lag)
+    retire_request(of, approve, "drsorch-cli", lag, launch_tag)
     timeout_seconds("--timeout", seconds)
     endpoint_urls()
     tracing.configure_tracing("drsorch-cli", instrument_aws=False)
     async with open_aws() as aws:
-        event = retire_request(of, approve, aws.caller.arn, lag)
+        event = retire_request(of, approve, aws.caller.arn, lag, launch_tag)
         envelope = await _publish(aws, event, "retire")
         collector = _Collector(console, kinds=(RetirePlanned, Retired))
         answer = await _follow(aws, envelope, seconds, console, collector)

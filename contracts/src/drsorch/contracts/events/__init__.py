@@ -93,6 +93,16 @@ def _pairs_matched_v2_v3(payload: dict[str, Any]) -> dict[str, Any]:
     return payload
 
 
+def _retire_requested_v1_v2(payload: dict[str, Any]) -> dict[str, Any]:
+    """A v1 retire never asked to remove the launch-into tag: it keeps it."""
+    return {**payload, "launch_tag": "keep"}
+
+
+def _same(payload: dict[str, Any]) -> dict[str, Any]:
+    """v2 only adds an action kind (`remove_launch_tag`): a v1 payload is a v2 payload."""
+    return payload
+
+
 EVENTS = EventRegistry(
     [
         *V1_EVENTS,
@@ -117,6 +127,9 @@ EVENTS = EventRegistry(
         RequestCancelled,
     ],
     upcasters={
+        ("RetireRequested", 1): _retire_requested_v1_v2,
+        ("RetirePlanned", 1): _same,
+        ("Retired", 1): _same,
         ("PairsMatched", 1): _pairs_matched_v1_v2,
         ("PairsMatched", 2): _pairs_matched_v2_v3,
     },

@@ -138,7 +138,11 @@ async def _set_launch_configuration(
             configuration=current,
         ),
     )
+    # Kept across requests: the round trip's retire restores what the first change found.
+    await ctx.store.keep_baseline(kept)
     if will_tag and target is not None:
+        # The intent first: a retire removes only the tags drsorch may have added.
+        await ctx.store.keep_tagged(ctx.request_id, target.place, target.instance_id)
         await ctx.cloud.ec2.tag_launch_into(target.place, target.instance_id)
     if changes:
         await ctx.cloud.drs.update_launch_configuration(place, launching.source_server_id, desired)

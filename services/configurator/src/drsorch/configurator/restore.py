@@ -40,7 +40,7 @@ async def restore(
             )[:1024]
         return [LaunchSettingsRestored(restore_request_id=target, reason=reason)]
     cloud = cloud_factory(stored.spec.accounts)
-    results = [await _restore_one(cloud, previous) for previous in kept]
+    results = [await restore_one(cloud, previous) for previous in kept]
     return _events(target, results, dict(cloud.calls))
 
 
@@ -58,7 +58,8 @@ def _selected(
     ]
 
 
-async def _restore_one(cloud: Cloud, previous: PreviousSettings) -> RestoreResult:
+async def restore_one(cloud: Cloud, previous: PreviousSettings) -> RestoreResult:
+    """Put back one kept configuration unless it is already in place; the result."""
     place, server_id = previous.place, previous.launching_server_id
     try:
         current = await cloud.drs.launch_configuration(place, server_id)
