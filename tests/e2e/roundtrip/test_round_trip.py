@@ -268,6 +268,7 @@ async def _first_cycle(servers: dict[str, SeededServer], env: dict[str, str]) ->
 
     again = await _ok(["retire", failback_id, "--plan"], env)
     assert gone in _saved_plan(again)
+    assert "restore_launch_settings" in _saved_plan(again)  # the failover's copyTags
     await _retire(failback_id, again, env)
 
 
