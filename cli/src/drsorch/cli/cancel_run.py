@@ -8,20 +8,16 @@ the monitor's record, then shows what was and was not done.
 from __future__ import annotations
 
 import asyncio
-import secrets
 import time
 from datetime import UTC, datetime
 
-from opentelemetry import trace
-from opentelemetry.context import Context
-from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 from rich.console import Console
 
 from drsorch.cli.aws import AWS_ERRORS, Aws, SnsRequestBus, lost_contact, open_aws
 from drsorch.cli.checks import endpoint_urls, timeout_seconds
 from drsorch.cli.errors import ExitCode
 from drsorch.cli.feed import event_feed
-from drsorch.cli.follow import new_request_id
+from drsorch.cli.follow import joined_trace, new_request_id, publish_request
 from drsorch.cli.lookup_run import check_request_id, report_of_record
 from drsorch.cli.output import emit
 from drsorch.cli.records import MonitorRecords, RequestRecord
@@ -33,19 +29,6 @@ POLL_SECONDS = 2.0
 ANSWER_SECONDS = 120.0
 
 
-def _in_trace(trace_id: str | None) -> Context | None:
-    """A context whose parent is the request's trace, so the cancel joins it."""
-    if not trace_id:
-        return None
-    parent = SpanContext(
-        trace_id=int(trace_id, 16),
-        span_id=int.from_bytes(secrets.token_bytes(8), "big") or 1,
-        is_remote=True,
-        trace_flags=TraceFlags(TraceFlags.SAMPLED),
-    )
-    return trace.set_span_in_context(NonRecordingSpan(parent))
-
-
 async def _send(
     aws: Aws, envelope: Envelope[Event], trace_id: str | None
 ) -> RequestCancelled | None:
@@ -54,13 +37,8 @@ async def _send(
     sent = False
     try:
         async with event_feed(aws.sqs, aws.sns, topic, own_id) as feed:
-            with tracing.tracer().start_as_current_span(
-                f"drsorch {envelope.type}",
-                context=_in_trace(trace_id),
-                kind=trace.SpanKind.PRODUCER,
-                attributes={"drsorch.request_id": own_id},
-            ):
-                await SnsRequestBus(aws).publish(envelope)
+            with joined_trace(trace_id):
+                await publish_request(SnsRequestBus(aws), envelope)
             sent = True
             deadline = time.monotonic() + ANSWER_SECONDS
             while time.monotonic() < deadline:

@@ -155,3 +155,18 @@ class MonitorRecords:
             start = page.get("LastEvaluatedKey")
             if not start:
                 return parse_record(request_id, items)
+
+    async def trace_id(self, request_id: str) -> str | None:
+        """The request's trace ID, from its summary alone (one small Query)."""
+        if not request_id:
+            return None
+        page = await self.dynamodb.query(
+            TableName=self.table_name,
+            KeyConditionExpression="pk = :pk AND sk = :sk",
+            ExpressionAttributeValues={
+                ":pk": {"S": f"request#{request_id}"},
+                ":sk": {"S": "summary"},
+            },
+        )
+        items = page.get("Items", [])
+        return _optional(_body(dict(items[0])), "trace_id") if items else None

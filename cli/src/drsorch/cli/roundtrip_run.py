@@ -24,9 +24,10 @@ from drsorch.cli.aws import AWS_ERRORS, Aws, SnsRequestBus, lost_contact, open_a
 from drsorch.cli.checks import endpoint_urls, timeout_seconds
 from drsorch.cli.errors import ExitCode, InputError
 from drsorch.cli.feed import event_feed
-from drsorch.cli.follow import new_request_id, publish_request
+from drsorch.cli.follow import joined_trace, new_request_id, publish_request
 from drsorch.cli.plan_store import plan_dir
 from drsorch.cli.ports import EventFeed
+from drsorch.cli.records import MonitorRecords
 from drsorch.cli.tracker import Chunks
 from drsorch.contracts import (
     Envelope,
@@ -172,8 +173,12 @@ async def _follow(
     topic = {"configurator": aws.topology.producer_topics["configurator"]}
     sent = False
     try:
+        # The step joins the earlier request's one trace (the monitor keeps its ID).
+        records = MonitorRecords(aws.dynamodb, aws.topology.table_name)
+        joined = await records.trace_id(getattr(envelope.payload, "of_request_id", ""))
         async with event_feed(aws.sqs, aws.sns, topic, own_id) as feed:
-            await publish_request(SnsRequestBus(aws), envelope)
+            with joined_trace(joined):
+                await publish_request(SnsRequestBus(aws), envelope)
             sent = True
             console.print(f"{envelope.payload.event_type} sent ({own_id}).")
             deadline = None if seconds is None else time.monotonic() + seconds
