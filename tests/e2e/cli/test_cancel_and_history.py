@@ -104,6 +104,9 @@ async def test_cancel_mid_way_starts_nothing_after_it_and_lets_running_jobs_fini
     skipped = {n for n, s in by_name.items() if s["outcome"] == "skipped"}
     assert {by_name[n]["reason"] for n in skipped} == {f"cancelled by {canceller}"}
     assert len(skipped) == len(NAMES) - launched
+    [step] = report["steps"]  # the cancel, in the report (and its page and picture)
+    assert (step["kind"], step["by"]) == ("cancel", canceller)
+    assert f"{len(skipped)} servers never launched" in step["outcome"]
 
     # DRS's own job log: only the servers in jobs when the cancel was taken, all launched.
     jobs = _jobs()

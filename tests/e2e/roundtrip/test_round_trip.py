@@ -19,6 +19,7 @@ them, and they are gone.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -280,9 +281,17 @@ def _saved_plan(planned: Ran) -> str:
 async def _chained_cycle(servers: dict[str, SeededServer], env: dict[str, str]) -> None:
     """The failback chains re-protection and the retire plan; the operator then plans the
     retire again asking the launch-into tags off the originals, and approves that."""
-    ran = await _fail_over_and_back(servers, env, "--then", "reprotect,retire")
+    report = Path(env["TRIP_LOGS"]) / "chained.json"
+    ran = await _fail_over_and_back(
+        servers, env, "--then", "reprotect,retire", "--report", str(report)
+    )
     assert "Re-protection of" in ran.out
     failback_id = ran.field(r"Request (\S+) sent")
+    # The chained steps are in the failback's report, its page and its picture.
+    steps = json.loads(report.read_text())["steps"]
+    assert [step["kind"] for step in steps] == ["reprotect", "retire"]
+    assert f"{len(servers)} protected" in steps[0]["outcome"]
+    assert 'data-step="retire' in report.with_suffix(".svg").read_text()
     assert "remove_launch_tag" not in _saved_plan(ran)  # as found: the operator's tags stay
     untag = ("--launch-tag", "remove")
     planned = await _ok(["retire", failback_id, "--plan", *untag], env)

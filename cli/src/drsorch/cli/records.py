@@ -53,6 +53,7 @@ class RequestRecord:
     trace_id: str | None = None
     """The request's one trace (a cancel continues it)."""
     cancelled_by: str | None = None
+    cancelled_at: str | None = None
     servers_by_phase: Counter[str] = field(default_factory=Counter)
     servers_by_outcome: Counter[str] = field(default_factory=Counter)
     batches: list[BatchView] = field(default_factory=list)
@@ -118,6 +119,7 @@ def parse_record(request_id: str, items: list[Item]) -> RequestRecord | None:
         spec=_spec(_body(summary)),
         trace_id=_optional(_body(summary), "trace_id"),
         cancelled_by=_optional(_body(summary), "cancelled_by"),
+        cancelled_at=_optional(_body(summary), "cancelled_at"),
     )
     for item in sorted(items, key=lambda i: str(i["sk"]["S"])):
         kind = item["sk"]["S"].split("#", 1)[0]

@@ -19,6 +19,7 @@ from rich.console import Console
 
 from drsorch.cli.crash import unexpected
 from drsorch.cli.errors import CliError, ExitCode
+from drsorch.cli.report import Step
 
 RequestArg = Annotated[
     str, typer.Argument(metavar="REQUEST_ID", help="The failback request of the round trip.")
@@ -54,8 +55,13 @@ def guarded(command: str, run: Awaitable[ExitCode]) -> ExitCode:
         return code
 
 
-async def _reverse(
-    of: str, purpose: str, lag: int, deadline: int, seconds: float | None
+async def _reverse(  # noqa: PLR0917 - the command's options, in its order
+    of: str,
+    purpose: str,
+    lag: int,
+    deadline: int,
+    seconds: float | None,
+    steps: list[Step] | None = None,
 ) -> ExitCode:
     from drsorch.cli.roundtrip_run import run_reverse  # noqa: PLC0415 - heavy: AWS clients
 
@@ -66,16 +72,28 @@ async def _reverse(
         deadline=deadline,
         seconds=seconds,
         console=_console(),
+        steps=steps,
     )
 
 
-async def _retire(
-    of: str, approve: str | None, lag: int, seconds: float | None, launch_tag: str = "as_found"
+async def _retire(  # noqa: PLR0917 - the command's options, in its order
+    of: str,
+    approve: str | None,
+    lag: int,
+    seconds: float | None,
+    launch_tag: str = "as_found",
+    steps: list[Step] | None = None,
 ) -> ExitCode:
     from drsorch.cli.roundtrip_run import run_retire  # noqa: PLC0415 - heavy: AWS clients
 
     code, _ = await run_retire(
-        of, approve=approve, lag=lag, seconds=seconds, console=_console(), launch_tag=launch_tag
+        of,
+        approve=approve,
+        lag=lag,
+        seconds=seconds,
+        console=_console(),
+        launch_tag=launch_tag,
+        steps=steps,
     )
     return code
 
@@ -88,13 +106,23 @@ class LaunchTag(StrEnum):
     keep = "keep"
 
 
-def reverse_step(of: str, purpose: str, *, lag: int = 60, deadline: int = 14_400) -> ExitCode:
-    """One reverse replication step, as `reprotect` or a chained `--prepare-failback` runs it."""
-    return guarded(purpose, _reverse(of, purpose, lag, deadline, None))
+def reverse_step(
+    of: str,
+    purpose: str,
+    *,
+    lag: int = 60,
+    deadline: int = 14_400,
+    steps: list[Step] | None = None,
+) -> ExitCode:
+    """One reverse replication step, as `reprotect` or a chained `--prepare-failback` runs it;
+    what it did is added to `steps` (for the request's report)."""
+    return guarded(purpose, _reverse(of, purpose, lag, deadline, None, steps))
 
 
-def retire_step(of: str, approve: str | None, *, lag: int = 60) -> ExitCode:
-    return guarded("retire", _retire(of, approve, lag, 600.0))
+def retire_step(
+    of: str, approve: str | None, *, lag: int = 60, steps: list[Step] | None = None
+) -> ExitCode:
+    return guarded("retire", _retire(of, approve, lag, 600.0, steps=steps))
 
 
 def reprotect(

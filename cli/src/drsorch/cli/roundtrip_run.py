@@ -28,6 +28,7 @@ from drsorch.cli.follow import joined_trace, new_request_id, publish_request
 from drsorch.cli.plan_store import plan_dir
 from drsorch.cli.ports import EventFeed
 from drsorch.cli.records import MonitorRecords
+from drsorch.cli.report import Step, StepKind
 from drsorch.cli.tracker import Chunks
 from drsorch.contracts import (
     Envelope,
@@ -112,8 +113,10 @@ async def run_reverse(
     deadline: int,
     seconds: float | None,
     console: Console,
+    steps: list[Step] | None = None,
 ) -> ExitCode:
-    """Send the reverse replication request and follow it to the end; the exit code."""
+    """Send the reverse replication request and follow it to the end; the exit code. What it
+    did is added to `steps` when given."""
     reverse_request(of, purpose, "drsorch-cli", lag, deadline)
     timeout_seconds("--timeout", seconds)
     endpoint_urls()
@@ -125,6 +128,11 @@ async def run_reverse(
     if last is None:
         console.print(f"No end within {seconds:g} s; {envelope.request_id} goes on.")
         return ExitCode.STILL_RUNNING
+    if steps is not None:
+        servers = [s for e in last if isinstance(e, ReverseReplicationReported) for s in e.servers]
+        counted = Counter(s.outcome for s in servers)
+        words = ", ".join(f"{n} {k}" for k, n in sorted(counted.items())) or "nothing done"
+        steps.append(_step(purpose, envelope, event.requested_by, words))
     return show_reverse(console, of, purpose, last)
 
 
@@ -241,6 +249,7 @@ async def run_retire(
     seconds: float | None,
     console: Console,
     launch_tag: str = "as_found",
+    steps: list[Step] | None = None,
 ) -> tuple[ExitCode, str | None]:
     """Plan or apply a retire and show the answer; the exit code and the plan hash."""
     retire_request(of, approve, "drsorch-cli", lag, launch_tag)
@@ -255,7 +264,36 @@ async def run_retire(
     if answer is None:
         console.print(f"No answer within {seconds:g} s; {envelope.request_id} goes on.")
         return ExitCode.STILL_RUNNING, None
-    return show_retire(console, of, answer)
+    code, plan_hash = show_retire(console, of, answer)
+    if steps is not None:
+        steps.append(_step("retire", envelope, event.requested_by, _retire_words(answer)))
+    return code, plan_hash
+
+
+def _step(kind: StepKind, envelope: Envelope[Event], by: str, outcome: str) -> Step:
+    return Step(
+        kind=kind,
+        request_id=envelope.request_id,
+        at=datetime.now(UTC),
+        by=by,
+        outcome=outcome,
+    )
+
+
+def _retire_words(answer: Sequence[Event]) -> str:
+    """A retire's answer in a few words: its plan, or what the apply did."""
+    results = [r for e in answer if isinstance(e, Retired) for r in e.results]
+    if results:
+        counted = Counter(r.outcome for r in results)
+        return "applied: " + ", ".join(f"{n} {k}" for k, n in sorted(counted.items()))
+    planned = [e for e in answer if isinstance(e, RetirePlanned)]
+    actions = [a for e in planned for a in e.actions if a.kind != "leave"]
+    refused = next((e.refused for e in planned if e.refused), None)
+    if refused:
+        return f"refused: {refused}"
+    plan_hash = planned[0].plan_hash if planned else "?"
+    held = sum(1 for a in actions if a.held)
+    return f"planned {plan_hash}: {len(actions)} actions, {held} held"
 
 
 def _actions_table(title: str, rows: Sequence[tuple[RetireAction, str]]) -> Table:
