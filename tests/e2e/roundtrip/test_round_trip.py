@@ -303,6 +303,8 @@ async def _retire(failback_id: str, planned: Ran, env: dict[str, str], *extra: s
     plan_hash = planned.field(r"Retire plan ([0-9a-f]{64})")
     retired = await _ok(["retire", failback_id, "--approve", plan_hash, *extra], env, within=600)
     assert f"Retired {failback_id} (plan {plan_hash})" in retired.out
+    # Live progress while the TERMINATE jobs run: what is done, what is still pending.
+    assert "step 1: " in retired.out and " pending" in retired.out
 
 
 async def test_two_full_round_trips_leave_the_estate_at_rest(

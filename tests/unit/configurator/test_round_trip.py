@@ -332,3 +332,21 @@ async def test_settings_and_tag_wait_like_the_rest_until_the_server_is_re_protec
     )
     await retire_settle.apply(record, store, cloud)
     assert cloud.drs.updates == [] and cloud.ec2.untagged == []
+
+
+async def test_an_apply_under_way_reports_what_is_done_and_what_is_pending() -> None:
+    drs = _estate(reprotected=True)
+    actions = await _plan(drs)
+    record = RetireRecord(
+        of_request_id="req-unit-0001",
+        plan_hash="a" * 64,
+        actions=actions,
+        causation_id="00000000-0000-0000-0000-000000000000",
+    )
+    await retire_apply.phase_one(record, drs)
+    await retire_apply.phase_two(record, drs, FakeTable(), "retire-unit-0001", NOW)
+
+    progress = {r.action.kind: r.outcome for r in record.results(final=False)}
+    assert progress["stop_replication"] == "done"
+    assert progress["delete_source_server"] == "pending"  # after the TERMINATE job only
+    assert "pending" not in {r.outcome for r in record.results()}  # the last word: none

@@ -159,6 +159,13 @@ class _Collector:
         if not chunks.complete:
             return
         parts = chunks.ordered()
+        if isinstance(event, Retired):
+            results = [r for part in parts for r in part.results]  # type: ignore[attr-defined]
+            counted = Counter(r.outcome for r in results)
+            line = ", ".join(f"{n} {k}" for k, n in sorted(counted.items()))
+            self.console.print(f"  step {step}: {line or 'nothing to do'}")
+            if not event.final:
+                return
         if isinstance(event, ReverseReplicationReported):
             servers = [s for part in parts for s in part.servers]  # type: ignore[attr-defined]
             counted = Counter(s.outcome for s in servers)
@@ -338,7 +345,7 @@ def show_retire(console: Console, of: str, answer: Sequence[Event]) -> tuple[Exi
         console.print(f"Retire plan {plan_hash}")
         console.print(f"Apply it with: drsorch retire {of} --approve {plan_hash}")
         return ExitCode.OK, plan_hash
-    done = [e for e in answer if isinstance(e, Retired)]
+    done = [e for e in answer if isinstance(e, Retired) and e.final]
     results = [r for chunk in done for r in chunk.results]
     outcomes = Counter(r.outcome for r in results)
     bad = [r for r in results if r.outcome in ("failed", "held")]

@@ -54,7 +54,8 @@ RetireKind = Literal[
     "leave",
 ]
 LaunchTagChoice = Literal["as_found", "remove", "keep"]
-RetireOutcome = Literal["done", "already", "failed", "held"]
+RetireOutcome = Literal["done", "already", "failed", "held", "pending"]
+"""`pending` (v2): not taken yet, in a progress report of an apply still under way."""
 MAX_EVIDENCE = 10
 ResourceId = Annotated[str, Field(pattern=r"^(s|i)-[0-9a-zA-Z]{8,17}$")]
 
@@ -202,7 +203,11 @@ class RetireResult(Record):
 
 
 class Retired(Event):
-    """The configurator's account of an applied retire: every action and its outcome."""
+    """The configurator's account of an applied retire: every action and its outcome.
+
+    v2: while the apply goes on (TERMINATE jobs running), a progress report after each
+    look at DRS (`final` false, actions not taken yet `pending`); the last one is `final`.
+    """
 
     event_type: ClassVar[str] = "Retired"
     event_version: ClassVar[int] = 2
@@ -211,6 +216,10 @@ class Retired(Event):
 
     of_request_id: RequestId
     plan_hash: PlanHash
+    step: Annotated[int, Field(ge=1)] = 1
+    """Which look at DRS this is."""
+    final: bool = True
+    """Every action has its outcome: nothing more will be reported."""
     results: Annotated[tuple[RetireResult, ...], Field(max_length=MAX_ITEMS_PER_CHUNK)] = ()
     api_calls: ApiCalls = Field(default_factory=dict)
     chunk: Chunk = Chunk()

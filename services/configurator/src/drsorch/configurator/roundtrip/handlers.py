@@ -177,6 +177,7 @@ class _Steps:
         await retire_apply.phase_one(record, drs)
         await retire_apply.phase_two(record, drs, self.trip.store, own, self.deps.clock.now())
         await self.trip.store.save(own, RETIRE, record.model_dump_json())
+        _publish_retired(outbox, own, record, calls, step=1, final=False)
         outbox.schedule(_timer(own, RETIRE, 1, record.causation_id), self.delay)
 
     async def on_due(self, envelope: Envelope[Event], outbox: Outbox) -> None:
@@ -216,6 +217,7 @@ class _Steps:
         if record.phase == 2:
             if not await retire_apply.jobs_done(record, drs, self.trip.store, own):
                 await self.trip.store.save(own, RETIRE, record.model_dump_json())
+                _publish_retired(outbox, own, record, calls, step=attempt, final=False)
                 outbox.schedule(_timer(own, RETIRE, attempt, record.causation_id), self.delay)
                 return
             await retire_apply.phase_three(record, drs)
@@ -223,18 +225,38 @@ class _Steps:
             calls.update(cloud.calls)
             await self.trip.store.save(own, RETIRE, record.model_dump_json())
 
-        def build(items: Sequence[RetireResult], chunk: Chunk) -> Retired:
-            return Retired(
-                of_request_id=record.of_request_id,
-                plan_hash=record.plan_hash,
-                results=tuple(items),
-                api_calls=dict(calls) if chunk.index == 0 else {},
-                chunk=chunk,
-            )
+        _publish_retired(outbox, own, record, calls, step=attempt, final=True)
 
-        for event in split(build, record.results()):
-            step = f"retired-{event.chunk.index}"
-            outbox.publish(_wrap(event, own, step, record.causation_id))
+
+def _publish_retired(
+    outbox: Outbox,
+    own: str,
+    record: RetireRecord,
+    calls: Counter[str],
+    *,
+    step: int,
+    final: bool,
+) -> None:
+    """The apply's account: a progress report while it goes on, the last one `final`."""
+
+    def build(items: Sequence[RetireResult], chunk: Chunk) -> Retired:
+        return Retired(
+            of_request_id=record.of_request_id,
+            plan_hash=record.plan_hash,
+            step=step,
+            final=final,
+            results=tuple(items),
+            api_calls=dict(calls) if chunk.index == 0 else {},
+            chunk=chunk,
+        )
+
+    for event in split(build, record.results(final=final)):
+        name = (
+            f"retired-{event.chunk.index}"
+            if final
+            else f"retire-progress-{step}-{event.chunk.index}"
+        )
+        outbox.publish(_wrap(event, own, name, record.causation_id))
 
 
 def _plan_events(

@@ -52,12 +52,17 @@ class RetireRecord(BaseModel):
     batches: list[str] = Field(default_factory=list)
     """Names of the TERMINATE intents in the table."""
 
-    def results(self) -> list[RetireResult]:
+    def results(self, *, final: bool = True) -> list[RetireResult]:
+        """Every action's outcome; before the end, one not taken yet is `pending`."""
+
+        def outcome(i: int, action: RetireAction) -> tuple[RetireOutcome, str | None]:
+            if i in self.outcomes:
+                return self.outcomes[i]
+            return ("held", action.held) if final or action.held else ("pending", None)
+
         return [
             RetireResult(
-                action=action,
-                outcome=self.outcomes.get(i, ("held", action.held))[0],
-                reason=(self.outcomes.get(i, ("held", action.held))[1] or None),
+                action=action, outcome=outcome(i, action)[0], reason=outcome(i, action)[1] or None
             )
             for i, action in enumerate(self.actions)
             if action.kind != "leave"
