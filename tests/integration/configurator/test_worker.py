@@ -71,10 +71,14 @@ async def publish(topology: StackOutputs, *envelopes: Envelope[Event]) -> None:
     await publish_as_producers(topology, envelopes)
 
 
-def calls(operation: str) -> list[dict[str, Any]]:
+def calls(operation: str, *, hardware: bool = False) -> list[dict[str, Any]]:
+    """The emulator's calls of `operation`; with `hardware`, only lookups by instance."""
     emulator = default_emulator()
     with emulator.lock:
-        return [record.to_json() for record in emulator.calls.records(operation=operation)]
+        found = [record.to_json() for record in emulator.calls.records(operation=operation)]
+    if hardware:
+        return [c for c in found if "hardwareId" in (c["arguments"].get("filters") or {})]
+    return found
 
 
 def drs(region: str, account: str = HUB) -> Any:
@@ -149,6 +153,12 @@ async def test_failback_pairs_are_prepared_configured_or_refused(
     assert reversed_ == sorted(
         [(HUB, good.recovery_instance_id), (SPOKE, spoke.recovery_instance_id)]
     )
+    # Neither read before the update nor looked up after reverse replication (the test's
+    # own reads follow): a lookup by instance only checks, before, that none exists yet.
+    assert not calls("GetLaunchConfiguration")
+    started = {c["account_id"]: c["seq"] for c in calls("ReverseReplication")}
+    lookups = calls("DescribeSourceServers", hardware=True)
+    assert lookups and all(c["seq"] < started[c["account_id"]] for c in lookups)
     # The FAILBACK servers, not the paired ones, launch into the original instances.
     for name, seeded in (("cfg-good-01", good), ("cfg-spoke-01", spoke)):
         result = by_name[name]
@@ -157,7 +167,10 @@ async def test_failback_pairs_are_prepared_configured_or_refused(
         assert launching != seeded.source_server_id
         assert launch_into(launching, seeded.account_id) == seeded.original_instance_id
         assert result["desired"]["launch_into_instance_id"] == seeded.original_instance_id
+        # Made by this request's reverse replication: written unread, nothing kept but
+        # "no launch-into"; DRS's answer to the update is the whole configuration.
         assert result["previous"].get("launch_into_instance_id") is None
+        assert result["desired"]["launch_disposition"] is not None
     updated = {c["arguments"]["sourceServerID"] for c in calls("UpdateLaunchConfiguration")}
     assert updated == {
         by_name["cfg-good-01"]["launching_server_id"],

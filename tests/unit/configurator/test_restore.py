@@ -11,7 +11,17 @@ from drsorch.contracts import (
 from drsorch.runtime import Outbox
 from support.configurator_scenario import Scenario, spec
 
-ORIGINAL = LaunchConfiguration(copy_private_ip=True, copy_tags=True)
+ORIGINAL = LaunchConfiguration(
+    launch_disposition="STOPPED",
+    right_sizing="BASIC",
+    copy_private_ip=True,
+    copy_tags=True,
+    os_byol=False,
+    post_launch_enabled=False,
+)
+"""What the FAILBACK servers held before the request, every field as DRS reports it. They
+replicated already: a server the request's own reverse replication makes was never read
+(see the last test)."""
 
 
 async def restore(
@@ -30,7 +40,10 @@ async def restore(
 
 async def test_restore_puts_the_previous_configuration_back() -> None:
     scenario = Scenario()
-    pairs = [scenario.failback(), scenario.failback()]
+    pairs = [
+        scenario.failback(reversed_already=True, back_configuration=ORIGINAL),
+        scenario.failback(reversed_already=True, back_configuration=ORIGINAL),
+    ]
     await scenario.send(*pairs)
     restored = await restore(scenario)
     assert {r.outcome for r in restored.results} == {"restored"}
@@ -42,7 +55,7 @@ async def test_restore_puts_the_previous_configuration_back() -> None:
 
 async def test_a_second_restore_changes_nothing() -> None:
     scenario = Scenario()
-    await scenario.send(scenario.failback())
+    await scenario.send(scenario.failback(reversed_already=True, back_configuration=ORIGINAL))
     await restore(scenario)
     updates = len(scenario.cloud.drs.updates)
     again = await restore(scenario)
@@ -52,7 +65,10 @@ async def test_a_second_restore_changes_nothing() -> None:
 
 async def test_restore_can_name_servers() -> None:
     scenario = Scenario()
-    first, second = scenario.failback(), scenario.failback()
+    first, second = (
+        scenario.failback(reversed_already=True, back_configuration=ORIGINAL),
+        scenario.failback(reversed_already=True, back_configuration=ORIGINAL),
+    )
     await scenario.send(first, second)
     restored = await restore(scenario, source_server_ids=(first.server.source_server_id,))
     assert [r.source_server_id for r in restored.results] == [first.server.source_server_id]
@@ -62,7 +78,10 @@ async def test_restore_can_name_servers() -> None:
 
 async def test_restoring_only_servers_it_kept_nothing_for_names_them_not_the_request() -> None:
     scenario = Scenario()
-    await scenario.send(scenario.failback(), scenario.failback())
+    await scenario.send(
+        scenario.failback(reversed_already=True, back_configuration=ORIGINAL),
+        scenario.failback(reversed_already=True, back_configuration=ORIGINAL),
+    )
     restored = await restore(scenario, source_server_ids=("s-0123456789abcdef0",))
     assert restored.results == ()
     reason = restored.reason or ""
@@ -79,7 +98,10 @@ async def test_restoring_an_unknown_request_says_so() -> None:
 
 async def test_a_server_drs_refuses_is_reported_and_the_others_are_restored() -> None:
     scenario = Scenario()
-    first, second = scenario.failback(), scenario.failback()
+    first, second = (
+        scenario.failback(reversed_already=True, back_configuration=ORIGINAL),
+        scenario.failback(reversed_already=True, back_configuration=ORIGINAL),
+    )
     await scenario.send(first, second)
     gone = scenario.failback_server_of(first)
     del scenario.cloud.drs.configurations[gone.place, gone.source_server_id]
@@ -91,6 +113,27 @@ async def test_a_server_drs_refuses_is_reported_and_the_others_are_restored() ->
 
 async def test_plan_only_requests_keep_nothing_to_restore() -> None:
     scenario = Scenario()
-    await scenario.send(scenario.failback(reversed_already=True), request_spec=spec(plan_only=True))
+    await scenario.send(
+        scenario.failback(reversed_already=True, back_configuration=ORIGINAL),
+        request_spec=spec(plan_only=True),
+    )
     restored = await restore(scenario)
     assert restored.results == ()
+
+
+async def test_a_failback_server_the_request_reversed_gets_its_launch_into_target_cleared() -> None:
+    scenario = Scenario()
+    pair = scenario.failback()
+    await scenario.send(pair)
+    back = scenario.failback_server_of(pair)
+    where = (back.place, back.source_server_id)
+    configured = scenario.cloud.drs.configurations[where]
+    assert configured.launch_into_instance_id is not None
+
+    restored = await restore(scenario)
+    assert [r.outcome for r in restored.results] == ["restored"]
+    # Nothing was read before drsorch wrote it: the target goes, the rest stays.
+    after = scenario.cloud.drs.configurations[where]
+    assert after == configured.model_copy(update={"launch_into_instance_id": None})
+    again = await restore(scenario)
+    assert [r.outcome for r in again.results] == ["unchanged"]

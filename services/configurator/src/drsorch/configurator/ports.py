@@ -44,7 +44,9 @@ class DrsGateway(Protocol):
 
     async def update_launch_configuration(
         self, place: Place, server_id: str, configuration: LaunchConfiguration
-    ) -> None: ...
+    ) -> LaunchConfiguration:
+        """Set the fields `configuration` names; the whole configuration DRS reports after."""
+        ...
 
 
 class Ec2Gateway(Protocol):

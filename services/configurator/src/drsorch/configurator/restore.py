@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from drsorch.configurator.domain import changed_fields
+from drsorch.configurator.domain import unmet_fields
 from drsorch.configurator.errors import RecoveryInstanceBusy, Refused
 from drsorch.configurator.ports import Cloud, CloudFactory, Store
 from drsorch.configurator.records import PreviousSettings
@@ -63,7 +63,8 @@ async def restore_one(cloud: Cloud, previous: PreviousSettings) -> RestoreResult
     place, server_id = previous.place, previous.launching_server_id
     try:
         current = await cloud.drs.launch_configuration(place, server_id)
-        if not changed_fields(current, previous.configuration):
+        # Only what the update would set counts: a field kept empty is left as it is.
+        if not unmet_fields(previous.configuration, current):
             return _result(previous, "unchanged")
         await cloud.drs.update_launch_configuration(place, server_id, previous.configuration)
     except (Refused, RecoveryInstanceBusy, AccountUnreachable) as exc:
