@@ -130,6 +130,7 @@ class FakeDrs:
 class FakeEc2:
     instances_by_place: dict[tuple[Place, str], TargetInstance] = field(default_factory=dict)
     tagged: list[tuple[Place, str]] = field(default_factory=list)
+    untagged: list[tuple[Place, str]] = field(default_factory=list)
     looked_up: list[tuple[Place, str]] = field(default_factory=list)
     reads: int = 0
     """DescribeInstances calls (one per place and batch)."""
@@ -155,6 +156,12 @@ class FakeEc2:
         self.tagged.append((place, instance_id))
         instance = self.instances_by_place[place, instance_id]
         tags = {**instance.tags, LAUNCH_INTO_TAG_KEY: LAUNCH_INTO_TAG_VALUE}
+        self.add(TargetInstance(**{**instance.__dict__, "tags": tags}))
+
+    async def untag_launch_into(self, place: Place, instance_id: str) -> None:
+        self.untagged.append((place, instance_id))
+        instance = self.instances_by_place[place, instance_id]
+        tags = {k: v for k, v in instance.tags.items() if k != LAUNCH_INTO_TAG_KEY}
         self.add(TargetInstance(**{**instance.__dict__, "tags": tags}))
 
 
@@ -184,6 +191,8 @@ class MemoryStore:
     pair_records: dict[str, dict[str, PairRecord]] = field(default_factory=dict)
     kept: dict[str, dict[tuple[str, str, str], PreviousSettings]] = field(default_factory=dict)
     counted: dict[str, Counter[str]] = field(default_factory=dict)
+    baselines: dict[tuple[str, str, str], PreviousSettings] = field(default_factory=dict)
+    tags_kept: dict[str, list[tuple[Place, str]]] = field(default_factory=dict)
 
     async def request(self, request_id: str) -> RequestRecord | None:
         record = self.requests.get(request_id)
@@ -213,6 +222,24 @@ class MemoryStore:
 
     async def previous(self, request_id: str) -> list[PreviousSettings]:
         return list(self.kept.get(request_id, {}).values())
+
+    async def keep_baseline(self, previous: PreviousSettings) -> None:
+        key = (previous.account_id, previous.region, previous.launching_server_id)
+        self.baselines.setdefault(key, previous)
+
+    async def baseline(self, place: Place, server_id: str) -> PreviousSettings | None:
+        return self.baselines.get((place.account_id, place.region, server_id))
+
+    async def forget_baseline(self, place: Place, server_id: str) -> None:
+        self.baselines.pop((place.account_id, place.region, server_id), None)
+
+    async def keep_tagged(self, request_id: str, place: Place, instance_id: str) -> None:
+        held = self.tags_kept.setdefault(request_id, [])
+        if (place, instance_id) not in held:
+            held.append((place, instance_id))
+
+    async def tagged(self, request_id: str) -> list[tuple[Place, str]]:
+        return list(self.tags_kept.get(request_id, []))
 
 
 @dataclass

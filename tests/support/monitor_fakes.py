@@ -385,6 +385,7 @@ class FakeStore:
             self._put(item)
         if summary is not None:
             self._put(layout.summary(summary))
+            self._put(layout.history(summary))
 
     async def record_intent(self, request_id: str, batch: BatchRecord) -> bool:
         item = self._layout(request_id).batch(batch)
@@ -429,6 +430,17 @@ class FakeStore:
         layout = self._layout(request_id)
         for chunk in chunks:
             self._put(layout.report(chunk))
+
+    async def mark_cancel(self, request_id: str, who: str, at: datetime) -> None:
+        item = self._layout(request_id).cancel(who, at)
+        if (item["pk"]["S"], "cancel") not in self.items:
+            self._put(item)
+
+    async def cancel_mark(self, request_id: str) -> tuple[str, datetime] | None:
+        item = self.items.get((self._layout(request_id).pk, "cancel"))
+        if item is None:
+            return None
+        return item["cancelled_by"]["S"], datetime.fromisoformat(item["cancelled_at"]["S"])
 
     async def arm(self, request_id: str, seq: int, due_at: datetime) -> None:
         self.armed[request_id] = Armed(request_id, seq, due_at)

@@ -10,12 +10,16 @@ The second chains `--then reprotect,retire` on the failback and approves the ret
 plan it printed. After each cycle the estate is at rest, as it was at the start:
 one FAILOVER server per original with the same ID, CONTINUOUS with no lag; no
 FAILBACK servers; no recovery instance in either region; each original running with
-its ID and private IP; launch settings as before.
+its ID and private IP; launch settings as before (DRS's GetLaunchConfiguration), which
+the failover changed (copyTags) and the retire put back. The originals' launch-into tags
+(EC2) stay as found after the first cycle; the second cycle's retire is asked to remove
+them, and they are gone.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -92,6 +96,9 @@ class Rest:
     originals: dict[str, tuple[str, str]]
     """Original instance ID -> (state, private IP)."""
     launch_settings: dict[str, dict[str, Any]]
+    """FAILOVER server ID -> DRS's own GetLaunchConfiguration."""
+    launch_tags: dict[str, str | None]
+    """Original instance ID -> its AWSDRS tag, as EC2 reports it."""
 
 
 def _items(drs: Any, operation: str) -> list[dict[str, Any]]:
@@ -112,6 +119,7 @@ def _read(servers: dict[str, SeededServer]) -> Rest:
     failback: list[str] = []
     recovery: list[str] = []
     originals: dict[str, tuple[str, str]] = {}
+    tags: dict[str, str | None] = {}
     settings: dict[str, dict[str, Any]] = {}
     for account in (HUB, SPOKE):
         session = _session(account)
@@ -141,7 +149,9 @@ def _read(servers: dict[str, SeededServer]) -> Rest:
                         instance["State"]["Name"],
                         instance.get("PrivateIpAddress", ""),
                     )
-    return Rest(failover, failback, recovery, originals, settings)
+                    found = {t["Key"]: t["Value"] for t in instance.get("Tags", [])}
+                    tags[instance["InstanceId"]] = found.get("AWSDRS")
+    return Rest(failover, failback, recovery, originals, settings, tags)
 
 
 def _shut_down_originals(servers: dict[str, SeededServer]) -> None:
@@ -199,10 +209,12 @@ async def _ok(args: list[str], env: dict[str, str], within: float = 300.0) -> Ra
     return ran
 
 
-async def _plan_and_apply(command: str, env: dict[str, str], *extra: str) -> Ran:
-    planned = await _ok([command, *SCOPE, "--plan"], env)
+async def _plan_and_apply(
+    command: str, env: dict[str, str], *extra: str, both: tuple[str, ...] = ()
+) -> Ran:
+    planned = await _ok([command, *SCOPE, *both, "--plan"], env)
     plan_hash = planned.field(r"Plan ([0-9a-f]{64})")
-    return await _ok([command, *SCOPE, "--approve", plan_hash, *extra], env, within=600)
+    return await _ok([command, *SCOPE, *both, "--approve", plan_hash, *extra], env, within=600)
 
 
 def _assert_at_rest(now: Rest, start: Rest, servers: dict[str, SeededServer]) -> None:
@@ -213,13 +225,18 @@ def _assert_at_rest(now: Rest, start: Rest, servers: dict[str, SeededServer]) ->
     assert now.recovery_instances == []
     assert now.originals == start.originals
     assert {state for state, _ in now.originals.values()} == {"running"}
+    # The failover changed every paired server's launch settings (copyTags); the retire put
+    # them back from what drsorch kept, as DRS's own GetLaunchConfiguration shows.
     assert now.launch_settings == start.launch_settings
 
 
 async def _fail_over_and_back(
     servers: dict[str, SeededServer], env: dict[str, str], *then: str
 ) -> Ran:
-    ran = await _plan_and_apply("failover", env, "--prepare-failback")
+    # A launch setting the failover changes, so that the retire has settings to put back.
+    ran = await _plan_and_apply(
+        "failover", env, "--prepare-failback", both=("--set", "copyTags=true")
+    )
     assert "Reverse replication of" in ran.out
     assert f"{len(servers)} of {len(servers)} servers protected" in ran.out
     _shut_down_originals(servers)
@@ -252,6 +269,7 @@ async def _first_cycle(servers: dict[str, SeededServer], env: dict[str, str]) ->
 
     again = await _ok(["retire", failback_id, "--plan"], env)
     assert gone in _saved_plan(again)
+    assert "restore_launch_settings" in _saved_plan(again)  # the failover's copyTags
     await _retire(failback_id, again, env)
 
 
@@ -261,23 +279,44 @@ def _saved_plan(planned: Ran) -> str:
 
 
 async def _chained_cycle(servers: dict[str, SeededServer], env: dict[str, str]) -> None:
-    """The failback chains re-protection and the retire plan; the retire is approved after."""
-    ran = await _fail_over_and_back(servers, env, "--then", "reprotect,retire")
+    """The failback chains re-protection and the retire plan; the operator then plans the
+    retire again asking the launch-into tags off the originals, and approves that."""
+    report = Path(env["TRIP_LOGS"]) / "chained.json"
+    ran = await _fail_over_and_back(
+        servers, env, "--then", "reprotect,retire", "--report", str(report)
+    )
     assert "Re-protection of" in ran.out
-    await _retire(ran.field(r"Request (\S+) sent"), ran, env)
+    failback_id = ran.field(r"Request (\S+) sent")
+    # The chained steps are in the failback's report, its page and its picture.
+    steps = json.loads(report.read_text())["steps"]
+    assert [step["kind"] for step in steps] == ["reprotect", "retire"]
+    assert f"{len(servers)} protected" in steps[0]["outcome"]
+    assert 'data-step="retire' in report.with_suffix(".svg").read_text()
+    assert "remove_launch_tag" not in _saved_plan(ran)  # as found: the operator's tags stay
+    untag = ("--launch-tag", "remove")
+    planned = await _ok(["retire", failback_id, "--plan", *untag], env)
+    assert "remove_launch_tag" in _saved_plan(planned)
+    await _retire(failback_id, planned, env, *untag)
 
 
-async def _retire(failback_id: str, planned: Ran, env: dict[str, str]) -> None:
+async def _retire(failback_id: str, planned: Ran, env: dict[str, str], *extra: str) -> None:
     plan_hash = planned.field(r"Retire plan ([0-9a-f]{64})")
-    retired = await _ok(["retire", failback_id, "--approve", plan_hash], env, within=600)
+    retired = await _ok(["retire", failback_id, "--approve", plan_hash, *extra], env, within=600)
     assert f"Retired {failback_id} (plan {plan_hash})" in retired.out
+    # Live progress while the TERMINATE jobs run: what is done, what is still pending.
+    assert "step 1: " in retired.out and " pending" in retired.out
 
 
 async def test_two_full_round_trips_leave_the_estate_at_rest(
     estate: tuple[dict[str, SeededServer], Rest, dict[str, str]],
 ) -> None:
     servers, start, env = estate
+    assert set(start.launch_tags.values()) == {"AllowLaunchingIntoThisInstance"}  # the operator's
     await _first_cycle(servers, env)
-    _assert_at_rest(_read(servers), start, servers)
+    first = _read(servers)
+    _assert_at_rest(first, start, servers)
+    assert first.launch_tags == start.launch_tags  # as found: drsorch added none, removed none
     await _chained_cycle(servers, env)
-    _assert_at_rest(_read(servers), start, servers)
+    second = _read(servers)
+    _assert_at_rest(second, start, servers)
+    assert set(second.launch_tags.values()) == {None}  # asked off, and EC2 shows them gone

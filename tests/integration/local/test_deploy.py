@@ -41,6 +41,7 @@ SUBSCRIPTIONS = [  # (service, topic: `requests` or the producing service, event
     ),
     ("monitor", "matcher", ["PairsMatched"]),
     ("monitor", "configurator", ["TargetConfigured"]),
+    ("monitor", "requests", ["CancelRequested"]),
 ]
 
 

@@ -31,7 +31,7 @@ SUBSCRIBED = {  # the topics each queue is subscribed to: `requests` or the prod
     "discovery": ("requests", "monitor"),
     "matcher": ("discovery", "monitor"),
     "configurator": ("matcher", "requests"),
-    "monitor": ("matcher", "configurator"),
+    "monitor": ("matcher", "configurator", "requests"),
 }
 
 

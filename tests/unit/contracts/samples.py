@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from drsorch.contracts import (
     Accounts,
     Ambiguous,
+    CancelRequested,
     CandidateTarget,
     Chunk,
     ConfigurationResult,
@@ -25,6 +26,7 @@ from drsorch.contracts import (
     PairsMatched,
     Problem,
     RecoveryInstanceInfo,
+    RequestCancelled,
     RequestCompleted,
     RequestSpec,
     RestoreRequested,
@@ -372,6 +374,22 @@ def retired() -> Retired:
     return Retired(of_request_id=REQUEST_ID, plan_hash=PLAN, results=(result,))
 
 
+def cancel_requested() -> CancelRequested:
+    return CancelRequested(cancel_request_id=REQUEST_ID, requested_by="operator")
+
+
+def request_cancelled() -> RequestCancelled:
+    return RequestCancelled(
+        cancel_request_id=REQUEST_ID,
+        state="cancelling",
+        cancelled_by="operator",
+        cancelled_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+        skipped=3,
+        running_jobs=1,
+        launched=2,
+    )
+
+
 def all_events() -> list[Event]:
     """One instance of every registered event type."""
     return [
@@ -390,4 +408,6 @@ def all_events() -> list[Event]:
         retire_requested(),
         retire_planned(),
         retired(),
+        cancel_requested(),
+        request_cancelled(),
     ]

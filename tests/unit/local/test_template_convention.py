@@ -52,6 +52,7 @@ SUBSCRIPTIONS = {  # each from the topic of the one service that produces those 
         "MonitorQueue",
         ["TargetConfigured"],
     ),
+    "MonitorFromRequestsTopicSubscription": ("RequestsTopic", "MonitorQueue", ["CancelRequested"]),
 }
 
 

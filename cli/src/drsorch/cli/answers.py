@@ -14,14 +14,16 @@ from rich.console import Console
 
 from drsorch.cli.aws import AWS_ERRORS, Aws, SnsRequestBus, lost_contact
 from drsorch.cli.feed import event_feed
-from drsorch.cli.follow import publish_request
+from drsorch.cli.follow import joined_trace, publish_request
 from drsorch.cli.ports import EventFeed
+from drsorch.cli.records import MonitorRecords
 from drsorch.cli.tracker import Chunks
-from drsorch.contracts import Envelope, Event, ReverseReplicationReported
+from drsorch.contracts import Envelope, Event, Retired, ReverseReplicationReported
 
 
 class Answer:
-    """Gathers the chunks of each answer; prints a progress line per reverse-replication step.
+    """Gathers the chunks of each answer; prints a progress line per reverse-replication or
+    retire step.
 
     `done` is the whole answer (every chunk of its last step) once it has come.
     """
@@ -42,6 +44,13 @@ class Answer:
         if not chunks.complete:
             return
         parts = chunks.ordered()
+        if isinstance(event, Retired):
+            results = [r for part in parts for r in part.results]  # type: ignore[attr-defined]
+            counted = Counter(r.outcome for r in results)
+            line = ", ".join(f"{n} {k}" for k, n in sorted(counted.items()))
+            self.console.print(f"  step {step}: {line or 'nothing to do'}")
+            if not event.final:
+                return
         if isinstance(event, ReverseReplicationReported):
             servers = [s for part in parts for s in part.servers]  # type: ignore[attr-defined]
             counted = Counter(s.outcome for s in servers)
@@ -71,8 +80,13 @@ async def ask_configurator(
     topic = {"configurator": aws.topology.producer_topics["configurator"]}
     sent = False
     try:
+        # A step about an earlier request joins that request's one trace (the monitor
+        # keeps its ID); a restore of a request the monitor never saw starts its own.
+        records = MonitorRecords(aws.dynamodb, aws.topology.table_name)
+        joined = await records.trace_id(getattr(envelope.payload, "of_request_id", ""))
         async with event_feed(aws.sqs, aws.sns, topic, own_id) as feed:
-            await publish_request(SnsRequestBus(aws), envelope)
+            with joined_trace(joined):
+                await publish_request(SnsRequestBus(aws), envelope)
             sent = True
             console.print(sent_line)
             deadline = None if seconds is None else time.monotonic() + seconds

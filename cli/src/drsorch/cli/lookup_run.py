@@ -20,7 +20,7 @@ from drsorch.cli.outcome import CODES
 from drsorch.cli.output import emit
 from drsorch.cli.pending import TABLE_OUTPUT, PendingRequest, PendingTable, held_state, waiting
 from drsorch.cli.records import MonitorRecords, RequestRecord
-from drsorch.cli.report import Report, build_report
+from drsorch.cli.report import Report, Step, build_report
 from drsorch.cli.report_files import write_report
 from drsorch.cli.views import print_summary
 
@@ -55,10 +55,31 @@ async def _held(aws: Aws, request_id: str) -> PendingRequest | None:
 
 
 def report_of_record(record: RequestRecord) -> Report:
-    """The report the monitor kept for an ended request."""
+    """The report the monitor kept for an ended request, with its cancel if it had one."""
     return build_report(
-        record.request_id, record.report, generated_at=datetime.now(UTC), spec=record.spec
+        record.request_id,
+        record.report,
+        generated_at=datetime.now(UTC),
+        spec=record.spec,
+        steps=cancel_steps(record),
     )
+
+
+def cancel_steps(record: RequestRecord) -> list[Step]:
+    """The cancel the monitor recorded, as a step of the report (none when not cancelled)."""
+    if record.cancelled_by is None:
+        return []
+    why = f"cancelled by {record.cancelled_by}"
+    skipped = sum(
+        1
+        for chunk in record.report
+        for s in chunk.servers
+        if s.outcome == "skipped" and s.reason == why
+    )
+    jobs = sum(len(chunk.jobs) for chunk in record.report)
+    at = datetime.fromisoformat(record.cancelled_at) if record.cancelled_at else None
+    outcome = f"{skipped} servers never launched (skipped); {jobs} jobs ran to their end"
+    return [Step(kind="cancel", at=at, by=record.cancelled_by, outcome=outcome)]
 
 
 def _counts(counter: Counter[str]) -> str:

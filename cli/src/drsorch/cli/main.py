@@ -12,8 +12,10 @@ import typer
 from rich.console import Console
 
 from drsorch.cli.approve_cmd import approve
+from drsorch.cli.cancel_cmd import cancel
 from drsorch.cli.crash import unexpected
 from drsorch.cli.errors import ExitCode
+from drsorch.cli.history_cmd import history
 from drsorch.cli.lookup_cmd import report, status
 from drsorch.cli.output import OUTPUT_VARIABLE, Output
 from drsorch.cli.request_cmd import EXIT_CODES, failback, failover
@@ -129,6 +131,8 @@ app.command("reprotect")(reprotect)
 app.command("retire")(retire)
 app.command("status")(status)
 app.command("report")(report)
+app.command("history")(history)
+app.command("cancel")(cancel)
 
 if __name__ == "__main__":
     app()

@@ -25,6 +25,7 @@ from drsorch.cli.checks import endpoint_urls, timeout_seconds
 from drsorch.cli.errors import ExitCode, InputError
 from drsorch.cli.follow import new_request_id
 from drsorch.cli.plan_store import plan_dir
+from drsorch.cli.report import Step, StepKind
 from drsorch.contracts import (
     Envelope,
     Event,
@@ -70,19 +71,29 @@ def reverse_request(
         raise InputError("REQUEST_ID", str(exc.errors()[0]["msg"])) from exc
 
 
-def retire_request(of: str, approve: str | None, requested_by: str, lag: int) -> RetireRequested:
+def retire_request(
+    of: str, approve: str | None, requested_by: str, lag: int, launch_tag: str = "as_found"
+) -> RetireRequested:
     try:
-        return RetireRequested(
-            of_request_id=of,
-            plan_only=approve is None,
-            approved_plan_hash=approve.lower() if approve else None,
-            requested_by=requested_by,
-            max_replication_lag_seconds=lag,
+        return RetireRequested.model_validate(
+            {"launch_tag": launch_tag, "of_request_id": of}
+            | _retire_fields(approve, requested_by, lag)
         )
     except ValidationError as exc:
         loc = exc.errors()[0]["loc"]
-        flag = "--approve" if loc and loc[0] == "approved_plan_hash" else "REQUEST_ID"
+        flag = {"approved_plan_hash": "--approve", "launch_tag": "--launch-tag"}.get(
+            str(loc[0]) if loc else "", "REQUEST_ID"
+        )
         raise InputError(flag, str(exc.errors()[0]["msg"])) from exc
+
+
+def _retire_fields(approve: str | None, requested_by: str, lag: int) -> dict[str, object]:
+    return {
+        "plan_only": approve is None,
+        "approved_plan_hash": approve.lower() if approve else None,
+        "requested_by": requested_by,
+        "max_replication_lag_seconds": lag,
+    }
 
 
 async def _publish(aws: Aws, event: Event, kind: str) -> Envelope[Event]:
@@ -105,8 +116,10 @@ async def run_reverse(
     deadline: int,
     seconds: float | None,
     console: Console,
+    steps: list[Step] | None = None,
 ) -> ExitCode:
-    """Send the reverse replication request and follow it to the end; the exit code."""
+    """Send the reverse replication request and follow it to the end; the exit code. What it
+    did is added to `steps` when given."""
     reverse_request(of, purpose, "drsorch-cli", lag, deadline)
     timeout_seconds("--timeout", seconds)
     endpoint_urls()
@@ -119,6 +132,11 @@ async def run_reverse(
     if last is None:
         console.print(f"No end within {seconds:g} s; {envelope.request_id} goes on.")
         return ExitCode.STILL_RUNNING
+    if steps is not None:
+        servers = [s for e in last if isinstance(e, ReverseReplicationReported) for s in e.servers]
+        counted = Counter(s.outcome for s in servers)
+        words = ", ".join(f"{n} {k}" for k, n in sorted(counted.items())) or "nothing done"
+        steps.append(_step(purpose, envelope, event.requested_by, words))
     return show_reverse(console, of, purpose, last)
 
 
@@ -155,15 +173,22 @@ def show_reverse(
 
 
 async def run_retire(
-    of: str, *, approve: str | None, lag: int, seconds: float | None, console: Console
+    of: str,
+    *,
+    approve: str | None,
+    lag: int,
+    seconds: float | None,
+    console: Console,
+    launch_tag: str = "as_found",
+    steps: list[Step] | None = None,
 ) -> tuple[ExitCode, str | None]:
     """Plan or apply a retire and show the answer; the exit code and the plan hash."""
-    retire_request(of, approve, "drsorch-cli", lag)
+    retire_request(of, approve, "drsorch-cli", lag, launch_tag)
     timeout_seconds("--timeout", seconds)
     endpoint_urls()
     tracing.configure_tracing("drsorch-cli", instrument_aws=False)
     async with open_aws() as aws:
-        event = retire_request(of, approve, aws.caller.arn, lag)
+        event = retire_request(of, approve, aws.caller.arn, lag, launch_tag)
         envelope = await _publish(aws, event, "retire")
         answer = await _follow(
             aws, envelope, seconds, console, Answer(console, kinds=(RetirePlanned, Retired))
@@ -171,7 +196,36 @@ async def run_retire(
     if answer is None:
         console.print(f"No answer within {seconds:g} s; {envelope.request_id} goes on.")
         return ExitCode.STILL_RUNNING, None
-    return show_retire(console, of, answer)
+    code, plan_hash = show_retire(console, of, answer)
+    if steps is not None:
+        steps.append(_step("retire", envelope, event.requested_by, _retire_words(answer)))
+    return code, plan_hash
+
+
+def _step(kind: StepKind, envelope: Envelope[Event], by: str, outcome: str) -> Step:
+    return Step(
+        kind=kind,
+        request_id=envelope.request_id,
+        at=datetime.now(UTC),
+        by=by,
+        outcome=outcome,
+    )
+
+
+def _retire_words(answer: Sequence[Event]) -> str:
+    """A retire's answer in a few words: its plan, or what the apply did."""
+    results = [r for e in answer if isinstance(e, Retired) for r in e.results]
+    if results:
+        counted = Counter(r.outcome for r in results)
+        return "applied: " + ", ".join(f"{n} {k}" for k, n in sorted(counted.items()))
+    planned = [e for e in answer if isinstance(e, RetirePlanned)]
+    actions = [a for e in planned for a in e.actions if a.kind != "leave"]
+    refused = next((e.refused for e in planned if e.refused), None)
+    if refused:
+        return f"refused: {refused}"
+    plan_hash = planned[0].plan_hash if planned else "?"
+    held = sum(1 for a in actions if a.held)
+    return f"planned {plan_hash}: {len(actions)} actions, {held} held"
 
 
 def _actions_table(title: str, rows: Sequence[tuple[RetireAction, str]]) -> Table:
@@ -216,7 +270,7 @@ def show_retire(console: Console, of: str, answer: Sequence[Event]) -> tuple[Exi
         console.print(f"Retire plan {plan_hash}")
         console.print(f"Apply it with: drsorch retire {of} --approve {plan_hash}")
         return ExitCode.OK, plan_hash
-    done = [e for e in answer if isinstance(e, Retired)]
+    done = [e for e in answer if isinstance(e, Retired) and e.final]
     results = [r for chunk in done for r in chunk.results]
     outcomes = Counter(r.outcome for r in results)
     bad = [r for r in results if r.outcome in ("failed", "held")]

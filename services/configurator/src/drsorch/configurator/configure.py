@@ -141,6 +141,8 @@ async def _set_launch_configuration(
             desired=desired,
         )
     kept = await ctx.store.keep_previous(ctx.request_id, _previous(pair, launching, current))
+    # Kept across requests: the round trip's retire restores what the first change found.
+    await ctx.store.keep_baseline(kept)
     await _tag(ctx, target)
     if not changes:
         return result(
@@ -212,6 +214,8 @@ def _tags(server: SourceServer, launching: SourceServer) -> tuple[Mapping[str, s
 async def _tag(ctx: RequestContext, target: TargetInstance | None) -> None:
     """Tag a lineage target AWSDRS=AllowLaunchingIntoThisInstance where the check allowed it."""
     if target is not None and not target.allows_launch_into:
+        # The intent first: a retire removes only the tags drsorch may have added.
+        await ctx.store.keep_tagged(ctx.request_id, target.place, target.instance_id)
         await ctx.cloud.ec2.tag_launch_into(target.place, target.instance_id)
 
 

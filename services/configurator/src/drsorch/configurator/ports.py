@@ -60,6 +60,10 @@ class Ec2Gateway(Protocol):
         """Tag the instance AWSDRS=AllowLaunchingIntoThisInstance."""
         ...
 
+    async def untag_launch_into(self, place: Place, instance_id: str) -> None:
+        """Remove the instance's AWSDRS=AllowLaunchingIntoThisInstance tag (that value only)."""
+        ...
+
 
 class Cloud(Protocol):
     """AWS as one request sees it: its accounts, and a count of the DRS calls made."""
@@ -102,6 +106,23 @@ class Store(Protocol):
         ...
 
     async def previous(self, request_id: str) -> list[PreviousSettings]: ...
+
+    async def keep_baseline(self, previous: PreviousSettings) -> None:
+        """Keep a server's configuration from before drsorch first changed it in a round
+        trip, unless one is kept already (the retire restores it, then forgets it)."""
+        ...
+
+    async def baseline(self, place: Place, server_id: str) -> PreviousSettings | None: ...
+
+    async def forget_baseline(self, place: Place, server_id: str) -> None: ...
+
+    async def keep_tagged(self, request_id: str, place: Place, instance_id: str) -> None:
+        """Record, before the call, that the request tags the instance AWSDRS=..."""
+        ...
+
+    async def tagged(self, request_id: str) -> list[tuple[Place, str]]:
+        """The instances the request tagged (or was about to)."""
+        ...
 
 
 class Approvals(Protocol):

@@ -131,6 +131,11 @@ def _selected(
     ]
 
 
+async def restore_one(cloud: Cloud, previous: PreviousSettings) -> RestoreResult:
+    """Put back one kept configuration unless it is already in place; the result."""
+    return await _write(cloud, await _read(cloud, previous))
+
+
 async def _read(cloud: Cloud, previous: PreviousSettings) -> Read:
     try:
         current = await cloud.drs.launch_configuration(previous.place, previous.launching_server_id)

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from drsorch.contracts.types import Place
-from drsorch.monitor.domain import pacing, planning, report
+from drsorch.monitor.domain import cancel, pacing, planning, report
 from drsorch.monitor.domain.facts import RecoveryJob
 from drsorch.monitor.domain.planning import Candidate
 from drsorch.monitor.domain.records import (
@@ -45,10 +45,19 @@ async def reconcile(run: Run) -> None:
                     extra={"request_id": run.state.summary.request_id, "job_id": job.job_id},
                 )
                 await adopt(run, batch, job)
+            elif run.state.summary.cancelled_by is not None:
+                _drop_if_settled(run, batch)
             else:
                 await call(run, batch)
 
     await each_place(run, group_by(due, lambda b: b.place), settle)
+
+
+def _drop_if_settled(run: Run, batch: BatchRecord) -> None:
+    """A cancelled request's intent without a job: never called; dropped once settled."""
+    settle = timedelta(seconds=run.deps.settings.intent_settle_seconds)
+    if not cancel.drop_unstarted(run.state, batch, settle, run.now):
+        run.state.put_batch(batch.model_copy(update={"next_poll_at": run.now + settle}))
 
 
 async def intend(

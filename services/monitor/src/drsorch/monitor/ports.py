@@ -177,6 +177,14 @@ class Store(Protocol):
         """Keep the final report for `drsorch status/report`, chunk by chunk."""
         ...
 
+    async def mark_cancel(self, request_id: str, who: str, at: datetime) -> None:
+        """Keep a cancel of a request the monitor has no plan of yet (the first one wins)."""
+        ...
+
+    async def cancel_mark(self, request_id: str) -> tuple[str, datetime] | None:
+        """Who cancelled the request before its plan arrived, and when."""
+        ...
+
     async def arm(self, request_id: str, seq: int, due_at: datetime) -> None:
         """Note that the request's tick `seq` is due at `due_at` (replacing the last note)."""
         ...

@@ -13,6 +13,7 @@ from drsorch.contracts.events.v1.matching import PairsMatched
 from drsorch.contracts.events.v1.report import RequestCompleted
 from drsorch.contracts.events.v1.requests import FailbackRequested, FailoverRequested
 from drsorch.contracts.events.v1.restore import LaunchSettingsRestored, RestoreRequested
+from drsorch.contracts.events.v1.roundtrip import Retired, RetirePlanned, RetireRequested
 
 V1_EVENTS = (
     FailbackRequested,
@@ -24,5 +25,8 @@ V1_EVENTS = (
     RequestCompleted,
     RestoreRequested,
     LaunchSettingsRestored,
+    RetireRequested,
+    RetirePlanned,
+    Retired,
 )
 """The published v1 models of events that have a later version."""

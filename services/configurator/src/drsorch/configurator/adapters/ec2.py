@@ -82,3 +82,14 @@ class Ec2Adapter:
             )
         except (ClientError, BotoCoreError) as exc:
             raise translate(exc, "CreateTags", place) from exc
+
+    async def untag_launch_into(self, place: Place, instance_id: str) -> None:
+        client: EC2Client = await self._client_for("ec2", place)
+        try:
+            # With its value: a tag the operator set to something else is not removed.
+            await client.delete_tags(
+                Resources=[instance_id],
+                Tags=[{"Key": LAUNCH_INTO_TAG_KEY, "Value": LAUNCH_INTO_TAG_VALUE}],
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise translate(exc, "DeleteTags", place) from exc

@@ -103,6 +103,7 @@ class DynamoStore:
         )
         if summary is not None:
             await self.client.put_item(TableName=self.table, Item=layout.summary(summary))
+            await self.client.put_item(TableName=self.table, Item=layout.history(summary))
 
     async def record_intent(self, request_id: str, batch: BatchRecord) -> bool:
         try:
@@ -158,6 +159,26 @@ class DynamoStore:
     async def keep_report(self, request_id: str, chunks: Sequence[RequestCompleted]) -> None:
         layout = self._layout(request_id)
         await self._put_all([layout.report(chunk) for chunk in chunks])
+
+    async def mark_cancel(self, request_id: str, who: str, at: datetime) -> None:
+        try:
+            await self.client.put_item(
+                TableName=self.table,
+                Item=self._layout(request_id).cancel(who, at),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as exc:
+            if not _conflict(exc):
+                raise
+
+    async def cancel_mark(self, request_id: str) -> tuple[str, datetime] | None:
+        found = await self.client.get_item(
+            TableName=self.table, Key=self._layout(request_id).key("cancel"), ConsistentRead=True
+        )
+        item = found.get("Item")
+        if not item:
+            return None
+        return item["cancelled_by"]["S"], datetime.fromisoformat(item["cancelled_at"]["S"])
 
     async def arm(self, request_id: str, seq: int, due_at: datetime) -> None:
         await self.client.put_item(

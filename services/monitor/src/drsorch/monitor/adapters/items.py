@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
@@ -71,6 +71,34 @@ class Layout:
             **optional,
         )
 
+    def history(self, summary: Summary) -> Item:
+        """The request's line in the history: one partition per month it was received in,
+        newest last, so `drsorch history` reads it with Query alone (never a Scan)."""
+        spec = summary.spec
+        line = {
+            "request_id": summary.request_id,
+            "operation": spec.operation,
+            "drill": spec.drill,
+            "plan_only": spec.plan_only,
+            "received_at": summary.received_at.isoformat(),
+            "ended_at": summary.ended_at.isoformat() if summary.ended_at else None,
+            "phase": summary.phase.value,
+            "status": summary.status,
+            "reason": summary.reason,
+            "servers": summary.servers,
+            "requested_by": spec.requested_by,
+            "approved_by": sorted({a.statement.approver for a in spec.approvals}),
+            "cancelled_by": summary.cancelled_by,
+        }
+        return {
+            "pk": _s(history_pk(summary.received_at)),
+            "sk": _s(f"{summary.received_at.isoformat()}#{summary.request_id}"),
+            "expires_at": {"N": str(self.expires_at)},
+            "body": _s(json.dumps(line, sort_keys=True)),
+            "phase": _s(summary.phase.value),
+            **({"status": _s(summary.status)} if summary.status else {}),
+        }
+
     def server(self, record: ServerRecord) -> Item:
         extra = {
             name: _s(value)
@@ -114,8 +142,16 @@ class Layout:
             order={"N": str(order)},
         )
 
+    def cancel(self, who: str, at: datetime) -> Item:
+        return self._item("cancel", cancelled_by=_s(who), cancelled_at=_s(at.isoformat()))
+
     def report(self, chunk: RequestCompleted) -> Item:
         return self._item(f"report#{chunk.chunk.index:04d}", body=_s(chunk.model_dump_json()))
+
+
+def history_pk(received_at: datetime) -> str:
+    """The history partition of requests received in that month (UTC)."""
+    return f"history#{received_at.astimezone(UTC):%Y-%m}"
 
 
 def parse_state(items: list[Item]) -> RequestState | None:

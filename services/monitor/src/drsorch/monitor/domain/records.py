@@ -182,6 +182,11 @@ class Summary(_Record):
     throttle_streak: int = 0
     calls: dict[str, int] = {}
     """DRS API calls the monitor made for this request, by operation."""
+    servers: int = 0
+    """Servers in the request's scope: paired, unmatched and ambiguous."""
+    cancelled_by: str | None = None
+    """Who cancelled the request: from then on no batch is started."""
+    cancelled_at: AwareDatetime | None = None
 
 
 class PlanExtras(_Record):
