@@ -21,7 +21,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,11 +30,15 @@ from typing import Any
 import boto3
 import pytest
 
+from drsorch.contracts import Envelope, RetireRequested
+from drsorch.local.deploy import StackOutputs
 from drsorch.local.estate import SeededServer
 from drsorch.local.server import LocalEndpoint
-from support.aws import FAST, client, deploy
+from support.aws import FAST, client, deploy, drain
 from support.cli_run import Ran, cli_env, start
 from support.cli_world import HUB, SPOKE, SPOKE_ACCOUNTS, clock_scale, logs, seed, services
+from support.observer import observer_queue
+from support.producers import publish_as_producers
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
@@ -174,15 +179,15 @@ def _terminate_one_recovery_ec2(servers: dict[str, SeededServer]) -> str:
 @pytest.fixture(scope="module")
 def estate(
     endpoint: LocalEndpoint, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[dict[str, SeededServer], Rest, dict[str, str]]]:
+) -> Iterator[tuple[dict[str, SeededServer], Rest, dict[str, str], StackOutputs]]:
     endpoint.reset()
     servers = seed(ESTATE)
-    deploy(STACK, VisibilityTimeoutSeconds=60)
+    stack = deploy(STACK, VisibilityTimeoutSeconds=60)
     start = _read(servers)
     folder = tmp_path_factory.mktemp("workers")
     env = cli_env(STACK, tmp_path_factory.mktemp("plans"))
     with services(folder, endpoint.url, STACK):
-        yield servers, start, env | {"TRIP_LOGS": str(folder)}
+        yield servers, start, env | {"TRIP_LOGS": str(folder)}, stack
     clock_scale(60)
 
 
@@ -243,8 +248,11 @@ async def _fail_over_and_back(
     return await _plan_and_apply("failback", env, "--wait", *then)
 
 
-async def _first_cycle(servers: dict[str, SeededServer], env: dict[str, str]) -> None:
-    """Step by step, with the retire refused before re-protection and after drift."""
+async def _first_cycle(
+    servers: dict[str, SeededServer], env: dict[str, str], stack: StackOutputs
+) -> None:
+    """Step by step, with the retire refused before re-protection, after drift, and on the
+    plan's hash alone (no signed approval)."""
     ran = await _fail_over_and_back(servers, env)
     failback_id = ran.field(r"Request (\S+) sent")
 
@@ -270,7 +278,41 @@ async def _first_cycle(servers: dict[str, SeededServer], env: dict[str, str]) ->
     again = await _ok(["retire", failback_id, "--plan"], env)
     assert gone in _saved_plan(again)
     assert "restore_launch_settings" in _saved_plan(again)  # the failover's copyTags
+    reason = await _unsigned_retire(stack, failback_id, again.field(r"Retire plan ([0-9a-f]{64})"))
+    assert "approv" in reason, reason
+    assert _read(servers).failback_servers  # nothing was done
     await _retire(failback_id, again, env)
+
+
+async def _unsigned_retire(stack: StackOutputs, failback_id: str, plan_hash: str) -> str:
+    """Apply the current retire plan on its hash alone, as anyone who may publish requests
+    could; the configurator's refusal (a retire terminates instances: it needs signatures)."""
+    answers = observer_queue(stack, f"{STACK}-unsigned-retire")
+    unsigned = RetireRequested(
+        of_request_id=failback_id, approved_plan_hash=plan_hash, requested_by="anyone"
+    )
+    own = "req-tripe2e-unsigned-retire"
+    await publish_as_producers(
+        stack, [Envelope.wrap(unsigned, request_id=own, step="retire", producer="cli")]
+    )
+
+    def refusal() -> str | None:
+        for message in drain(answers, expect=1, timeout=5):
+            body = json.loads(message["Body"])
+            if body.get("request_id") == own and body.get("type") == "RetirePlanned":
+                return str(body["payload"].get("refused"))
+        return None
+
+    return await asyncio.to_thread(_until, refusal, 120)
+
+
+def _until(read: Callable[[], str | None], seconds: float) -> str:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = read()
+        if found is not None:
+            return found
+    pytest.fail(f"no answer within {seconds:g} s")
 
 
 def _saved_plan(planned: Ran) -> str:
@@ -308,11 +350,11 @@ async def _retire(failback_id: str, planned: Ran, env: dict[str, str], *extra: s
 
 
 async def test_two_full_round_trips_leave_the_estate_at_rest(
-    estate: tuple[dict[str, SeededServer], Rest, dict[str, str]],
+    estate: tuple[dict[str, SeededServer], Rest, dict[str, str], StackOutputs],
 ) -> None:
-    servers, start, env = estate
+    servers, start, env, stack = estate
     assert set(start.launch_tags.values()) == {"AllowLaunchingIntoThisInstance"}  # the operator's
-    await _first_cycle(servers, env)
+    await _first_cycle(servers, env, stack)
     first = _read(servers)
     _assert_at_rest(first, start, servers)
     assert first.launch_tags == start.launch_tags  # as found: drsorch added none, removed none

@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from datetime import UTC, datetime
 
 from rich.console import Console
 
+from drsorch.cli.approval import KmsSigner, approvals_key, sign_approval
 from drsorch.cli.aws import AWS_ERRORS, Aws, SnsRequestBus, lost_contact
 from drsorch.cli.feed import event_feed
 from drsorch.cli.follow import joined_trace, publish_request
 from drsorch.cli.ports import EventFeed
 from drsorch.cli.records import MonitorRecords
 from drsorch.cli.tracker import Chunks
-from drsorch.contracts import Envelope, Event, Retired, ReverseReplicationReported
+from drsorch.contracts import Envelope, Event, Retired, ReverseReplicationReported, SignedApproval
 
 
 class Answer:
@@ -108,3 +110,25 @@ async def gather(
             if envelope.request_id == own_id:
                 answer.add(envelope.payload)
     return answer.done
+
+
+async def own_approval(
+    aws: Aws, own_id: str, approve: str | None, valid_for: int
+) -> tuple[SignedApproval, ...]:
+    """The caller's signed approval of the plan its request `own_id` applies (none for a
+    plan): a restore's or a retire's, which the configurator verifies before any write."""
+    if approve is None:
+        return ()
+    try:
+        signed = await sign_approval(
+            KmsSigner(aws.kms),
+            key_arn=approvals_key(aws.topology.outputs, aws.settings.approvals_key_arn),
+            request_id=own_id,
+            plan_hash=approve.lower(),
+            approver=aws.caller.arn,
+            now=datetime.now(UTC),
+            valid_minutes=valid_for,
+        )
+    except AWS_ERRORS as exc:
+        raise lost_contact(exc, own_id, sent=False) from exc
+    return (signed,)

@@ -16,10 +16,10 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from drsorch.cli.answers import Answer, ask_configurator
-from drsorch.cli.approval import DEFAULT_VALID_MINUTES, KmsSigner, approvals_key, sign_approval
+from drsorch.cli.answers import Answer, ask_configurator, own_approval
+from drsorch.cli.approval import DEFAULT_VALID_MINUTES
 from drsorch.cli.args import split_list
-from drsorch.cli.aws import AWS_ERRORS, Aws, SnsRequestBus, lost_contact, open_aws
+from drsorch.cli.aws import AWS_ERRORS, SnsRequestBus, lost_contact, open_aws
 from drsorch.cli.checks import endpoint_urls, timeout_seconds
 from drsorch.cli.errors import ExitCode, InputError
 from drsorch.cli.follow import new_request_id, publish_request
@@ -144,7 +144,7 @@ async def run_restore(
     tracing.configure_tracing("drsorch-cli", instrument_aws=False)
     async with open_aws() as aws:
         own_id = new_request_id("restore", datetime.now(UTC))
-        approvals = await _approvals(aws, own_id, approve, valid_for)
+        approvals = await own_approval(aws, own_id, approve, valid_for)
         event = restore_request(target, servers, aws.caller.arn, reason, approve, approvals)
         envelope: Envelope[Event] = Envelope.wrap(
             event, request_id=own_id, step="restore", producer="cli"
@@ -170,24 +170,3 @@ async def run_restore(
         return ExitCode.STILL_RUNNING
     restored = [e for e in answer if isinstance(e, LaunchSettingsRestored)]
     return show(console, target, restored, servers)
-
-
-async def _approvals(
-    aws: Aws, own_id: str, approve: str | None, valid_for: int
-) -> tuple[SignedApproval, ...]:
-    """The caller's signed approval of the restore plan it applies (none for a plan)."""
-    if approve is None:
-        return ()
-    try:
-        signed = await sign_approval(
-            KmsSigner(aws.kms),
-            key_arn=approvals_key(aws.topology.outputs, aws.settings.approvals_key_arn),
-            request_id=own_id,
-            plan_hash=approve.lower(),
-            approver=aws.caller.arn,
-            now=datetime.now(UTC),
-            valid_minutes=valid_for,
-        )
-    except AWS_ERRORS as exc:
-        raise lost_contact(exc, own_id, sent=False) from exc
-    return (signed,)

@@ -19,7 +19,8 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from drsorch.cli.answers import Answer, ask_configurator
+from drsorch.cli.answers import Answer, ask_configurator, own_approval
+from drsorch.cli.approval import DEFAULT_VALID_MINUTES
 from drsorch.cli.aws import Aws, open_aws
 from drsorch.cli.checks import endpoint_urls, timeout_seconds
 from drsorch.cli.errors import ExitCode, InputError
@@ -35,6 +36,7 @@ from drsorch.contracts import (
     RetireRequested,
     ReverseReplicationReported,
     ReverseReplicationRequested,
+    SignedApproval,
 )
 from drsorch.contracts.events.roundtrip import ReversePurpose
 from drsorch.runtime import tracing
@@ -72,11 +74,17 @@ def reverse_request(
 
 
 def retire_request(
-    of: str, approve: str | None, requested_by: str, lag: int, launch_tag: str = "as_found"
+    of: str,
+    approve: str | None,
+    requested_by: str,
+    lag: int,
+    launch_tag: str = "as_found",
+    *,
+    approvals: tuple[SignedApproval, ...] = (),
 ) -> RetireRequested:
     try:
         return RetireRequested.model_validate(
-            {"launch_tag": launch_tag, "of_request_id": of}
+            {"launch_tag": launch_tag, "of_request_id": of, "approvals": approvals}
             | _retire_fields(approve, requested_by, lag)
         )
     except ValidationError as exc:
@@ -181,15 +189,20 @@ async def run_retire(
     console: Console,
     launch_tag: str = "as_found",
     steps: list[Step] | None = None,
+    valid_for: int = DEFAULT_VALID_MINUTES,
 ) -> tuple[ExitCode, str | None]:
-    """Plan or apply a retire and show the answer; the exit code and the plan hash."""
+    """Plan or apply a retire and show the answer; the exit code and the plan hash. An
+    apply carries the caller's signed approval of the plan (`--approve`), which the
+    configurator verifies before any call: a retire terminates instances."""
     retire_request(of, approve, "drsorch-cli", lag, launch_tag)
     timeout_seconds("--timeout", seconds)
     endpoint_urls()
     tracing.configure_tracing("drsorch-cli", instrument_aws=False)
     async with open_aws() as aws:
-        event = retire_request(of, approve, aws.caller.arn, lag, launch_tag)
-        envelope = await _publish(aws, event, "retire")
+        own_id = new_request_id("retire", datetime.now(UTC))
+        approvals = await own_approval(aws, own_id, approve, valid_for)
+        event = retire_request(of, approve, aws.caller.arn, lag, launch_tag, approvals=approvals)
+        envelope = Envelope.wrap(event, request_id=own_id, step="retire", producer="cli")
         answer = await _follow(
             aws, envelope, seconds, console, Answer(console, kinds=(RetirePlanned, Retired))
         )

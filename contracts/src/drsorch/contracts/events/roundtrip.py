@@ -24,6 +24,7 @@ from typing import Annotated, ClassVar, Literal, Self
 from pydantic import Field, model_validator
 
 from drsorch.contracts.envelope import Event, RequestId, Topic
+from drsorch.contracts.events.approval import MAX_APPROVERS, SignedApproval
 from drsorch.contracts.events.common import Chunk, Record
 from drsorch.contracts.types import (
     MAX_ITEMS_PER_CHUNK,
@@ -138,6 +139,9 @@ class RetireRequested(Event):
     plan_only: bool = False
     approved_plan_hash: PlanHash | None = None
     """Apply only if the retire plan still hashes to this (nothing appeared or went)."""
+    approvals: Annotated[tuple[SignedApproval, ...], Field(max_length=MAX_APPROVERS)] = ()
+    """Signed approvals of this apply (a retire terminates instances): the configurator
+    verifies each, as for a launch, before any call."""
     max_replication_lag_seconds: Annotated[int, Field(ge=0, le=86_400)] = 60
     """A recovery-region instance is terminated only once its server replicates from the
     original again: CONTINUOUS with at most this lag."""
@@ -154,6 +158,8 @@ class RetireRequested(Event):
     def _plan_or_approval(self) -> Self:
         if self.plan_only == (self.approved_plan_hash is not None):
             raise ValueError("a retire is either plan_only or carries approved_plan_hash")
+        if self.plan_only and self.approvals:
+            raise ValueError("a plan-only retire carries no approvals")
         return self
 
 

@@ -162,6 +162,12 @@ class _Steps:
                 f"the retire plan of {payload.of_request_id} changed since it was approved "
                 f"(approved {payload.approved_plan_hash}, now {plan_hash}): nothing was done"
             )
+        elif not payload.plan_only:
+            # A retire terminates instances: it runs only on signed approvals the services
+            # verify themselves, under the same rules as a launch (never on a hash alone).
+            refused = await self.deps.approvals.apply_refusal(
+                payload.approvals, own, [plan_hash], self.deps.clock.now()
+            )
         if payload.plan_only or refused:
             planned_events = _plan_events(payload, plan_hash, actions, refused, calls)
             for event in planned_events:
