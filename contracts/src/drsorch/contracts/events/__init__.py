@@ -32,6 +32,15 @@ from drsorch.contracts.events.discovery import (
     RecoveryInstanceInfo,
     ServersDiscovered,
 )
+from drsorch.contracts.events.drill import (
+    CleanedInstance,
+    DrillCleanedUp,
+    DrillCleanupRequested,
+    DrillInstance,
+    DrillRequested,
+    DrillVerified,
+    RecoveryPoint,
+)
 from drsorch.contracts.events.jobs import JobCompleted, JobStarted, ServerLaunch
 from drsorch.contracts.events.launch import LaunchConfiguration, LaunchSettings
 from drsorch.contracts.events.matching import (
@@ -112,6 +121,10 @@ EVENTS = EventRegistry(
         RetireRequested,
         RetirePlanned,
         Retired,
+        DrillRequested,
+        DrillVerified,
+        DrillCleanupRequested,
+        DrillCleanedUp,
     ],
     upcasters={
         ("PairsMatched", 1): _pairs_matched_v1_v2,
@@ -129,7 +142,13 @@ __all__ = [
     "Chunk",
     "ConfigurationOutcome",
     "ConfigurationResult",
+    "CleanedInstance",
     "DiscoveredServer",
+    "DrillCleanedUp",
+    "DrillCleanupRequested",
+    "DrillInstance",
+    "DrillRequested",
+    "DrillVerified",
     "FailbackRequested",
     "FailbackServerInfo",
     "FailoverRequested",
@@ -147,6 +166,7 @@ __all__ = [
     "ProblemKind",
     "Record",
     "RecoveryInstanceInfo",
+    "RecoveryPoint",
     "RequestCompleted",
     "RequestOptions",
     "RequestSpec",
