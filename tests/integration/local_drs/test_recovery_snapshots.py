@@ -44,7 +44,9 @@ def test_a_protected_server_holds_thinned_points_in_time_newest_first_on_request
     assert stamps == sorted(stamps, reverse=True)
     # A day of history: 6 in the last hour, then one an hour for the rest of the day.
     assert 24 <= len(items) <= 30
-    assert all(item["snapshotID"].startswith("pit-") and len(item["snapshotID"]) == 21 for item in items)
+    assert all(
+        item["snapshotID"].startswith("pit-") and len(item["snapshotID"]) == 21 for item in items
+    )
     assert {item["sourceServerID"] for item in items} == {server_id}
     again = drs.describe_recovery_snapshots(sourceServerID=server_id, order="DESC")["items"]
     assert [i["snapshotID"] for i in again] == [i["snapshotID"] for i in items]
@@ -74,9 +76,7 @@ def test_a_launch_from_a_chosen_snapshot_uses_that_point_in_time(world: DrsWorld
         isDrill=True,
     )["job"]
     done = world.finish_job(drs, job["jobID"])
-    events = [
-        item["event"] for item in drs.describe_job_log_items(jobID=job["jobID"])["items"]
-    ]
+    events = [item["event"] for item in drs.describe_job_log_items(jobID=job["jobID"])["items"]]
     assert "USING_PREVIOUS_SNAPSHOT" in events and "SNAPSHOT_START" not in events
     instance_id = done["participatingServers"][0]["recoveryInstanceID"]
     instance = drs.describe_recovery_instances(filters={"recoveryInstanceIDs": [instance_id]})
@@ -89,7 +89,9 @@ def test_a_snapshot_not_of_the_server_is_refused_and_nothing_launches(world: Drs
     drs = world.drs(RECOVERY)
     with pytest.raises(drs.exceptions.ClientError) as raised:
         drs.start_recovery(
-            sourceServers=[{"sourceServerID": server_id, "recoverySnapshotID": "pit-00000000000000000"}]
+            sourceServers=[
+                {"sourceServerID": server_id, "recoverySnapshotID": "pit-00000000000000000"}
+            ]
         )
     assert raised.value.response["Error"]["Code"] == "ValidationException"
     assert drs.describe_jobs()["items"] == []

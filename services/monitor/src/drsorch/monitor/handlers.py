@@ -1,5 +1,5 @@
-"""The monitor's handlers: PairsMatched, TargetConfigured, and its own MonitorTick and
-MonitorWake timers.
+"""The monitor's handlers: PairsMatched, TargetConfigured, DrillRequested (a drill's point
+in time), and its own MonitorTick and MonitorWake timers.
 
 PairsMatched starts a request; TargetConfigured results (rejected when configured
 under another plan than the approved one) are
@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from drsorch.contracts import Envelope, Event, PairsMatched, TargetConfigured
+from drsorch.contracts import DrillRequested, Envelope, Event, PairsMatched, TargetConfigured
 from drsorch.monitor.domain import plan as plans
 from drsorch.monitor.domain.records import RequestPhase, RequestState
 from drsorch.monitor.engine import advance
@@ -82,9 +82,22 @@ def handlers(deps: Dependencies) -> dict[str, Handler]:
     return {
         PairsMatched.event_type: on_pairs_matched,
         TargetConfigured.event_type: on_target_configured,
+        DrillRequested.event_type: _drill_requested(deps),
         MonitorTick.event_type: on_tick,
         MonitorWake.event_type: on_wake,
     }
+
+
+def _drill_requested(deps: Dependencies) -> Handler:
+    async def on_drill_requested(envelope: Envelope[Event], outbox: Outbox) -> None:
+        """A drill's point in time, kept for its StartRecovery calls (nothing else to do:
+        its plan arrives through the matcher like any failover's)."""
+        payload = envelope.payload
+        assert isinstance(payload, DrillRequested)
+        if payload.recovery_point is not None and not payload.spec.plan_only:
+            await deps.store.keep_drill(envelope.request_id, payload.recovery_point)
+
+    return on_drill_requested
 
 
 async def _start(
