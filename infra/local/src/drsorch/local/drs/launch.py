@@ -210,6 +210,7 @@ def _launch_new(ctx: StepContext, server: SourceServer) -> InstanceView:
         start=settings.launch_disposition == "STARTED",
         disk_sizes=[(disk.device_name, disk.size_bytes) for disk in server.disks],
         architecture=server.architecture,
+        launched_at_ms=ctx.at_ms,
     )
     return ctx.emu.ec2.launch(ctx.state.account_id, ctx.state.region, spec)
 
