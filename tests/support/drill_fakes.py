@@ -11,6 +11,8 @@ from drsorch.configurator.drill.ports import DrillRecord, InstanceFacts, LaunchJ
 from drsorch.configurator.roundtrip.ports import JobView
 from drsorch.contracts.types import Place
 
+TERMINATING = "TERMINATE_RECOVERY_INSTANCES"
+
 
 class Crash(Exception):
     """The worker died right after DRS answered."""

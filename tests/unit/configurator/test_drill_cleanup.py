@@ -27,6 +27,8 @@ from support.roundtrip_fakes import FakeTable
 ACCOUNT, REGION = "111111111111", "us-west-2"
 NOW = datetime(2026, 12, 4, 17, 0, tzinfo=UTC)
 DRILL = "drill-20261204-0001"
+J1, J2, J3 = "drsjob-0000000000000dj01", "drsjob-0000000000000dj02", "drsjob-0000000000000dj03"
+PROD, OTHER = "drsjob-00000000000000prod", "drsjob-0000000000000other"
 
 
 def _server(n: int) -> str:
@@ -61,57 +63,51 @@ def _estate() -> tuple[FakeDrillAws, list[JobRef]]:
     aws = FakeDrillAws(now=NOW)
     aws.jobs_by_id = {
         # The drill's own jobs: J1 and J2 by START_DRILL, J3 by a recovery launch.
-        "drsjob-0000000000000dj01": _job(
-            "drsjob-0000000000000dj01", "START_DRILL", {1: 1, 4: 99, 7: 7}
-        ),
-        "drsjob-0000000000000dj02": _job("drsjob-0000000000000dj02", "START_DRILL", {5: 5}),
-        "drsjob-0000000000000dj03": _job("drsjob-0000000000000dj03", "START_RECOVERY", {6: 6}),
+        J1: _job(J1, "START_DRILL", {1: 1, 4: 99, 7: 7}),
+        J2: _job(J2, "START_DRILL", {5: 5}),
+        J3: _job(J3, "START_RECOVERY", {6: 6}),
         # Not the drill's: a production failover and another drill.
-        "drsjob-00000000000000prod": _job("drsjob-00000000000000prod", "START_RECOVERY", {2: 2}),
-        "drsjob-0000000000000other": _job("drsjob-0000000000000other", "START_DRILL", {3: 3}),
+        PROD: _job(PROD, "START_RECOVERY", {2: 2}),
+        OTHER: _job(OTHER, "START_DRILL", {3: 3}),
     }
     aws.logs = {
-        "drsjob-0000000000000dj01": {
+        J1: {
             _server(1): None,
             _server(4): None,
         },  # no LAUNCH_START of server 7
-        "drsjob-0000000000000dj02": {
-            _server(5): "i-0000000000000prod"
-        },  # launched into an instance
-        "drsjob-0000000000000dj03": {_server(6): None},
-        "drsjob-00000000000000prod": {_server(2): None},
-        "drsjob-0000000000000other": {_server(3): None},
+        J2: {_server(5): "i-0000000000000prod"},  # launched into an instance
+        J3: {_server(6): None},
+        PROD: {_server(2): None},
+        OTHER: {_server(3): None},
     }
     aws.records = [
-        _record(1, "drsjob-0000000000000dj01"),  # the drill's: terminated
-        _record(2, "drsjob-00000000000000prod", drill=False),  # production recovery instance
-        _record(3, "drsjob-0000000000000other"),  # another drill's
-        _record(
-            4, "drsjob-0000000000000dj01"
-        ),  # its job lists another recovery instance for server 4
-        _record(5, "drsjob-0000000000000dj02"),  # launched into an existing instance
-        _record(6, "drsjob-0000000000000dj03"),  # a job not initiated as a drill
-        _record(7, "drsjob-0000000000000dj01"),  # its job's log shows no launch of server 7
+        _record(1, J1),  # the drill's: terminated
+        _record(2, PROD, drill=False),  # production recovery instance
+        _record(3, OTHER),  # another drill's
+        _record(4, J1),  # its job lists another recovery instance for server 4
+        _record(5, J2),  # launched into an existing instance
+        _record(6, J3),  # a job not initiated as a drill
+        _record(7, J1),  # its job's log shows no launch of server 7
     ]
     aws.ec2 = {_ec2(n): InstanceFacts(_ec2(n), "running", NOW, "ok", "ok") for n in range(1, 8)}
     jobs = [
         JobRef(job_id=j, account_id=ACCOUNT, region=REGION, source_server_ids=[_server(n)])
         for j, n in (
-            ("drsjob-0000000000000dj01", 1),
-            ("drsjob-0000000000000dj01", 4),
-            ("drsjob-0000000000000dj01", 7),
-            ("drsjob-0000000000000dj02", 5),
+            (J1, 1),
+            (J1, 4),
+            (J1, 7),
+            (J2, 5),
         )
     ] + [
         JobRef(
-            job_id="drsjob-0000000000000dj03",
+            job_id=J3,
             account_id=ACCOUNT,
             region=REGION,
             source_server_ids=[_server(6)],
         ),
         # The drill also holds servers 2 and 3 (their launches failed): their records are read.
         JobRef(
-            job_id="drsjob-0000000000000dj01",
+            job_id=J1,
             account_id=ACCOUNT,
             region=REGION,
             source_server_ids=[_server(2), _server(3)],
