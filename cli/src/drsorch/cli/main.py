@@ -13,6 +13,7 @@ from rich.console import Console
 
 from drsorch.cli.approve_cmd import approve
 from drsorch.cli.crash import unexpected
+from drsorch.cli.drill_cmd import drill, drill_cleanup
 from drsorch.cli.errors import ExitCode
 from drsorch.cli.lookup_cmd import report, status
 from drsorch.cli.output import OUTPUT_VARIABLE, Output
@@ -127,6 +128,8 @@ app.command("approve", epilog=EXIT_CODES)(approve)
 app.command("restore")(restore)
 app.command("reprotect")(reprotect)
 app.command("retire")(retire)
+app.command("drill", epilog=EXIT_CODES)(drill)
+app.command("drill-cleanup")(drill_cleanup)
 app.command("status")(status)
 app.command("report")(report)
 
