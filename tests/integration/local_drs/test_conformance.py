@@ -103,9 +103,9 @@ def _scenario(world: DrsWorld, log: list[Exchange]) -> None:
     )
 
     failover = recovery.start_recovery(sourceServers=[{"sourceServerID": ids[0]}])["job"]["jobID"]
-    drill = recovery.start_recovery(sourceServers=[{"sourceServerID": ids[2]}], isDrill=True)[
-        "job"
-    ]["jobID"]
+    points = recovery.describe_recovery_snapshots(sourceServerID=ids[2], order="DESC")["items"]
+    chosen = [{"sourceServerID": ids[2], "recoverySnapshotID": points[-1]["snapshotID"]}]
+    drill = recovery.start_recovery(sourceServers=chosen, isDrill=True)["job"]["jobID"]
     _expect_error(recovery.start_recovery, sourceServers=[{"sourceServerID": ids[0]}])
     world.finish_job(recovery, failover)
     world.finish_job(recovery, drill)

@@ -82,6 +82,11 @@ def test_a_launch_from_a_chosen_snapshot_uses_that_point_in_time(world: DrsWorld
     instance = drs.describe_recovery_instances(filters={"recoveryInstanceIDs": [instance_id]})
     assert instance["items"][0]["pointInTimeSnapshotDateTime"] == chosen["timestamp"]
     assert instance["items"][0]["isDrill"] is True
+    # EC2's LaunchTime is on DRS's clock, as on AWS: after StartRecovery, by the job's end.
+    ec2_id = instance["items"][0]["ec2InstanceID"]
+    found = world.ec2().describe_instances(InstanceIds=[ec2_id])["Reservations"][0]["Instances"]
+    launched = found[0]["LaunchTime"].isoformat().replace("+00:00", "Z")
+    assert done["creationDateTime"][:19] <= launched[:19] <= done["endDateTime"][:19]
 
 
 def test_a_snapshot_not_of_the_server_is_refused_and_nothing_launches(world: DrsWorld) -> None:
