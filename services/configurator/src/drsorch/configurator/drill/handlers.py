@@ -48,6 +48,9 @@ PRODUCER = "configurator"
 VERIFY_ATTEMPTS = 90
 """Looks at EC2 for status checks still initializing (each `retry_seconds` apart)."""
 PROVE_ATTEMPTS = 90
+RESUME_AFTER = timedelta(minutes=2)
+"""A clean-up record this old without its answer was left by a crash (a live handler
+holds its message well under this): the next trigger carries it on."""
 
 
 def drill_handlers(deps: Dependencies) -> dict[str, Handler]:
@@ -155,7 +158,12 @@ class _Steps:
     async def _verify(self, drill_id: str, attempt: int, outbox: Outbox, causation: str) -> None:
         stored = await self.store.load(drill_id, VERIFIED)
         if stored is not None:
-            self._publish_verified(drill_id, Verified.model_validate_json(stored), {}, outbox)
+            # A redelivery, or a crash after the claim: the same events and timer again
+            # (the same event IDs: whatever was sent before is dropped downstream).
+            done = Verified.model_validate_json(stored)
+            self._publish_verified(drill_id, done, {}, outbox)
+            left = max(timedelta(0), done.cleanup_due_at - self.deps.clock.now())
+            outbox.schedule(self._timer(drill_id, "cleanup", 1, done.causation_id), left)
             return
         setup = await self._setup(drill_id)
         jobs, servers = await self._report(drill_id)
@@ -206,6 +214,19 @@ class _Steps:
             )
             outbox.publish(_wrap(refused, drill_id, "drill-cleanup-refused", envelope.event_id))
             return
+        first = await self.store.load(drill_id, report_part(0))
+        count = ReportPart.model_validate_json(first).count if first else 0
+        if not count or await self._parts(drill_id, count) is None:
+            refused = DrillCleanedUp(
+                of_request_id=drill_id,
+                trigger="operator",
+                none_left=False,
+                reason=f"{drill_id} is still launching: clean it up once its launches end "
+                "(its keep-for does so by itself); nothing done",
+            )
+            step = f"drill-cleanup-early-{envelope.event_id}"
+            outbox.publish(_wrap(refused, drill_id, step, envelope.event_id))
+            return
         await self._cleanup(drill_id, "operator", outbox, envelope.event_id)
 
     async def on_due(self, envelope: Envelope[Event], outbox: Outbox) -> None:
@@ -226,9 +247,7 @@ class _Steps:
         redelivery) finds it under way, or done and republishes its answer."""
         stored = await self.store.load(drill_id, CLEANUP)
         if stored is not None:
-            record = Cleanup.model_validate_json(stored)
-            if record.result is not None:
-                self._publish_cleaned(drill_id, record, {}, outbox)
+            await self._under_way(drill_id, Cleanup.model_validate_json(stored), outbox)
             return
         setup = await self._setup(drill_id)
         jobs, _ = await self._report(drill_id)
@@ -246,6 +265,22 @@ class _Steps:
         await clean.terminate(record, aws, self.store, drill_id, record.started_at)
         await self.store.save(drill_id, CLEANUP, record.model_dump_json())
         outbox.schedule(self._timer(drill_id, "terminated", 1, causation), self._delay())
+
+    async def _under_way(self, drill_id: str, record: Cleanup, outbox: Outbox) -> None:
+        """A clean-up begun before: its answer again when done; carried on when a crash
+        left it without its timer (older than `RESUME_AFTER`); else its handler has it."""
+        if record.result is not None:
+            self._publish_cleaned(drill_id, record, {}, outbox)
+            return
+        if self.deps.clock.now() - record.started_at < RESUME_AFTER:
+            return
+        setup = await self._setup(drill_id)
+        aws, _ = self.drill.aws(setup.accounts)
+        # Each batch's intent settles whether it was called: never a second call blindly.
+        await clean.terminate(record, aws, self.store, drill_id, record.started_at)
+        await self.store.save(drill_id, CLEANUP, record.model_dump_json())
+        timer = self._timer(drill_id, "terminated", 1, record.causation_id)
+        outbox.schedule(timer, self._delay())
 
     async def _finish(self, drill_id: str, attempt: int, outbox: Outbox) -> None:
         """Once DRS shows the TERMINATE jobs done: the proof, published; else look later."""
