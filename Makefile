@@ -7,7 +7,7 @@ PORT ?= 4566
 PACKAGES := -p drsorch.contracts -p drsorch.runtime -p drsorch.local -p drsorch.cli \
 	-p drsorch.discovery -p drsorch.matcher -p drsorch.configurator -p drsorch.monitor
 
-.PHONY: setup test test-unit test-integration e2e chaos hostile lint schemas local-up local-down demo bench clean \
+.PHONY: setup test test-unit test-integration e2e chaos hostile lint schemas local-up local-down demo bench bench-scale clean \
 	package deploy deploy-spokes
 
 # make package / deploy / deploy-spokes (docs/deploy.md): the Lambda zips, the hub, the spokes.
@@ -79,6 +79,9 @@ deploy-spokes: setup  ## the spoke role into every account of OUS="ou-..." : REG
 
 bench: setup  ## benchmarks: print figures, assert nothing
 	$(PY) python -m bench
+
+bench-scale: setup  ## estates at DRS's quota bounds (1,000 to 3,000 servers): one JSON line per case
+	$(PY) python -W ignore::UserWarning -m bench.scale
 
 clean:
 	rm -rf .venv .drsorch .pytest_cache .mypy_cache .ruff_cache dist

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ("matcher", "bus", "configurator", "monitor", "economy")
+BENCHMARKS = ("matcher", "bus", "configurator", "monitor", "economy", "overhead")
 
 
 def main(argv: list[str]) -> int:

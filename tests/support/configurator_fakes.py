@@ -43,6 +43,11 @@ class FakeDrs:
     """The places whose FAILBACK servers were listed whole."""
     listing_error: Exception | None = None
     """What listing a place's servers raises, if anything (lookups by instance still work)."""
+    answers: dict[str, str] = field(default_factory=dict)
+    """ReverseReplication's answer (the reversed server's ARN) by recovery instance, where a
+    test wants another than the server it creates."""
+    unapplied: set[str] = field(default_factory=set)
+    """Launch configuration fields an update leaves as they were (and says so in its answer)."""
 
     def add_server(self, server: SourceServer, configuration: LaunchConfiguration) -> None:
         self.servers[server.place, server.source_server_id] = server
@@ -93,7 +98,8 @@ class FakeDrs:
         self.reversed.append((place, recovery_instance_id))
         self.add_server(created, LaunchConfiguration(copy_private_ip=True, copy_tags=True))
         where, new_id = created.place, created.source_server_id
-        return f"arn:aws:drs:{where.region}:{where.account_id}:source-server/{new_id}"
+        arn = f"arn:aws:drs:{where.region}:{where.account_id}:source-server/{new_id}"
+        return self.answers.get(recovery_instance_id, arn)
 
     async def launch_configuration(self, place: Place, server_id: str) -> LaunchConfiguration:
         self._enter(place, "GetLaunchConfiguration")
@@ -103,10 +109,21 @@ class FakeDrs:
 
     async def update_launch_configuration(
         self, place: Place, server_id: str, configuration: LaunchConfiguration
-    ) -> None:
+    ) -> LaunchConfiguration:
+        """As DRS: the fields named are set (the launch-into target always), the others
+        kept, and the whole configuration is answered; `unapplied` fields stay as they were."""
         self._enter(place, "UpdateLaunchConfiguration")
         self.updates.append((place, server_id, configuration))
-        self.configurations[place, server_id] = configuration
+        before = self.configurations.get((place, server_id), LaunchConfiguration())
+        named = {
+            name: value
+            for name, value in configuration.model_dump().items()
+            if (value is not None or name == "launch_into_instance_id")
+            and name not in self.unapplied
+        }
+        after = before.model_copy(update=named)
+        self.configurations[place, server_id] = after
+        return after
 
 
 @dataclass
@@ -114,11 +131,19 @@ class FakeEc2:
     instances_by_place: dict[tuple[Place, str], TargetInstance] = field(default_factory=dict)
     tagged: list[tuple[Place, str]] = field(default_factory=list)
     looked_up: list[tuple[Place, str]] = field(default_factory=list)
+    reads: int = 0
+    """DescribeInstances calls (one per place and batch)."""
+    read_error: Exception | None = None
+    """What the next DescribeInstances raises (once)."""
 
     def add(self, instance: TargetInstance) -> None:
         self.instances_by_place[instance.place, instance.instance_id] = instance
 
     async def instances(self, place: Place, ids: Sequence[str]) -> dict[str, TargetInstance]:
+        self.reads += 1
+        if self.read_error is not None:
+            error, self.read_error = self.read_error, None
+            raise error
         self.looked_up.extend((place, i) for i in ids)
         return {
             i: self.instances_by_place[place, i]

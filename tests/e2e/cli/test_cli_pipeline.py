@@ -2,7 +2,8 @@
 
 An operator's session, command by command: plan a failback, approve it, read the
 report and the record of the request (`status`, `report`), put the launch settings
-back (`restore`); a plan refused for drift with the difference shown; a failover
+back (`restore`, planned, then applied with a signed approval; a stale hash refused); a
+plan refused for drift with the difference shown; a failover
 drill followed past its --timeout with `status --wait`.
 """
 
@@ -142,7 +143,15 @@ async def test_plan_approve_report_status_and_restore(
     assert f"--servers: {request_id} kept no launch settings for {stranger}" in unknown.out
     assert "no launch settings were kept for request" not in unknown.out
 
-    restored = await run(["restore", request_id, "--timeout", "60"], env)
+    # A restore writes launch settings: planned, then applied with a signed approval.
+    planned = await run(["restore", request_id, "--timeout", "60"], env)
+    assert planned.code == 0, planned.out + planned.err + logs(Path(env["DRSORCH_PLAN_DIR"]))
+    assert "3 planned" in planned.out
+    restore_hash = planned.field(r"Restore plan ([0-9a-f]{64})")
+    stale = await run(["restore", request_id, "--approve", "0" * 64, "--timeout", "60"], env)
+    assert stale.code == 3, stale.out + stale.err
+    assert "refused, nothing written: plan drift" in stale.out
+    restored = await run(["restore", request_id, "--approve", restore_hash, "--timeout", "60"], env)
     assert restored.code == 0, restored.out + restored.err + logs(Path(env["DRSORCH_PLAN_DIR"]))
     assert "3 restored" in restored.out
 

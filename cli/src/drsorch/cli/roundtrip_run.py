@@ -9,7 +9,6 @@ what `--approve` binds), its refusal when the plan drifted, or what it did.
 from __future__ import annotations
 
 import json
-import time
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -20,14 +19,12 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from drsorch.cli.aws import AWS_ERRORS, Aws, SnsRequestBus, lost_contact, open_aws
+from drsorch.cli.answers import Answer, ask_configurator
+from drsorch.cli.aws import Aws, open_aws
 from drsorch.cli.checks import endpoint_urls, timeout_seconds
 from drsorch.cli.errors import ExitCode, InputError
-from drsorch.cli.feed import event_feed
-from drsorch.cli.follow import new_request_id, publish_request
+from drsorch.cli.follow import new_request_id
 from drsorch.cli.plan_store import plan_dir
-from drsorch.cli.ports import EventFeed
-from drsorch.cli.tracker import Chunks
 from drsorch.contracts import (
     Envelope,
     Event,
@@ -93,6 +90,13 @@ async def _publish(aws: Aws, event: Event, kind: str) -> Envelope[Event]:
     return Envelope.wrap(event, request_id=own_id, step=kind, producer="cli")
 
 
+async def _follow(
+    aws: Aws, envelope: Envelope[Event], seconds: float | None, console: Console, answer: Answer
+) -> list[Event] | None:
+    sent_line = f"{envelope.payload.event_type} sent ({envelope.request_id})."
+    return await ask_configurator(aws, envelope, seconds, console, answer, sent_line=sent_line)
+
+
 async def run_reverse(
     of: str,
     purpose: ReversePurpose,
@@ -110,80 +114,12 @@ async def run_reverse(
     async with open_aws() as aws:
         event = reverse_request(of, purpose, aws.caller.arn, lag, deadline)
         envelope = await _publish(aws, event, "reprotect" if purpose == "reprotect" else "prepare")
-        last = await _follow(aws, envelope, seconds, console, _reverse_collector(console))
+        answer = Answer(console, kinds=(ReverseReplicationReported,))
+        last = await _follow(aws, envelope, seconds, console, answer)
     if last is None:
         console.print(f"No end within {seconds:g} s; {envelope.request_id} goes on.")
         return ExitCode.STILL_RUNNING
     return show_reverse(console, of, purpose, last)
-
-
-def _reverse_collector(console: Console) -> _Collector:
-    return _Collector(console, kinds=(ReverseReplicationReported,))
-
-
-class _Collector:
-    """Gathers the chunks of each answer; prints a progress line per completed step."""
-
-    def __init__(self, console: Console, kinds: tuple[type[Event], ...]) -> None:
-        self.console = console
-        self.kinds = kinds
-        self.steps: dict[int, Chunks[Event]] = {}
-        self.done: list[Event] | None = None
-
-    def add(self, event: Event) -> None:
-        if not isinstance(event, self.kinds):
-            return
-        step = getattr(event, "step", 0)
-        chunk = event.chunk  # type: ignore[attr-defined]
-        chunks = self.steps.setdefault(step, Chunks())
-        chunks.add(event, chunk.index, chunk.count)
-        if not chunks.complete:
-            return
-        parts = chunks.ordered()
-        if isinstance(event, ReverseReplicationReported):
-            servers = [s for part in parts for s in part.servers]  # type: ignore[attr-defined]
-            counted = Counter(s.outcome for s in servers)
-            line = ", ".join(f"{n} {k}" for k, n in sorted(counted.items()))
-            self.console.print(f"  step {step}: {line or 'nothing to do'}")
-            if not event.final:
-                return
-        self.done = parts
-
-
-async def _follow(
-    aws: Aws,
-    envelope: Envelope[Event],
-    seconds: float | None,
-    console: Console,
-    collector: _Collector,
-) -> list[Event] | None:
-    own_id = envelope.request_id
-    # The round trip's reports come from the configurator alone: follow its topic only.
-    topic = {"configurator": aws.topology.producer_topics["configurator"]}
-    sent = False
-    try:
-        async with event_feed(aws.sqs, aws.sns, topic, own_id) as feed:
-            await publish_request(SnsRequestBus(aws), envelope)
-            sent = True
-            console.print(f"{envelope.payload.event_type} sent ({own_id}).")
-            deadline = None if seconds is None else time.monotonic() + seconds
-            return await _collect(feed, own_id, deadline, collector)
-    except AWS_ERRORS as exc:
-        raise lost_contact(exc, own_id, sent=sent) from exc
-
-
-async def _collect(
-    feed: EventFeed, own_id: str, deadline: float | None, collector: _Collector
-) -> list[Event] | None:
-    while collector.done is None:
-        remaining = None if deadline is None else deadline - time.monotonic()
-        if remaining is not None and remaining <= 0:
-            return None
-        wait = 20 if remaining is None else max(0, min(20, int(remaining) + 1))
-        for envelope in await feed.receive(wait):
-            if envelope.request_id == own_id:
-                collector.add(envelope.payload)
-    return collector.done
 
 
 def show_reverse(
@@ -229,8 +165,9 @@ async def run_retire(
     async with open_aws() as aws:
         event = retire_request(of, approve, aws.caller.arn, lag)
         envelope = await _publish(aws, event, "retire")
-        collector = _Collector(console, kinds=(RetirePlanned, Retired))
-        answer = await _follow(aws, envelope, seconds, console, collector)
+        answer = await _follow(
+            aws, envelope, seconds, console, Answer(console, kinds=(RetirePlanned, Retired))
+        )
     if answer is None:
         console.print(f"No answer within {seconds:g} s; {envelope.request_id} goes on.")
         return ExitCode.STILL_RUNNING, None

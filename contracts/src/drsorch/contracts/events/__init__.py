@@ -101,6 +101,16 @@ def _pairs_matched_v2_v3(payload: dict[str, Any]) -> dict[str, Any]:
     return payload
 
 
+def _restore_requested_v1_v2(payload: dict[str, Any]) -> dict[str, Any]:
+    """A v1 restore carried no approval: it reads as a plan, which writes nothing."""
+    return {**payload, "plan_only": True}
+
+
+def _unchanged(payload: dict[str, Any]) -> dict[str, Any]:
+    """The later version only adds fields with defaults."""
+    return payload
+
+
 EVENTS = EventRegistry(
     [
         *V1_EVENTS,
@@ -129,6 +139,8 @@ EVENTS = EventRegistry(
     upcasters={
         ("PairsMatched", 1): _pairs_matched_v1_v2,
         ("PairsMatched", 2): _pairs_matched_v2_v3,
+        ("RestoreRequested", 1): _restore_requested_v1_v2,
+        ("LaunchSettingsRestored", 1): _unchanged,
     },
 )
 """Every (type, version) drsorch knows; `EVENTS.parse(raw)` turns bus bytes into an envelope."""

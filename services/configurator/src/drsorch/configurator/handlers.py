@@ -13,7 +13,7 @@ from drsorch.configurator.errors import InconsistentPlan
 from drsorch.configurator.events import ConfigurationDue
 from drsorch.configurator.plan import Plan, contested
 from drsorch.configurator.records import PairRecord, RequestRecord
-from drsorch.configurator.restore import restore
+from drsorch.configurator.restore import Restore, restore
 from drsorch.configurator.roundtrip.handlers import round_trip_handlers
 from drsorch.contracts import Envelope, Event, PairsMatched, RestoreRequested
 from drsorch.runtime import Handler, Outbox
@@ -56,7 +56,8 @@ def handlers(deps: Dependencies) -> dict[str, Handler]:
     async def on_restore(envelope: Envelope[Event], outbox: Outbox) -> None:
         payload = envelope.payload
         assert isinstance(payload, RestoreRequested)
-        for event in await restore(payload, deps.store, deps.cloud):
+        given = Restore(payload, envelope.request_id, deps.clock.now())
+        for event in await restore(given, deps.store, deps.cloud, deps.approvals):
             outbox.publish(
                 Envelope.wrap(
                     event,

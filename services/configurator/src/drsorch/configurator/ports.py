@@ -13,7 +13,7 @@ from typing import Protocol
 
 from drsorch.configurator.domain import SourceServer, TargetInstance
 from drsorch.configurator.records import PairRecord, PreviousSettings, RequestRecord
-from drsorch.contracts import Accounts, LaunchConfiguration, RequestSpec
+from drsorch.contracts import Accounts, LaunchConfiguration, RequestSpec, SignedApproval
 from drsorch.contracts.types import Place
 
 
@@ -44,7 +44,9 @@ class DrsGateway(Protocol):
 
     async def update_launch_configuration(
         self, place: Place, server_id: str, configuration: LaunchConfiguration
-    ) -> None: ...
+    ) -> LaunchConfiguration:
+        """Set the fields `configuration` names; the whole configuration DRS reports after."""
+        ...
 
 
 class Ec2Gateway(Protocol):
@@ -108,6 +110,16 @@ class Approvals(Protocol):
     async def refusal(
         self, spec: RequestSpec, request_id: str, plan_hashes: Iterable[str], started_at: datetime
     ) -> str | None: ...
+
+    async def apply_refusal(
+        self,
+        approvals: tuple[SignedApproval, ...],
+        request_id: str,
+        plan_hashes: Iterable[str],
+        started_at: datetime,
+    ) -> str | None:
+        """The same rules for an apply that is no request spec (a restore)."""
+        ...
 
 
 class Clock(Protocol):

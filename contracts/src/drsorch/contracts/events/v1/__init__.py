@@ -12,6 +12,7 @@ from drsorch.contracts.events.v1.jobs import JobCompleted
 from drsorch.contracts.events.v1.matching import PairsMatched
 from drsorch.contracts.events.v1.report import RequestCompleted
 from drsorch.contracts.events.v1.requests import FailbackRequested, FailoverRequested
+from drsorch.contracts.events.v1.restore import LaunchSettingsRestored, RestoreRequested
 
 V1_EVENTS = (
     FailbackRequested,
@@ -21,5 +22,7 @@ V1_EVENTS = (
     TargetConfigured,
     JobCompleted,
     RequestCompleted,
+    RestoreRequested,
+    LaunchSettingsRestored,
 )
 """The published v1 models of events that have a later version."""

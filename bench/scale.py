@@ -1,0 +1,384 @@
+"""Large estates at DRS's quota bounds: one JSON line per case (`make bench-scale`).
+
+Each case seeds an estate on an in-process endpoint, runs the four services as
+in-process workers, plans the request, signs its approval as an approver does, and
+applies it. Every figure comes from the DRS emulator's own state and call log:
+
+- `quota_errors`: calls DRS refused with ServiceQuotaExceeded;
+- `max_replicating_per_place`: the most source servers replicating at once in one
+  account and region (sampled, so a short peak between samples can be missed);
+- `launch_phase_ratio`: the launch phase (first LAUNCH job created to last one ended, in
+  simulated seconds) over the quota lower bound. Every job lasts the same simulated
+  time D here (fixed timings), and at most `servers_in_active_jobs` servers may be in
+  active jobs per account and region, so a wave needs at least ceil(n / 500) rounds of
+  D in its busiest place, and waves run one after the other: the bound is the sum over
+  waves of those rounds times D. For a failback that bound counts the launch jobs only:
+  the syncs that the replicating-servers quota paces come on top of it.
+
+The monitor runs with its default cadence carried onto the simulated clock (every
+delay divided by the clock's scale), so the ratio shows what its polling costs in
+production, not what a faster test setting would hide. Cases: `BENCH_SCALE_CASES`
+(comma-separated names, default all; the last, `failback-overhead-instant-drs`, is `bench
+overhead`); sizes can be shrunk with `BENCH_SCALE_FACTOR`
+(e.g. 0.1) to try the bench quickly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import os
+import sys
+import threading
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, redirect_stdout
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+from aiobotocore.session import get_session
+
+from bench import overhead
+from bench.local import deploy, endpoint
+from drsorch.cli.approval import KmsSigner, sign_approval
+from drsorch.configurator.bootstrap import build_with as configurator
+from drsorch.configurator.settings import ConfiguratorSettings
+from drsorch.contracts import (
+    EVENTS,
+    Accounts,
+    Envelope,
+    FailbackRequested,
+    FailoverRequested,
+    RequestCompleted,
+    RequestSpec,
+    Scope,
+    Topic,
+)
+from drsorch.discovery.bootstrap import build as discovery
+from drsorch.local.deploy import StackOutputs
+from drsorch.local.drs.emulator import default_emulator
+from drsorch.local.drs.state import NOT_REPLICATING
+from drsorch.local.estate import parse_estate, seed_estate
+from drsorch.matcher.bootstrap import build as matcher
+from drsorch.monitor.bootstrap import build_with as monitor
+from drsorch.monitor.settings import MonitorSettings
+from drsorch.runtime import RuntimeSettings, serve
+from drsorch.runtime.approvals import APPROVALS_KEY_OUTPUT
+from drsorch.runtime.sns import SnsPublisher
+
+HUB, PRIMARY, RECOVERY = "123456789012", "us-east-1", "us-west-2"
+SCALE = float(os.environ.get("BENCH_SCALE_CLOCK", "10"))
+FACTOR = float(os.environ.get("BENCH_SCALE_FACTOR", "1"))
+# Every job lasts the same simulated time: the bound is then exact.
+TIMINGS = {
+    "job_pending": 20,
+    "cleanup": 30,
+    "snapshot": 60,
+    "conversion": 600,
+    "launch": 300,
+    "job_end": 5,
+}
+SERVERS_IN_ACTIVE_JOBS = 500  # DRS's quota, per account and region
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    operation: str
+    servers: int
+    waves: int
+    staging_accounts: int = 0
+    """Staging accounts the servers replicate in (0: they replicate in the hub)."""
+    replicating_quota: int = 300
+    targets: bool = False
+    """Every server has a pre-provisioned target in the recovery region to launch into."""
+
+
+CASES = (
+    Case("failback-1000-one-account", "failback", 1000, waves=3),
+    Case("failover-3000-10-staging", "failover", 3000, waves=3, staging_accounts=10, targets=True),
+    Case("failover-2000-staging-1-wave", "failover", 2000, waves=1, staging_accounts=7),
+    Case("failover-2000-staging-3-waves", "failover", 2000, waves=3, staging_accounts=7),
+)
+
+
+def _count(case: Case) -> int:
+    return max(case.waves, round(case.servers * FACTOR))
+
+
+def estate(case: Case) -> str:
+    """The case's estate file: servers failed over (failback) or protected (failover)."""
+    count = _count(case)
+    timings = {name: {"min_seconds": s, "max_seconds": s} for name, s in TIMINGS.items()}
+    staging = [f"5555{i:08d}" for i in range(1, case.staging_accounts + 1)]
+    drs = {
+        "seed": 14,
+        "clock": {"scale": SCALE},
+        "timings": timings,
+        "quotas": {"replicating_servers": case.replicating_quota},
+        "call_log_limit": 1_000_000,
+    }
+    generator: dict[str, Any] = {
+        "count": count,
+        "name": f"{case.name[:8]}-{{index:05d}}",
+        "waves": list(range(1, case.waves + 1)),
+        "name_noise": {"rate": 0},
+        "template": {"tags": {"app": "scale"}, **({"target": {}} if case.targets else {})},
+    }
+    hub: dict[str, Any] = {"kind": "hub", "id": HUB, "generators": [generator]}
+    if staging:
+        hub["staging_accounts"] = staging
+        generator["staging_accounts"] = staging
+    document = {
+        "version": 1,
+        "name": f"bench-{case.name}",
+        "regions": {"primary": PRIMARY, "recovery": RECOVERY},
+        "phase": "failed_over" if case.operation == "failback" else "protected",
+        "drs": drs,
+        "accounts": [hub],
+    }
+    return json.dumps(document)  # YAML is a superset of JSON
+
+
+def monitor_settings() -> MonitorSettings:
+    """The monitor's default cadence, carried onto the simulated clock."""
+    defaults = MonitorSettings()
+    scaled: dict[str, float] = {}
+    for name, field in MonitorSettings.model_fields.items():
+        value = getattr(defaults, name)
+        if not name.endswith("_seconds") or not isinstance(value, float):
+            continue
+        low = next((m.ge for m in field.metadata if hasattr(m, "ge")), 0)
+        scaled[name] = max(float(low), value / SCALE)
+    # The lease and the sweep guard against crashes; they do not pace the work.
+    scaled.update(lease_seconds=60.0, sweep_seconds=60.0, sweep_grace_seconds=60.0)
+    return MonitorSettings.model_validate(scaled)
+
+
+class Sampler:
+    """The most servers replicating at once per account and region, read from DRS's state."""
+
+    def __init__(self, interval: float = 0.2) -> None:
+        self.peak: Counter[tuple[str, str]] = Counter()
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        emulator = default_emulator()
+        while not self._stop.wait(self._interval):
+            with emulator.lock:
+                for key, state in emulator.regions.items():
+                    count = sum(
+                        1
+                        for s in state.servers.values()
+                        if s.staging is None and s.replication.state not in NOT_REPLICATING
+                    )
+                    self.peak[key] = max(self.peak[key], count)
+
+    @contextmanager
+    def running(self) -> Iterator[Sampler]:
+        self._thread.start()
+        try:
+            yield self
+        finally:
+            self._stop.set()
+            self._thread.join()
+
+
+async def completed(url: str, request_id: str, within: float) -> list[RequestCompleted]:
+    """Every RequestCompleted chunk of one request, from an observer queue."""
+    chunks: dict[int, RequestCompleted] = {}
+    deadline = time.monotonic() + within
+    async with get_session().create_client("sqs") as sqs:
+        while time.monotonic() < deadline:
+            answer = await sqs.receive_message(
+                QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1
+            )
+            for message in answer.get("Messages", []):
+                envelope = EVENTS.parse(message["Body"])
+                await sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+                payload = envelope.payload
+                if envelope.request_id == request_id and isinstance(payload, RequestCompleted):
+                    chunks[payload.chunk.index] = payload
+            if chunks and len(chunks) >= next(iter(chunks.values())).chunk.count:
+                return [chunks[i] for i in sorted(chunks)]
+    raise TimeoutError(f"{request_id} did not complete within {within:.0f} s")
+
+
+def observer(topology: StackOutputs, name: str) -> str:
+    sqs = boto3.client("sqs")
+    url: str = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
+    for topic_arn in topology.events_topic_arns:
+        boto3.client("sns").subscribe(
+            TopicArn=topic_arn,
+            Protocol="sqs",
+            Endpoint=arn["QueueArn"],
+            Attributes={"RawMessageDelivery": "true"},
+        )
+    return url
+
+
+async def publish(topology: StackOutputs, spec: RequestSpec, request_id: str) -> None:
+    kind = FailbackRequested if spec.operation == "failback" else FailoverRequested
+    request = Envelope.wrap(kind(spec=spec), request_id=request_id, step="r", producer="cli")
+    async with get_session().create_client("sns") as sns:
+        await SnsPublisher(sns, {Topic.REQUESTS: topology.requests_topic_arn}).publish([request])
+
+
+async def approve(topology: StackOutputs, request_id: str, plan_hash: str) -> Any:
+    session = get_session()
+    async with session.create_client("kms") as kms, session.create_client("sts") as sts:
+        caller = await sts.get_caller_identity()
+        return await sign_approval(
+            KmsSigner(kms),
+            key_arn=topology.outputs[APPROVALS_KEY_OUTPUT],
+            request_id=request_id,
+            plan_hash=plan_hash,
+            approver=caller["Arn"],
+            now=datetime.now(UTC),
+            valid_minutes=240,
+            required=1,
+        )
+
+
+async def run_case(case: Case, topology: StackOutputs) -> tuple[list[RequestCompleted], float]:
+    """Plan, approve and apply the case's request; the apply's chunks and its wall time."""
+    stop = asyncio.Event()
+    settings = RuntimeSettings(
+        stack_name=topology.stack_name, wait_seconds=1, retry_base_seconds=1, pollers=2
+    )
+    workers: list[tuple[str, Callable[..., Any]]] = [
+        ("discovery", discovery),
+        ("matcher", matcher),
+        ("configurator", configurator(ConfiguratorSettings(retry_seconds=1))),
+        ("monitor", monitor(monitor_settings())),
+    ]
+    tasks = [asyncio.create_task(serve(n, b, stop, settings)) for n, b in workers]
+    url = observer(topology, f"{topology.stack_name}-observer")
+    spec = RequestSpec(
+        operation=case.operation,  # type: ignore[arg-type]
+        scope=Scope(selector={"app": "scale"}),
+        accounts=Accounts(hub=HUB),
+        primary_region=PRIMARY,
+        recovery_region=RECOVERY,
+        requested_by="bench-scale",
+    )
+    try:
+        plan_id, apply_id = f"req-{case.name}-plan", f"req-{case.name}"
+        await publish(topology, spec.model_copy(update={"plan_only": True}), plan_id)
+        (planned, *_) = await completed(url, plan_id, within=1800)
+        if planned.plan_hash is None:
+            raise RuntimeError(f"{case.name}: the plan was {planned.status}: {planned.reason}")
+        approval = await approve(topology, apply_id, planned.plan_hash)
+        update = {"approved_plan_hash": planned.plan_hash, "approvals": (approval,)}
+        started = time.perf_counter()
+        await publish(topology, spec.model_copy(update=update), apply_id)
+        chunks = await completed(url, apply_id, within=3600)
+        return chunks, time.perf_counter() - started
+    finally:
+        stop.set()
+        await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout=60)
+
+
+def launch_phase(case: Case, chunks: list[RequestCompleted]) -> tuple[float | None, float | None]:
+    """(launch phase in simulated seconds, its ratio to the quota lower bound)."""
+    waves: dict[str, str] = {}
+    for line in (line for chunk in chunks for line in chunk.servers):
+        waves[line.server.source_server_id] = str(line.server.wave)
+        if line.launching_server_id is not None:
+            waves[line.launching_server_id] = str(line.server.wave)
+    emulator = default_emulator()
+    with emulator.lock:
+        jobs = [
+            (key, job)
+            for key, state in emulator.regions.items()
+            for job in state.jobs.values()
+            if job.job_type == "LAUNCH" and job.end_ms is not None
+        ]
+    if not jobs:
+        return None, None
+    first = min(job.created_ms for _, job in jobs)
+    last = max(job.end_ms or 0 for _, job in jobs)
+    duration = min((job.end_ms or 0) - job.created_ms for _, job in jobs) / 1000
+    per_wave: dict[str, Counter[tuple[str, str]]] = defaultdict(Counter)
+    for key, job in jobs:
+        for server_id in job.participants:
+            per_wave[str(waves.get(server_id))][key] += 1
+    rounds = sum(
+        max(math.ceil(n / SERVERS_IN_ACTIVE_JOBS) for n in places.values())
+        for places in per_wave.values()
+    )
+    phase = (last - first) / 1000
+    if os.environ.get("BENCH_SCALE_JOBS"):  # the job timeline, to see where gaps are
+        for key, job in sorted(jobs, key=lambda kj: kj[1].created_ms):
+            begin, end = job.created_ms - first, (job.end_ms or 0) - first
+            print(
+                f"  {key[0]} {job.job_id} {len(job.participants):>4} servers "
+                f"{begin / 1000:8.1f} -> {end / 1000:8.1f}",
+                file=sys.stderr,
+            )
+    return phase, phase / (rounds * duration)
+
+
+def figures(
+    case: Case, chunks: list[RequestCompleted], wall: float, peak: Counter[Any]
+) -> dict[str, Any]:
+    emulator = default_emulator()
+    with emulator.lock:
+        records = list(emulator.calls.records())
+    outcomes = Counter(line.outcome for chunk in chunks for line in chunk.servers)
+    count = _count(case)
+    line: dict[str, Any] = {
+        "case": case.name,
+        "servers": count,
+        "status": chunks[0].status,
+        "recovered": outcomes.get("recovered", 0),
+        "outcomes": dict(outcomes),
+        "quota_errors": sum(1 for r in records if r.error_code == "ServiceQuotaExceededException"),
+        "max_replicating_per_place": max(peak.values(), default=0),
+        "drs_calls_per_server": round(len(records) / count, 2),
+    }
+    phase, ratio = launch_phase(case, chunks)
+    line["launch_phase_s"] = phase
+    line["launch_phase_ratio"] = None if ratio is None else round(ratio, 3)
+    line["wall_s"] = round(wall, 1)
+    return line
+
+
+OVERHEAD = "failback-overhead-instant-drs"
+"""The last case, `bench.overhead`: the 1,000-server failback with DRS answering instantly."""
+
+
+def main() -> None:
+    wanted = [n for n in os.environ.get("BENCH_SCALE_CASES", "").split(",") if n]
+    known = [c.name for c in CASES] + [OVERHEAD]
+    unknown = set(wanted) - set(known)
+    if unknown:
+        raise SystemExit(f"unknown case(s) {sorted(unknown)}; known: {known}")
+    for case in CASES:
+        if wanted and case.name not in wanted:
+            continue
+        with endpoint(PRIMARY):
+            seed_estate(parse_estate(estate(case), f"bench-{case.name}"))
+            topology = deploy("bscale")
+            # The services' metric lines (EMF, on stdout) are not the bench's figures.
+            with (
+                Sampler().running() as sampler,
+                Path(os.environ.get("BENCH_SCALE_LOG", os.devnull)).open("w") as quiet,
+                redirect_stdout(quiet),
+            ):
+                chunks, wall = asyncio.run(run_case(case, topology))
+            print(json.dumps(figures(case, chunks, wall, sampler.peak)), flush=True)
+    if not wanted or OVERHEAD in wanted:
+        overhead.main()
+
+
+if __name__ == "__main__":
+    main()
