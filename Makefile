@@ -52,6 +52,7 @@ lint: setup  ## ruff, mypy --strict, cfn-lint, checkov, parliament
 schemas: setup  ## export the event JSON Schemas + AsyncAPI document, the report's and the estate file's schemas
 	$(PY) python -m drsorch.contracts.export contracts/schemas
 	$(PY) python -m drsorch.cli.report_schema
+	$(PY) python -m drsorch.cli.drill_evidence
 	$(PY) python -m drsorch.local.estate schema > infra/local/estates/estate.schema.json
 
 local-up: setup  ## start the local AWS endpoint on 127.0.0.1:$(PORT) and deploy the topology

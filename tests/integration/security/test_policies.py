@@ -30,7 +30,7 @@ SNS, EVENTS = "sns.amazonaws.com", "events.amazonaws.com"
 SUBSCRIBED = {  # the topics each queue is subscribed to: `requests` or the producing service
     "discovery": ("requests", "monitor"),
     "matcher": ("discovery", "monitor"),
-    "configurator": ("matcher", "requests"),
+    "configurator": ("matcher", "requests", "monitor"),
     "monitor": ("matcher", "configurator", "requests"),
 }
 

@@ -14,6 +14,7 @@ from rich.console import Console
 from drsorch.cli.approve_cmd import approve
 from drsorch.cli.cancel_cmd import cancel
 from drsorch.cli.crash import unexpected
+from drsorch.cli.drill_cmd import drill, drill_cleanup
 from drsorch.cli.errors import ExitCode
 from drsorch.cli.history_cmd import history
 from drsorch.cli.lookup_cmd import report, status
@@ -129,6 +130,8 @@ app.command("approve", epilog=EXIT_CODES)(approve)
 app.command("restore")(restore)
 app.command("reprotect")(reprotect)
 app.command("retire")(retire)
+app.command("drill", epilog=EXIT_CODES)(drill)
+app.command("drill-cleanup")(drill_cleanup)
 app.command("status")(status)
 app.command("report")(report)
 app.command("history")(history)

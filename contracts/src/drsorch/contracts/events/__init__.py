@@ -33,6 +33,15 @@ from drsorch.contracts.events.discovery import (
     RecoveryInstanceInfo,
     ServersDiscovered,
 )
+from drsorch.contracts.events.drill import (
+    CleanedInstance,
+    DrillCleanedUp,
+    DrillCleanupRequested,
+    DrillInstance,
+    DrillRequested,
+    DrillVerified,
+    RecoveryPoint,
+)
 from drsorch.contracts.events.jobs import JobCompleted, JobStarted, ServerLaunch
 from drsorch.contracts.events.launch import LaunchConfiguration, LaunchSettings
 from drsorch.contracts.events.matching import (
@@ -131,6 +140,10 @@ EVENTS = EventRegistry(
         Retired,
         CancelRequested,
         RequestCancelled,
+        DrillRequested,
+        DrillVerified,
+        DrillCleanupRequested,
+        DrillCleanedUp,
     ],
     upcasters={
         ("RetireRequested", 1): _retire_requested_v1_v2,
@@ -153,9 +166,15 @@ __all__ = [
     "CancelState",
     "CandidateTarget",
     "Chunk",
+    "CleanedInstance",
     "ConfigurationOutcome",
     "ConfigurationResult",
     "DiscoveredServer",
+    "DrillCleanedUp",
+    "DrillCleanupRequested",
+    "DrillInstance",
+    "DrillRequested",
+    "DrillVerified",
     "FailbackRequested",
     "FailbackServerInfo",
     "FailoverRequested",
@@ -173,6 +192,7 @@ __all__ = [
     "ProblemKind",
     "Record",
     "RecoveryInstanceInfo",
+    "RecoveryPoint",
     "RequestCancelled",
     "RequestCompleted",
     "RequestOptions",

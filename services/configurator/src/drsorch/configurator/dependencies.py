@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from drsorch.configurator.drill.ports import DrillAws
 from drsorch.configurator.ports import Approvals, Clock, CloudFactory, Store
 from drsorch.configurator.roundtrip.ports import RoundTripDrs, RoundTripStore
 from drsorch.configurator.settings import ConfiguratorSettings
@@ -22,6 +23,14 @@ class RoundTrip:
 
 
 @dataclass(frozen=True)
+class Drill:
+    """A drill's items in the table, and DRS and EC2 for a request's accounts (with a count)."""
+
+    store: RoundTripStore
+    aws: Callable[[Accounts], tuple[DrillAws, Counter[str]]]
+
+
+@dataclass(frozen=True)
 class Dependencies:
     """The table, AWS per request, the PairsMatched chunk assembler, the clock, the settings,
     and the check of an apply's approvals."""
@@ -34,3 +43,5 @@ class Dependencies:
     approvals: Approvals
     round_trip: RoundTrip | None = None
     """Reverse replication after a launch, and retire; unset in tests of configuration only."""
+    drill: Drill | None = None
+    """A drill's evidence and clean-up; unset in tests of configuration only."""

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from drsorch.configurator.advance import StepResult, advance
 from drsorch.configurator.dependencies import Dependencies
+from drsorch.configurator.drill.handlers import drill_handlers
 from drsorch.configurator.errors import InconsistentPlan
 from drsorch.configurator.events import ConfigurationDue
 from drsorch.configurator.plan import Plan, contested
@@ -72,6 +73,7 @@ def handlers(deps: Dependencies) -> dict[str, Handler]:
         ConfigurationDue.event_type: on_due,
         RestoreRequested.event_type: on_restore,
         **round_trip_handlers(deps),
+        **drill_handlers(deps),
     }
 
 

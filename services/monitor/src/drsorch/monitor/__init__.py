@@ -35,6 +35,8 @@ record named (models in `drsorch.monitor.domain.records`, or a contract model):
 - `plan#<chunk:04d>`: `PlanExtras`: unmatched, ambiguous, problems, discovery's calls.
 - `report#<chunk:04d>`: the final report, a `RequestCompleted` payload (contract), kept
   once the request ended: what `drsorch report REQUEST_ID` reads.
+- `drill`: a drill's `RecoveryPoint` (contract), from its DrillRequested: each of its
+  StartRecovery calls names the snapshot it picks per server (`recoverySnapshotID`).
 - `lease`: `holder`, `lease_until`: one handler at a time per request.
 - `emit#<key>`: an envelope owed to the bus (`seq`, `order`), until a later run proves
   it sent.

@@ -1,5 +1,5 @@
-"""The monitor's handlers: PairsMatched, TargetConfigured, CancelRequested, and its own
-MonitorTick and MonitorWake timers.
+"""The monitor's handlers: PairsMatched, TargetConfigured, CancelRequested, DrillRequested
+(a drill's point in time), and its own MonitorTick and MonitorWake timers.
 
 PairsMatched starts a request; TargetConfigured results (rejected when configured
 under another plan than the approved one) are
@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from drsorch.contracts import (
     CancelRequested,
+    DrillRequested,
     Envelope,
     Event,
     PairsMatched,
@@ -92,9 +93,22 @@ def handlers(deps: Dependencies) -> dict[str, Handler]:
         CancelRequested.event_type: _cancel_handler(deps),
         PairsMatched.event_type: on_pairs_matched,
         TargetConfigured.event_type: on_target_configured,
+        DrillRequested.event_type: _drill_requested(deps),
         MonitorTick.event_type: on_tick,
         MonitorWake.event_type: on_wake,
     }
+
+
+def _drill_requested(deps: Dependencies) -> Handler:
+    async def on_drill_requested(envelope: Envelope[Event], outbox: Outbox) -> None:
+        """A drill's point in time, kept for its StartRecovery calls (nothing else to do:
+        its plan arrives through the matcher like any failover's)."""
+        payload = envelope.payload
+        assert isinstance(payload, DrillRequested)
+        if payload.recovery_point is not None and not payload.spec.plan_only:
+            await deps.store.keep_drill(envelope.request_id, payload.recovery_point)
+
+    return on_drill_requested
 
 
 async def _start(

@@ -107,11 +107,14 @@ async def _start_recovery(run: Run, batch: BatchRecord) -> RecoveryJob:
     other failure is left to the intent's reconciliation, never retried blindly."""
     settings = run.deps.settings
     ids = sorted(batch.launching_ids)
+    snapshots = await _recovery_snapshots(run, batch, ids)
     attempt = 1
     while True:
         await run.session.renew()
         try:
-            return await run.drs(batch.place).start_recovery(ids, drill=batch.drill)
+            return await run.drs(batch.place).start_recovery(
+                ids, drill=batch.drill, snapshots=snapshots
+            )
         except Throttled as exc:
             pause = pacing.start_retry_pause(
                 exc.retry_after, attempt, settings.start_retry_max_seconds
@@ -124,6 +127,26 @@ async def _start_recovery(run: Run, batch: BatchRecord) -> RecoveryJob:
             )
             await run.deps.pause(pause)
             attempt += 1
+
+
+async def _recovery_snapshots(run: Run, batch: BatchRecord, ids: Sequence[str]) -> dict[str, str]:
+    """A drill's chosen point in time, per server, as DRS lists its snapshots.
+
+    A server DRS holds no such snapshot of is refused with the batch (`StartRefused`):
+    it never launches from other data than the operator chose.
+    """
+    point = run.state.recovery_point
+    if point is None or not batch.drill:
+        return {}
+    drs = run.drs(batch.place)
+    chosen: dict[str, str] = {}
+    for server_id in ids:
+        found = await drs.recovery_snapshot(server_id, point)
+        if found is None:
+            wanted = f"before {point.before.isoformat()}" if point.before else "of those named"
+            raise StartRefused(f"{server_id} has no recovery snapshot {wanted}")
+        chosen[server_id] = found
+    return chosen
 
 
 async def call(run: Run, batch: BatchRecord) -> None:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from drsorch.contracts import ConfigurationResult, RequestCompleted
+from drsorch.contracts import ConfigurationResult, RecoveryPoint, RequestCompleted
 from drsorch.monitor.adapters.items import Layout, parse_state
 from drsorch.monitor.domain.records import BatchRecord, RequestState, ServerRecord, Summary
 from drsorch.monitor.errors import AwsFailure
@@ -155,6 +155,9 @@ class DynamoStore:
         layout = self._layout(request_id)
         requests = [{"DeleteRequest": {"Key": layout.key(f"emit#{key}")}} for key in keys]
         await self._write_all(requests)
+
+    async def keep_drill(self, request_id: str, point: RecoveryPoint) -> None:
+        await self._put_all([self._layout(request_id).drill(point)])
 
     async def keep_report(self, request_id: str, chunks: Sequence[RequestCompleted]) -> None:
         layout = self._layout(request_id)

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from drsorch.contracts import ConfigurationResult, RequestCompleted
+from drsorch.contracts import ConfigurationResult, RecoveryPoint, RequestCompleted
 from drsorch.monitor.domain.records import (
     BatchRecord,
     PlanExtras,
@@ -131,6 +131,9 @@ class Layout:
     def extras(self, extras: PlanExtras) -> Item:
         return self._item(f"plan#{extras.index:04d}", body=_s(_body(extras)))
 
+    def drill(self, point: RecoveryPoint) -> Item:
+        return self._item("drill", body=_s(point.model_dump_json()))
+
     def lease(self, holder: str, until: datetime) -> Item:
         return self._item("lease", holder=_s(holder), lease_until={"N": str(until.timestamp())})
 
@@ -169,6 +172,7 @@ def parse_state(items: list[Item]) -> RequestState | None:
     servers = [ServerRecord.model_validate_json(b) for b in bodies("server")]
     batches = [BatchRecord.model_validate_json(b) for b in bodies("batch")]
     results = [ConfigurationResult.model_validate_json(b) for b in bodies("result")]
+    points = [RecoveryPoint.model_validate_json(b) for b in bodies("drill")]
     return RequestState(
         summary=Summary.model_validate_json(summaries[0]["body"]["S"]),
         servers={s.source_server_id: s for s in servers},
@@ -183,4 +187,5 @@ def parse_state(items: list[Item]) -> RequestState | None:
             item["sk"]["S"].removeprefix("calls#"): item.get("plan_hash", {}).get("S")
             for item in by_kind.get("calls", [])
         },
+        recovery_point=points[0] if points else None,
     )

@@ -18,6 +18,7 @@ from drsorch.contracts import (
     ConfigurationResult,
     Pair,
     Problem,
+    RecoveryPoint,
     RequestSpec,
     ServerLaunch,
     Unmatched,
@@ -212,6 +213,8 @@ class RequestState:
     """DRS calls the configurator reported, by TargetConfigured event ID."""
     config_hashes: dict[str, str | None] = field(default_factory=dict)
     """The plan hash each TargetConfigured carried, by event ID."""
+    recovery_point: RecoveryPoint | None = None
+    """A drill's point in time (DrillRequested), which its StartRecovery calls launch from."""
     dirty_servers: set[str] = field(default_factory=set)
     dirty_batches: set[str] = field(default_factory=set)
 
