@@ -52,6 +52,7 @@ lint: setup  ## ruff, mypy --strict, cfn-lint, checkov, parliament
 schemas: setup  ## export the event JSON Schemas + AsyncAPI document, the report's and the estate file's schemas
 	$(PY) python -m drsorch.contracts.export contracts/schemas
 	$(PY) python -m drsorch.cli.report_schema
+	$(PY) python -m drsorch.cli.drill_evidence
 	$(PY) python -m drsorch.local.estate schema > infra/local/estates/estate.schema.json
 
 local-up: setup  ## start the local AWS endpoint on 127.0.0.1:$(PORT) and deploy the topology
@@ -79,8 +80,8 @@ deploy-spokes: setup  ## the spoke role into every account of OUS="ou-..." : REG
 bench: setup  ## benchmarks: print figures, assert nothing
 	$(PY) python -m bench
 
-bench-scale: setup  ## large estates at DRS's real quotas: one JSON line per case (minutes)
-	$(PY) python -m bench scale
+bench-scale: setup  ## estates at DRS's quota bounds (1,000 to 3,000 servers): one JSON line per case
+	$(PY) python -W ignore::UserWarning -m bench.scale
 
 clean:
 	rm -rf .venv .drsorch .pytest_cache .mypy_cache .ruff_cache dist

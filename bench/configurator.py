@@ -12,12 +12,14 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
 from aiobotocore.session import get_session
 
 from bench.local import deploy, endpoint
+from drsorch.cli.approval import KmsSigner, sign_approval
 from drsorch.configurator.bootstrap import build_with
 from drsorch.configurator.settings import ConfiguratorSettings
 from drsorch.contracts import (
@@ -35,6 +37,7 @@ from drsorch.contracts import (
 from drsorch.local.deploy import StackOutputs
 from drsorch.local.estate import SeededServer, parse_estate, seed_estate
 from drsorch.runtime import RuntimeSettings, serve
+from drsorch.runtime.approvals import APPROVALS_KEY_OUTPUT
 from drsorch.runtime.sns import SnsPublisher
 
 N = 300
@@ -52,7 +55,7 @@ accounts:
 """
 
 
-def spec(plan_only: bool) -> RequestSpec:
+def spec(plan_only: bool, **approval: Any) -> RequestSpec:
     return RequestSpec(
         operation="failback",
         scope=Scope(selector={"app": "bench"}),
@@ -61,6 +64,7 @@ def spec(plan_only: bool) -> RequestSpec:
         recovery_region=RECOVERY,
         plan_only=plan_only,
         requested_by="bench",
+        **approval,
     )
 
 
@@ -80,11 +84,12 @@ def pairs(servers: list[SeededServer]) -> tuple[Pair, ...]:
     )
 
 
-def wait_configured(queue_url: str) -> tuple[int, int, dict[str, Any]]:
+def wait_configured(queue_url: str) -> tuple[int, int, dict[str, Any], str]:
     """Drain the monitor's queue until every TargetConfigured chunk is in."""
     sqs = boto3.client("sqs")
     results, chunks, count = 0, 0, None
     calls: dict[str, Any] = {}
+    plan_hash = ""
     deadline = time.monotonic() + 300
     while count is None or chunks < count:
         if time.monotonic() > deadline:
@@ -101,7 +106,24 @@ def wait_configured(queue_url: str) -> tuple[int, int, dict[str, Any]]:
                 chunks += 1
                 count = payload.get("chunk", {}).get("count", 1)
                 calls = calls or payload.get("api_calls", {})
-    return results, chunks, calls
+                plan_hash = payload.get("plan_hash") or plan_hash
+    return results, chunks, calls, plan_hash
+
+
+async def approve(topology: StackOutputs, request_id: str, plan_hash: str) -> dict[str, Any]:
+    """The apply's approval of the plan-only run's hash, signed as an approver does."""
+    session = get_session()
+    async with session.create_client("kms") as kms, session.create_client("sts") as sts:
+        caller = await sts.get_caller_identity()
+        signed = await sign_approval(
+            KmsSigner(kms),
+            key_arn=topology.outputs[APPROVALS_KEY_OUTPUT],
+            request_id=request_id,
+            plan_hash=plan_hash,
+            approver=caller["Arn"],
+            now=datetime.now(UTC),
+        )
+    return {"approved_plan_hash": plan_hash, "approvals": (signed,)}
 
 
 async def run(topology: StackOutputs, servers: list[SeededServer]) -> None:
@@ -111,16 +133,23 @@ async def run(topology: StackOutputs, servers: list[SeededServer]) -> None:
         serve("configurator", build_with(ConfiguratorSettings(retry_seconds=1)), stop, runtime)
     )
     topics = {Topic.EVENTS: topology.matcher.events_topic_arn}
+    approval: dict[str, Any] = {}
+    plan_hash = ""
     try:
         for label, plan_only in (("plan-only", True), ("apply", False)):
-            event = PairsMatched(spec=spec(plan_only), match_hash="d" * 64, pairs=pairs(servers))
+            request_id = f"req-bench-cfg-{label}"
+            if not plan_only:
+                approval = await approve(topology, request_id, plan_hash)
+            event = PairsMatched(
+                spec=spec(plan_only, **approval), match_hash="d" * 64, pairs=pairs(servers)
+            )
             envelope: Envelope[Event] = Envelope.wrap(
-                event, request_id=f"req-bench-cfg-{label}", step="m", producer="matcher"
+                event, request_id=request_id, step="m", producer="matcher"
             )
             started = time.perf_counter()
             async with get_session().create_client("sns") as sns:
                 await SnsPublisher(sns, topics).publish([envelope])
-            results, chunks, calls = await asyncio.to_thread(
+            results, chunks, calls, plan_hash = await asyncio.to_thread(
                 wait_configured, topology.monitor.queue_url
             )
             seconds = time.perf_counter() - started

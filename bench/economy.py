@@ -18,6 +18,7 @@ from collections import Counter
 
 from bench import monitor
 from bench.local import deploy, endpoint
+from drsorch.local.drs.calls import CallRecord
 from drsorch.local.drs.emulator import default_emulator
 from drsorch.local.estate import parse_estate, seed_estate
 
@@ -36,10 +37,17 @@ ESTATE = re.sub(
 )
 
 
-def print_calls(servers: int) -> None:
+def calls_so_far(clear: bool = False) -> list[CallRecord]:
+    """The emulator's call log (every call DRS received, throttled ones included)."""
     emulator = default_emulator()
     with emulator.lock:
         records = list(emulator.calls.records())
+        if clear:
+            emulator.calls.clear()
+    return records
+
+
+def print_calls(servers: int, records: list[CallRecord]) -> None:
     calls = Counter(r.operation for r in records)
     throttled = Counter(r.operation for r in records if r.error_code == "ThrottlingException")
     total = sum(calls.values())
@@ -58,12 +66,17 @@ def main() -> None:
         print(f"{N} failed-over servers seeded in {time.perf_counter() - t0:.1f} s")
         print(f"  every DRS operation throttled at {THROTTLE:.0%}")
         topology = deploy("bmon")
-        emulator = default_emulator()
-        with emulator.lock:
-            emulator.calls.clear()  # the figures are the request's alone
+        calls_so_far(clear=True)
+        planned: list[CallRecord] = []
+
+        def plan_done() -> None:
+            # The figures are the apply's alone; the plan's calls are shown apart.
+            planned.extend(calls_so_far(clear=True))
+
         t0 = time.perf_counter()
-        seen = asyncio.run(monitor.run(topology))
-        print(f"  request done in {time.perf_counter() - t0:.1f} s")
+        seen = asyncio.run(monitor.run(topology, before_apply=plan_done))
+        print(f"  planned and applied in {time.perf_counter() - t0:.1f} s")
+        print(f"  the plan-only request made {len(planned)} DRS calls")
         done = [e.payload for _, e in seen.values() if e.type == "RequestCompleted"]
         print(f"  status {getattr(done[0], 'status', '?') if done else 'none'}")
-        print_calls(N)
+        print_calls(N, calls_so_far())

@@ -15,12 +15,15 @@ import json
 import os
 import time
 from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
 from aiobotocore.session import get_session
 
 from bench.local import deploy, endpoint
+from drsorch.cli.approval import KmsSigner, sign_approval
 from drsorch.configurator.bootstrap import build_with as configurator
 from drsorch.configurator.settings import ConfiguratorSettings
 from drsorch.contracts import (
@@ -41,6 +44,7 @@ from drsorch.matcher.bootstrap import build as matcher
 from drsorch.monitor.bootstrap import build_with as monitor
 from drsorch.monitor.settings import MonitorSettings
 from drsorch.runtime import RuntimeSettings, serve
+from drsorch.runtime.approvals import APPROVALS_KEY_OUTPUT
 from drsorch.runtime.sns import SnsPublisher
 
 N = int(os.environ.get("BENCH_MONITOR_SERVERS", "300"))
@@ -87,8 +91,11 @@ def observer(topology: StackOutputs) -> str:
     return url
 
 
-async def watch(url: str, seen: dict[str, tuple[float, Envelope[Event]]], started: float) -> None:
-    """Collect events (first arrival time of each) until every RequestCompleted chunk is in."""
+async def watch(
+    url: str, seen: dict[str, tuple[float, Envelope[Event]]], started: float, request_id: str
+) -> None:
+    """Collect the request's events (first arrival time of each) until every RequestCompleted
+    chunk is in."""
     async with get_session().create_client("sqs") as sqs:
         while True:
             answer = await sqs.receive_message(
@@ -96,14 +103,59 @@ async def watch(url: str, seen: dict[str, tuple[float, Envelope[Event]]], starte
             )
             for message in answer.get("Messages", []):
                 envelope = EVENTS.parse(message["Body"])
-                seen.setdefault(envelope.event_id, (time.perf_counter() - started, envelope))
                 await sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+                if envelope.request_id != request_id:
+                    continue
+                seen.setdefault(envelope.event_id, (time.perf_counter() - started, envelope))
             done = [e for _, e in seen.values() if e.type == "RequestCompleted"]
             if done and len(done) >= done[0].payload.chunk.count:  # type: ignore[attr-defined]
                 return
 
 
-async def run(topology: StackOutputs) -> dict[str, tuple[float, Envelope[Event]]]:
+async def publish(topology: StackOutputs, spec: RequestSpec, request_id: str) -> None:
+    request = Envelope.wrap(
+        FailbackRequested(spec=spec), request_id=request_id, step="r", producer="cli"
+    )
+    async with get_session().create_client("sns") as sns:
+        await SnsPublisher(sns, {Topic.REQUESTS: topology.requests_topic_arn}).publish([request])
+
+
+async def approved(topology: StackOutputs, spec: RequestSpec, url: str) -> RequestSpec:
+    """Plan first, then the apply's spec carrying a signed approval of exactly that plan,
+    as an operator must (the services verify approvals themselves)."""
+    planning = f"{REQUEST}-plan"
+    await publish(topology, spec.model_copy(update={"plan_only": True}), planning)
+    seen: dict[str, tuple[float, Envelope[Event]]] = {}
+    await asyncio.wait_for(watch(url, seen, time.perf_counter(), planning), timeout=1800)
+    (plan,) = [e.payload for _, e in seen.values() if e.type == "RequestCompleted"][:1]
+    plan_hash = getattr(plan, "plan_hash", None)
+    if plan_hash is None:
+        raise RuntimeError(f"the plan produced no hash: {getattr(plan, 'reason', '?')}")
+    session = get_session()
+    async with (
+        session.create_client("kms") as kms,
+        session.create_client("sts") as sts,
+    ):
+        caller = await sts.get_caller_identity()
+        approval = await sign_approval(
+            KmsSigner(kms),
+            key_arn=topology.outputs[APPROVALS_KEY_OUTPUT],
+            request_id=REQUEST,
+            plan_hash=plan_hash,
+            approver=caller["Arn"],
+            now=datetime.now(UTC),
+        )
+    return spec.model_copy(update={"approved_plan_hash": plan_hash, "approvals": (approval,)})
+
+
+async def run(
+    topology: StackOutputs,
+    configurator_settings: ConfiguratorSettings | None = None,
+    before_apply: Callable[[], None] = lambda: None,
+) -> dict[str, tuple[float, Envelope[Event]]]:
+    """The failback through all four services, planned and approved first (then
+    `before_apply` is called); the apply's events by ID with their arrival (seconds from
+    the apply's request)."""
     stop = asyncio.Event()
     settings = RuntimeSettings(
         stack_name=topology.stack_name, wait_seconds=1, retry_base_seconds=1, pollers=2
@@ -111,7 +163,10 @@ async def run(topology: StackOutputs) -> dict[str, tuple[float, Envelope[Event]]
     workers = [
         ("discovery", discovery),
         ("matcher", matcher),
-        ("configurator", configurator(ConfiguratorSettings(retry_seconds=1))),
+        (
+            "configurator",
+            configurator(configurator_settings or ConfiguratorSettings(retry_seconds=1)),
+        ),
         ("monitor", monitor(MONITOR)),
     ]
     tasks = [asyncio.create_task(serve(n, b, stop, settings)) for n, b in workers]
@@ -124,16 +179,13 @@ async def run(topology: StackOutputs) -> dict[str, tuple[float, Envelope[Event]]
         requested_by="bench",
     )
     seen: dict[str, tuple[float, Envelope[Event]]] = {}
-    started = time.perf_counter()
     try:
-        request = Envelope.wrap(
-            FailbackRequested(spec=spec), request_id=REQUEST, step="r", producer="cli"
-        )
-        async with get_session().create_client("sns") as sns:
-            await SnsPublisher(sns, {Topic.REQUESTS: topology.requests_topic_arn}).publish(
-                [request]
-            )
-        await asyncio.wait_for(watch(observer(topology), seen, started), timeout=1800)
+        url = observer(topology)
+        spec = await approved(topology, spec, url)
+        before_apply()
+        started = time.perf_counter()
+        await publish(topology, spec, REQUEST)
+        await asyncio.wait_for(watch(url, seen, started, REQUEST), timeout=1800)
     finally:
         stop.set()
         await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout=60)

@@ -1,39 +1,48 @@
-"""Large estates at DRS's real quotas: one JSON line per case (`make bench-scale`).
+"""Large estates at DRS's quota bounds: one JSON line per case (`make bench-scale`).
 
-Case `failback-1000-one-account`: 1,000 servers failed over from one primary account, in
-three waves, fail back at the real quota of 300 replicating source servers per account
-and region. Each FAILBACK server takes a primary-region slot from reverse replication
-until drsorch stops its replication after it landed. The FAILOVER servers' replication
-was stopped after the failover (drs-api-facts.md §3.2 step 1b), so the recovery region
-holds them. Every simulated duration is fixed, so the best any orchestrator could do is
-computed exactly: the quota lower bound is the last landing of an ideal pipeline that
-starts each server's reverse replication the moment a slot frees (earlier waves first),
-launches each as soon as it synced and its wave may launch, and frees its slot as it
-lands, with zero overhead. `launch_phase_ratio` is the measured time from the first
-ReverseReplication to the last job's end, both in DRS's simulated time, over that bound.
-The four services run as in-process workers; the operator plans and approves as usual.
+Each case seeds an estate on an in-process endpoint, runs the four services as
+in-process workers, plans the request, signs its approval as an approver does, and
+applies it. Every figure comes from the DRS emulator's own state and call log:
 
-Fields: case, servers, status, recovered, quota_errors (calls DRS refused with
-ServiceQuotaExceeded), max_replicating_per_place (FAILBACK servers replicating at once in
-the primary account and region, replayed from the emulator's call log), launch_phase_ratio.
-`BENCH_SCALE_SCALE` sets the simulated seconds per real second (default 30).
+- `quota_errors`: calls DRS refused with ServiceQuotaExceeded;
+- `max_replicating_per_place`: the most source servers replicating at once in one
+  account and region (sampled, so a short peak between samples can be missed);
+- `launch_phase_ratio`: the launch phase (first LAUNCH job created to last one ended, in
+  simulated seconds) over the quota lower bound. Every job lasts the same simulated
+  time D here (fixed timings), and at most `servers_in_active_jobs` servers may be in
+  active jobs per account and region, so a wave needs at least ceil(n / 500) rounds of
+  D in its busiest place, and waves run one after the other: the bound is the sum over
+
+The monitor runs with its default cadence carried onto the simulated clock (every
+delay divided by the clock's scale), so the ratio shows what its polling costs in
+production, not what a faster test setting would hide. Cases: `BENCH_SCALE_CASES`
+(comma-separated names, default all; `failback-1000-one-account` is `bench.pipeline`,
+with its own bound, and `failback-overhead-instant-drs` is `bench overhead`); the
+failover sizes can be shrunk with `BENCH_SCALE_FACTOR` (e.g. 0.1) to try the bench.
 """
 
 from __future__ import annotations
 
 import asyncio
-import heapq
 import json
+import math
 import os
+import sys
+import threading
 import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, redirect_stdout
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import boto3
 from aiobotocore.session import get_session
 
+from bench import overhead, pipeline
 from bench.local import deploy, endpoint
-from bench.monitor import MONITOR, observer
 from drsorch.cli.approval import KmsSigner, sign_approval
 from drsorch.configurator.bootstrap import build_with as configurator
 from drsorch.configurator.settings import ConfiguratorSettings
@@ -42,6 +51,7 @@ from drsorch.contracts import (
     Accounts,
     Envelope,
     FailbackRequested,
+    FailoverRequested,
     RequestCompleted,
     RequestSpec,
     Scope,
@@ -50,73 +60,140 @@ from drsorch.contracts import (
 from drsorch.discovery.bootstrap import build as discovery
 from drsorch.local.deploy import StackOutputs
 from drsorch.local.drs.emulator import default_emulator
+from drsorch.local.drs.state import NOT_REPLICATING
 from drsorch.local.estate import parse_estate, seed_estate
 from drsorch.matcher.bootstrap import build as matcher
 from drsorch.monitor.bootstrap import build_with as monitor
+from drsorch.monitor.settings import MonitorSettings
 from drsorch.runtime import RuntimeSettings, serve
 from drsorch.runtime.approvals import APPROVALS_KEY_OUTPUT
 from drsorch.runtime.sns import SnsPublisher
 
-SCALE = float(os.environ.get("BENCH_SCALE_SCALE", "30"))
 HUB, PRIMARY, RECOVERY = "123456789012", "us-east-1", "us-west-2"
-QUOTA = 300
-WAVES = (1, 2, 3)
-SYNC = 60 + 300  # replication_initiating + initial_sync
-JOB = 10 + 20 + 60 + 60 + 2  # job_pending + snapshot + conversion + launch + job_end
+SCALE = float(os.environ.get("BENCH_SCALE_CLOCK", "10"))
+FACTOR = float(os.environ.get("BENCH_SCALE_FACTOR", "1"))
+# Every job lasts the same simulated time: the bound is then exact.
 TIMINGS = {
-    "job_pending": 10,
-    "snapshot": 20,
-    "conversion": 60,
-    "launch": 60,
-    "job_end": 2,
-    "replication_initiating": 60,
-    "initial_sync": 300,
-    "recovery_instance_initializing": 1,
+    "job_pending": 20,
+    "cleanup": 30,
+    "snapshot": 60,
+    "conversion": 600,
+    "launch": 300,
+    "job_end": 5,
 }
+SERVERS_IN_ACTIVE_JOBS = 500  # DRS's quota, per account and region
 
 
-def estate(servers: int) -> str:
-    timings = ", ".join(
-        f"{name}: {{min_seconds: {s}, max_seconds: {s}}}" for name, s in TIMINGS.items()
-    )
-    return f"""
-version: 1
-name: bench-scale
-regions: {{primary: {PRIMARY}, recovery: {RECOVERY}}}
-phase: failed_over
-drs: {{seed: 7, clock: {{scale: {SCALE}}}, timings: {{{timings}}}}}
-accounts:
-  - kind: hub
-    generators:
-      - count: {servers}
-        name: "bsc-{{index:04d}}"
-        waves: {list(WAVES)}
-        name_noise: {{rate: 0}}
-        template:
-          tags: {{app: bscale}}
-          replication: {{state: STOPPED}}
-"""
+@dataclass(frozen=True)
+class Case:
+    name: str
+    operation: str
+    servers: int
+    waves: int
+    staging_accounts: int = 0
+    """Staging accounts the servers replicate in (0: they replicate in the hub)."""
+    replicating_quota: int = 300
+    targets: bool = False
+    """Every server has a pre-provisioned target in the recovery region to launch into."""
 
 
-def ideal_seconds(waves: list[int], slots: int, sync: int, job: int) -> int:
-    """The last landing of the ideal pipeline (see the module's docstring), from t=0."""
-    free = [0] * slots  # when each slot is next free; a heap
-    landed_by = 0  # when the wave before landed whole
-    for count in waves:
-        lands = []
-        for _ in range(count):  # earlier waves take the earliest slots
-            admitted = heapq.heappop(free)
-            land = max(admitted + sync, landed_by) + job
-            heapq.heappush(free, land)
-            lands.append(land)
-        landed_by = max(lands, default=landed_by)
-    return landed_by
+CASES = (
+    Case("failover-3000-10-staging", "failover", 3000, waves=3, staging_accounts=10, targets=True),
+    Case("failover-2000-staging-1-wave", "failover", 2000, waves=1, staging_accounts=7),
+    Case("failover-2000-staging-3-waves", "failover", 2000, waves=3, staging_accounts=7),
+)
 
 
-async def completed(url: str, request_id: str) -> list[RequestCompleted]:
+def _count(case: Case) -> int:
+    return max(case.waves, round(case.servers * FACTOR))
+
+
+def estate(case: Case) -> str:
+    """The case's estate file: protected servers, to fail over."""
+    count = _count(case)
+    timings = {name: {"min_seconds": s, "max_seconds": s} for name, s in TIMINGS.items()}
+    staging = [f"5555{i:08d}" for i in range(1, case.staging_accounts + 1)]
+    drs = {
+        "seed": 14,
+        "clock": {"scale": SCALE},
+        "timings": timings,
+        "quotas": {"replicating_servers": case.replicating_quota},
+        "call_log_limit": 1_000_000,
+    }
+    generator: dict[str, Any] = {
+        "count": count,
+        "name": f"{case.name[:8]}-{{index:05d}}",
+        "waves": list(range(1, case.waves + 1)),
+        "name_noise": {"rate": 0},
+        "template": {"tags": {"app": "scale"}, **({"target": {}} if case.targets else {})},
+    }
+    hub: dict[str, Any] = {"kind": "hub", "id": HUB, "generators": [generator]}
+    if staging:
+        hub["staging_accounts"] = staging
+        generator["staging_accounts"] = staging
+    document = {
+        "version": 1,
+        "name": f"bench-{case.name}",
+        "regions": {"primary": PRIMARY, "recovery": RECOVERY},
+        "phase": "failed_over" if case.operation == "failback" else "protected",
+        "drs": drs,
+        "accounts": [hub],
+    }
+    return json.dumps(document)  # YAML is a superset of JSON
+
+
+def monitor_settings() -> MonitorSettings:
+    """The monitor's default cadence, carried onto the simulated clock."""
+    defaults = MonitorSettings()
+    scaled: dict[str, float] = {}
+    for name, field in MonitorSettings.model_fields.items():
+        value = getattr(defaults, name)
+        if not name.endswith("_seconds") or not isinstance(value, float):
+            continue
+        low = next((m.ge for m in field.metadata if hasattr(m, "ge")), 0)
+        scaled[name] = max(float(low), value / SCALE)
+    # The lease and the sweep guard against crashes; they do not pace the work.
+    scaled.update(lease_seconds=60.0, sweep_seconds=60.0, sweep_grace_seconds=60.0)
+    return MonitorSettings.model_validate(scaled)
+
+
+class Sampler:
+    """The most servers replicating at once per account and region, read from DRS's state."""
+
+    def __init__(self, interval: float = 0.2) -> None:
+        self.peak: Counter[tuple[str, str]] = Counter()
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        emulator = default_emulator()
+        while not self._stop.wait(self._interval):
+            with emulator.lock:
+                for key, state in emulator.regions.items():
+                    count = sum(
+                        1
+                        for s in state.servers.values()
+                        if s.staging is None and s.replication.state not in NOT_REPLICATING
+                    )
+                    self.peak[key] = max(self.peak[key], count)
+
+    @contextmanager
+    def running(self) -> Iterator[Sampler]:
+        self._thread.start()
+        try:
+            yield self
+        finally:
+            self._stop.set()
+            self._thread.join()
+
+
+async def completed(url: str, request_id: str, within: float) -> list[RequestCompleted]:
+    """Every RequestCompleted chunk of one request, from an observer queue."""
     chunks: dict[int, RequestCompleted] = {}
+    deadline = time.monotonic() + within
     async with get_session().create_client("sqs") as sqs:
-        while True:
+        while time.monotonic() < deadline:
             answer = await sqs.receive_message(
                 QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1
             )
@@ -126,14 +203,28 @@ async def completed(url: str, request_id: str) -> list[RequestCompleted]:
                 payload = envelope.payload
                 if envelope.request_id == request_id and isinstance(payload, RequestCompleted):
                     chunks[payload.chunk.index] = payload
-                    if len(chunks) == payload.chunk.count:
-                        return [chunks[i] for i in sorted(chunks)]
+            if chunks and len(chunks) >= next(iter(chunks.values())).chunk.count:
+                return [chunks[i] for i in sorted(chunks)]
+    raise TimeoutError(f"{request_id} did not complete within {within:.0f} s")
+
+
+def observer(topology: StackOutputs, name: str) -> str:
+    sqs = boto3.client("sqs")
+    url: str = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
+    for topic_arn in topology.events_topic_arns:
+        boto3.client("sns").subscribe(
+            TopicArn=topic_arn,
+            Protocol="sqs",
+            Endpoint=arn["QueueArn"],
+            Attributes={"RawMessageDelivery": "true"},
+        )
+    return url
 
 
 async def publish(topology: StackOutputs, spec: RequestSpec, request_id: str) -> None:
-    request = Envelope.wrap(
-        FailbackRequested(spec=spec), request_id=request_id, step="r", producer="cli"
-    )
+    kind = FailbackRequested if spec.operation == "failback" else FailoverRequested
+    request = Envelope.wrap(kind(spec=spec), request_id=request_id, step="r", producer="cli")
     async with get_session().create_client("sns") as sns:
         await SnsPublisher(sns, {Topic.REQUESTS: topology.requests_topic_arn}).publish([request])
 
@@ -149,109 +240,146 @@ async def approve(topology: StackOutputs, request_id: str, plan_hash: str) -> An
             plan_hash=plan_hash,
             approver=caller["Arn"],
             now=datetime.now(UTC),
-            valid_minutes=120,
+            valid_minutes=240,
+            required=1,
         )
 
 
-async def run(topology: StackOutputs, case: str) -> list[RequestCompleted]:
+async def run_case(case: Case, topology: StackOutputs) -> tuple[list[RequestCompleted], float]:
+    """Plan, approve and apply the case's request; the apply's chunks and its wall time."""
     stop = asyncio.Event()
     settings = RuntimeSettings(
         stack_name=topology.stack_name, wait_seconds=1, retry_base_seconds=1, pollers=2
     )
-    workers = [
+    workers: list[tuple[str, Callable[..., Any]]] = [
         ("discovery", discovery),
         ("matcher", matcher),
         ("configurator", configurator(ConfiguratorSettings(retry_seconds=1))),
-        ("monitor", monitor(MONITOR)),
+        ("monitor", monitor(monitor_settings())),
     ]
     tasks = [asyncio.create_task(serve(n, b, stop, settings)) for n, b in workers]
+    url = observer(topology, f"{topology.stack_name}-observer")
     spec = RequestSpec(
-        operation="failback",
-        scope=Scope(selector={"app": "bscale"}),
+        operation=case.operation,  # type: ignore[arg-type]
+        scope=Scope(selector={"app": "scale"}),
         accounts=Accounts(hub=HUB),
         primary_region=PRIMARY,
         recovery_region=RECOVERY,
-        requested_by="bench",
+        requested_by="bench-scale",
     )
-    url = observer(topology)
     try:
-        planning, applying = f"req-{case}-plan", f"req-{case}-apply"
-        await publish(topology, spec.model_copy(update={"plan_only": True}), planning)
-        planned = await asyncio.wait_for(completed(url, planning), timeout=1800)
-        plan_hash = planned[0].plan_hash
-        assert plan_hash is not None, planned[0].reason
-        approval = await approve(topology, applying, plan_hash)
-        update = {"approved_plan_hash": plan_hash, "approvals": (approval,)}
-        await publish(topology, spec.model_copy(update=update), applying)
-        return await asyncio.wait_for(completed(url, applying), timeout=3600)
+        plan_id, apply_id = f"req-{case.name}-plan", f"req-{case.name}"
+        await publish(topology, spec.model_copy(update={"plan_only": True}), plan_id)
+        (planned, *_) = await completed(url, plan_id, within=1800)
+        if planned.plan_hash is None:
+            raise RuntimeError(f"{case.name}: the plan was {planned.status}: {planned.reason}")
+        approval = await approve(topology, apply_id, planned.plan_hash)
+        update = {"approved_plan_hash": planned.plan_hash, "approvals": (approval,)}
+        started = time.perf_counter()
+        await publish(topology, spec.model_copy(update=update), apply_id)
+        chunks = await completed(url, apply_id, within=3600)
+        return chunks, time.perf_counter() - started
     finally:
         stop.set()
         await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout=60)
 
 
-def _simulated(text: str) -> float:
-    return datetime.fromisoformat(text).timestamp()
-
-
-def measure(report: list[RequestCompleted], servers: int, case: str) -> dict[str, Any]:
+def launch_phase(case: Case, chunks: list[RequestCompleted]) -> tuple[float | None, float | None]:
+    """(launch phase in simulated seconds, its ratio to the quota lower bound)."""
+    waves: dict[str, str] = {}
+    for line in (line for chunk in chunks for line in chunk.servers):
+        waves[line.server.source_server_id] = str(line.server.wave)
+        if line.launching_server_id is not None:
+            waves[line.launching_server_id] = str(line.server.wave)
     emulator = default_emulator()
     with emulator.lock:
-        log = [r.to_json() for r in emulator.calls.records()]
-    replicating: set[str] = set()
-    most = 0
-    for call in log:
-        if call["status"] >= 300:
-            continue
-        if call["operation"] == "ReverseReplication":
-            replicating.add(call["result"]["reversedDirectionSourceServerArn"].rsplit("/", 1)[-1])
-        elif call["operation"] == "StopReplication" and call["region"] == PRIMARY:
-            replicating.discard(call["arguments"]["sourceServerID"])
-        most = max(most, len(replicating))
-    reversed_at = [
-        _simulated(c["simulated_time"])
-        for c in log
-        if c["operation"] == "ReverseReplication" and c["status"] < 300
-    ]
-    drs = boto3.client("drs", region_name=PRIMARY)
-    jobs = [j for p in drs.get_paginator("describe_jobs").paginate() for j in p["items"]]
-    ends = [
-        _simulated(j["endDateTime"]) for j in jobs if j["type"] == "LAUNCH" and "endDateTime" in j
-    ]
-    lines = [line for chunk in report for line in chunk.servers]
-    per_wave = [sum(1 for line in lines if line.server.wave == w) for w in WAVES]
-    bound = ideal_seconds(per_wave, QUOTA, SYNC, JOB)
-    measured = max(ends) - min(reversed_at) if ends and reversed_at else None
-    return {
-        "case": case,
-        "servers": servers,
-        "status": report[0].status,
-        "recovered": sum(1 for line in lines if line.outcome == "recovered"),
-        "quota_errors": sum(1 for c in log if c["error_code"] == "ServiceQuotaExceededException"),
-        "max_replicating_per_place": most,
-        "launch_phase_ratio": round(measured / bound, 3) if measured else None,
-        "launch_phase_s": round(measured) if measured else None,
-        "quota_bound_s": bound,
+        jobs = [
+            (key, job)
+            for key, state in emulator.regions.items()
+            for job in state.jobs.values()
+            if job.job_type == "LAUNCH" and job.end_ms is not None
+        ]
+    if not jobs:
+        return None, None
+    first = min(job.created_ms for _, job in jobs)
+    last = max(job.end_ms or 0 for _, job in jobs)
+    duration = min((job.end_ms or 0) - job.created_ms for _, job in jobs) / 1000
+    per_wave: dict[str, Counter[tuple[str, str]]] = defaultdict(Counter)
+    for key, job in jobs:
+        for server_id in job.participants:
+            per_wave[str(waves.get(server_id))][key] += 1
+    rounds = sum(
+        max(math.ceil(n / SERVERS_IN_ACTIVE_JOBS) for n in places.values())
+        for places in per_wave.values()
+    )
+    phase = (last - first) / 1000
+    if os.environ.get("BENCH_SCALE_JOBS"):  # the job timeline, to see where gaps are
+        for key, job in sorted(jobs, key=lambda kj: kj[1].created_ms):
+            begin, end = job.created_ms - first, (job.end_ms or 0) - first
+            print(
+                f"  {key[0]} {job.job_id} {len(job.participants):>4} servers "
+                f"{begin / 1000:8.1f} -> {end / 1000:8.1f}",
+                file=sys.stderr,
+            )
+    return phase, phase / (rounds * duration)
+
+
+def figures(
+    case: Case, chunks: list[RequestCompleted], wall: float, peak: Counter[Any]
+) -> dict[str, Any]:
+    emulator = default_emulator()
+    with emulator.lock:
+        records = list(emulator.calls.records())
+    outcomes = Counter(line.outcome for chunk in chunks for line in chunk.servers)
+    count = _count(case)
+    line: dict[str, Any] = {
+        "case": case.name,
+        "servers": count,
+        "status": chunks[0].status,
+        "recovered": outcomes.get("recovered", 0),
+        "outcomes": dict(outcomes),
+        "quota_errors": sum(1 for r in records if r.error_code == "ServiceQuotaExceededException"),
+        "max_replicating_per_place": max(peak.values(), default=0),
+        "drs_calls_per_server": round(len(records) / count, 2),
     }
+    phase, ratio = launch_phase(case, chunks)
+    line["launch_phase_s"] = phase
+    line["launch_phase_ratio"] = None if ratio is None else round(ratio, 3)
+    line["wall_s"] = round(wall, 1)
+    return line
 
 
-def failback_1000_one_account() -> dict[str, Any]:
-    case, servers = "failback-1000-one-account", 1000
-    with endpoint(PRIMARY):
-        seed_estate(parse_estate(estate(servers), "bench-scale"))
-        topology = deploy("bscale")
-        started = time.perf_counter()
-        report = asyncio.run(run(topology, case))
-        figures = measure(report, servers, case)
-        figures["wall_s"] = round(time.perf_counter() - started, 1)
-        return figures
-
-
-CASES = {"failback-1000-one-account": failback_1000_one_account}
+PIPELINE = "failback-1000-one-account"
+"""`bench.pipeline`: 1,000 servers fail back through one account's 300 replicating slots."""
+OVERHEAD = "failback-overhead-instant-drs"
+"""`bench.overhead`: the 1,000-server failback with DRS answering instantly."""
 
 
 def main() -> None:
-    # The monitor's metric lines would mix with the figures on stdout.
-    os.environ.setdefault("DRSORCH_METRICS_FILE", os.devnull)
-    wanted = os.environ.get("BENCH_SCALE_CASES", ",".join(CASES)).split(",")
-    for name in wanted:
-        print(json.dumps(CASES[name]()), flush=True)
+    wanted = [n for n in os.environ.get("BENCH_SCALE_CASES", "").split(",") if n]
+    known = [c.name for c in CASES] + [PIPELINE, OVERHEAD]
+    unknown = set(wanted) - set(known)
+    if unknown:
+        raise SystemExit(f"unknown case(s) {sorted(unknown)}; known: {known}")
+    for case in CASES:
+        if wanted and case.name not in wanted:
+            continue
+        with endpoint(PRIMARY):
+            seed_estate(parse_estate(estate(case), f"bench-{case.name}"))
+            topology = deploy("bscale")
+            # The services' metric lines (EMF, on stdout) are not the bench's figures.
+            with (
+                Sampler().running() as sampler,
+                Path(os.environ.get("BENCH_SCALE_LOG", os.devnull)).open("w") as quiet,
+                redirect_stdout(quiet),
+            ):
+                chunks, wall = asyncio.run(run_case(case, topology))
+            print(json.dumps(figures(case, chunks, wall, sampler.peak)), flush=True)
+    if not wanted or PIPELINE in wanted:
+        pipeline.main()
+    if not wanted or OVERHEAD in wanted:
+        overhead.main()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,7 +1,11 @@
-"""Hostile messages during a real failback, small enough for `make test`: forged events of
-every type to every topic and queue, nested and oversized JSON, unapproved applies and
-borrowed spokes sent straight to discovery. No hostile message launches anything, none
-reaches the operator as an outcome, none is lost, and the real request is correct.
+"""Hostile messages during a real failback, small enough for `make test`, against the
+services' defaults (approvals enforced): forged events of every type to every topic and
+queue (the live request's ID included), nested and oversized JSON, unapproved applies and
+borrowed spokes sent straight to discovery, and on the requests topic one hostile apply
+of each kind (no approval, another plan's, expired, another key's, a forged signature,
+one approver of two, a borrowed spoke), each of a bystander server nothing else holds.
+No hostile message launches anything (DRS's call log), none reaches the operator as an
+outcome, each is parked or refused with its reason, and the real request is correct.
 
 The full run (at least 1,000 messages, more servers) is `make hostile`, also in `make chaos`.
 """

@@ -71,3 +71,12 @@ class ApprovedAlready:
         self, spec: RequestSpec, request_id: str, plan_hashes: Iterable[str], started_at: datetime
     ) -> str | None:
         return None
+
+    async def apply_refusal(
+        self,
+        approvals: tuple[SignedApproval, ...],
+        request_id: str,
+        plan_hashes: Iterable[str],
+        started_at: datetime,
+    ) -> str | None:
+        return None

@@ -112,14 +112,15 @@ def launches() -> Counter[str]:
     return Counter(s["sourceServerID"] for c in started for s in c["arguments"]["sourceServers"])
 
 
-def unexplained_dead_letters(stack: StackOutputs) -> dict[str, list[str]]:
-    """Every message in a dead-letter queue that drsorch did not park with a reason."""
+def dead_letters(stack: StackOutputs) -> dict[str, list[tuple[str, str]]]:
+    """Per service, every message in its dead-letter queue as (body, the reason drsorch
+    parked it with; empty when the queue's redrive put it there); the queues are drained."""
     sqs = client("sqs")
-    found: dict[str, list[str]] = {}
+    found: dict[str, list[tuple[str, str]]] = {}
     for service in SERVICES:
-        url = getattr(stack, service).dead_letter_queue_url
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
+        url = stack.service(service).dead_letter_queue_url
+        entries = found.setdefault(service, [])
+        while True:
             answer = sqs.receive_message(
                 QueueUrl=url,
                 MaxNumberOfMessages=10,
@@ -131,10 +132,19 @@ def unexplained_dead_letters(stack: StackOutputs) -> dict[str, list[str]]:
                 break
             for message in messages:
                 attributes = message.get("MessageAttributes", {})
-                if "drsorch_park_reason" not in attributes:
-                    found.setdefault(service, []).append(message["Body"][:200])
+                reason = attributes.get("drsorch_park_reason", {}).get("StringValue", "")
+                entries.append((message["Body"], reason))
                 sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
     return found
+
+
+def unexplained_dead_letters(stack: StackOutputs) -> dict[str, list[str]]:
+    """Every message in a dead-letter queue that drsorch did not park with a reason."""
+    found = {
+        service: [body[:200] for body, reason in entries if not reason]
+        for service, entries in dead_letters(stack).items()
+    }
+    return {service: bodies for service, bodies in found.items() if bodies}
 
 
 def _session(account: str) -> boto3.Session:

@@ -43,6 +43,11 @@ class FakeDrs:
     """The places whose FAILBACK servers were listed whole."""
     listing_error: Exception | None = None
     """What listing a place's servers raises, if anything (lookups by instance still work)."""
+    answers: dict[str, str] = field(default_factory=dict)
+    """ReverseReplication's answer (the reversed server's ARN) by recovery instance, where a
+    test wants another than the server it creates."""
+    unapplied: set[str] = field(default_factory=set)
+    """Launch configuration fields an update leaves as they were (and says so in its answer)."""
 
     def add_server(self, server: SourceServer, configuration: LaunchConfiguration) -> None:
         self.servers[server.place, server.source_server_id] = server
@@ -93,7 +98,8 @@ class FakeDrs:
         self.reversed.append((place, recovery_instance_id))
         self.add_server(created, LaunchConfiguration(copy_private_ip=True, copy_tags=True))
         where, new_id = created.place, created.source_server_id
-        return f"arn:aws:drs:{where.region}:{where.account_id}:source-server/{new_id}"
+        arn = f"arn:aws:drs:{where.region}:{where.account_id}:source-server/{new_id}"
+        return self.answers.get(recovery_instance_id, arn)
 
     async def launch_configuration(self, place: Place, server_id: str) -> LaunchConfiguration:
         self._enter(place, "GetLaunchConfiguration")
@@ -103,22 +109,42 @@ class FakeDrs:
 
     async def update_launch_configuration(
         self, place: Place, server_id: str, configuration: LaunchConfiguration
-    ) -> None:
+    ) -> LaunchConfiguration:
+        """As DRS: the fields named are set (the launch-into target always), the others
+        kept, and the whole configuration is answered; `unapplied` fields stay as they were."""
         self._enter(place, "UpdateLaunchConfiguration")
         self.updates.append((place, server_id, configuration))
-        self.configurations[place, server_id] = configuration
+        before = self.configurations.get((place, server_id), LaunchConfiguration())
+        named = {
+            name: value
+            for name, value in configuration.model_dump().items()
+            if (value is not None or name == "launch_into_instance_id")
+            and name not in self.unapplied
+        }
+        after = before.model_copy(update=named)
+        self.configurations[place, server_id] = after
+        return after
 
 
 @dataclass
 class FakeEc2:
     instances_by_place: dict[tuple[Place, str], TargetInstance] = field(default_factory=dict)
     tagged: list[tuple[Place, str]] = field(default_factory=list)
+    untagged: list[tuple[Place, str]] = field(default_factory=list)
     looked_up: list[tuple[Place, str]] = field(default_factory=list)
+    reads: int = 0
+    """DescribeInstances calls (one per place and batch)."""
+    read_error: Exception | None = None
+    """What the next DescribeInstances raises (once)."""
 
     def add(self, instance: TargetInstance) -> None:
         self.instances_by_place[instance.place, instance.instance_id] = instance
 
     async def instances(self, place: Place, ids: Sequence[str]) -> dict[str, TargetInstance]:
+        self.reads += 1
+        if self.read_error is not None:
+            error, self.read_error = self.read_error, None
+            raise error
         self.looked_up.extend((place, i) for i in ids)
         return {
             i: self.instances_by_place[place, i]
@@ -130,6 +156,12 @@ class FakeEc2:
         self.tagged.append((place, instance_id))
         instance = self.instances_by_place[place, instance_id]
         tags = {**instance.tags, LAUNCH_INTO_TAG_KEY: LAUNCH_INTO_TAG_VALUE}
+        self.add(TargetInstance(**{**instance.__dict__, "tags": tags}))
+
+    async def untag_launch_into(self, place: Place, instance_id: str) -> None:
+        self.untagged.append((place, instance_id))
+        instance = self.instances_by_place[place, instance_id]
+        tags = {k: v for k, v in instance.tags.items() if k != LAUNCH_INTO_TAG_KEY}
         self.add(TargetInstance(**{**instance.__dict__, "tags": tags}))
 
 
@@ -159,6 +191,8 @@ class MemoryStore:
     pair_records: dict[str, dict[str, PairRecord]] = field(default_factory=dict)
     kept: dict[str, dict[tuple[str, str, str], PreviousSettings]] = field(default_factory=dict)
     counted: dict[str, Counter[str]] = field(default_factory=dict)
+    baselines: dict[tuple[str, str, str], PreviousSettings] = field(default_factory=dict)
+    tags_kept: dict[str, list[tuple[Place, str]]] = field(default_factory=dict)
 
     async def request(self, request_id: str) -> RequestRecord | None:
         record = self.requests.get(request_id)
@@ -188,6 +222,24 @@ class MemoryStore:
 
     async def previous(self, request_id: str) -> list[PreviousSettings]:
         return list(self.kept.get(request_id, {}).values())
+
+    async def keep_baseline(self, previous: PreviousSettings) -> None:
+        key = (previous.account_id, previous.region, previous.launching_server_id)
+        self.baselines.setdefault(key, previous)
+
+    async def baseline(self, place: Place, server_id: str) -> PreviousSettings | None:
+        return self.baselines.get((place.account_id, place.region, server_id))
+
+    async def forget_baseline(self, place: Place, server_id: str) -> None:
+        self.baselines.pop((place.account_id, place.region, server_id), None)
+
+    async def keep_tagged(self, request_id: str, place: Place, instance_id: str) -> None:
+        held = self.tags_kept.setdefault(request_id, [])
+        if (place, instance_id) not in held:
+            held.append((place, instance_id))
+
+    async def tagged(self, request_id: str) -> list[tuple[Place, str]]:
+        return list(self.tags_kept.get(request_id, []))
 
 
 @dataclass

@@ -105,6 +105,7 @@ class Scenario:
         target_platform: str = "linux",
         method: str = "lineage",
         reversed_already: bool = False,
+        back_configuration: LaunchConfiguration | None = None,
         target_at: Place | None = None,
         target_ref: Mapping[str, str] | None = None,
         server_tags: Mapping[str, str] | None = None,
@@ -134,7 +135,8 @@ class Scenario:
         )
         self.cloud.drs.reverse_creates[recovery_id] = back
         if reversed_already:
-            self.cloud.drs.add_server(back, LaunchConfiguration(copy_private_ip=True))
+            configuration = back_configuration or LaunchConfiguration(copy_private_ip=True)
+            self.cloud.drs.add_server(back, configuration)
         original = forward.aws_instance_id or instance_id()
         where = target_at or Place(account, PRIMARY)
         tags = {"Name": "app"} | ({LAUNCH_INTO_TAG_KEY: LAUNCH_INTO_TAG_VALUE} if tagged else {})

@@ -100,7 +100,35 @@ async def previous_settings_are_kept_once(store: Store) -> None:
     assert await store.previous(_request_id()) == []
 
 
+async def a_baseline_is_kept_once_across_requests_until_forgotten(store: Store) -> None:
+    server = f"s-{uuid.uuid4().int % 10**17:017d}"
+    first, later = _previous(server, copy_tags=True), _previous(server, copy_tags=False)
+    place = first.place
+    await store.keep_baseline(first)
+    await store.keep_baseline(later)  # a second request of the same round trip
+    assert await store.baseline(place, server) == first
+    await store.forget_baseline(place, server)
+    assert await store.baseline(place, server) is None
+    await store.keep_baseline(later)  # the next round trip starts from what it finds
+    assert await store.baseline(place, server) == later
+
+
+async def tagged_instances_are_listed_by_request(store: Store) -> None:
+    request_id = _request_id()
+    place = _previous("s-00000000000000001", True).place
+    await store.keep_tagged(request_id, place, "i-0aaaaaaaaaaaaaaa1")
+    await store.keep_tagged(request_id, place, "i-0aaaaaaaaaaaaaaa1")
+    await store.keep_tagged(request_id, place, "i-0aaaaaaaaaaaaaaa2")
+    assert sorted(await store.tagged(request_id), key=lambda t: t[1]) == [
+        (place, "i-0aaaaaaaaaaaaaaa1"),
+        (place, "i-0aaaaaaaaaaaaaaa2"),
+    ]
+    assert await store.tagged(_request_id()) == []
+
+
 SUITE = (
+    a_baseline_is_kept_once_across_requests_until_forgotten,
+    tagged_instances_are_listed_by_request,
     a_request_and_its_pairs_round_trip,
     starting_twice_keeps_the_first_request,
     saved_pairs_replace_their_earlier_state,

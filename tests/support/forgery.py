@@ -10,33 +10,42 @@ Each hostile message carries a marker (`hostile-00042`) in its body, so where it
 can be checked: parked in the dead-letter queue of every queue SNS delivered it to, with
 drsorch's reason, or dropped and counted by the operator's follow feed.
 
+Hostile applies on the requests topic (`applies`) go where an operator's request goes:
+each under a request ID of its own, of a bystander server no other request holds, so
+nothing but its approval stands between it and a launch: none, another plan's hash,
+expired, signed with another key, a forged signature, one approver where two are
+needed, a spoke the deployment does not list. Each must end REJECTED with the reason
+the services give for its approval, in the report.
+
 Some kinds are refused only by what the local endpoint does not enforce; they are in the
-catalogue, marked, and not sent locally:
-- `aws`: AWS's policy enforcement refuses them (a topic policy lets only its producer's
-  role publish; a queue policy lets only its topics, the alarm rule and its own service
-  send). tests/integration/security/test_policies.py evaluates those policy documents.
-- `approvals`: an apply the services must refuse without a valid approval, which the
-  services are being given in parallel; switch them on with `APPROVALS_ENFORCED`.
+catalogue, marked `aws`, and not sent locally: AWS's policy enforcement refuses them (a
+topic policy lets only its producer's role publish; a queue policy lets only its topics,
+the alarm rule and its own service send). tests/integration/security/test_policies.py
+evaluates those policy documents.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import uuid
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import cycle
 from typing import Any
 
+from drsorch.cli.follow import request_envelope
 from drsorch.contracts import (
     EVENTS,
     Accounts,
     Envelope,
     Event,
     FailbackRequested,
+    RequestCompleted,
     RequestSpec,
     Scope,
+    SignedApproval,
     Spoke,
     Topic,
 )
@@ -44,10 +53,8 @@ from drsorch.contracts.cfn import load_template
 from drsorch.contracts.topology import read_topology
 from drsorch.local.deploy import DEFAULT_TEMPLATE, StackOutputs
 from support.aws import client
+from support.chaos import dead_letters
 from unit.contracts.samples import all_events
-
-APPROVALS_ENFORCED = False
-"""Set when the services verify approvals themselves: the `approvals` kinds are sent too."""
 
 MARKER = re.compile(r"hostile-[0-9]{5}")
 SERVICES = ("discovery", "matcher", "configurator", "monitor")
@@ -67,11 +74,15 @@ class Hostile:
     type_attribute: str
     marker: str
     needs: str = ""
-    """Empty: refused by what drsorch enforces locally; `aws` or `approvals` (see above)."""
+    """Empty: refused by what drsorch enforces locally; `aws` (see above): not sent."""
+    refused: str = ""
+    """For a hostile apply: what its report's reason must say."""
+    request_id: str = ""
+    """For a hostile apply: the request ID of its own it is sent under."""
 
     @property
     def sent_locally(self) -> bool:
-        return self.needs == "" or (self.needs == "approvals" and APPROVALS_ENFORCED)
+        return self.needs == ""
 
 
 @dataclass(frozen=True)
@@ -138,7 +149,9 @@ class Catalogue:
             for topic, subs in self.routes.by_topic.items():
                 lies = sorted({t for _, types in subs for t in types})
                 if topic in producers or (topic == "requests" and "cli" in producers):
-                    needs = "approvals" if topic == "requests" else "aws"
+                    # The operator's topic: anyone who may request may publish there, so
+                    # the services themselves refuse it (a taken request ID, approvals).
+                    needs = "" if topic == "requests" else "aws"
                     self._add(kind, f"topic:{topic}", wire, event.event_type, needs)
                     continue
                 for lie in lies:
@@ -156,12 +169,11 @@ class Catalogue:
             )
 
     def unapproved_applies(self) -> None:
-        """An apply of the live request's scope, no approval: straight to discovery (refused:
-        only the alarm rule sends there, plan only), and on the requests topic."""
+        """An apply of the live request's scope, no approval, straight to discovery (refused:
+        only the alarm rule sends there, plan only). On the requests topic: `applies`."""
         spec = self._spec(plan_only=False)
         wire = _forged(FailbackRequested(spec=spec), f"{self.request_id}-x")
         self._add("unapproved apply", "queue:discovery", wire, "FailbackRequested")
-        self._add("unapproved apply", "topic:requests", wire, "FailbackRequested", "approvals")
         plan = _forged(FailbackRequested(spec=self._spec(plan_only=True)), f"{self.request_id}-p")
         self._add(
             "plan sent as if by the alarm rule", "queue:discovery", plan, "FailbackRequested", "aws"
@@ -174,7 +186,6 @@ class Catalogue:
         spec = self._spec(plan_only=False, spokes=(spoke,))
         wire = _forged(FailbackRequested(spec=spec), f"{self.request_id}-s")
         self._add("borrowed spoke apply", "queue:discovery", wire, "FailbackRequested")
-        self._add("borrowed spoke apply", "topic:requests", wire, "FailbackRequested", "approvals")
 
     def malformed(self) -> None:
         """Deeply nested and oversized JSON, to every queue and through every topic."""
@@ -227,26 +238,74 @@ class Catalogue:
         return self.made
 
 
-def volley(kinds: Sequence[Hostile], count: int) -> list[Hostile]:
+def volley(kinds: Sequence[Hostile], count: int, first: int = 0) -> list[Hostile]:
     """`count` messages sent locally, every kind at least once, then round the kinds again
-    (each copy its own marker)."""
+    (each copy its own marker, from `first`, and its own event ID: a copy is no redelivery)."""
     local = [h for h in kinds if h.sent_locally]
     out: list[Hostile] = []
     source: Iterator[Hostile] = cycle(local)
     while len(out) < max(count, len(local)):
         h = next(source)
-        marker = f"hostile-{len(out):05d}"
-        out.append(
-            Hostile(
-                h.kind,
-                h.target,
-                MARKER.sub(marker, h.body, count=1),
-                h.type_attribute,
-                marker,
-                h.needs,
-            )
-        )
+        marker = f"hostile-{first + len(out):05d}"
+        body = MARKER.sub(marker, h.body, count=1)
+        out.append(replace(h, body=_fresh_event_id(body), marker=marker))
     return out
+
+
+def _fresh_event_id(body: str) -> str:
+    try:
+        wire = json.loads(body)
+    except (ValueError, RecursionError):
+        return body
+    if isinstance(wire, dict) and "event_id" in wire:
+        wire["event_id"] = str(uuid.uuid4())
+    elif isinstance(wire, dict) and isinstance(wire.get("Message"), str):
+        wire["Message"] = _fresh_event_id(wire["Message"])
+    return json.dumps(wire)
+
+
+def event_id(hostile: Hostile) -> str | None:
+    """The event ID a hostile message carries, when it carries one."""
+    try:
+        wire = json.loads(hostile.body)
+    except (ValueError, RecursionError):
+        return None
+    found = wire.get("event_id") if isinstance(wire, dict) else None
+    return found if isinstance(found, str) else None
+
+
+APPLY_REFUSALS = {
+    "no approval": "no approval",
+    "approval of another plan": "plan drift",  # the approval, not the request, names it
+    "expired approval": "expired",
+    "approval signed with another key": "not this deployment's approvals key",
+    "forged signature": "forged or altered",
+    "one approver where two are needed": "needs 2 distinct approvers, has 1",
+    "borrowed spoke": "no longer matches what the apply would launch",
+}
+"""Each hostile apply on the requests topic, and what its report's reason must say."""
+
+
+def hostile_apply(
+    kind: str,
+    spec: RequestSpec,
+    request_id: str,
+    approvals: tuple[SignedApproval, ...],
+    approved_hash: str,
+    marker: str,
+) -> Hostile:
+    """A hostile apply on the requests topic, as any operator could publish one."""
+    spec = spec.model_copy(update={"approved_plan_hash": approved_hash, "approvals": approvals})
+    wire = json.loads(request_envelope(spec, request_id).to_json())
+    return Hostile(
+        kind=kind,
+        target="topic:requests",
+        body=_body(wire, marker),
+        type_attribute="FailbackRequested",
+        marker=marker,
+        refused=APPLY_REFUSALS[kind],
+        request_id=request_id,
+    )
 
 
 @dataclass(frozen=True)
@@ -284,41 +343,54 @@ def send(addresses: Addresses, hostile: Hostile) -> None:
 def parked_markers(stack: StackOutputs) -> dict[str, dict[str, str]]:
     """Per service, the hostile markers in its dead-letter queue with the reason drsorch gave
     (an entry without a reason shows as an empty reason); the queues are drained."""
-    sqs = client("sqs")
-    found: dict[str, dict[str, str]] = {}
-    for service in SERVICES:
-        url = stack.service(service).dead_letter_queue_url
-        seen = found.setdefault(service, {})
-        while True:
-            answer = sqs.receive_message(
-                QueueUrl=url,
-                MaxNumberOfMessages=10,
-                WaitTimeSeconds=1,
-                MessageAttributeNames=["All"],
-            )
-            messages = answer.get("Messages", [])
-            if not messages:
-                break
-            for message in messages:
-                reason = (
-                    message.get("MessageAttributes", {})
-                    .get("drsorch_park_reason", {})
-                    .get("StringValue", "")
-                )
-                for marker in MARKER.findall(message["Body"])[:1]:
-                    seen[marker] = reason
-                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-    return found
+    return {
+        service: {marker: reason for body, reason in entries for marker in MARKER.findall(body)[:1]}
+        for service, entries in dead_letters(stack).items()
+    }
+
+
+@dataclass
+class Answers:
+    """What the services published in answer to hostile requests: refusals by request ID
+    (a hostile apply's report), reasons by the event that caused them."""
+
+    reports: dict[str, str] = field(default_factory=dict)
+    """Each request's outcome as `STATUS: reason` (its report's first chunk)."""
+    by_cause: dict[str, str] = field(default_factory=dict)
+
+    def record(self, body: str) -> None:
+        envelope = EVENTS.parse(body)
+        payload = envelope.payload
+        reason = str(getattr(payload, "reason", None) or getattr(payload, "refused", None) or "")
+        if isinstance(payload, RequestCompleted) and payload.chunk.index == 0:
+            self.reports[envelope.request_id] = f"{payload.status}: {reason}"
+        if envelope.causation_id and reason:
+            self.by_cause[envelope.causation_id] = reason
+
+    def explains(self, hostile: Hostile) -> str:
+        """The reason the services gave for a hostile request they ran, if they gave one."""
+        if hostile.request_id:
+            outcome = self.reports.get(hostile.request_id, "")
+            refused = outcome.startswith("REJECTED: ") and hostile.refused in outcome
+            return outcome if refused else ""
+        cause = event_id(hostile)
+        return self.by_cause.get(cause, "") if cause else ""
 
 
 def lost(
-    sent: Sequence[Hostile], routes: Routes, parked: Mapping[str, Mapping[str, str]]
+    sent: Sequence[Hostile],
+    routes: Routes,
+    parked: Mapping[str, Mapping[str, str]],
+    answers: Answers | None = None,
 ) -> list[str]:
-    """Every delivery of a hostile message to a service queue that is not parked with a reason."""
+    """Every delivery of a hostile message to a service queue that is neither parked with a
+    reason nor answered with one (a hostile request the services ran and refused)."""
     missing = []
     for hostile in sent:
         for service in sorted(routes.delivered(hostile)):
             reason = parked.get(service, {}).get(hostile.marker)
+            if not reason and answers is not None:
+                reason = answers.explains(hostile)
             if not reason:
                 missing.append(
                     f"{hostile.marker} {hostile.kind} -> {hostile.target} at {service}: {reason!r}"
@@ -331,11 +403,14 @@ def tally(sent: Sequence[Hostile]) -> Counter[str]:
 
 
 __all__ = [
+    "APPLY_REFUSALS",
     "EVENTS",
     "Addresses",
+    "Answers",
     "Catalogue",
     "Hostile",
     "Routes",
+    "hostile_apply",
     "lost",
     "parked_markers",
     "send",

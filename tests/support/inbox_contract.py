@@ -52,7 +52,17 @@ async def events_are_independent(inbox: Inbox) -> None:
     assert await inbox.begin(second, T0) is InboxState.NEW
 
 
+async def a_request_id_is_taken_by_its_first_request_event(inbox: Inbox) -> None:
+    request, first, second = f"req-{_event_id()}", _event_id(), _event_id()
+    assert await inbox.claim_request(request, first, T0) == first
+    assert await inbox.claim_request(request, first, T0 + LEASE) == first  # a redelivery
+    assert await inbox.claim_request(request, second, T0) == first
+    other = f"req-{_event_id()}"
+    assert await inbox.claim_request(other, second, T0) == second
+
+
 SUITE = (
+    a_request_id_is_taken_by_its_first_request_event,
     first_sight_is_new_and_a_completed_event_is_done,
     a_held_lease_is_busy_until_it_expires,
     a_released_event_can_begin_again,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any, cast
 
@@ -58,8 +58,10 @@ class _DieAfterStartDrs:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
 
-    async def start_recovery(self, server_ids: Sequence[str], *, drill: bool) -> RecoveryJob:
-        await self.inner.start_recovery(server_ids, drill=drill)
+    async def start_recovery(
+        self, server_ids: Sequence[str], *, drill: bool, snapshots: Mapping[str, str] | None = None
+    ) -> RecoveryJob:
+        await self.inner.start_recovery(server_ids, drill=drill, snapshots=snapshots)
         die()
         raise AssertionError("unreachable")
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from drsorch.contracts import Accounts, ConfigurationResult, RequestCompleted
+from drsorch.contracts import Accounts, ConfigurationResult, RecoveryPoint, RequestCompleted
 from drsorch.contracts.types import Place
 from drsorch.monitor.adapters.items import Layout, parse_state
 from drsorch.monitor.domain.facts import (
@@ -73,6 +73,10 @@ class FakeDrsWorld:
     job_seconds: float = 120
     jobs: dict[str, FakeJob] = field(default_factory=dict)
     replication: dict[str, Replication] = field(default_factory=dict)
+    recovery_snapshots: dict[str, list[tuple[str, datetime]]] = field(default_factory=dict)
+    """Each server's recovery snapshots (ID, time), oldest first."""
+    launched_from: dict[str, str] = field(default_factory=dict)
+    """The recoverySnapshotID each server's last StartRecovery named."""
     launch_into: dict[str, str] = field(default_factory=dict)
     """Launching server ID -> the instance its launch configuration launches into."""
     refused: dict[str, str] = field(default_factory=dict)
@@ -239,9 +243,21 @@ class FakeDrs:
             if newest is None or job.created_at >= newest - window
         ]
 
-    async def start_recovery(self, server_ids: Sequence[str], *, drill: bool) -> RecoveryJob:
+    async def start_recovery(
+        self, server_ids: Sequence[str], *, drill: bool, snapshots: Mapping[str, str] | None = None
+    ) -> RecoveryJob:
         self.cloud_calls["StartRecovery"] += 1
-        return self.world.view(self.world.start(self.place, server_ids, drill))
+        job = self.world.view(self.world.start(self.place, server_ids, drill))
+        self.world.launched_from.update(snapshots or {})
+        return job
+
+    async def recovery_snapshot(self, server_id: str, point: RecoveryPoint) -> str | None:
+        self._call("DescribeRecoverySnapshots")
+        held = self.world.recovery_snapshots.get(server_id, [])
+        if point.before is not None:
+            before = [sid for sid, at in held if at <= point.before]
+            return before[-1] if before else None
+        return next((sid for sid, _ in held if sid in point.snapshot_ids), None)
 
     async def job_log(self, job_id: str) -> JobLog:
         self._call("DescribeJobLogItems")
@@ -385,6 +401,7 @@ class FakeStore:
             self._put(item)
         if summary is not None:
             self._put(layout.summary(summary))
+            self._put(layout.history(summary))
 
     async def record_intent(self, request_id: str, batch: BatchRecord) -> bool:
         item = self._layout(request_id).batch(batch)
@@ -425,10 +442,24 @@ class FakeStore:
         for key in keys:
             self.items.pop((pk, f"emit#{key}"), None)
 
+    async def keep_drill(self, request_id: str, point: RecoveryPoint) -> None:
+        self._put(self._layout(request_id).drill(point))
+
     async def keep_report(self, request_id: str, chunks: Sequence[RequestCompleted]) -> None:
         layout = self._layout(request_id)
         for chunk in chunks:
             self._put(layout.report(chunk))
+
+    async def mark_cancel(self, request_id: str, who: str, at: datetime) -> None:
+        item = self._layout(request_id).cancel(who, at)
+        if (item["pk"]["S"], "cancel") not in self.items:
+            self._put(item)
+
+    async def cancel_mark(self, request_id: str) -> tuple[str, datetime] | None:
+        item = self.items.get((self._layout(request_id).pk, "cancel"))
+        if item is None:
+            return None
+        return item["cancelled_by"]["S"], datetime.fromisoformat(item["cancelled_at"]["S"])
 
     async def arm(self, request_id: str, seq: int, due_at: datetime) -> None:
         self.armed[request_id] = Armed(request_id, seq, due_at)

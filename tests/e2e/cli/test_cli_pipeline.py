@@ -2,15 +2,24 @@
 
 An operator's session, command by command: plan a failback, approve it, read the
 report and the record of the request (`status`, `report`), put the launch settings
-back (`restore`); a plan refused for drift with the difference shown; a failover
-drill followed past its --timeout with `status --wait`.
+back (`restore`, planned, then applied with a signed approval; a stale hash refused); a
+plan refused for drift with the difference shown; a failover
+drill followed past its --timeout with `status --wait`; a three-wave failback cancelled
+while its first job runs, then listed by `history`.
+
+The cancel's proof comes from DRS and EC2, not from drsorch's word: DRS's job log holds
+exactly the servers the monitor had in jobs when it took the cancel (nothing started
+after), each of those jobs completed with its servers launched, and the originals of
+the servers never launched are still stopped.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import jsonschema  # type: ignore[import-untyped]  # no stubs in the dev group
 import pytest
@@ -18,7 +27,7 @@ import pytest
 from drsorch.cli.report_schema import SCHEMA_PATH
 from drsorch.local.estate import SeededServer
 from drsorch.local.server import LocalEndpoint
-from support.aws import deploy
+from support.aws import client, deploy
 from support.cli_run import Ran, cli_env, run
 from support.cli_world import (
     SPOKE_ACCOUNTS,
@@ -54,6 +63,12 @@ accounts:
       - {name: lab-02, phase: protected, tags: {dr-plan: drill}, target: {}}
       - {name: edge-01, phase: protected, tags: {dr-plan: drift}, target: {}}
       - {name: edge-02, phase: protected, tags: {dr-plan: spare}, target: {}}
+      - {name: cx-1-1, wave: 1, tags: {dr-plan: cancel}}
+      - {name: cx-1-2, wave: 1, tags: {dr-plan: cancel}}
+      - {name: cx-2-1, wave: 2, tags: {dr-plan: cancel}}
+      - {name: cx-2-2, wave: 2, tags: {dr-plan: cancel}}
+      - {name: cx-3-1, wave: 3, tags: {dr-plan: cancel}}
+      - {name: cx-3-2, wave: 3, tags: {dr-plan: cancel}}
   - kind: spoke
     id: "210987654321"
     role_name: drsorch-spoke-access
@@ -142,7 +157,15 @@ async def test_plan_approve_report_status_and_restore(
     assert f"--servers: {request_id} kept no launch settings for {stranger}" in unknown.out
     assert "no launch settings were kept for request" not in unknown.out
 
-    restored = await run(["restore", request_id, "--timeout", "60"], env)
+    # A restore writes launch settings: planned, then applied with a signed approval.
+    planned = await run(["restore", request_id, "--timeout", "60"], env)
+    assert planned.code == 0, planned.out + planned.err + logs(Path(env["DRSORCH_PLAN_DIR"]))
+    assert "3 planned" in planned.out
+    restore_hash = planned.field(r"Restore plan ([0-9a-f]{64})")
+    stale = await run(["restore", request_id, "--approve", "0" * 64, "--timeout", "60"], env)
+    assert stale.code == 3, stale.out + stale.err
+    assert "refused, nothing written: plan drift" in stale.out
+    restored = await run(["restore", request_id, "--approve", restore_hash, "--timeout", "60"], env)
     assert restored.code == 0, restored.out + restored.err + logs(Path(env["DRSORCH_PLAN_DIR"]))
     assert "3 restored" in restored.out
 
@@ -201,3 +224,82 @@ async def test_a_drill_outlives_its_timeout_and_status_follows_it_to_the_end(
             estate["lab-01"].target_instance_id,
             estate["lab-02"].target_instance_id,
         }
+
+
+CANCEL_NAMES = [f"cx-{wave}-{n}" for wave in (1, 2, 3) for n in (1, 2)]
+CANCEL_FAILBACK = ["failback", *REGIONS, "--scope", "dr-plan=cancel"]
+
+
+def _jobs(before: set[str]) -> list[dict[str, Any]]:
+    """DRS's jobs in the primary region that were not there `before`."""
+    found = client("drs", region_name=PRIMARY).describe_jobs()["items"]
+    return [job for job in found if job["jobID"] not in before]
+
+
+def _wait_for_a_job(before: set[str], seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while not _jobs(before):
+        assert time.monotonic() < deadline, "no DRS job started"
+        time.sleep(0.2)
+
+
+async def test_cancel_mid_way_starts_nothing_after_it_and_history_lists_it(
+    estate: dict[str, SeededServer], env: dict[str, str]
+) -> None:
+    before = {job["jobID"] for job in _jobs(set())}
+    planned = await run([*CANCEL_FAILBACK, "--plan"], env)
+    assert planned.code == 0, planned.out + planned.err
+    plan_hash = planned.field(r"Plan ([0-9a-f]{64})")
+    clock_scale(10)  # a job now takes real seconds: the cancel lands while one runs
+    try:
+        sent = await run([*CANCEL_FAILBACK, "--approve", plan_hash, "--timeout", "2"], env)
+        assert sent.code == 4, sent.out + sent.err
+        request_id = sent.field(r"Request (\S+) sent")
+        _wait_for_a_job(before, 60)
+        cancelled = await run(["--output", "json", "cancel", request_id, "--no-wait"], env)
+    finally:
+        clock_scale(600)
+    assert cancelled.code == 0, cancelled.out + cancelled.err
+    answer = json.loads(cancelled.out)
+    assert answer["state"] == "cancelling", answer
+    launched = answer["launched"]
+    assert 0 < launched < len(CANCEL_NAMES) and answer["running_jobs"] >= 1, answer
+
+    ended = await run(["--output", "json", "status", request_id, "--wait", "--timeout", "120"], env)
+    report = json.loads(ended.out)
+    by_name = {s["server"]["name"]: s for s in report["servers"]}
+    canceller = answer["cancelled_by"]
+    skipped = {n for n, s in by_name.items() if s["outcome"] == "skipped"}
+    assert {by_name[n]["reason"] for n in skipped} == {f"cancelled by {canceller}"}
+    assert len(skipped) == len(CANCEL_NAMES) - launched
+    [step] = report["steps"]  # the cancel, in the report (and its page and picture)
+    assert (step["kind"], step["by"]) == ("cancel", canceller)
+    assert f"{len(skipped)} servers never launched" in step["outcome"]
+
+    # DRS's own job log: only the servers in jobs when the cancel was taken, all launched.
+    jobs = _jobs(before)
+    in_jobs = {p["sourceServerID"] for j in jobs for p in j["participatingServers"]}
+    assert len(in_jobs) == launched, jobs
+    assert {j["status"] for j in jobs} == {"COMPLETED"}
+    assert {p["launchStatus"] for j in jobs for p in j["participatingServers"]} == {"LAUNCHED"}
+    # EC2: the originals of the servers never launched are still stopped, untouched.
+    ec2 = client("ec2", region_name=PRIMARY)
+    originals = [estate[n].original_instance_id for n in sorted(skipped)]
+    found = ec2.describe_instances(InstanceIds=originals)["Reservations"]
+    states = {i["State"]["Name"] for r in found for i in r["Instances"]}
+    assert states == {"stopped"}
+
+    again = await run(["cancel", request_id], env)
+    assert again.code == 3 and "already ended" in again.out, again.out + again.err
+    unknown = await run(["cancel", "failback-20200101t000000-abcdef"], env)
+    assert unknown.code == 2 and "no plan of request" in unknown.out, unknown.out + unknown.err
+
+    listed = await run(["--output", "json", "history", "--limit", "50"], env)
+    assert listed.code == 0, listed.out + listed.err
+    lines = {line["request_id"]: line for line in json.loads(listed.out)["requests"]}
+    mine = lines[request_id]
+    assert mine["status"] == "PARTIAL" and mine["cancelled_by"] == canceller
+    assert mine["operation"] == "failback" and mine["servers"] == len(CANCEL_NAMES)
+    assert mine["requested_by"] and mine["approved_by"]
+    running = await run(["--output", "json", "history", "--status", "running,cancelling"], env)
+    assert request_id not in {line["request_id"] for line in json.loads(running.out)["requests"]}

@@ -4,7 +4,8 @@ The operator's `drsorch` runs as a subprocess against the four services running 
 processes. Alice plans and approves with `--approvals 2`: the request is held, nothing
 is sent. She cannot be the second approver herself, and Bob (another identity, from
 an assumed role) cannot approve a plan other than the one held. Until then DRS saw no
-write. Bob's approval of the held plan sends the request and it lands.
+write, and `drsorch status` says what the held request waits for. Bob's approval of the
+held plan sends the request and it lands. Each command honours `--output json`.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ accounts:
 """
 REQUEST = ["--primary-region", "us-east-1", "--recovery-region", "us-west-2", "--scope", "app=two"]
 WRITES = ("UpdateLaunchConfiguration", "StartRecovery", "ReverseReplication")
+JSON = ["--output", "json"]
 
 
 def _as_bob(env: dict[str, str]) -> dict[str, str]:
@@ -81,22 +83,48 @@ async def outcome(
         planned = await run(["failback", *REQUEST, "--plan"], alice, within=180)
         assert planned.code == 0, planned.out + planned.err
         plan_hash = planned.field(r"Plan ([0-9a-f]{64})")
-        held = await run(["failback", *REQUEST, "--approve", plan_hash, "--approvals", "2"], alice)
+        held = await run(
+            [*JSON, "failback", *REQUEST, "--approve", plan_hash, "--approvals", "2"], alice
+        )
         assert held.code == 0, held.out + held.err
-        request_id = held.field(r"Request (failback-\S+) is held")
+        request_id = json.loads(held.out)["request_id"]
+        waiting = await run(["status", request_id], alice)
+        waiting_json = await run([*JSON, "status", request_id], alice)
         again = await run(["approve", request_id, "--hash", plan_hash], alice)
         other = await run(["approve", request_id, "--hash", "0" * 64], bob)
         writes = [c for c in calls() if c["operation"] in WRITES]
-        sent = await run(["approve", request_id, "--hash", plan_hash, "--wait"], bob, within=240)
-    return {"held": held, "again": again, "other": other, "writes": writes, "sent": sent}
+        sent = await run([*JSON, "approve", request_id, "--hash", plan_hash], bob)
+        followed = await run(["status", request_id, "--wait"], alice, within=240)
+    return {
+        "held": held,
+        "waiting": waiting,
+        "waiting_json": waiting_json,
+        "again": again,
+        "other": other,
+        "writes": writes,
+        "sent": sent,
+        "followed": followed,
+    }
 
 
 def test_the_first_approval_holds_the_request_and_says_who_else_must_approve(
     outcome: dict[str, Any],
 ) -> None:
     held: Ran = outcome["held"]
-    assert "1 more approver(s)" in held.out
-    assert "drsorch approve failback-" in held.out
+    assert "1 more approver(s)" in held.err  # people's words on stderr with --output json
+    assert "drsorch approve failback-" in held.err
+    document = json.loads(held.out)
+    assert document["status"] == "HELD" and document["approvals_missing"] == 1, document
+
+
+def test_status_says_a_held_request_waits_and_for_what(outcome: dict[str, Any]) -> None:
+    waiting: Ran = outcome["waiting"]
+    assert waiting.code == 4, waiting.out + waiting.err  # not ended
+    assert "is held, not sent: waiting for 1 more approval of plan" in waiting.out
+    assert "approved by arn:aws:" in waiting.out
+    document = json.loads(outcome["waiting_json"].out)
+    assert document["status"] == "HELD" and document["approvals_missing"] == 1, document
+    assert len(document["approved_by"]) == 1 and document["approvals_required"] == 2
 
 
 def test_the_same_approver_cannot_be_the_second(outcome: dict[str, Any]) -> None:
@@ -118,6 +146,10 @@ def test_nothing_was_written_before_the_second_approval(outcome: dict[str, Any])
 def test_the_second_approver_sends_it_and_it_lands(outcome: dict[str, Any]) -> None:
     sent: Ran = outcome["sent"]
     assert sent.code == 0, sent.out + sent.err
-    assert "approved by 2 of 2" in sent.out
-    assert "assumed-role" in sent.out  # Bob, as AWS knows him
-    assert "SUCCEEDED" in sent.out
+    assert "approved by 2 of 2" in sent.err
+    document = json.loads(sent.out)  # approve honours --output json: one document on stdout
+    assert document["status"] == "SENT" and document["approvals_missing"] == 0, document
+    assert any("assumed-role" in who for who in document["approved_by"])  # Bob, as AWS knows him
+    followed: Ran = outcome["followed"]
+    assert followed.code == 0, followed.out + followed.err
+    assert "SUCCEEDED" in followed.out

@@ -10,14 +10,19 @@ The second chains `--then reprotect,retire` on the failback and approves the ret
 plan it printed. After each cycle the estate is at rest, as it was at the start:
 one FAILOVER server per original with the same ID, CONTINUOUS with no lag; no
 FAILBACK servers; no recovery instance in either region; each original running with
-its ID and private IP; launch settings as before.
+its ID and private IP; launch settings as before (DRS's GetLaunchConfiguration), which
+the failover changed (copyTags) and the retire put back. The originals' launch-into tags
+(EC2) stay as found after the first cycle; the second cycle's retire is asked to remove
+them, and they are gone.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,11 +30,15 @@ from typing import Any
 import boto3
 import pytest
 
+from drsorch.contracts import Envelope, RetireRequested
+from drsorch.local.deploy import StackOutputs
 from drsorch.local.estate import SeededServer
 from drsorch.local.server import LocalEndpoint
-from support.aws import FAST, client, deploy
+from support.aws import FAST, client, deploy, drain
 from support.cli_run import Ran, cli_env, start
 from support.cli_world import HUB, SPOKE, SPOKE_ACCOUNTS, clock_scale, logs, seed, services
+from support.observer import observer_queue
+from support.producers import publish_as_producers
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
@@ -92,6 +101,9 @@ class Rest:
     originals: dict[str, tuple[str, str]]
     """Original instance ID -> (state, private IP)."""
     launch_settings: dict[str, dict[str, Any]]
+    """FAILOVER server ID -> DRS's own GetLaunchConfiguration."""
+    launch_tags: dict[str, str | None]
+    """Original instance ID -> its AWSDRS tag, as EC2 reports it."""
 
 
 def _items(drs: Any, operation: str) -> list[dict[str, Any]]:
@@ -112,6 +124,7 @@ def _read(servers: dict[str, SeededServer]) -> Rest:
     failback: list[str] = []
     recovery: list[str] = []
     originals: dict[str, tuple[str, str]] = {}
+    tags: dict[str, str | None] = {}
     settings: dict[str, dict[str, Any]] = {}
     for account in (HUB, SPOKE):
         session = _session(account)
@@ -141,7 +154,9 @@ def _read(servers: dict[str, SeededServer]) -> Rest:
                         instance["State"]["Name"],
                         instance.get("PrivateIpAddress", ""),
                     )
-    return Rest(failover, failback, recovery, originals, settings)
+                    found = {t["Key"]: t["Value"] for t in instance.get("Tags", [])}
+                    tags[instance["InstanceId"]] = found.get("AWSDRS")
+    return Rest(failover, failback, recovery, originals, settings, tags)
 
 
 def _shut_down_originals(servers: dict[str, SeededServer]) -> None:
@@ -164,15 +179,15 @@ def _terminate_one_recovery_ec2(servers: dict[str, SeededServer]) -> str:
 @pytest.fixture(scope="module")
 def estate(
     endpoint: LocalEndpoint, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[dict[str, SeededServer], Rest, dict[str, str]]]:
+) -> Iterator[tuple[dict[str, SeededServer], Rest, dict[str, str], StackOutputs]]:
     endpoint.reset()
     servers = seed(ESTATE)
-    deploy(STACK, VisibilityTimeoutSeconds=60)
+    stack = deploy(STACK, VisibilityTimeoutSeconds=60)
     start = _read(servers)
     folder = tmp_path_factory.mktemp("workers")
     env = cli_env(STACK, tmp_path_factory.mktemp("plans"))
     with services(folder, endpoint.url, STACK):
-        yield servers, start, env | {"TRIP_LOGS": str(folder)}
+        yield servers, start, env | {"TRIP_LOGS": str(folder)}, stack
     clock_scale(60)
 
 
@@ -199,10 +214,12 @@ async def _ok(args: list[str], env: dict[str, str], within: float = 300.0) -> Ra
     return ran
 
 
-async def _plan_and_apply(command: str, env: dict[str, str], *extra: str) -> Ran:
-    planned = await _ok([command, *SCOPE, "--plan"], env)
+async def _plan_and_apply(
+    command: str, env: dict[str, str], *extra: str, both: tuple[str, ...] = ()
+) -> Ran:
+    planned = await _ok([command, *SCOPE, *both, "--plan"], env)
     plan_hash = planned.field(r"Plan ([0-9a-f]{64})")
-    return await _ok([command, *SCOPE, "--approve", plan_hash, *extra], env, within=600)
+    return await _ok([command, *SCOPE, *both, "--approve", plan_hash, *extra], env, within=600)
 
 
 def _assert_at_rest(now: Rest, start: Rest, servers: dict[str, SeededServer]) -> None:
@@ -213,21 +230,29 @@ def _assert_at_rest(now: Rest, start: Rest, servers: dict[str, SeededServer]) ->
     assert now.recovery_instances == []
     assert now.originals == start.originals
     assert {state for state, _ in now.originals.values()} == {"running"}
+    # The failover changed every paired server's launch settings (copyTags); the retire put
+    # them back from what drsorch kept, as DRS's own GetLaunchConfiguration shows.
     assert now.launch_settings == start.launch_settings
 
 
 async def _fail_over_and_back(
     servers: dict[str, SeededServer], env: dict[str, str], *then: str
 ) -> Ran:
-    ran = await _plan_and_apply("failover", env, "--prepare-failback")
+    # A launch setting the failover changes, so that the retire has settings to put back.
+    ran = await _plan_and_apply(
+        "failover", env, "--prepare-failback", both=("--set", "copyTags=true")
+    )
     assert "Reverse replication of" in ran.out
     assert f"{len(servers)} of {len(servers)} servers protected" in ran.out
     _shut_down_originals(servers)
     return await _plan_and_apply("failback", env, "--wait", *then)
 
 
-async def _first_cycle(servers: dict[str, SeededServer], env: dict[str, str]) -> None:
-    """Step by step, with the retire refused before re-protection and after drift."""
+async def _first_cycle(
+    servers: dict[str, SeededServer], env: dict[str, str], stack: StackOutputs
+) -> None:
+    """Step by step, with the retire refused before re-protection, after drift, and on the
+    plan's hash alone (no signed approval)."""
     ran = await _fail_over_and_back(servers, env)
     failback_id = ran.field(r"Request (\S+) sent")
 
@@ -252,7 +277,42 @@ async def _first_cycle(servers: dict[str, SeededServer], env: dict[str, str]) ->
 
     again = await _ok(["retire", failback_id, "--plan"], env)
     assert gone in _saved_plan(again)
+    assert "restore_launch_settings" in _saved_plan(again)  # the failover's copyTags
+    reason = await _unsigned_retire(stack, failback_id, again.field(r"Retire plan ([0-9a-f]{64})"))
+    assert "approv" in reason, reason
+    assert _read(servers).failback_servers  # nothing was done
     await _retire(failback_id, again, env)
+
+
+async def _unsigned_retire(stack: StackOutputs, failback_id: str, plan_hash: str) -> str:
+    """Apply the current retire plan on its hash alone, as anyone who may publish requests
+    could; the configurator's refusal (a retire terminates instances: it needs signatures)."""
+    answers = observer_queue(stack, f"{STACK}-unsigned-retire")
+    unsigned = RetireRequested(
+        of_request_id=failback_id, approved_plan_hash=plan_hash, requested_by="anyone"
+    )
+    own = "req-tripe2e-unsigned-retire"
+    await publish_as_producers(
+        stack, [Envelope.wrap(unsigned, request_id=own, step="retire", producer="cli")]
+    )
+
+    def refusal() -> str | None:
+        for message in drain(answers, expect=1, timeout=5):
+            body = json.loads(message["Body"])
+            if body.get("request_id") == own and body.get("type") == "RetirePlanned":
+                return str(body["payload"].get("refused"))
+        return None
+
+    return await asyncio.to_thread(_until, refusal, 120)
+
+
+def _until(read: Callable[[], str | None], seconds: float) -> str:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = read()
+        if found is not None:
+            return found
+    pytest.fail(f"no answer within {seconds:g} s")
 
 
 def _saved_plan(planned: Ran) -> str:
@@ -261,23 +321,44 @@ def _saved_plan(planned: Ran) -> str:
 
 
 async def _chained_cycle(servers: dict[str, SeededServer], env: dict[str, str]) -> None:
-    """The failback chains re-protection and the retire plan; the retire is approved after."""
-    ran = await _fail_over_and_back(servers, env, "--then", "reprotect,retire")
+    """The failback chains re-protection and the retire plan; the operator then plans the
+    retire again asking the launch-into tags off the originals, and approves that."""
+    report = Path(env["TRIP_LOGS"]) / "chained.json"
+    ran = await _fail_over_and_back(
+        servers, env, "--then", "reprotect,retire", "--report", str(report)
+    )
     assert "Re-protection of" in ran.out
-    await _retire(ran.field(r"Request (\S+) sent"), ran, env)
+    failback_id = ran.field(r"Request (\S+) sent")
+    # The chained steps are in the failback's report, its page and its picture.
+    steps = json.loads(report.read_text())["steps"]
+    assert [step["kind"] for step in steps] == ["reprotect", "retire"]
+    assert f"{len(servers)} protected" in steps[0]["outcome"]
+    assert 'data-step="retire' in report.with_suffix(".svg").read_text()
+    assert "remove_launch_tag" not in _saved_plan(ran)  # as found: the operator's tags stay
+    untag = ("--launch-tag", "remove")
+    planned = await _ok(["retire", failback_id, "--plan", *untag], env)
+    assert "remove_launch_tag" in _saved_plan(planned)
+    await _retire(failback_id, planned, env, *untag)
 
 
-async def _retire(failback_id: str, planned: Ran, env: dict[str, str]) -> None:
+async def _retire(failback_id: str, planned: Ran, env: dict[str, str], *extra: str) -> None:
     plan_hash = planned.field(r"Retire plan ([0-9a-f]{64})")
-    retired = await _ok(["retire", failback_id, "--approve", plan_hash], env, within=600)
+    retired = await _ok(["retire", failback_id, "--approve", plan_hash, *extra], env, within=600)
     assert f"Retired {failback_id} (plan {plan_hash})" in retired.out
+    # Live progress while the TERMINATE jobs run: what is done, what is still pending.
+    assert "step 1: " in retired.out and " pending" in retired.out
 
 
 async def test_two_full_round_trips_leave_the_estate_at_rest(
-    estate: tuple[dict[str, SeededServer], Rest, dict[str, str]],
+    estate: tuple[dict[str, SeededServer], Rest, dict[str, str], StackOutputs],
 ) -> None:
-    servers, start, env = estate
-    await _first_cycle(servers, env)
-    _assert_at_rest(_read(servers), start, servers)
+    servers, start, env, stack = estate
+    assert set(start.launch_tags.values()) == {"AllowLaunchingIntoThisInstance"}  # the operator's
+    await _first_cycle(servers, env, stack)
+    first = _read(servers)
+    _assert_at_rest(first, start, servers)
+    assert first.launch_tags == start.launch_tags  # as found: drsorch added none, removed none
     await _chained_cycle(servers, env)
-    _assert_at_rest(_read(servers), start, servers)
+    second = _read(servers)
+    _assert_at_rest(second, start, servers)
+    assert set(second.launch_tags.values()) == {None}  # asked off, and EC2 shows them gone

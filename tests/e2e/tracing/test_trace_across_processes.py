@@ -4,7 +4,7 @@ The four workers run as `python -m drsorch.<service>` with `OTEL_TRACES_EXPORTER
 and `DRSORCH_TRACES_FILE` naming the same file, against the local endpoint this test
 process serves. The request is published without a trace context (as the alarm rule
 sends one), so discovery starts the trace; the spans of all four processes must share
-it, and RequestCompleted must name it.
+it, and RequestCompleted must name it. A later cancel about the request joins that trace.
 """
 
 from __future__ import annotations
@@ -20,9 +20,11 @@ from typing import Any
 import pytest
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 
+from drsorch.cli.follow import joined_trace
 from drsorch.contracts import (
     EVENTS,
     Accounts,
+    CancelRequested,
     Envelope,
     Event,
     FailbackRequested,
@@ -32,6 +34,7 @@ from drsorch.contracts import (
 )
 from drsorch.local.deploy import StackOutputs
 from drsorch.local.server import LocalEndpoint
+from drsorch.runtime import tracing
 from drsorch.runtime.wire import attributes_for
 from support.alarm_traces import (
     FAST_MONITOR,
@@ -188,3 +191,30 @@ def test_the_spans_of_four_worker_processes_share_the_requests_one_trace(
 def test_the_report_names_the_requests_trace(failback: tuple[RequestCompleted, str]) -> None:
     report, trace_id = failback
     assert report.trace_id == trace_id
+
+
+def test_a_cancel_about_the_request_joins_its_one_trace(
+    stack: tuple[StackOutputs, str], failback: tuple[RequestCompleted, str], workers: Path
+) -> None:
+    """A step about an earlier request (here a cancel, as `drsorch cancel` sends it; the
+    round trip's reprotect and retire alike) continues that request's trace."""
+    outputs, _ = stack
+    _, trace_id = failback
+    cancel_id = f"{REQUEST_ID}-cancel"
+    with joined_trace(trace_id):
+        carried = tracing.current_trace_context()
+    event = CancelRequested(cancel_request_id=REQUEST_ID, requested_by="tracing-tests")
+    envelope = Envelope.wrap(event, request_id=cancel_id, step="cancel", producer="cli")
+    publish_untraced(outputs, envelope.with_trace(carried))
+
+    def handled() -> list[dict[str, Any]] | None:
+        spans = [
+            span
+            for span in read_spans(workers)
+            if span.get("attributes", {}).get("drsorch.request_id") == cancel_id
+            and span.get("attributes", {}).get("drsorch.service") == "monitor"
+        ]
+        return spans or None
+
+    spans = wait_for(handled, timeout=60)
+    assert {span["context"]["trace_id"].removeprefix("0x") for span in spans} == {trace_id}

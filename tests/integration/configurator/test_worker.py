@@ -10,6 +10,7 @@ never touched. A RestoreRequested puts the settings back.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -35,6 +36,7 @@ from support.configurator_world import (
     pairs_matched,
     seed,
 )
+from support.observer import observer_queue
 from support.producers import publish_as_producers
 
 pytestmark = pytest.mark.integration
@@ -71,10 +73,14 @@ async def publish(topology: StackOutputs, *envelopes: Envelope[Event]) -> None:
     await publish_as_producers(topology, envelopes)
 
 
-def calls(operation: str) -> list[dict[str, Any]]:
+def calls(operation: str, *, hardware: bool = False) -> list[dict[str, Any]]:
+    """The emulator's calls of `operation`; with `hardware`, only lookups by instance."""
     emulator = default_emulator()
     with emulator.lock:
-        return [record.to_json() for record in emulator.calls.records(operation=operation)]
+        found = [record.to_json() for record in emulator.calls.records(operation=operation)]
+    if hardware:
+        return [c for c in found if "hardwareId" in (c["arguments"].get("filters") or {})]
+    return found
 
 
 def drs(region: str, account: str = HUB) -> Any:
@@ -149,6 +155,12 @@ async def test_failback_pairs_are_prepared_configured_or_refused(
     assert reversed_ == sorted(
         [(HUB, good.recovery_instance_id), (SPOKE, spoke.recovery_instance_id)]
     )
+    # Neither read before the update nor looked up after reverse replication (the test's
+    # own reads follow): a lookup by instance only checks, before, that none exists yet.
+    assert not calls("GetLaunchConfiguration")
+    started = {c["account_id"]: c["seq"] for c in calls("ReverseReplication")}
+    lookups = calls("DescribeSourceServers", hardware=True)
+    assert lookups and all(c["seq"] < started[c["account_id"]] for c in lookups)
     # The FAILBACK servers, not the paired ones, launch into the original instances.
     for name, seeded in (("cfg-good-01", good), ("cfg-spoke-01", spoke)):
         result = by_name[name]
@@ -157,7 +169,10 @@ async def test_failback_pairs_are_prepared_configured_or_refused(
         assert launching != seeded.source_server_id
         assert launch_into(launching, seeded.account_id) == seeded.original_instance_id
         assert result["desired"]["launch_into_instance_id"] == seeded.original_instance_id
+        # Made by this request's reverse replication: written unread, nothing kept but
+        # "no launch-into"; DRS's answer to the update is the whole configuration.
         assert result["previous"].get("launch_into_instance_id") is None
+        assert result["desired"]["launch_disposition"] is not None
     updated = {c["arguments"]["sourceServerID"] for c in calls("UpdateLaunchConfiguration")}
     assert updated == {
         by_name["cfg-good-01"]["launching_server_id"],
@@ -178,11 +193,20 @@ async def test_restore_puts_the_previous_settings_back(
     ]
     assert launching, "the failback test configures the hub's good server first"
     assert launch_into(launching[0]) == good.original_instance_id
-    restore = RestoreRequested(restore_request_id=REQUEST, requested_by="configurator-test")
+    answers = observer_queue(topology, f"{STACK}-restore-answers")
+    plan = RestoreRequested(restore_request_id=REQUEST, requested_by="configurator-test")
     await publish(
         topology,
-        Envelope.wrap(
-            restore, request_id="req-x5conf-restore-0001", step="restore", producer="cli"
-        ),
+        Envelope.wrap(plan, request_id="req-x5conf-restore-plan", step="restore", producer="cli"),
+    )
+    messages = await asyncio.to_thread(drain, answers, expect=1, timeout=30)
+    [planned] = [json.loads(m["Body"]) for m in messages if "LaunchSettingsRestored" in m["Body"]]
+    assert launch_into(launching[0]) == good.original_instance_id  # a plan writes nothing
+    apply = plan.model_copy(
+        update={"plan_only": False, "approved_plan_hash": planned["payload"]["plan_hash"]}
+    )
+    await publish(
+        topology,
+        Envelope.wrap(apply, request_id="req-x5conf-restore-0001", step="restore", producer="cli"),
     )
     await asyncio.to_thread(wait_for, lambda: launch_into(launching[0]) is None, timeout=30)

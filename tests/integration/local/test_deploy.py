@@ -29,7 +29,7 @@ pytestmark = [
 
 # Written out here, not read from the template, so a change to the template shows up.
 SUBSCRIPTIONS = [  # (service, topic: `requests` or the producing service, event types)
-    ("discovery", "requests", ["FailbackRequested", "FailoverRequested"]),
+    ("discovery", "requests", ["FailbackRequested", "FailoverRequested", "DrillRequested"]),
     ("discovery", "monitor", ["RequestCompleted"]),
     ("matcher", "discovery", ["ServersDiscovered"]),
     ("matcher", "monitor", ["JobCompleted"]),
@@ -37,10 +37,18 @@ SUBSCRIPTIONS = [  # (service, topic: `requests` or the producing service, event
     (
         "configurator",
         "requests",
-        ["RestoreRequested", "ReverseReplicationRequested", "RetireRequested"],
+        [
+            "RestoreRequested",
+            "ReverseReplicationRequested",
+            "RetireRequested",
+            "DrillRequested",
+            "DrillCleanupRequested",
+        ],
     ),
+    ("configurator", "monitor", ["RequestCompleted"]),
     ("monitor", "matcher", ["PairsMatched"]),
     ("monitor", "configurator", ["TargetConfigured"]),
+    ("monitor", "requests", ["CancelRequested", "DrillRequested"]),
 ]
 
 

@@ -19,6 +19,7 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.model import ServiceModel
 from mypy_boto3_drs import DrsClient
+from mypy_boto3_drs.type_defs import StartRecoveryRequestSourceServerTypeDef
 
 from drsorch.local.drs import seed
 from drsorch.local.drs.api import implemented
@@ -103,9 +104,12 @@ def _scenario(world: DrsWorld, log: list[Exchange]) -> None:
     )
 
     failover = recovery.start_recovery(sourceServers=[{"sourceServerID": ids[0]}])["job"]["jobID"]
-    drill = recovery.start_recovery(sourceServers=[{"sourceServerID": ids[2]}], isDrill=True)[
-        "job"
-    ]["jobID"]
+    points = recovery.describe_recovery_snapshots(sourceServerID=ids[2], order="DESC")["items"]
+    chosen: StartRecoveryRequestSourceServerTypeDef = {
+        "sourceServerID": ids[2],
+        "recoverySnapshotID": points[-1]["snapshotID"],
+    }
+    drill = recovery.start_recovery(sourceServers=[chosen], isDrill=True)["job"]["jobID"]
     _expect_error(recovery.start_recovery, sourceServers=[{"sourceServerID": ids[0]}])
     world.finish_job(recovery, failover)
     world.finish_job(recovery, drill)

@@ -30,8 +30,8 @@ SNS, EVENTS = "sns.amazonaws.com", "events.amazonaws.com"
 SUBSCRIBED = {  # the topics each queue is subscribed to: `requests` or the producing service
     "discovery": ("requests", "monitor"),
     "matcher": ("discovery", "monitor"),
-    "configurator": ("matcher", "requests"),
-    "monitor": ("matcher", "configurator"),
+    "configurator": ("matcher", "requests", "monitor"),
+    "monitor": ("matcher", "configurator", "requests"),
 }
 
 

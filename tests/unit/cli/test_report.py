@@ -13,7 +13,7 @@ import pytest
 
 from drsorch.cli import report_schema
 from drsorch.cli.html_page import render_html
-from drsorch.cli.report import build_report
+from drsorch.cli.report import Step, build_report
 from drsorch.cli.report_schema import SCHEMA_PATH, report_schema_text
 from drsorch.cli.timeline import render_timeline
 from drsorch.contracts import RequestCompleted
@@ -116,3 +116,21 @@ def test_the_schema_command_refuses_a_flag_instead_of_writing_a_file_named_after
     assert (tmp_path / "report.schema.json").read_text(encoding="utf-8") == (
         report_schema.report_schema_text()
     )
+
+
+def test_a_cancel_and_the_round_trip_are_in_the_report_its_page_and_its_picture() -> None:
+    steps = (
+        Step(kind="cancel", at=T0, by="arn:aws:iam::111122223333:user/ops", outcome="4 skipped"),
+        Step(
+            kind="reprotect", request_id="reprotect-20261204t120000-abcdef", outcome="40 protected"
+        ),
+        Step(kind="retire", request_id="retire-20261204t121000-abcdef", outcome="applied: 9 done"),
+    )
+    report = made_up_report(servers=40).model_copy(update={"steps": steps})
+    jsonschema.validate(json.loads(report.model_dump_json()), json.loads(SCHEMA_PATH.read_text()))
+    root = ElementTree.fromstring(render_timeline(report))
+    drawn = [e.get("data-step") or "" for e in root.iter() if e.get("data-step")]
+    assert [line.split(" ", 1)[0] for line in drawn] == ["cancel", "reprotect", "retire"]
+    assert "by arn:aws:iam::111122223333:user/ops: 4 skipped" in drawn[0]
+    page = render_html(report)
+    assert "Cancel and round trip" in page and "retire-20261204t121000-abcdef" in page

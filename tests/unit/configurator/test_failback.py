@@ -12,6 +12,7 @@ from drsorch.contracts import (
     Envelope,
     LaunchConfiguration,
     LaunchSettings,
+    Pair,
     PairsMatched,
     TargetConfigured,
 )
@@ -50,8 +51,21 @@ async def test_reverse_replication_then_the_failback_server_launches_into_the_or
         launch_disposition="STARTED",
         launch_into_instance_id=pair.target.instance_id,
     )
-    assert got.previous == LaunchConfiguration(copy_private_ip=True, copy_tags=True)
-    assert got.desired == desired
+    # The server reverse replication just made is written unread (retire deletes it): what
+    # is kept is the empty configuration, and what DRS reports after the update is the result.
+    assert scenario.cloud.drs.calls["GetLaunchConfiguration"] == 0
+    assert got.previous == LaunchConfiguration()
+    [kept] = scenario.store.kept["req-unit-0001"].values()
+    assert kept.configuration == LaunchConfiguration()
+    assert got.desired == scenario.cloud.drs.configurations[place, server]
+    assert got.desired == desired  # everything the fake DRS had is overwritten here
+    assert got.changes == (
+        "launch_disposition",
+        "right_sizing",
+        "copy_private_ip",
+        "copy_tags",
+        "launch_into_instance_id",
+    )
 
 
 async def test_a_failback_server_already_replicating_is_configured_without_reversing() -> None:
@@ -138,29 +152,48 @@ async def test_throttling_past_the_client_retries_waits_for_the_remaining_pairs_
 async def test_the_next_try_waits_at_least_as_long_as_drs_asked() -> None:
     scenario = Scenario()
     pair = scenario.failback()
-    scenario.cloud.drs.throttled["GetLaunchConfiguration"] = 1
+    scenario.cloud.drs.throttled["UpdateLaunchConfiguration"] = 1
     scenario.cloud.drs.retry_after = 42.5
     [timer] = (await scenario.send(pair)).timers
     assert timer.delay.total_seconds() == 43
 
 
+def _forget_result(scenario: Scenario, pair: Pair) -> Envelope[ConfigurationDue]:
+    """As if the pair's result had been lost after DRS was updated: configure it again."""
+    records = scenario.store.pair_records["req-unit-0001"]
+    key = pair.server.source_server_id
+    records[key] = records[key].model_copy(update={"result": None, "sent_in": None})
+    return Envelope.wrap(
+        ConfigurationDue(attempt=1),
+        request_id="req-unit-0001",
+        step="due-1",
+        producer="configurator",
+    )
+
+
 async def test_previous_settings_are_kept_once_even_when_a_retry_sees_them_changed() -> None:
+    scenario = Scenario()
+    pair = scenario.failback(reversed_already=True)
+    await scenario.send(pair)
+    key = pair.server.source_server_id
+    got = results(await scenario.deliver(_forget_result(scenario, pair)))[key]
+    assert got.previous == LaunchConfiguration(copy_private_ip=True)
+    [kept] = scenario.store.kept["req-unit-0001"].values()
+    assert kept.configuration == LaunchConfiguration(copy_private_ip=True)
+
+
+async def test_a_retry_writes_the_reversed_server_again_unread() -> None:
     scenario = Scenario()
     pair = scenario.failback()
     await scenario.send(pair)
-    # As if the pair's result had been lost after DRS was updated: configure again.
-    request_id = "req-unit-0001"
-    records = scenario.store.pair_records[request_id]
-    key = pair.server.source_server_id
-    records[key] = records[key].model_copy(update={"result": None, "sent_in": None})
-    due = Envelope.wrap(
-        ConfigurationDue(attempt=1), request_id=request_id, step="due-1", producer="configurator"
-    )
-    got = results(await scenario.deliver(due))[key]
-    assert got.outcome == "unchanged"
-    assert got.previous == LaunchConfiguration(copy_private_ip=True, copy_tags=True)
-    [kept] = scenario.store.kept[request_id].values()
-    assert kept.configuration == LaunchConfiguration(copy_private_ip=True, copy_tags=True)
+    got = results(await scenario.deliver(_forget_result(scenario, pair)))[
+        pair.server.source_server_id
+    ]
+    assert got.outcome == "configured"
+    assert got.previous == LaunchConfiguration()
+    assert len(scenario.cloud.drs.reversed) == 1  # found again, never reversed twice
+    assert len(scenario.cloud.drs.updates) == 2  # the same settings, written again
+    assert scenario.cloud.drs.calls["GetLaunchConfiguration"] == 0
 
 
 async def test_an_unreachable_account_rejects_its_pairs_and_the_rest_go_on() -> None:

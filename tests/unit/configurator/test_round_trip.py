@@ -15,13 +15,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from drsorch.configurator.records import PairRecord
-from drsorch.configurator.roundtrip import retire_apply, retire_plan, reverse
+from drsorch.configurator.domain import TargetInstance
+from drsorch.configurator.records import PairRecord, PreviousSettings
+from drsorch.configurator.roundtrip import retire_apply, retire_plan, retire_settle, reverse
 from drsorch.configurator.roundtrip.ports import JobView
 from drsorch.configurator.roundtrip.retire_apply import RetireRecord, TerminateIntent
 from drsorch.contracts import (
     Accounts,
     ConfigurationResult,
+    LaunchConfiguration,
     Pair,
     RequestSpec,
     RetireAction,
@@ -29,7 +31,10 @@ from drsorch.contracts import (
     Scope,
     ServerRef,
 )
-from drsorch.contracts.types import Place
+from drsorch.contracts.events.roundtrip import LaunchTagChoice
+from drsorch.contracts.types import LAUNCH_INTO_TAG_KEY, Place
+from drsorch.contracts.types import LAUNCH_INTO_TAG_VALUE as VALUE
+from support.configurator_fakes import FakeCloud, MemoryStore
 from support.roundtrip_fakes import FakeDrs, FakeTable, instance, server
 
 HUB = "123456789012"
@@ -240,3 +245,108 @@ async def test_the_replicating_servers_quota_makes_a_server_wait_not_fail() -> N
 
     assert waiting.outcome == "waiting" and "ServiceQuotaExceeded" in (waiting.reason or "")
     assert record.tracks[0].report().outcome == "protected"
+
+
+def _settled_world(*, tagged_by_drsorch: bool) -> tuple[FakeCloud, MemoryStore]:
+    """B1's launch settings changed by drsorch (baseline kept); A1 carries the AWSDRS tag."""
+    cloud, store = FakeCloud(), MemoryStore()
+    before, changed = LaunchConfiguration(copy_tags=False), LaunchConfiguration(copy_tags=True)
+    cloud.drs.configurations[RECOVERY, B1] = changed
+    store.baselines[HUB, RECOVERY.region, B1] = PreviousSettings(
+        source_server_id=B1,
+        launching_server_id=B1,
+        account_id=HUB,
+        region=RECOVERY.region,
+        configuration=before,
+    )
+    cloud.ec2.add(
+        TargetInstance(A1, PRIMARY, "running", "x86_64", "linux", {LAUNCH_INTO_TAG_KEY: VALUE})
+    )
+    if tagged_by_drsorch:
+        store.tags_kept["req-unit-0001"] = [(PRIMARY, A1)]
+    return cloud, store
+
+
+async def _settle_plan(
+    drs: FakeDrs, cloud: FakeCloud, store: MemoryStore, launch_tag: LaunchTagChoice
+) -> list[RetireAction]:
+    items = retire_plan.lineages(SPEC, _pairs())
+    actions = await _plan(drs)
+    return actions + await retire_settle.plan(
+        SPEC,
+        items,
+        actions,
+        of_request_id="req-unit-0001",
+        launch_tag=launch_tag,
+        store=store,
+        cloud=cloud,
+    )
+
+
+async def test_retire_restores_the_kept_settings_and_removes_only_the_tag_drsorch_added() -> None:
+    drs = _estate(reprotected=True)
+    cloud, store = _settled_world(tagged_by_drsorch=True)
+    actions = await _settle_plan(drs, cloud, store, "as_found")
+    record = RetireRecord(
+        of_request_id="req-unit-0001",
+        plan_hash="a" * 64,
+        actions=actions,
+        causation_id="00000000-0000-0000-0000-000000000000",
+    )
+    await _apply(drs, FakeTable(), actions)
+    await retire_settle.apply(record, store, cloud)
+
+    kinds = {a.kind: a.resource_id for a in actions}
+    assert kinds["restore_launch_settings"] == B1 and kinds["remove_launch_tag"] == A1
+    assert cloud.drs.configurations[RECOVERY, B1] == LaunchConfiguration(copy_tags=False)
+    assert cloud.ec2.untagged == [(PRIMARY, A1)]
+    assert store.baselines == {}  # the next round trip keeps its own
+    again = RetireRecord.model_validate_json(record.model_dump_json())
+    again.outcomes.clear()
+    await retire_settle.apply(again, store, cloud)  # after a crash: read, found done
+    assert cloud.ec2.untagged == [(PRIMARY, A1)] and len(cloud.drs.updates) == 1
+    assert {o for o, _ in again.outcomes.values()} == {"already"}
+
+
+async def test_an_operator_s_tag_stays_unless_removal_is_asked_for() -> None:
+    drs = _estate(reprotected=True)
+    cloud, store = _settled_world(tagged_by_drsorch=False)
+    as_found = {a.kind for a in await _settle_plan(drs, cloud, store, "as_found")}
+    kept = {a.kind for a in await _settle_plan(drs, cloud, store, "keep")}
+    removed = {a.kind for a in await _settle_plan(drs, cloud, store, "remove")}
+    assert "remove_launch_tag" not in as_found and "remove_launch_tag" not in kept
+    assert "remove_launch_tag" in removed
+
+
+async def test_settings_and_tag_wait_like_the_rest_until_the_server_is_re_protected() -> None:
+    drs = _estate(reprotected=False)
+    cloud, store = _settled_world(tagged_by_drsorch=True)
+    actions = await _settle_plan(drs, cloud, store, "remove")
+    settle = [a for a in actions if a.kind in ("restore_launch_settings", "remove_launch_tag")]
+    assert len(settle) == 2 and all(a.held for a in settle)
+    record = RetireRecord(
+        of_request_id="req-unit-0001",
+        plan_hash="a" * 64,
+        actions=actions,
+        causation_id="00000000-0000-0000-0000-000000000000",
+    )
+    await retire_settle.apply(record, store, cloud)
+    assert cloud.drs.updates == [] and cloud.ec2.untagged == []
+
+
+async def test_an_apply_under_way_reports_what_is_done_and_what_is_pending() -> None:
+    drs = _estate(reprotected=True)
+    actions = await _plan(drs)
+    record = RetireRecord(
+        of_request_id="req-unit-0001",
+        plan_hash="a" * 64,
+        actions=actions,
+        causation_id="00000000-0000-0000-0000-000000000000",
+    )
+    await retire_apply.phase_one(record, drs)
+    await retire_apply.phase_two(record, drs, FakeTable(), "retire-unit-0001", NOW)
+
+    progress = {r.action.kind: r.outcome for r in record.results(final=False)}
+    assert progress["stop_replication"] == "done"
+    assert progress["delete_source_server"] == "pending"  # after the TERMINATE job only
+    assert "pending" not in {r.outcome for r in record.results()}  # the last word: none

@@ -7,10 +7,17 @@ from datetime import UTC, datetime, timedelta
 from drsorch.contracts import (
     Accounts,
     Ambiguous,
+    CancelRequested,
     CandidateTarget,
     Chunk,
+    CleanedInstance,
     ConfigurationResult,
     DiscoveredServer,
+    DrillCleanedUp,
+    DrillCleanupRequested,
+    DrillInstance,
+    DrillRequested,
+    DrillVerified,
     Event,
     FailbackRequested,
     FailbackServerInfo,
@@ -25,6 +32,8 @@ from drsorch.contracts import (
     PairsMatched,
     Problem,
     RecoveryInstanceInfo,
+    RecoveryPoint,
+    RequestCancelled,
     RequestCompleted,
     RequestSpec,
     RestoreRequested,
@@ -372,6 +381,74 @@ def retired() -> Retired:
     return Retired(of_request_id=REQUEST_ID, plan_hash=PLAN, results=(result,))
 
 
+def drill_requested() -> DrillRequested:
+    scope = Scope(source_server_ids=(SERVER,))
+    return DrillRequested(
+        spec=spec("failover", scope=scope, drill=True),
+        recovery_point=RecoveryPoint(before=datetime(2026, 11, 25, 11, 0, tzinfo=UTC)),
+        keep_for_seconds=600,
+    )
+
+
+def drill_verified() -> DrillVerified:
+    instance = DrillInstance(
+        source_server_id=SERVER,
+        account_id=HUB,
+        region=RECOVERY,
+        job_id="drsjob-0123456789abcdefg",
+        recovery_instance_id=RECOVERY_EC2,
+        ec2_instance_id=RECOVERY_EC2,
+        snapshot_id="pit-0123456789abcdefg",
+        snapshot_time=datetime(2026, 11, 25, 10, 50, tzinfo=UTC),
+        recovery_started_at=datetime(2026, 11, 25, 11, 0, tzinfo=UTC),
+        instance_running_at=datetime(2026, 11, 25, 11, 4, tzinfo=UTC),
+        recovery_seconds=240,
+        ec2_state="running",
+        instance_status="ok",
+        system_status="ok",
+        check="passed",
+    )
+    return DrillVerified(
+        of_request_id=REQUEST_ID,
+        instances=(instance,),
+        cleanup_due_at=datetime(2026, 11, 25, 11, 14, tzinfo=UTC),
+    )
+
+
+def drill_cleaned_up() -> DrillCleanedUp:
+    gone = CleanedInstance(
+        source_server_id=SERVER,
+        account_id=HUB,
+        region=RECOVERY,
+        recovery_instance_id=RECOVERY_EC2,
+        ec2_instance_id=RECOVERY_EC2,
+        launch_job_id="drsjob-0123456789abcdefg",
+        terminate_job_id="drsjob-0123456789abcdefh",
+        outcome="terminated",
+        drs_record_left=False,
+        ec2_state="terminated",
+    )
+    return DrillCleanedUp(
+        of_request_id=REQUEST_ID, trigger="keep_for", none_left=True, instances=(gone,)
+    )
+
+
+def cancel_requested() -> CancelRequested:
+    return CancelRequested(cancel_request_id=REQUEST_ID, requested_by="operator")
+
+
+def request_cancelled() -> RequestCancelled:
+    return RequestCancelled(
+        cancel_request_id=REQUEST_ID,
+        state="cancelling",
+        cancelled_by="operator",
+        cancelled_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+        skipped=3,
+        running_jobs=1,
+        launched=2,
+    )
+
+
 def all_events() -> list[Event]:
     """One instance of every registered event type."""
     return [
@@ -390,4 +467,10 @@ def all_events() -> list[Event]:
         retire_requested(),
         retire_planned(),
         retired(),
+        cancel_requested(),
+        request_cancelled(),
+        drill_requested(),
+        drill_verified(),
+        DrillCleanupRequested(of_request_id=REQUEST_ID, requested_by="operator"),
+        drill_cleaned_up(),
     ]

@@ -15,7 +15,7 @@ SUBSCRIPTIONS = {  # each from the topic of the one service that produces those 
     "DiscoveryFromRequestsTopicSubscription": (
         "RequestsTopic",
         "DiscoveryQueue",
-        ["FailbackRequested", "FailoverRequested"],
+        ["FailbackRequested", "FailoverRequested", "DrillRequested"],
     ),
     "DiscoveryFromMonitorEventsTopicSubscription": (
         "MonitorEventsTopic",
@@ -40,7 +40,23 @@ SUBSCRIPTIONS = {  # each from the topic of the one service that produces those 
     "ConfiguratorFromRequestsTopicSubscription": (
         "RequestsTopic",
         "ConfiguratorQueue",
-        ["RestoreRequested", "ReverseReplicationRequested", "RetireRequested"],
+        [
+            "RestoreRequested",
+            "ReverseReplicationRequested",
+            "RetireRequested",
+            "DrillRequested",
+            "DrillCleanupRequested",
+        ],
+    ),
+    "ConfiguratorFromMonitorEventsTopicSubscription": (
+        "MonitorEventsTopic",
+        "ConfiguratorQueue",
+        ["RequestCompleted"],
+    ),
+    "MonitorFromRequestsTopicSubscription": (
+        "RequestsTopic",
+        "MonitorQueue",
+        ["CancelRequested", "DrillRequested"],
     ),
     "MonitorFromMatcherEventsTopicSubscription": (
         "MatcherEventsTopic",

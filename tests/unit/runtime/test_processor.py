@@ -7,13 +7,14 @@ from datetime import timedelta
 
 import pytest
 
-from drsorch.contracts import Envelope, Event
+from drsorch.contracts import EVENTS, Envelope, Event, FailbackRequested
 from drsorch.runtime import MessageProcessor, Outbox, Outcome, RetryPolicy, Service
 from drsorch.runtime.inbox import MemoryInbox
 from drsorch.runtime.messages import ATTR_DUE_AT, ATTR_RENEWALS, unwrap
 from drsorch.runtime.processor import MAX_RENEWALS
 from support.events import TEST_EVENTS, Ping, Pong, Tick, ping
 from support.runtime_fakes import FakeClock, FakePublisher, FakeQueue, inbound
+from unit.contracts.samples import spec
 
 
 class Recorder:
@@ -320,3 +321,35 @@ async def test_a_runtime_fault_on_the_last_receive_is_parked_with_it_as_the_reas
     assert last.outcome is Outcome.PARKED
     assert queue.parked[0][1] == "runtime-fault"
     assert "DynamoDB unreachable" in queue.parked[0][2]
+
+
+async def test_a_second_request_under_a_taken_request_id_is_parked_never_run() -> None:
+    # A replayed or forged FailbackRequested carrying a live request's ID would otherwise be
+    # discovered, matched and reported as that request.
+    calls: list[str] = []
+
+    async def on_request(envelope: Envelope[Event], outbox: Outbox) -> None:
+        calls.append(envelope.event_id)
+
+    queue, inbox = FakeQueue(), MemoryInbox()
+    service = Service("discovery", EVENTS, {"FailbackRequested": on_request})
+    processor = MessageProcessor(
+        service, queue, FakePublisher(), inbox, max_receives=3, clock=FakeClock()
+    )
+    first = Envelope.wrap(
+        FailbackRequested(spec=spec()), request_id="req-live-0001", step="r", producer="cli"
+    )
+    second = Envelope.wrap(
+        FailbackRequested(spec=spec(requested_by="someone-else")),
+        request_id="req-live-0001",
+        step="r",
+        producer="cli",
+    )
+    assert (await processor.process(inbound(first.to_json()))).outcome is Outcome.HANDLED
+    taken = await processor.process(inbound(second.to_json(), message_id="m-2"))
+    assert taken.outcome is Outcome.PARKED
+    (_, reason, detail), *_ = queue.parked
+    assert reason == "request-id-taken" and first.event_id in detail
+    again = await processor.process(inbound(first.to_json(), message_id="m-3"))
+    assert again.outcome is Outcome.DUPLICATE  # its own redelivery is no second request
+    assert calls == [first.event_id]

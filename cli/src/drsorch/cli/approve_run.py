@@ -11,11 +11,13 @@ from drsorch.cli.approval import KmsSigner, approvals_key, sign_approval
 from drsorch.cli.aws import AWS_ERRORS, SnsRequestBus, lost_contact, open_aws
 from drsorch.cli.errors import ExitCode, Refused
 from drsorch.cli.follow import publish_request, request_envelope
+from drsorch.cli.output import emit
 from drsorch.cli.pending import (
     PendingRequest,
     PendingStore,
     PendingTable,
     check_can_sign,
+    held_state,
     sent,
     summary,
     with_approval,
@@ -39,6 +41,7 @@ async def run_approve(
             raise lost_contact(exc, request_id, sent=False) from exc
         console.print(f"Request {request_id}: {summary(pending)}.", markup=False)
         if not pending.complete:
+            emit(held_state(pending))
             return ExitCode.OK
         envelope = request_envelope(pending.spec, request_id)
         follow = options["wait"] or options["timeout"] or options["report"]
@@ -49,6 +52,7 @@ async def run_approve(
                 raise lost_contact(exc, request_id, sent=False) from exc
             await store.put(sent(pending), pending.version)
             console.print(f"Request {request_id} sent. Follow it with: drsorch status {request_id}")
+            emit(held_state(sent(pending)))
             return ExitCode.OK
         followed = await send_and_follow(aws, envelope, pending.spec, options["timeout"], console)
         await store.put(sent(pending), pending.version)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import math
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from opentelemetry import trace
+from opentelemetry import context, trace
+from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 
 from drsorch.cli.live import LiveProgress
 from drsorch.cli.liveness import Liveness
@@ -34,6 +36,27 @@ def request_envelope(spec: RequestSpec, request_id: str) -> Envelope[Event]:
         else FailoverRequested(spec=spec)
     )
     return Envelope.wrap(payload, request_id=request_id, step="request", producer=PRODUCER)
+
+
+@contextmanager
+def joined_trace(trace_id: str | None) -> Iterator[None]:
+    """Within the block, what is published continues the request's trace `trace_id`
+    (a step about an earlier request, such as a cancel or a re-protection, joins its one
+    trace); without a trace ID, nothing changes."""
+    if not trace_id:
+        yield
+        return
+    parent = SpanContext(
+        trace_id=int(trace_id, 16),
+        span_id=int.from_bytes(secrets.token_bytes(8), "big") or 1,
+        is_remote=True,
+        trace_flags=TraceFlags(TraceFlags.SAMPLED),
+    )
+    token = context.attach(trace.set_span_in_context(NonRecordingSpan(parent)))
+    try:
+        yield
+    finally:
+        context.detach(token)
 
 
 async def publish_request(bus: RequestBus, envelope: Envelope[Event]) -> str:

@@ -147,6 +147,18 @@ def _jobs(report: Report) -> str:
     return _table(("wave", "job", "account", "region", "servers", "started", "ended"), rows)
 
 
+def _steps(report: Report) -> str:
+    if not report.steps:
+        return "<p class='muted'>No cancel, no round-trip step recorded with this report.</p>"
+    rows = (
+        f"<tr>{_cell(step.kind.replace('_', ' '))}{_cell(step.request_id or '')}"
+        f"{_cell(step.at.isoformat() if step.at else '')}{_cell(step.by or '')}"
+        f"{_cell(step.outcome)}</tr>"
+        for step in report.steps
+    )
+    return _table(("step", "its request", "at (UTC)", "by", "outcome"), rows)
+
+
 def _api_calls(report: Report) -> str:
     rows = (f"<tr>{_cell(op)}{_cell(n)}</tr>" for op, n in report.api_calls.items())
     return _table(("DRS operation", "calls"), rows)
@@ -174,6 +186,7 @@ def render_html(report: Report) -> str:
         ("Left out by matching", _left_out(report)),
         ("Problems found by discovery", _problems(report)),
         (f"Jobs ({len(report.jobs)})", _jobs(report)),
+        ("Cancel and round trip", _steps(report)),
         ("DRS API calls", _api_calls(report)),
         ("Timings", _timings(report)),
         ("Request", _request(report)),

@@ -10,15 +10,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import ClientError
 from rich.console import Console
 
-from drsorch.cli.aws import AWS_ERRORS, lost_contact, open_aws
+from drsorch.cli.aws import AWS_ERRORS, Aws, lost_contact, open_aws
 from drsorch.cli.checks import endpoint_urls, folder, timeout_seconds
 from drsorch.cli.errors import ExitCode, InputError, RequestNotFound
 from drsorch.cli.outcome import CODES
 from drsorch.cli.output import emit
+from drsorch.cli.pending import TABLE_OUTPUT, PendingRequest, PendingTable, held_state, waiting
 from drsorch.cli.records import MonitorRecords, RequestRecord
-from drsorch.cli.report import Report, build_report
+from drsorch.cli.report import Report, Step, build_report
 from drsorch.cli.report_files import write_report
 from drsorch.cli.views import print_summary
 
@@ -34,11 +36,50 @@ def _not_found(request_id: str) -> RequestNotFound:
     )
 
 
+async def _held(aws: Aws, request_id: str) -> PendingRequest | None:
+    """The request as the approvals table holds it for more approvers, if it does.
+
+    A request sent with `--approvals N` waits there, signed, until N approvers have signed;
+    the monitor knows it only once the last one sends it.
+    """
+    if not aws.topology.outputs.get(TABLE_OUTPUT):
+        return None
+    try:
+        return await PendingTable(aws).get(request_id)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code", "").startswith("AccessDenied"):
+            return None  # an operator who is no approver sees only what the monitor records
+        raise lost_contact(exc, request_id, sent=False) from exc
+    except AWS_ERRORS as exc:
+        raise lost_contact(exc, request_id, sent=False) from exc
+
+
 def report_of_record(record: RequestRecord) -> Report:
-    """The report the monitor kept for an ended request."""
+    """The report the monitor kept for an ended request, with its cancel if it had one."""
     return build_report(
-        record.request_id, record.report, generated_at=datetime.now(UTC), spec=record.spec
+        record.request_id,
+        record.report,
+        generated_at=datetime.now(UTC),
+        spec=record.spec,
+        steps=cancel_steps(record),
     )
+
+
+def cancel_steps(record: RequestRecord) -> list[Step]:
+    """The cancel the monitor recorded, as a step of the report (none when not cancelled)."""
+    if record.cancelled_by is None:
+        return []
+    why = f"cancelled by {record.cancelled_by}"
+    skipped = sum(
+        1
+        for chunk in record.report
+        for s in chunk.servers
+        if s.outcome == "skipped" and s.reason == why
+    )
+    jobs = sum(len(chunk.jobs) for chunk in record.report)
+    at = datetime.fromisoformat(record.cancelled_at) if record.cancelled_at else None
+    outcome = f"{skipped} servers never launched (skipped); {jobs} jobs ran to their end"
+    return [Step(kind="cancel", at=at, by=record.cancelled_by, outcome=outcome)]
 
 
 def _counts(counter: Counter[str]) -> str:
@@ -109,14 +150,24 @@ async def run_status(
     async with open_aws() as aws:
         records = MonitorRecords(aws.dynamodb, aws.topology.table_name)
         deadline = None if seconds is None else time.monotonic() + seconds
-        shown = None
+        shown: object = None
         while True:
             try:
                 record = await records.request(request_id)
             except AWS_ERRORS as exc:
                 raise lost_contact(exc, request_id, sent=True) from exc
             if record is None:
-                raise _not_found(request_id)
+                pending = await _held(aws, request_id)
+                if pending is None:
+                    raise _not_found(request_id)
+                if pending != shown:
+                    console.print(waiting(pending), markup=False)
+                    shown = pending
+                if not wait or (deadline is not None and time.monotonic() >= deadline):
+                    emit(held_state(pending))
+                    return ExitCode.STILL_RUNNING
+                await asyncio.sleep(POLL_SECONDS)  # until the last approver sends it
+                continue
             if record.done:
                 report = report_of_record(record)
                 print_summary(console, report)

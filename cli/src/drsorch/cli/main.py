@@ -12,8 +12,11 @@ import typer
 from rich.console import Console
 
 from drsorch.cli.approve_cmd import approve
+from drsorch.cli.cancel_cmd import cancel
 from drsorch.cli.crash import unexpected
+from drsorch.cli.drill_cmd import drill, drill_cleanup
 from drsorch.cli.errors import ExitCode
+from drsorch.cli.history_cmd import history
 from drsorch.cli.lookup_cmd import report, status
 from drsorch.cli.output import OUTPUT_VARIABLE, Output
 from drsorch.cli.request_cmd import EXIT_CODES, failback, failover
@@ -127,8 +130,12 @@ app.command("approve", epilog=EXIT_CODES)(approve)
 app.command("restore")(restore)
 app.command("reprotect")(reprotect)
 app.command("retire")(retire)
+app.command("drill", epilog=EXIT_CODES)(drill)
+app.command("drill-cleanup")(drill_cleanup)
 app.command("status")(status)
 app.command("report")(report)
+app.command("history")(history)
+app.command("cancel")(cancel)
 
 if __name__ == "__main__":
     app()

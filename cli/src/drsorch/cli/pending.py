@@ -11,7 +11,7 @@ signature themselves, so an item altered in it launches nothing.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
@@ -175,3 +175,34 @@ def summary(pending: PendingRequest) -> str:
         f"approved by {len(pending.approvers)} of {pending.required} ({signed}); "
         f"{more} more must run: drsorch approve {pending.request_id} --hash {pending.plan_hash}"
     )
+
+
+def waiting(pending: PendingRequest) -> str:
+    """What `drsorch status` says of a held request: what is missing, and who signed."""
+    if pending.sent:
+        return (
+            f"request {pending.request_id} was sent with every approval "
+            f"({', '.join(pending.approvers)}); the services have not recorded it yet"
+        )
+    more = max(0, pending.required - len(pending.approvers))
+    return (
+        f"request {pending.request_id} is held, not sent: waiting for {more} more "
+        f"approval{'s' if more != 1 else ''} of plan {pending.plan_hash} "
+        f"(needs {pending.required} distinct approvers); approved by "
+        f"{', '.join(pending.approvers)}; the approvals expire at "
+        f"{pending.expires_at:%Y-%m-%d %H:%M} UTC. Each other approver runs: "
+        f"drsorch approve {pending.request_id} --hash {pending.plan_hash}"
+    )
+
+
+def held_state(pending: PendingRequest) -> dict[str, Any]:
+    """`--output json` for a held request: who signed, how many more, until when."""
+    return {
+        "request_id": pending.request_id,
+        "status": "SENT" if pending.sent else "HELD",
+        "plan_hash": pending.plan_hash,
+        "approvals_required": pending.required,
+        "approved_by": pending.approvers,
+        "approvals_missing": max(0, pending.required - len(pending.approvers)),
+        "expires_at": pending.expires_at.isoformat(),
+    }

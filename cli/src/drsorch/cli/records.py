@@ -2,10 +2,10 @@
 
 Layout (the monitor's package docstring is the reference): every item of a request
 under `pk = request#<request_id>`; `summary` (top-level `phase`, `status`, `reason`,
-`operation`, `drill`, `plan_hash`, `wave`, and the spec in `body`), `server#<id>`
-(`phase`, `wave`, `outcome`), `batch#<wave>-<index>` (`status`, `job_id`, the batch in
-`body`), and `report#<chunk>` (a `RequestCompleted` payload) once the request ended.
-Only these fields are read, so the monitor may add others freely.
+`operation`, `drill`, `plan_hash`, `wave`; the spec, `trace_id` and `cancelled_by` in
+`body`), `server#<id>` (`phase`, `wave`, `outcome`), `batch#<wave>-<index>` (`status`,
+`job_id`, the batch in `body`), and `report#<chunk>` (a `RequestCompleted` payload) once
+the request ended. Only these fields are read, so the monitor may add others freely.
 """
 
 from __future__ import annotations
@@ -50,6 +50,10 @@ class RequestRecord:
     plan_hash: str | None = None
     wave: int | None = None
     spec: RequestSpec | None = None
+    trace_id: str | None = None
+    """The request's one trace (a cancel continues it)."""
+    cancelled_by: str | None = None
+    cancelled_at: str | None = None
     servers_by_phase: Counter[str] = field(default_factory=Counter)
     servers_by_outcome: Counter[str] = field(default_factory=Counter)
     batches: list[BatchView] = field(default_factory=list)
@@ -81,6 +85,11 @@ def _spec(body: dict[str, Any]) -> RequestSpec | None:
         return None
 
 
+def _optional(body: dict[str, Any], name: str) -> str | None:
+    value = body.get(name)
+    return str(value) if isinstance(value, str) else None
+
+
 def _batch(item: Item) -> BatchView:
     body = _body(item)
     return BatchView(
@@ -108,6 +117,9 @@ def parse_record(request_id: str, items: list[Item]) -> RequestRecord | None:
         plan_hash=_text(summary, "plan_hash"),
         wave=int(summary["wave"]["N"]) if "wave" in summary else None,
         spec=_spec(_body(summary)),
+        trace_id=_optional(_body(summary), "trace_id"),
+        cancelled_by=_optional(_body(summary), "cancelled_by"),
+        cancelled_at=_optional(_body(summary), "cancelled_at"),
     )
     for item in sorted(items, key=lambda i: str(i["sk"]["S"])):
         kind = item["sk"]["S"].split("#", 1)[0]
@@ -145,3 +157,18 @@ class MonitorRecords:
             start = page.get("LastEvaluatedKey")
             if not start:
                 return parse_record(request_id, items)
+
+    async def trace_id(self, request_id: str) -> str | None:
+        """The request's trace ID, from its summary alone (one small Query)."""
+        if not request_id:
+            return None
+        page = await self.dynamodb.query(
+            TableName=self.table_name,
+            KeyConditionExpression="pk = :pk AND sk = :sk",
+            ExpressionAttributeValues={
+                ":pk": {"S": f"request#{request_id}"},
+                ":sk": {"S": "summary"},
+            },
+        )
+        items = page.get("Items", [])
+        return _optional(_body(dict(items[0])), "trace_id") if items else None

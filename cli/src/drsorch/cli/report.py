@@ -62,6 +62,23 @@ class Summary(_ReportModel):
     """Servers launched, and into the expected instance when there was one."""
 
 
+StepKind = Literal["cancel", "prepare_failback", "reprotect", "retire"]
+
+
+class Step(_ReportModel):
+    """A step taken about the request once it ran: a cancel, a re-protection, a retire."""
+
+    kind: StepKind
+    request_id: str | None = None
+    """The step's own request ID (a cancel or a round-trip step is sent under its own)."""
+    at: datetime | None = None
+    """When it was taken (a cancel) or answered (a round-trip step)."""
+    by: str | None = None
+    """Who asked for it."""
+    outcome: str
+    """What it did, in words: servers skipped, protected, actions done."""
+
+
 class Report(_ReportModel):
     """One request's report: status, per-server records, jobs, DRS API calls, timings."""
 
@@ -88,6 +105,8 @@ class Report(_ReportModel):
     """DRS API calls by operation, summed over every service."""
     timings: Timings
     generated_at: datetime
+    steps: tuple[Step, ...] = ()
+    """Steps about this request: its cancel, and the round trip chained after it."""
 
 
 def _server_order(server: ServerReport) -> tuple[int, str, str, str]:
@@ -119,6 +138,7 @@ def build_report(
     spec: RequestSpec | None = None,
     trace_id: str | None = None,
     milestones: Mapping[str, datetime] | None = None,
+    steps: Sequence[Step] = (),
 ) -> Report:
     """Merge the chunks of `RequestCompleted` into one report.
 
@@ -152,6 +172,7 @@ def build_report(
         api_calls=dict(sorted(api_calls.items())),
         timings=_timings(first, jobs, spec, milestones or {}),
         generated_at=generated_at,
+        steps=tuple(steps),
     )
 
 

@@ -19,6 +19,7 @@ from drsorch.cli.crash import unexpected
 from drsorch.cli.errors import CliError, ExitCode
 
 if TYPE_CHECKING:
+    from drsorch.cli.report import Step
     from drsorch.contracts.types import Operation
 
 
@@ -216,9 +217,23 @@ def execute(operation: Operation, options: dict[str, Any]) -> None:
     request_id = options.get("request_id")
     # A partial request (exit 1) still landed servers: the chained steps take those.
     if code in (ExitCode.OK, ExitCode.FAILED) and then and request_id and not options["plan"]:
-        chained = _chain(request_id, then)
+        steps: list[Step] = []
+        chained = _chain(request_id, then, steps)
+        if options.get("report") and steps:
+            _add_steps(Path(options["report"]), steps)
         code = chained if code == ExitCode.OK else code
     raise typer.Exit(int(code))
+
+
+def _add_steps(path: Path, steps: list[Step]) -> None:
+    """The chained steps written into the request's report (JSON, page and picture)."""
+    from drsorch.cli.report import Report  # noqa: PLC0415
+    from drsorch.cli.report_files import write_report  # noqa: PLC0415
+
+    if not path.exists():
+        return  # the request wrote no report (it ended without one)
+    report = Report.model_validate_json(path.read_text(encoding="utf-8"))
+    write_report(report.model_copy(update={"steps": (*report.steps, *steps)}), path)
 
 
 def _then(options: dict[str, Any]) -> list[str]:
@@ -238,12 +253,16 @@ def _then(options: dict[str, Any]) -> list[str]:
     return steps
 
 
-def _chain(request_id: str, steps: list[str]) -> ExitCode:
+def _chain(request_id: str, steps: list[str], done: list[Step]) -> ExitCode:
     from drsorch.cli.roundtrip_cmd import retire_step, reverse_step  # noqa: PLC0415
 
     code = ExitCode.OK
     for step in steps:
-        code = retire_step(request_id, None) if step == "retire" else reverse_step(request_id, step)
+        code = (
+            retire_step(request_id, None, steps=done)
+            if step == "retire"
+            else reverse_step(request_id, step, steps=done)
+        )
         if code != ExitCode.OK:
             return code
     return code

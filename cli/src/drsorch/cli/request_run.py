@@ -23,7 +23,7 @@ from drsorch.cli.live import LiveProgress
 from drsorch.cli.liveness import Liveness, queues_of, quiet_seconds
 from drsorch.cli.outcome import finish_apply, finish_plan
 from drsorch.cli.output import emit
-from drsorch.cli.pending import PendingTable, hold
+from drsorch.cli.pending import PendingRequest, PendingTable, held_state, hold
 from drsorch.cli.tracker import RequestTracker
 from drsorch.contracts import Envelope, Event, RequestSpec, SignedApproval
 from drsorch.contracts.types import Operation
@@ -91,6 +91,8 @@ async def run_request(operation: Operation, options: dict[str, Any], console: Co
                     f"{signed.statement.plan_hash}",
                     markup=False,
                 )
+                held = spec.model_copy(update={"approvals": (signed,)})
+                emit(held_state(PendingRequest(request_id=request_id, spec=held)))
                 return ExitCode.OK
             spec = spec.model_copy(update={"approvals": (signed,)})
         envelope = request_envelope(spec, request_id)

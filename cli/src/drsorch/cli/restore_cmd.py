@@ -1,8 +1,12 @@
-"""`drsorch restore REQUEST_ID`: put back the launch settings a request changed.
+"""`drsorch restore REQUEST_ID [--approve HASH]`: put back the launch settings a request
+changed.
 
-Publishes `RestoreRequested` (under a request ID of its own) and, unless told not
-to wait, follows the configurator's `LaunchSettingsRestored` through the CLI's own
-queue and prints what was put back, server by server.
+Without `--approve` it plans: the configurator says what it would put back, server by
+server, and the hash of exactly that. With `--approve HASH` the caller signs an approval
+of that plan (as `failback --approve` does) and the configurator applies it, after
+verifying the approval itself. Publishes `RestoreRequested` (under a request ID of its
+own) and, unless told not to wait, follows the configurator's `LaunchSettingsRestored`
+through the CLI's own queue.
 """
 
 from __future__ import annotations
@@ -15,9 +19,10 @@ from rich.console import Console
 
 from drsorch.cli.crash import unexpected
 from drsorch.cli.errors import CliError, ExitCode
+from drsorch.cli.request_cmd import ValidForOpt
 
 
-def restore(
+def restore(  # noqa: PLR0917 - typer reads the flags from the signature
     request_id: Annotated[
         str,
         typer.Argument(metavar="REQUEST_ID", help="The request whose launch settings to put back."),
@@ -31,6 +36,16 @@ def restore(
     reason: Annotated[
         str | None, typer.Option("--reason", help="Why: kept with the restore.")
     ] = None,
+    approve: Annotated[
+        str | None,
+        typer.Option(
+            "--approve",
+            metavar="HASH",
+            help="Apply the restore plan with this hash, signed by you (plan it first "
+            "without --approve).",
+        ),
+    ] = None,
+    valid_for: ValidForOpt = 60,
     wait: Annotated[
         bool, typer.Option("--wait/--no-wait", help="Wait for the configurator's answer.")
     ] = True,
@@ -44,7 +59,8 @@ def restore(
         ),
     ] = 120.0,
 ) -> None:
-    """Put back the launch settings drsorch changed for REQUEST_ID (all its servers, or some)."""
+    """Plan, or apply with --approve, putting back the launch settings drsorch changed for
+    REQUEST_ID (all its servers, or some)."""
     from drsorch.cli.restore_run import run_restore  # noqa: PLC0415 - heavy: AWS clients
 
     console = Console(highlight=False, soft_wrap=True)
@@ -54,6 +70,8 @@ def restore(
                 request_id,
                 servers=servers or [],
                 reason=reason,
+                approve=approve,
+                valid_for=valid_for,
                 wait=wait,
                 seconds=timeout,
                 console=console,

@@ -1,13 +1,13 @@
 """Running `drsorch restore`: publish RestoreRequested, wait for the configurator's answer.
 
-Publishes `RestoreRequested` (under a request ID of its own) and, unless told not
-to wait, follows the configurator's `LaunchSettingsRestored` through the CLI's own
-queue and prints what was put back, server by server.
+Publishes `RestoreRequested` (under a request ID of its own): a plan, or with `--approve`
+an apply carrying the caller's signed approval of that plan. Unless told not to wait, it
+follows the configurator's `LaunchSettingsRestored` through the CLI's own queue and
+prints what would be, or was, put back, server by server, or why the apply was refused.
 """
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -16,20 +16,30 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
+from drsorch.cli.answers import Answer, ask_configurator, own_approval
+from drsorch.cli.approval import DEFAULT_VALID_MINUTES
 from drsorch.cli.args import split_list
-from drsorch.cli.aws import AWS_ERRORS, Aws, SnsRequestBus, lost_contact, open_aws
+from drsorch.cli.aws import AWS_ERRORS, SnsRequestBus, lost_contact, open_aws
 from drsorch.cli.checks import endpoint_urls, timeout_seconds
 from drsorch.cli.errors import ExitCode, InputError
-from drsorch.cli.feed import event_feed
 from drsorch.cli.follow import new_request_id, publish_request
-from drsorch.cli.ports import EventFeed
-from drsorch.cli.tracker import Chunks
-from drsorch.contracts import Envelope, Event, LaunchSettingsRestored, RestoreRequested
+from drsorch.contracts import (
+    Envelope,
+    Event,
+    LaunchSettingsRestored,
+    RestoreRequested,
+    SignedApproval,
+)
 from drsorch.runtime import tracing
 
 
-def restore_request(
-    request_id: str, servers: list[str], requested_by: str, reason: str | None
+def restore_request(  # noqa: PLR0917 - the event's fields, as the flags give them
+    request_id: str,
+    servers: list[str],
+    requested_by: str,
+    reason: str | None,
+    approve: str | None = None,
+    approvals: tuple[SignedApproval, ...] = (),
 ) -> RestoreRequested:
     """The event, or an `InputError` naming the bad argument."""
     ids = tuple(split_list(servers)) or None
@@ -39,30 +49,18 @@ def restore_request(
             source_server_ids=ids,
             requested_by=requested_by,
             reason=reason,
+            plan_only=approve is None,
+            approved_plan_hash=approve.lower() if approve else None,
+            approvals=approvals,
         )
     except ValidationError as exc:
         field = str(exc.errors()[0]["loc"][0]) if exc.errors()[0]["loc"] else ""
-        flag = {"restore_request_id": "REQUEST_ID", "source_server_ids": "--servers"}.get(
-            field, "restore"
-        )
+        flag = {
+            "restore_request_id": "REQUEST_ID",
+            "source_server_ids": "--servers",
+            "approved_plan_hash": "--approve",
+        }.get(field, "restore")
         raise InputError(flag, str(exc.errors()[0]["msg"])) from exc
-
-
-async def collect(
-    feed: EventFeed, request_id: str, deadline: float | None
-) -> list[LaunchSettingsRestored] | None:
-    """Every chunk of the answer, or None when the deadline came first."""
-    chunks: Chunks[LaunchSettingsRestored] = Chunks()
-    while not chunks.complete:
-        remaining = None if deadline is None else deadline - time.monotonic()
-        if remaining is not None and remaining <= 0:
-            return None
-        wait = 20 if remaining is None else max(0, min(20, int(remaining) + 1))
-        for envelope in await feed.receive(wait):
-            payload = envelope.payload
-            if envelope.request_id == request_id and isinstance(payload, LaunchSettingsRestored):
-                chunks.add(payload, payload.chunk.index, payload.chunk.count)
-    return chunks.ordered()
 
 
 def unknown_servers(answer: list[LaunchSettingsRestored], asked: Sequence[str]) -> list[str]:
@@ -89,6 +87,9 @@ def show(
     """
     results = [r for chunk in answer for r in chunk.results]
     reason = next((chunk.reason for chunk in answer if chunk.reason), None)
+    if any(chunk.refused for chunk in answer):
+        console.print(f"Restore of {target} refused, nothing written: {reason}", markup=False)
+        return ExitCode.REFUSED
     unknown = unknown_servers(answer, asked)
     if unknown:
         console.print(
@@ -114,6 +115,10 @@ def show(
     console.print(table)
     counted = Counter(r.outcome for r in results)
     console.print(", ".join(f"{n} {outcome}" for outcome, n in sorted(counted.items())))
+    plan_hash = answer[0].plan_hash
+    if counted.get("planned") and plan_hash:
+        console.print(f"Restore plan {plan_hash}")
+        console.print(f"Apply it with: drsorch restore {target} --approve {plan_hash}")
     if counted.get("failed"):
         return ExitCode.FAILED
     return ExitCode.USAGE if unknown else ExitCode.OK
@@ -124,19 +129,23 @@ async def run_restore(
     *,
     servers: list[str],
     reason: str | None,
+    approve: str | None = None,
+    valid_for: int = DEFAULT_VALID_MINUTES,
     wait: bool,
     seconds: float | None,
     console: Console,
 ) -> ExitCode:
-    """Send the restore, and wait for its answer when asked to; the exit code."""
-    restore_request(target, servers, "drsorch-cli", reason)  # flags checked before AWS
+    """Send the restore (a plan, or an approved apply), and wait for its answer when asked
+    to; the exit code."""
+    restore_request(target, servers, "drsorch-cli", reason, approve)  # flags checked offline
     timeout_seconds("--timeout", seconds)
     endpoint_urls()
     # Only the CLI's own spans: its polling of its queue would make a trace a receive.
     tracing.configure_tracing("drsorch-cli", instrument_aws=False)
     async with open_aws() as aws:
-        event = restore_request(target, servers, aws.caller.arn, reason)
         own_id = new_request_id("restore", datetime.now(UTC))
+        approvals = await own_approval(aws, own_id, approve, valid_for)
+        event = restore_request(target, servers, aws.caller.arn, reason, approve, approvals)
         envelope: Envelope[Event] = Envelope.wrap(
             event, request_id=own_id, step="restore", producer="cli"
         )
@@ -147,29 +156,17 @@ async def run_restore(
                 raise lost_contact(exc, own_id, sent=False) from exc
             console.print(f"Restore of {target} requested ({own_id}).")
             return ExitCode.OK
-        answer = await _send_and_collect(aws, envelope, seconds, console, target)
+        answer = await ask_configurator(
+            aws,
+            envelope,
+            seconds,
+            console,
+            Answer(console, kinds=(LaunchSettingsRestored,)),
+            sent_line=f"Restore of {target} requested ({own_id}); waiting for the configurator.",
+            then=f"the restore goes on; drsorch restore {target} again shows what it put back",
+        )
     if answer is None:
         console.print(f"No answer within {seconds:g} s; the restore ({own_id}) goes on.")
         return ExitCode.STILL_RUNNING
-    return show(console, target, answer, servers)
-
-
-async def _send_and_collect(
-    aws: Aws, envelope: Envelope[Event], seconds: float | None, console: Console, target: str
-) -> list[LaunchSettingsRestored] | None:
-    own_id = envelope.request_id
-    # LaunchSettingsRestored comes from the configurator alone: follow its topic only.
-    topic = {"configurator": aws.topology.producer_topics["configurator"]}
-    sent = False
-    try:
-        async with event_feed(aws.sqs, aws.sns, topic, own_id) as feed:
-            await publish_request(SnsRequestBus(aws), envelope)
-            sent = True
-            console.print(
-                f"Restore of {target} requested ({own_id}); waiting for the configurator."
-            )
-            deadline = None if seconds is None else time.monotonic() + seconds
-            return await collect(feed, own_id, deadline)
-    except AWS_ERRORS as exc:
-        again = f"the restore goes on; drsorch restore {target} again shows what it put back"
-        raise lost_contact(exc, own_id, sent=sent, then=again) from exc
+    restored = [e for e in answer if isinstance(e, LaunchSettingsRestored)]
+    return show(console, target, restored, servers)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -18,6 +19,7 @@ from rich.console import Console
 
 from drsorch.cli.crash import unexpected
 from drsorch.cli.errors import CliError, ExitCode
+from drsorch.cli.report import Step
 
 RequestArg = Annotated[
     str, typer.Argument(metavar="REQUEST_ID", help="The failback request of the round trip.")
@@ -53,8 +55,13 @@ def guarded(command: str, run: Awaitable[ExitCode]) -> ExitCode:
         return code
 
 
-async def _reverse(
-    of: str, purpose: str, lag: int, deadline: int, seconds: float | None
+async def _reverse(  # noqa: PLR0917 - the command's options, in its order
+    of: str,
+    purpose: str,
+    lag: int,
+    deadline: int,
+    seconds: float | None,
+    steps: list[Step] | None = None,
 ) -> ExitCode:
     from drsorch.cli.roundtrip_run import run_reverse  # noqa: PLC0415 - heavy: AWS clients
 
@@ -65,23 +72,57 @@ async def _reverse(
         deadline=deadline,
         seconds=seconds,
         console=_console(),
+        steps=steps,
     )
 
 
-async def _retire(of: str, approve: str | None, lag: int, seconds: float | None) -> ExitCode:
+async def _retire(  # noqa: PLR0917 - the command's options, in its order
+    of: str,
+    approve: str | None,
+    lag: int,
+    seconds: float | None,
+    launch_tag: str = "as_found",
+    steps: list[Step] | None = None,
+) -> ExitCode:
     from drsorch.cli.roundtrip_run import run_retire  # noqa: PLC0415 - heavy: AWS clients
 
-    code, _ = await run_retire(of, approve=approve, lag=lag, seconds=seconds, console=_console())
+    code, _ = await run_retire(
+        of,
+        approve=approve,
+        lag=lag,
+        seconds=seconds,
+        console=_console(),
+        launch_tag=launch_tag,
+        steps=steps,
+    )
     return code
 
 
-def reverse_step(of: str, purpose: str, *, lag: int = 60, deadline: int = 14_400) -> ExitCode:
-    """One reverse replication step, as `reprotect` or a chained `--prepare-failback` runs it."""
-    return guarded(purpose, _reverse(of, purpose, lag, deadline, None))
+class LaunchTag(StrEnum):
+    """`--launch-tag`."""
+
+    as_found = "as-found"
+    remove = "remove"
+    keep = "keep"
 
 
-def retire_step(of: str, approve: str | None, *, lag: int = 60) -> ExitCode:
-    return guarded("retire", _retire(of, approve, lag, 600.0))
+def reverse_step(
+    of: str,
+    purpose: str,
+    *,
+    lag: int = 60,
+    deadline: int = 14_400,
+    steps: list[Step] | None = None,
+) -> ExitCode:
+    """One reverse replication step, as `reprotect` or a chained `--prepare-failback` runs it;
+    what it did is added to `steps` (for the request's report)."""
+    return guarded(purpose, _reverse(of, purpose, lag, deadline, None, steps))
+
+
+def retire_step(
+    of: str, approve: str | None, *, lag: int = 60, steps: list[Step] | None = None
+) -> ExitCode:
+    return guarded("retire", _retire(of, approve, lag, 600.0, steps=steps))
 
 
 def reprotect(
@@ -103,7 +144,7 @@ def reprotect(
     raise typer.Exit(int(code))
 
 
-def retire(
+def retire(  # noqa: PLR0917 - typer reads the flags from the signature
     request_id: RequestArg,
     plan: Annotated[
         bool, typer.Option("--plan", help="Plan only: list and hash, change nothing.")
@@ -114,11 +155,24 @@ def retire(
     ] = None,
     max_lag: LagOpt = 60,
     timeout: TimeoutOpt = 600.0,
+    launch_tag: Annotated[
+        LaunchTag,
+        typer.Option(
+            "--launch-tag",
+            case_sensitive=False,
+            help="The AWSDRS=AllowLaunchingIntoThisInstance tag on the originals: as-found "
+            "removes it only where the failback added it; remove takes it off every one; keep "
+            "leaves every one. Give the same value to --plan and --approve.",
+        ),
+    ] = LaunchTag.as_found,
 ) -> None:
     """Clean up after REQUEST_ID: stop failback replication, terminate the failover's recovery
-    instances, delete their records and the FAILBACK servers. Planned, then approved."""
+    instances, delete their records and the FAILBACK servers, put back the launch settings
+    drsorch changed, and (as-found) remove the launch-into tags it added. Planned, then
+    approved."""
     if plan == (approve is not None):
         _console(stderr=True).print("drsorch retire: give exactly one of --plan or --approve HASH")
         raise typer.Exit(int(ExitCode.USAGE))
-    code = guarded("retire", _retire(request_id, approve, max_lag, timeout))
+    tag = LaunchTag(launch_tag).value.replace("-", "_")
+    code = guarded("retire", _retire(request_id, approve, max_lag, timeout, tag))
     raise typer.Exit(int(code))

@@ -9,7 +9,6 @@ what `--approve` binds), its refusal when the plan drifted, or what it did.
 from __future__ import annotations
 
 import json
-import time
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -20,14 +19,14 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from drsorch.cli.aws import AWS_ERRORS, Aws, SnsRequestBus, lost_contact, open_aws
+from drsorch.cli.answers import Answer, ask_configurator, own_approval
+from drsorch.cli.approval import DEFAULT_VALID_MINUTES
+from drsorch.cli.aws import Aws, open_aws
 from drsorch.cli.checks import endpoint_urls, timeout_seconds
 from drsorch.cli.errors import ExitCode, InputError
-from drsorch.cli.feed import event_feed
-from drsorch.cli.follow import new_request_id, publish_request
+from drsorch.cli.follow import new_request_id
 from drsorch.cli.plan_store import plan_dir
-from drsorch.cli.ports import EventFeed
-from drsorch.cli.tracker import Chunks
+from drsorch.cli.report import Step, StepKind
 from drsorch.contracts import (
     Envelope,
     Event,
@@ -37,6 +36,7 @@ from drsorch.contracts import (
     RetireRequested,
     ReverseReplicationReported,
     ReverseReplicationRequested,
+    SignedApproval,
 )
 from drsorch.contracts.events.roundtrip import ReversePurpose
 from drsorch.runtime import tracing
@@ -73,24 +73,47 @@ def reverse_request(
         raise InputError("REQUEST_ID", str(exc.errors()[0]["msg"])) from exc
 
 
-def retire_request(of: str, approve: str | None, requested_by: str, lag: int) -> RetireRequested:
+def retire_request(
+    of: str,
+    approve: str | None,
+    requested_by: str,
+    lag: int,
+    launch_tag: str = "as_found",
+    *,
+    approvals: tuple[SignedApproval, ...] = (),
+) -> RetireRequested:
     try:
-        return RetireRequested(
-            of_request_id=of,
-            plan_only=approve is None,
-            approved_plan_hash=approve.lower() if approve else None,
-            requested_by=requested_by,
-            max_replication_lag_seconds=lag,
+        return RetireRequested.model_validate(
+            {"launch_tag": launch_tag, "of_request_id": of, "approvals": approvals}
+            | _retire_fields(approve, requested_by, lag)
         )
     except ValidationError as exc:
         loc = exc.errors()[0]["loc"]
-        flag = "--approve" if loc and loc[0] == "approved_plan_hash" else "REQUEST_ID"
+        flag = {"approved_plan_hash": "--approve", "launch_tag": "--launch-tag"}.get(
+            str(loc[0]) if loc else "", "REQUEST_ID"
+        )
         raise InputError(flag, str(exc.errors()[0]["msg"])) from exc
+
+
+def _retire_fields(approve: str | None, requested_by: str, lag: int) -> dict[str, object]:
+    return {
+        "plan_only": approve is None,
+        "approved_plan_hash": approve.lower() if approve else None,
+        "requested_by": requested_by,
+        "max_replication_lag_seconds": lag,
+    }
 
 
 async def _publish(aws: Aws, event: Event, kind: str) -> Envelope[Event]:
     own_id = new_request_id(kind, datetime.now(UTC))
     return Envelope.wrap(event, request_id=own_id, step=kind, producer="cli")
+
+
+async def _follow(
+    aws: Aws, envelope: Envelope[Event], seconds: float | None, console: Console, answer: Answer
+) -> list[Event] | None:
+    sent_line = f"{envelope.payload.event_type} sent ({envelope.request_id})."
+    return await ask_configurator(aws, envelope, seconds, console, answer, sent_line=sent_line)
 
 
 async def run_reverse(
@@ -101,8 +124,10 @@ async def run_reverse(
     deadline: int,
     seconds: float | None,
     console: Console,
+    steps: list[Step] | None = None,
 ) -> ExitCode:
-    """Send the reverse replication request and follow it to the end; the exit code."""
+    """Send the reverse replication request and follow it to the end; the exit code. What it
+    did is added to `steps` when given."""
     reverse_request(of, purpose, "drsorch-cli", lag, deadline)
     timeout_seconds("--timeout", seconds)
     endpoint_urls()
@@ -110,80 +135,17 @@ async def run_reverse(
     async with open_aws() as aws:
         event = reverse_request(of, purpose, aws.caller.arn, lag, deadline)
         envelope = await _publish(aws, event, "reprotect" if purpose == "reprotect" else "prepare")
-        last = await _follow(aws, envelope, seconds, console, _reverse_collector(console))
+        answer = Answer(console, kinds=(ReverseReplicationReported,))
+        last = await _follow(aws, envelope, seconds, console, answer)
     if last is None:
         console.print(f"No end within {seconds:g} s; {envelope.request_id} goes on.")
         return ExitCode.STILL_RUNNING
+    if steps is not None:
+        servers = [s for e in last if isinstance(e, ReverseReplicationReported) for s in e.servers]
+        counted = Counter(s.outcome for s in servers)
+        words = ", ".join(f"{n} {k}" for k, n in sorted(counted.items())) or "nothing done"
+        steps.append(_step(purpose, envelope, event.requested_by, words))
     return show_reverse(console, of, purpose, last)
-
-
-def _reverse_collector(console: Console) -> _Collector:
-    return _Collector(console, kinds=(ReverseReplicationReported,))
-
-
-class _Collector:
-    """Gathers the chunks of each answer; prints a progress line per completed step."""
-
-    def __init__(self, console: Console, kinds: tuple[type[Event], ...]) -> None:
-        self.console = console
-        self.kinds = kinds
-        self.steps: dict[int, Chunks[Event]] = {}
-        self.done: list[Event] | None = None
-
-    def add(self, event: Event) -> None:
-        if not isinstance(event, self.kinds):
-            return
-        step = getattr(event, "step", 0)
-        chunk = event.chunk  # type: ignore[attr-defined]
-        chunks = self.steps.setdefault(step, Chunks())
-        chunks.add(event, chunk.index, chunk.count)
-        if not chunks.complete:
-            return
-        parts = chunks.ordered()
-        if isinstance(event, ReverseReplicationReported):
-            servers = [s for part in parts for s in part.servers]  # type: ignore[attr-defined]
-            counted = Counter(s.outcome for s in servers)
-            line = ", ".join(f"{n} {k}" for k, n in sorted(counted.items()))
-            self.console.print(f"  step {step}: {line or 'nothing to do'}")
-            if not event.final:
-                return
-        self.done = parts
-
-
-async def _follow(
-    aws: Aws,
-    envelope: Envelope[Event],
-    seconds: float | None,
-    console: Console,
-    collector: _Collector,
-) -> list[Event] | None:
-    own_id = envelope.request_id
-    # The round trip's reports come from the configurator alone: follow its topic only.
-    topic = {"configurator": aws.topology.producer_topics["configurator"]}
-    sent = False
-    try:
-        async with event_feed(aws.sqs, aws.sns, topic, own_id) as feed:
-            await publish_request(SnsRequestBus(aws), envelope)
-            sent = True
-            console.print(f"{envelope.payload.event_type} sent ({own_id}).")
-            deadline = None if seconds is None else time.monotonic() + seconds
-            return await _collect(feed, own_id, deadline, collector)
-    except AWS_ERRORS as exc:
-        raise lost_contact(exc, own_id, sent=sent) from exc
-
-
-async def _collect(
-    feed: EventFeed, own_id: str, deadline: float | None, collector: _Collector
-) -> list[Event] | None:
-    while collector.done is None:
-        remaining = None if deadline is None else deadline - time.monotonic()
-        if remaining is not None and remaining <= 0:
-            return None
-        wait = 20 if remaining is None else max(0, min(20, int(remaining) + 1))
-        for envelope in await feed.receive(wait):
-            if envelope.request_id == own_id:
-                collector.add(envelope.payload)
-    return collector.done
 
 
 def show_reverse(
@@ -219,22 +181,64 @@ def show_reverse(
 
 
 async def run_retire(
-    of: str, *, approve: str | None, lag: int, seconds: float | None, console: Console
+    of: str,
+    *,
+    approve: str | None,
+    lag: int,
+    seconds: float | None,
+    console: Console,
+    launch_tag: str = "as_found",
+    steps: list[Step] | None = None,
+    valid_for: int = DEFAULT_VALID_MINUTES,
 ) -> tuple[ExitCode, str | None]:
-    """Plan or apply a retire and show the answer; the exit code and the plan hash."""
-    retire_request(of, approve, "drsorch-cli", lag)
+    """Plan or apply a retire and show the answer; the exit code and the plan hash. An
+    apply carries the caller's signed approval of the plan (`--approve`), which the
+    configurator verifies before any call: a retire terminates instances."""
+    retire_request(of, approve, "drsorch-cli", lag, launch_tag)
     timeout_seconds("--timeout", seconds)
     endpoint_urls()
     tracing.configure_tracing("drsorch-cli", instrument_aws=False)
     async with open_aws() as aws:
-        event = retire_request(of, approve, aws.caller.arn, lag)
-        envelope = await _publish(aws, event, "retire")
-        collector = _Collector(console, kinds=(RetirePlanned, Retired))
-        answer = await _follow(aws, envelope, seconds, console, collector)
+        own_id = new_request_id("retire", datetime.now(UTC))
+        approvals = await own_approval(aws, own_id, approve, valid_for)
+        event = retire_request(of, approve, aws.caller.arn, lag, launch_tag, approvals=approvals)
+        envelope = Envelope.wrap(event, request_id=own_id, step="retire", producer="cli")
+        answer = await _follow(
+            aws, envelope, seconds, console, Answer(console, kinds=(RetirePlanned, Retired))
+        )
     if answer is None:
         console.print(f"No answer within {seconds:g} s; {envelope.request_id} goes on.")
         return ExitCode.STILL_RUNNING, None
-    return show_retire(console, of, answer)
+    code, plan_hash = show_retire(console, of, answer)
+    if steps is not None:
+        steps.append(_step("retire", envelope, event.requested_by, _retire_words(answer)))
+    return code, plan_hash
+
+
+def _step(kind: StepKind, envelope: Envelope[Event], by: str, outcome: str) -> Step:
+    return Step(
+        kind=kind,
+        request_id=envelope.request_id,
+        at=datetime.now(UTC),
+        by=by,
+        outcome=outcome,
+    )
+
+
+def _retire_words(answer: Sequence[Event]) -> str:
+    """A retire's answer in a few words: its plan, or what the apply did."""
+    results = [r for e in answer if isinstance(e, Retired) for r in e.results]
+    if results:
+        counted = Counter(r.outcome for r in results)
+        return "applied: " + ", ".join(f"{n} {k}" for k, n in sorted(counted.items()))
+    planned = [e for e in answer if isinstance(e, RetirePlanned)]
+    actions = [a for e in planned for a in e.actions if a.kind != "leave"]
+    refused = next((e.refused for e in planned if e.refused), None)
+    if refused:
+        return f"refused: {refused}"
+    plan_hash = planned[0].plan_hash if planned else "?"
+    held = sum(1 for a in actions if a.held)
+    return f"planned {plan_hash}: {len(actions)} actions, {held} held"
 
 
 def _actions_table(title: str, rows: Sequence[tuple[RetireAction, str]]) -> Table:
@@ -279,7 +283,7 @@ def show_retire(console: Console, of: str, answer: Sequence[Event]) -> tuple[Exi
         console.print(f"Retire plan {plan_hash}")
         console.print(f"Apply it with: drsorch retire {of} --approve {plan_hash}")
         return ExitCode.OK, plan_hash
-    done = [e for e in answer if isinstance(e, Retired)]
+    done = [e for e in answer if isinstance(e, Retired) and e.final]
     results = [r for chunk in done for r in chunk.results]
     outcomes = Counter(r.outcome for r in results)
     bad = [r for r in results if r.outcome in ("failed", "held")]

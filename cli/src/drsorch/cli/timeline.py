@@ -5,7 +5,8 @@ and a browser or any SVG viewer shows it). Rows are grouped by wave, then by job
 each server's bar spans its job (DRS reports times per job, not per server) and is
 coloured by the server's outcome, so a failed server stands out inside its job.
 Servers that never reached a job (refused, left out by matching, not ready) are
-listed below the jobs. Rows stay readable at hundreds of servers: names are drawn
+listed below the jobs, and below them the steps taken about the request (its cancel,
+the round trip chained after it). Rows stay readable at hundreds of servers: names are drawn
 while a row is at least 9 px high, and each bar carries a tooltip either way.
 """
 
@@ -18,7 +19,7 @@ from datetime import datetime, timedelta
 from html import escape
 
 from drsorch.cli.palette import OUTCOME_COLOURS, OUTCOME_WORDS, colour
-from drsorch.cli.report import Report
+from drsorch.cli.report import Report, Step
 from drsorch.contracts import JobRecord, ServerReport
 
 WIDTH = 1280
@@ -40,7 +41,7 @@ class _Row:
     server: ServerReport | None = None
     label: str = ""
     job: JobRecord | None = None
-    kind: str = "server"  # server, job, wave, section, left_out
+    kind: str = "server"  # server, job, wave, section, left_out, step
     h: float = 0.0  # a server row's height
 
 
@@ -113,7 +114,21 @@ def _layout(report: Report) -> tuple[list[_Row], float]:
             placeholder = ServerReport(server=ref, outcome="skipped", reason=reason)
             rows.append(_Row(y, server=placeholder, label=outcome, kind="left_out", h=tall))
             y += tall
+    if report.steps:
+        rows.append(_Row(y, label="Cancel and round trip", kind="section"))
+        y += 18
+        for step in report.steps:
+            rows.append(_Row(y, label=_step_label(step), kind="step"))
+            y += LEFT_OUT_ROW + 2
     return rows, y
+
+
+def _step_label(step: Step) -> str:
+    """One line per step: what, when, by whom, and what it did."""
+    when = f" at {step.at:%Y-%m-%d %H:%M:%S} UTC" if step.at else ""
+    by = f" by {step.by}" if step.by else ""
+    own = f" ({step.request_id})" if step.request_id else ""
+    return f"{step.kind.replace('_', ' ')}{own}{when}{by}: {step.outcome}"
 
 
 def _wave_label(wave: int, report: Report, by_job: dict[str, list[ServerReport]]) -> str:
@@ -226,6 +241,11 @@ def _group_rows(rows: list[_Row], axis: _Axis | None, end: datetime) -> list[str
                 f'<line x1="12" y1="{row.y + 16}" x2="{WIDTH - RIGHT}" y2="{row.y + 16}" '
                 'class="rule"/>'
             )
+        elif row.kind == "step":
+            parts.append(
+                f'<text x="24" y="{row.y + 11}" class="step" data-step="{escape(row.label)}">'
+                f"{escape(row.label)}</text>"
+            )
         elif row.kind == "job" and row.job is not None:
             job = row.job
             parts.append(
@@ -264,6 +284,7 @@ text { font-family: "DejaVu Sans", Verdana, Arial, sans-serif; fill: #212121; }
 .job { font-size: 11px; fill: #37474f; }
 .name { text-anchor: end; fill: #37474f; }
 .why { fill: #4a148c; }
+.step { font-size: 12px; fill: #1a237e; }
 .tick { font-size: 11px; text-anchor: middle; fill: #616161; }
 .grid { stroke: #e0e0e0; stroke-width: 1; }
 .rule { stroke: #bdbdbd; stroke-width: 1; }

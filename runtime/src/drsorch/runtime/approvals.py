@@ -133,15 +133,25 @@ class ApprovalCheck:
         """
         if spec.plan_only:
             return None
-        if not spec.approvals:
+        return await self.apply_refusal(spec.approvals, request_id, plan_hashes, started_at)
+
+    async def apply_refusal(
+        self,
+        approvals: tuple[SignedApproval, ...],
+        request_id: str,
+        plan_hashes: Iterable[str],
+        started_at: datetime,
+    ) -> str | None:
+        """Why an apply carrying `approvals` may not write, or None: the rules above."""
+        if not approvals:
             return (
                 "no approval: an apply runs only with a signed approval of its plan hash "
-                "(drsorch failback|failover ... --approve HASH)"
+                "(drsorch failback|failover|restore ... --approve HASH)"
             )
         if self.key_arn is None:
             return NO_KEY
         hashes: list[str | None] = [*sorted(set(plan_hashes))] or [None]
-        for approval in spec.approvals:
+        for approval in approvals:
             for plan_hash in hashes:
                 why = statement_refusal(
                     approval,
@@ -152,13 +162,13 @@ class ApprovalCheck:
                 )
                 if why is not None:
                     return why
-        for approval in spec.approvals:
+        for approval in approvals:
             if not await self._signed(approval):
                 return (
                     f"the approval by {approval.statement.approver} does not verify with this "
                     "deployment's approvals key: forged or altered"
                 )
-        return shortfall(spec.approvals, self.minimum)
+        return shortfall(approvals, self.minimum)
 
     async def _signed(self, approval: SignedApproval) -> bool:
         message = signed_message(approval.statement)

@@ -32,8 +32,12 @@ if TYPE_CHECKING:
 
 
 def client_config(settings: RuntimeSettings) -> AioConfig:
-    """Explicit retries: botocore's default mode has changed between releases."""
-    return AioConfig(retries={"mode": "standard", "max_attempts": settings.aws_max_attempts})
+    """Explicit retries (botocore's default mode has changed between releases), and a
+    connection pool as wide as the calls a service makes at once."""
+    return AioConfig(
+        retries={"mode": "standard", "max_attempts": settings.aws_max_attempts},
+        max_pool_connections=settings.aws_max_pool_connections,
+    )
 
 
 @dataclass(frozen=True)

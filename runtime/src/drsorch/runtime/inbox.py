@@ -5,6 +5,9 @@ handler's outbox was sent. A redelivered event finds COMPLETED and is dropped; a
 consumer that died mid-way leaves a lease that expires, and the event runs again
 (`RECLAIMED`: the processor then knows a consumer died holding it)
 (its outgoing event IDs are deterministic, so downstream inboxes absorb the repeat).
+
+The same table keeps which request event took each request ID (`claim_request`): a
+second request under a taken ID is parked, never run as if it were the first.
 """
 
 from __future__ import annotations
@@ -27,6 +30,10 @@ SORT_KEY = "inbox"
 
 def _key(event_id: str) -> dict[str, dict[str, str]]:
     return {"pk": {"S": f"inbox#{event_id}"}, "sk": {"S": SORT_KEY}}
+
+
+def _request_key(request_id: str) -> dict[str, dict[str, str]]:
+    return {"pk": {"S": f"request#{request_id}"}, "sk": {"S": SORT_KEY}}
 
 
 class DynamoInbox:
@@ -91,6 +98,28 @@ class DynamoInbox:
             },
         )
 
+    async def claim_request(self, request_id: str, event_id: str, now: datetime) -> str:
+        stamp = int(now.timestamp())
+        try:
+            await self.client.put_item(
+                TableName=self.table,
+                Item={
+                    **_request_key(request_id),
+                    "event_id": {"S": event_id},
+                    "expires_at": {"N": str(stamp + int(self.retention.total_seconds()))},
+                },
+                ConditionExpression="attribute_not_exists(pk) OR event_id = :event",
+                ExpressionAttributeValues={":event": {"S": event_id}},
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            item = await self.client.get_item(
+                TableName=self.table, Key=_request_key(request_id), ConsistentRead=True
+            )
+            return str(item.get("Item", {}).get("event_id", {}).get("S", ""))
+        return event_id
+
     async def release(self, event_id: str) -> None:
         try:
             await self.client.delete_item(
@@ -111,6 +140,10 @@ class MemoryInbox:
 
     lease: timedelta = timedelta(minutes=5)
     records: dict[str, tuple[str, datetime]] = field(default_factory=dict)
+    requests: dict[str, str] = field(default_factory=dict)
+
+    async def claim_request(self, request_id: str, event_id: str, now: datetime) -> str:
+        return self.requests.setdefault(request_id, event_id)
 
     async def begin(self, event_id: str, now: datetime) -> InboxState:
         record = self.records.get(event_id)

@@ -64,6 +64,14 @@ class Inbox(Protocol):
 
     async def release(self, event_id: str) -> None: ...
 
+    async def claim_request(self, request_id: str, event_id: str, now: datetime) -> str:
+        """Take `request_id` for the request event `event_id`; the event that holds it.
+
+        A request ID names one request: the first request event seen under it keeps it,
+        and a redelivery of that event finds it its own.
+        """
+        ...
+
 
 class Clock(Protocol):
     def now(self) -> datetime: ...

@@ -2,7 +2,7 @@
 
 timer not due yet → sent on with the rest of its delay;
 not a valid envelope, unknown version, no handler, not from a producer of its type
-(`senders`) → parked in the DLQ at once;
+(`senders`), a request under a request ID another request took → parked in the DLQ at once;
 already in the inbox → dropped; handler fails → returns later, parked after the
 queue's last allowed receive; handler succeeds → its outbox is sent, then the
 inbox records the event. The caller deletes or returns the message by outcome.
@@ -18,7 +18,7 @@ from enum import StrEnum
 
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from drsorch.contracts import ContractError, Envelope, Event
+from drsorch.contracts import ContractError, Envelope, Event, Topic
 from drsorch.runtime import logs, tracing
 from drsorch.runtime.messages import (
     ATTR_DUE_AT,
@@ -41,6 +41,7 @@ from drsorch.runtime.service import Handler, Service
 from drsorch.runtime.wire import outgoing_timer
 
 log = logging.getLogger("drsorch.runtime")
+REQUEST_ID_TAKEN = "request-id-taken"
 
 
 class Outcome(StrEnum):
@@ -190,9 +191,9 @@ class MessageProcessor:
         if handler is None:
             detail = f"{self.service.name} has no handler for {envelope.type} v{envelope.version}"
             return await self._park(message, "no-handler", detail, envelope)
-        refusal = self.senders.refusal(envelope, message) if self.senders else None
-        if refusal is not None:
-            return await self._park(message, UNTRUSTED, refusal, envelope)
+        refused = await self._refused(envelope, message)
+        if refused is not None:
+            return await self._park(message, *refused, envelope)
         parent = tracing.context_from(envelope.trace, message.attributes)
         with tracing.tracer().start_as_current_span(
             f"{envelope.type} process",
@@ -205,6 +206,32 @@ class MessageProcessor:
             if processed.outcome in (Outcome.RETRY, Outcome.PARKED):
                 span.set_status(Status(StatusCode.ERROR, processed.reason))
             return processed
+
+    async def _refused(
+        self, envelope: Envelope[Event], message: InboundMessage
+    ) -> tuple[str, str] | None:
+        """Why a valid event is not run at all (the park reason and its detail), if so."""
+        refusal = self.senders.refusal(envelope, message) if self.senders else None
+        if refusal is not None:
+            return UNTRUSTED, refusal
+        taken = await self._taken(envelope)
+        return None if taken is None else (REQUEST_ID_TAKEN, taken)
+
+    async def _taken(self, envelope: Envelope[Event]) -> str | None:
+        """Why a request event may not run: its request ID names another request already.
+
+        Otherwise a second request under a live request's ID (a replay, a forgery) would
+        be discovered, matched and reported as that request.
+        """
+        if type(envelope.payload).topic is not Topic.REQUESTS:
+            return None
+        holder = await self.inbox.claim_request(envelope.request_id, envelope.event_id, self._now())
+        if holder == envelope.event_id:
+            return None
+        return (
+            f"request ID {envelope.request_id} was taken by event {holder}: a request ID names "
+            f"one request, so {envelope.type} {envelope.event_id} is not run under it"
+        )
 
     async def _handle_once(
         self, message: InboundMessage, envelope: Envelope[Event], handler: Handler

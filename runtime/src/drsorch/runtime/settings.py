@@ -42,6 +42,9 @@ class RuntimeSettings(BaseSettings):
     window allows (at most 300 s); set, it must fit that window or the service refuses to
     start (see `drsorch.runtime.redrive`)."""
     aws_max_attempts: int = Field(default=5, ge=1, le=20)
+    aws_max_pool_connections: int = Field(default=32, ge=1, le=256)
+    """Connections each AWS client keeps open: at least as many as the calls a service
+    makes at once (botocore's 10 would queue the rest behind them)."""
     approvals_key_arn: str | None = None
     """The key approvers sign applies with; unset: the stack's `ApprovalsKeyArn` output."""
     approvals_required: int = Field(default=1, ge=1, le=5)

@@ -10,6 +10,7 @@ to the current one, so handlers see only the current models.
 from typing import Any
 
 from drsorch.contracts.events.approval import ApprovalStatement, SignedApproval, signed_message
+from drsorch.contracts.events.cancel import CancelRequested, CancelState, RequestCancelled
 from drsorch.contracts.events.common import (
     Chunk,
     Problem,
@@ -31,6 +32,15 @@ from drsorch.contracts.events.discovery import (
     LineageInstance,
     RecoveryInstanceInfo,
     ServersDiscovered,
+)
+from drsorch.contracts.events.drill import (
+    CleanedInstance,
+    DrillCleanedUp,
+    DrillCleanupRequested,
+    DrillInstance,
+    DrillRequested,
+    DrillVerified,
+    RecoveryPoint,
 )
 from drsorch.contracts.events.jobs import JobCompleted, JobStarted, ServerLaunch
 from drsorch.contracts.events.launch import LaunchConfiguration, LaunchSettings
@@ -93,6 +103,22 @@ def _pairs_matched_v2_v3(payload: dict[str, Any]) -> dict[str, Any]:
     return payload
 
 
+def _retire_requested_v1_v2(payload: dict[str, Any]) -> dict[str, Any]:
+    """A v1 retire never asked to remove the launch-into tag: it keeps it."""
+    return {**payload, "launch_tag": "keep"}
+
+
+def _restore_requested_v1_v2(payload: dict[str, Any]) -> dict[str, Any]:
+    """A v1 restore carried no approval: it reads as a plan, which writes nothing."""
+    return {**payload, "plan_only": True}
+
+
+def _unchanged(payload: dict[str, Any]) -> dict[str, Any]:
+    """The later version only adds fields with defaults (or, for the retire's events, an
+    action kind, `remove_launch_tag`): a payload of the earlier version reads as is."""
+    return payload
+
+
 EVENTS = EventRegistry(
     [
         *V1_EVENTS,
@@ -114,10 +140,21 @@ EVENTS = EventRegistry(
         RetireRequested,
         RetirePlanned,
         Retired,
+        CancelRequested,
+        RequestCancelled,
+        DrillRequested,
+        DrillVerified,
+        DrillCleanupRequested,
+        DrillCleanedUp,
     ],
     upcasters={
+        ("RetireRequested", 1): _retire_requested_v1_v2,
+        ("RetirePlanned", 1): _unchanged,
+        ("Retired", 1): _unchanged,
         ("PairsMatched", 1): _pairs_matched_v1_v2,
         ("PairsMatched", 2): _pairs_matched_v2_v3,
+        ("RestoreRequested", 1): _restore_requested_v1_v2,
+        ("LaunchSettingsRestored", 1): _unchanged,
     },
 )
 """Every (type, version) drsorch knows; `EVENTS.parse(raw)` turns bus bytes into an envelope."""
@@ -127,11 +164,19 @@ __all__ = [
     "Accounts",
     "Ambiguous",
     "ApprovalStatement",
+    "CancelRequested",
+    "CancelState",
     "CandidateTarget",
     "Chunk",
+    "CleanedInstance",
     "ConfigurationOutcome",
     "ConfigurationResult",
     "DiscoveredServer",
+    "DrillCleanedUp",
+    "DrillCleanupRequested",
+    "DrillInstance",
+    "DrillRequested",
+    "DrillVerified",
     "FailbackRequested",
     "FailbackServerInfo",
     "FailoverRequested",
@@ -149,6 +194,8 @@ __all__ = [
     "ProblemKind",
     "Record",
     "RecoveryInstanceInfo",
+    "RecoveryPoint",
+    "RequestCancelled",
     "RequestCompleted",
     "RequestOptions",
     "RequestSpec",

@@ -11,7 +11,9 @@ the recovery instances and source servers that request's lineage ties to, and ac
   server protects the original again. `ReverseReplicationReported` says per server
   how far it got, while it waits and when it is done.
 - `RetireRequested` plans (or, approved, applies) the clean-up of what a failback
-  left behind, in the order DRS requires. `RetirePlanned` lists every action with the
+  left behind, in the order DRS requires, then (v2) restores the launch settings drsorch
+  changed during the round trip and removes the launch-into tag from the originals
+  (unless asked to keep it). `RetirePlanned` lists every action with the
   evidence tying it to the request; `Retired` says what was done.
 """
 
@@ -22,6 +24,7 @@ from typing import Annotated, ClassVar, Literal, Self
 from pydantic import Field, model_validator
 
 from drsorch.contracts.envelope import Event, RequestId, Topic
+from drsorch.contracts.events.approval import MAX_APPROVERS, SignedApproval
 from drsorch.contracts.events.common import Chunk, Record
 from drsorch.contracts.types import (
     MAX_ITEMS_PER_CHUNK,
@@ -48,9 +51,12 @@ RetireKind = Literal[
     "disconnect_source_server",
     "delete_source_server",
     "restore_launch_settings",
+    "remove_launch_tag",
     "leave",
 ]
-RetireOutcome = Literal["done", "already", "failed", "held"]
+LaunchTagChoice = Literal["as_found", "remove", "keep"]
+RetireOutcome = Literal["done", "already", "failed", "held", "pending"]
+"""`pending` (v2): not taken yet, in a progress report of an apply still under way."""
 MAX_EVIDENCE = 10
 ResourceId = Annotated[str, Field(pattern=r"^(s|i)-[0-9a-zA-Z]{8,17}$")]
 
@@ -124,7 +130,7 @@ class RetireRequested(Event):
     """Plan, or apply an approved plan of, the clean-up after a failback request."""
 
     event_type: ClassVar[str] = "RetireRequested"
-    event_version: ClassVar[int] = 1
+    event_version: ClassVar[int] = 2
     topic: ClassVar[Topic] = Topic.REQUESTS
     producers: ClassVar[tuple[str, ...]] = ("cli",)
 
@@ -133,9 +139,18 @@ class RetireRequested(Event):
     plan_only: bool = False
     approved_plan_hash: PlanHash | None = None
     """Apply only if the retire plan still hashes to this (nothing appeared or went)."""
+    approvals: Annotated[tuple[SignedApproval, ...], Field(max_length=MAX_APPROVERS)] = ()
+    """Signed approvals of this apply (a retire terminates instances): the configurator
+    verifies each, as for a launch, before any call."""
     max_replication_lag_seconds: Annotated[int, Field(ge=0, le=86_400)] = 60
     """A recovery-region instance is terminated only once its server replicates from the
     original again: CONTINUOUS with at most this lag."""
+    launch_tag: LaunchTagChoice = "as_found"
+    """The `AWSDRS=AllowLaunchingIntoThisInstance` tag on each original the failback
+    launched into. `as_found`: removed only where that failback tagged it itself, so the
+    originals are left tagged as they were found; `remove`: taken off every original, so
+    that no launch-into overwrites one by mistake while it serves production again;
+    `keep`: left on every one, ready for the next failback."""
     requested_by: Principal
     reason: Note | None = None
 
@@ -143,6 +158,8 @@ class RetireRequested(Event):
     def _plan_or_approval(self) -> Self:
         if self.plan_only == (self.approved_plan_hash is not None):
             raise ValueError("a retire is either plan_only or carries approved_plan_hash")
+        if self.plan_only and self.approvals:
+            raise ValueError("a plan-only retire carries no approvals")
         return self
 
 
@@ -169,7 +186,7 @@ class RetirePlanned(Event):
     """What a retire would do (plan-only), or why an apply was refused (drift)."""
 
     event_type: ClassVar[str] = "RetirePlanned"
-    event_version: ClassVar[int] = 1
+    event_version: ClassVar[int] = 2
     topic: ClassVar[Topic] = Topic.EVENTS
     producers: ClassVar[tuple[str, ...]] = ("configurator",)
 
@@ -192,15 +209,23 @@ class RetireResult(Record):
 
 
 class Retired(Event):
-    """The configurator's account of an applied retire: every action and its outcome."""
+    """The configurator's account of an applied retire: every action and its outcome.
+
+    v2: while the apply goes on (TERMINATE jobs running), a progress report after each
+    look at DRS (`final` false, actions not taken yet `pending`); the last one is `final`.
+    """
 
     event_type: ClassVar[str] = "Retired"
-    event_version: ClassVar[int] = 1
+    event_version: ClassVar[int] = 2
     topic: ClassVar[Topic] = Topic.EVENTS
     producers: ClassVar[tuple[str, ...]] = ("configurator",)
 
     of_request_id: RequestId
     plan_hash: PlanHash
+    step: Annotated[int, Field(ge=1)] = 1
+    """Which look at DRS this is."""
+    final: bool = True
+    """Every action has its outcome: nothing more will be reported."""
     results: Annotated[tuple[RetireResult, ...], Field(max_length=MAX_ITEMS_PER_CHUNK)] = ()
     api_calls: ApiCalls = Field(default_factory=dict)
     chunk: Chunk = Chunk()

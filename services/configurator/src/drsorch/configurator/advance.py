@@ -18,9 +18,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from drsorch.configurator import domain
 from drsorch.configurator.configure import RequestContext, Waiting, configure_pair
 from drsorch.configurator.dependencies import Dependencies
-from drsorch.configurator.domain import SourceServer
+from drsorch.configurator.domain import SourceServer, TargetInstance
 from drsorch.configurator.errors import Refused, Transient
 from drsorch.configurator.pipeline.admit import admit
 from drsorch.configurator.pipeline.plan import plan_slots
@@ -173,6 +174,7 @@ async def _configure(
         pairs = [r.pair for r in waiting]
         servers, unreadable = await _paired_servers(cloud, pairs)
         failbacks = await _failback_listings(cloud, request.spec, pairs)
+        targets = await _launch_targets(cloud, request.spec, pairs)
         ctx = RequestContext(
             request_id,
             request.spec,
@@ -189,6 +191,7 @@ async def _configure(
                 and r.planned.launching_server_id is not None
                 and r.planned.previous is not None
             },
+            targets=targets,
         )
         gate = asyncio.Semaphore(deps.settings.concurrency)
 
@@ -204,8 +207,15 @@ async def _configure(
                 return _waiting(record, progress, retry_hints)
             if dry:
                 return record.model_copy(update={"planned": progress, "waiting": None})
+            # Kept on the record too: a retry of a lost result must know that this
+            # request's reverse replication made the FAILBACK server (nothing to keep).
+            started = record.reverse_replication_started or progress.reverse_replication_started
             return record.model_copy(
-                update={"result": _as_planned(record, progress), "waiting": None}
+                update={
+                    "result": _as_planned(record, progress),
+                    "waiting": None,
+                    "reverse_replication_started": started,
+                }
             )
 
         return list(await asyncio.gather(*(one(record) for record in waiting)))
@@ -288,6 +298,27 @@ async def _failback_listings(
                 by_instance[server.aws_instance_id].append(server)
         listings[place] = by_instance
     return listings
+
+
+async def _launch_targets(
+    cloud: Cloud, spec: RequestSpec, pairs: Sequence[Pair]
+) -> dict[Place, dict[str, TargetInstance]]:
+    """The pairs' launch-into targets as EC2 reports them now, read per launch place in
+    batches (not once per pair). A place that cannot be read is left out: its pairs read
+    their target one by one and meet the error there, pair by pair."""
+    wanted: dict[Place, list[str]] = defaultdict(list)
+    for pair in pairs:
+        if pair.target is not None and domain.launch_kind(spec, pair) == "launch_into":
+            wanted[Place(pair.server.account_id, spec.launch_region)].append(
+                pair.target.instance_id
+            )
+    seen: dict[Place, dict[str, TargetInstance]] = {}
+    for place, ids in wanted.items():
+        try:
+            seen[place] = await cloud.ec2.instances(place, ids)
+        except (Transient, Refused, AccountUnreachable):
+            continue
+    return seen
 
 
 def _waiting(record: PairRecord, progress: Waiting, retry_hints: list[float]) -> PairRecord:

@@ -6,10 +6,11 @@ from collections import Counter
 from datetime import UTC, datetime
 
 from drsorch.configurator.adapters.cloud import AwsCloud
+from drsorch.configurator.adapters.drill import DrillAwsAdapter
 from drsorch.configurator.adapters.dynamodb import DynamoStore
 from drsorch.configurator.adapters.pipeline import PipelineAdapter
 from drsorch.configurator.adapters.roundtrip import RoundTripDrsAdapter, RoundTripDynamo
-from drsorch.configurator.dependencies import Dependencies, RoundTrip
+from drsorch.configurator.dependencies import Dependencies, Drill, RoundTrip
 from drsorch.configurator.events import REGISTRY
 from drsorch.configurator.handlers import handlers
 from drsorch.configurator.ports import Approvals
@@ -59,6 +60,11 @@ def build_with(
             calls: Counter[str] = Counter()
             return PipelineAdapter(AwsCloud(clients, accounts).client, calls), calls
 
+        def drill_aws(accounts: Accounts) -> tuple[DrillAwsAdapter, Counter[str]]:
+            calls: Counter[str] = Counter()
+            return DrillAwsAdapter(AwsCloud(clients, accounts).client, calls), calls
+
+        round_trip_store = RoundTripDynamo(resources.dynamodb, table)
         deps = Dependencies(
             store=DynamoStore(resources.dynamodb, table),
             cloud=cloud,
@@ -66,7 +72,8 @@ def build_with(
             clock=_WallClock(),
             settings=chosen,
             approvals=approvals or await approval_check(resources),
-            round_trip=RoundTrip(RoundTripDynamo(resources.dynamodb, table), round_trip_drs),
+            round_trip=RoundTrip(round_trip_store, round_trip_drs),
+            drill=Drill(round_trip_store, drill_aws),
             pipeline=pipeline,
         )
         return Service(NAME, REGISTRY, handlers(deps))

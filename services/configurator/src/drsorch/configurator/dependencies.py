@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from drsorch.configurator.drill.ports import DrillAws
 from drsorch.configurator.pipeline.ports import PipelineCloud
 from drsorch.configurator.ports import Approvals, Clock, CloudFactory, Store
 from drsorch.configurator.roundtrip.ports import RoundTripDrs, RoundTripStore
@@ -20,6 +21,14 @@ class RoundTrip:
 
     store: RoundTripStore
     drs: Callable[[Accounts], tuple[RoundTripDrs, Counter[str]]]
+
+
+@dataclass(frozen=True)
+class Drill:
+    """A drill's items in the table, and DRS and EC2 for a request's accounts (with a count)."""
+
+    store: RoundTripStore
+    aws: Callable[[Accounts], tuple[DrillAws, Counter[str]]]
 
 
 @dataclass(frozen=True)
@@ -38,3 +47,5 @@ class Dependencies:
     pipeline: Callable[[Accounts], tuple[PipelineCloud, Counter[str]]] | None = None
     """A failback's slots of the replicating-servers quota; unset: no admission (tests of
     configuration only)."""
+    drill: Drill | None = None
+    """A drill's evidence and clean-up; unset in tests of configuration only."""

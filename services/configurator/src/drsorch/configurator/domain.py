@@ -218,6 +218,17 @@ def changed_fields(current: LaunchConfiguration, desired: LaunchConfiguration) -
     )
 
 
+def unmet_fields(wanted: LaunchConfiguration, seen: LaunchConfiguration) -> tuple[str, ...]:
+    """The fields an update with `wanted` sets that `seen` has otherwise: every field
+    `wanted` names, and the launch-into target always (an update without one clears it)."""
+    return tuple(
+        name
+        for name in LaunchConfiguration.model_fields
+        if (getattr(wanted, name) is not None or name == "launch_into_instance_id")
+        and getattr(seen, name) != getattr(wanted, name)
+    )
+
+
 def describe_changes(fields: Iterable[str]) -> str:
     names = list(fields)
     return "changes " + ", ".join(names) if names else "no change"

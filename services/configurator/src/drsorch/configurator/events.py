@@ -40,5 +40,18 @@ class RoundTripDue(Event):
     attempt: Annotated[int, Field(ge=1, le=100_000)]
 
 
-REGISTRY = EventRegistry([*EVENTS, ConfigurationDue, RoundTripDue], EVENTS.upcasters)
+class DrillDue(Event):
+    """A delayed self-message of a drill: verify again, clean up (its keep-for is over), or
+    look at its TERMINATE jobs again. The drill rides in `request_id`."""
+
+    event_type: ClassVar[str] = "DrillDue"
+    event_version: ClassVar[int] = 1
+    topic: ClassVar[Topic] = Topic.EVENTS
+    producers: ClassVar[tuple[str, ...]] = ("configurator",)
+
+    kind: Literal["verify", "cleanup", "terminated"]
+    attempt: Annotated[int, Field(ge=1, le=100_000)]
+
+
+REGISTRY = EventRegistry([*EVENTS, ConfigurationDue, RoundTripDue, DrillDue], EVENTS.upcasters)
 """Every event drsorch publishes, plus the configurator's timers."""

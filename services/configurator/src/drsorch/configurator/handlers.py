@@ -8,11 +8,12 @@ from datetime import timedelta
 
 from drsorch.configurator.advance import StepResult, advance
 from drsorch.configurator.dependencies import Dependencies
+from drsorch.configurator.drill.handlers import drill_handlers
 from drsorch.configurator.errors import InconsistentPlan
 from drsorch.configurator.events import ConfigurationDue
 from drsorch.configurator.plan import Plan, contested
 from drsorch.configurator.records import PairRecord, RequestRecord
-from drsorch.configurator.restore import restore
+from drsorch.configurator.restore import Restore, restore
 from drsorch.configurator.roundtrip.handlers import round_trip_handlers
 from drsorch.contracts import Envelope, Event, PairsMatched, RestoreRequested
 from drsorch.runtime import Handler, Outbox
@@ -55,7 +56,8 @@ def handlers(deps: Dependencies) -> dict[str, Handler]:
     async def on_restore(envelope: Envelope[Event], outbox: Outbox) -> None:
         payload = envelope.payload
         assert isinstance(payload, RestoreRequested)
-        for event in await restore(payload, deps.store, deps.cloud):
+        given = Restore(payload, envelope.request_id, deps.clock.now())
+        for event in await restore(given, deps.store, deps.cloud, deps.approvals):
             outbox.publish(
                 Envelope.wrap(
                     event,
@@ -71,6 +73,7 @@ def handlers(deps: Dependencies) -> dict[str, Handler]:
         ConfigurationDue.event_type: on_due,
         RestoreRequested.event_type: on_restore,
         **round_trip_handlers(deps),
+        **drill_handlers(deps),
     }
 
 

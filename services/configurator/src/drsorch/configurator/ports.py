@@ -13,7 +13,7 @@ from typing import Protocol
 
 from drsorch.configurator.domain import SourceServer, TargetInstance
 from drsorch.configurator.records import PairRecord, PreviousSettings, RequestRecord
-from drsorch.contracts import Accounts, LaunchConfiguration, RequestSpec
+from drsorch.contracts import Accounts, LaunchConfiguration, RequestSpec, SignedApproval
 from drsorch.contracts.types import Place
 
 
@@ -44,7 +44,9 @@ class DrsGateway(Protocol):
 
     async def update_launch_configuration(
         self, place: Place, server_id: str, configuration: LaunchConfiguration
-    ) -> None: ...
+    ) -> LaunchConfiguration:
+        """Set the fields `configuration` names; the whole configuration DRS reports after."""
+        ...
 
 
 class Ec2Gateway(Protocol):
@@ -56,6 +58,10 @@ class Ec2Gateway(Protocol):
 
     async def tag_launch_into(self, place: Place, instance_id: str) -> None:
         """Tag the instance AWSDRS=AllowLaunchingIntoThisInstance."""
+        ...
+
+    async def untag_launch_into(self, place: Place, instance_id: str) -> None:
+        """Remove the instance's AWSDRS=AllowLaunchingIntoThisInstance tag (that value only)."""
         ...
 
 
@@ -101,6 +107,23 @@ class Store(Protocol):
 
     async def previous(self, request_id: str) -> list[PreviousSettings]: ...
 
+    async def keep_baseline(self, previous: PreviousSettings) -> None:
+        """Keep a server's configuration from before drsorch first changed it in a round
+        trip, unless one is kept already (the retire restores it, then forgets it)."""
+        ...
+
+    async def baseline(self, place: Place, server_id: str) -> PreviousSettings | None: ...
+
+    async def forget_baseline(self, place: Place, server_id: str) -> None: ...
+
+    async def keep_tagged(self, request_id: str, place: Place, instance_id: str) -> None:
+        """Record, before the call, that the request tags the instance AWSDRS=..."""
+        ...
+
+    async def tagged(self, request_id: str) -> list[tuple[Place, str]]:
+        """The instances the request tagged (or was about to)."""
+        ...
+
 
 class Approvals(Protocol):
     """Why an apply may not write anything: its signed approvals, verified (`ApprovalCheck`)."""
@@ -108,6 +131,16 @@ class Approvals(Protocol):
     async def refusal(
         self, spec: RequestSpec, request_id: str, plan_hashes: Iterable[str], started_at: datetime
     ) -> str | None: ...
+
+    async def apply_refusal(
+        self,
+        approvals: tuple[SignedApproval, ...],
+        request_id: str,
+        plan_hashes: Iterable[str],
+        started_at: datetime,
+    ) -> str | None:
+        """The same rules for an apply that is no request spec (a restore)."""
+        ...
 
 
 class Clock(Protocol):

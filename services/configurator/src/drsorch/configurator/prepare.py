@@ -55,15 +55,9 @@ async def _reverse(
     if ctx.dry:
         return _planned_reverse(ctx, trail, instance_id)
     if not trail.reverse_started:
-        try:
-            await ctx.cloud.drs.reverse_replication(recovery, instance_id)
-            trail.reversed = True
-        except RecoveryInstanceBusy as exc:
-            # Busy also when reverse replication already started; then its server is there.
-            found = await ctx.cloud.drs.failback_server(primary, ec2_id)
-            if found is not None:
-                return found
-            return Waiting(f"recovery instance {instance_id} is not ready yet: {exc}")
+        started = await _start_reverse(ctx, trail, recovery, primary, ec2_id, instance_id)
+        if started is not None:
+            return started
     found = await ctx.cloud.drs.failback_server(primary, ec2_id)
     if found is None:
         return Waiting(
@@ -72,6 +66,45 @@ async def _reverse(
             reverse_replication_started=True,
         )
     return found
+
+
+async def _start_reverse(  # noqa: PLR0917 - one call's inputs
+    ctx: RequestContext,
+    trail: Trail,
+    recovery: Place,
+    primary: Place,
+    ec2_id: str,
+    instance_id: str,
+) -> SourceServer | Progress | None:
+    """ReverseReplication; the server it names, or None to look the server up by instance."""
+    try:
+        arn = await ctx.cloud.drs.reverse_replication(recovery, instance_id)
+        trail.reversed = True
+    except RecoveryInstanceBusy as exc:
+        # Busy also when reverse replication already started; then its server is there.
+        found = await ctx.cloud.drs.failback_server(primary, ec2_id)
+        if found is not None:
+            return found
+        return Waiting(f"recovery instance {instance_id} is not ready yet: {exc}")
+    # DRS names the server it just created (or re-pointed) for this very call: no
+    # lookup by instance is needed. That is not the stored field of the same name,
+    # which can go stale across cycles; the lookup stays for a reply lost to a crash.
+    return reversed_server(arn, primary, ec2_id)
+
+
+def reversed_server(arn: str, primary: Place, ec2_id: str) -> SourceServer | None:
+    """The FAILBACK server ReverseReplication's `reversedDirectionSourceServerArn` names,
+    when that ARN is a source server in the primary place; None for anything else."""
+    # arn:<partition>:drs:<region>:<account>:source-server/<id>
+    parts = arn.split(":", 5)
+    if len(parts) != 6 or parts[2] != "drs" or Place(parts[4], parts[3]) != primary:
+        return None
+    kind, _, server_id = parts[5].partition("/")
+    if kind != "source-server" or not server_id.startswith("s-"):
+        return None
+    return SourceServer(
+        source_server_id=server_id, place=primary, direction="FAILBACK", aws_instance_id=ec2_id
+    )
 
 
 def _planned_reverse(ctx: RequestContext, trail: Trail, instance_id: str) -> Progress:

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from drsorch.configurator import domain
-from drsorch.configurator.domain import SourceServer
+from drsorch.configurator.domain import SourceServer, TargetInstance
 from drsorch.configurator.ports import Cloud, Store
 from drsorch.configurator.records import PairRecord
 from drsorch.contracts import ConfigurationResult, LaunchConfiguration, Pair, RequestSpec
@@ -44,6 +44,9 @@ class RequestContext:
     """Read only: say what would be done (outcome `planned`) and change nothing."""
     read: Mapping[str, LaunchConfiguration] = field(default_factory=dict)
     """Launch configurations the plan read, by launching server: the apply starts there."""
+    targets: Mapping[Place, Mapping[str, TargetInstance]] = field(default_factory=dict)
+    """Per launch place read this step: the pairs' launch-into targets as EC2 reports them,
+    by instance ID (absent: not found). A place not here is read one target at a time."""
 
 
 @dataclass
@@ -68,11 +71,16 @@ def result(
     launching: SourceServer | None = None,
     previous: LaunchConfiguration | None = None,
     desired: LaunchConfiguration | None = None,
+    changes: tuple[str, ...] | None = None,
 ) -> ConfigurationResult:
-    """The pair's result; a target is shown when launched into, or when it was refused."""
+    """The pair's result; a target is shown when launched into, or when it was refused.
+
+    `changes` defaults to the fields `desired` changes from `previous` (from nothing when
+    no previous was read)."""
     launch_into = desired is not None and desired.launch_into_instance_id is not None
     shown = pair.target is not None and (launch_into or outcome == "rejected")
-    changes = domain.changed_fields(previous or LaunchConfiguration(), desired) if desired else ()
+    if changes is None and desired is not None:
+        changes = domain.changed_fields(previous or LaunchConfiguration(), desired)
     return ConfigurationResult(
         source_server_id=pair.server.source_server_id,
         launching_server_id=launching.source_server_id if launching else None,
@@ -84,5 +92,5 @@ def result(
         reverse_replication_started=trail.reverse_started,
         previous=previous,
         desired=desired,
-        changes=changes,
+        changes=changes or (),
     )

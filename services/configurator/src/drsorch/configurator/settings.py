@@ -15,8 +15,9 @@ class ConfiguratorSettings(BaseSettings):
     """Delay before waiting pairs (initializing recovery instance, throttling) are tried again."""
     prepare_deadline_seconds: int = Field(default=1800, ge=1, le=86_400)
     """After this long, pairs still waiting are reported not prepared (rejected)."""
-    concurrency: int = Field(default=8, ge=1, le=64)
-    """Pairs configured at the same time within one message."""
+    concurrency: int = Field(default=32, ge=1, le=64)
+    """Pairs configured at the same time within one message: each waits on DRS for two
+    calls in a row, so a narrow gate makes a long serial chain of a large failback."""
     replicating_servers_quota: int = Field(default=300, ge=1, le=100_000)
     """DRS's replicating-servers quota per account and region (300, not adjustable): a
     failback starts reverse replication only into the slots it leaves free."""

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from drsorch.contracts import (
+    DrillRequested,
     Envelope,
     Event,
     FailbackRequested,
@@ -55,9 +56,10 @@ class Discovery:
     accounts_at_once: int = 8
 
     async def on_request(self, envelope: Envelope[Event], outbox: Outbox) -> None:
-        """FailbackRequested / FailoverRequested: discover, hold servers, publish the result."""
+        """FailbackRequested / FailoverRequested / DrillRequested (a failover drill): discover,
+        hold servers, publish the result."""
         payload = envelope.payload
-        if not isinstance(payload, FailbackRequested | FailoverRequested):
+        if not isinstance(payload, FailbackRequested | FailoverRequested | DrillRequested):
             raise TypeError(f"discovery cannot handle {envelope.type} as a request")
         saved = await self.repository.load_snapshot(envelope.request_id, envelope.event_id)
         if saved is not None:
@@ -112,5 +114,6 @@ class Discovery:
         return {
             FailbackRequested.event_type: self.on_request,
             FailoverRequested.event_type: self.on_request,
+            DrillRequested.event_type: self.on_request,
             RequestCompleted.event_type: self.on_request_completed,
         }

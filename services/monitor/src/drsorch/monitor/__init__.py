@@ -6,7 +6,9 @@ into what), plans waves (`dr:wave` order) and batches within DRS quotas, waits f
 failback readiness, starts each batch exactly once (intent first, then
 StartRecovery, reconciled with DescribeJobs after a crash), polls jobs through
 delayed self-messages, verifies each landing (instance ID and private IP), and emits
-JobStarted, JobCompleted and RequestCompleted. Layers: `domain/` (pure decisions),
+JobStarted, JobCompleted and RequestCompleted. A CancelRequested (operators only) stops new batches;
+running jobs finish and the servers never launched are `skipped`; RequestCancelled
+answers it. Layers: `domain/` (pure decisions),
 `ports.py`, `handlers.py` with `engine.py` and its steps, `adapters/`, `bootstrap.py`.
 
 Choices worth knowing: StartRecovery never carries `tags` (launch-into jobs must not,
@@ -33,9 +35,19 @@ record named (models in `drsorch.monitor.domain.records`, or a contract model):
 - `plan#<chunk:04d>`: `PlanExtras`: unmatched, ambiguous, problems, discovery's calls.
 - `report#<chunk:04d>`: the final report, a `RequestCompleted` payload (contract), kept
   once the request ended: what `drsorch report REQUEST_ID` reads.
+- `drill`: a drill's `RecoveryPoint` (contract), from its DrillRequested: each of its
+  StartRecovery calls names the snapshot it picks per server (`recoverySnapshotID`).
 - `lease`: `holder`, `lease_until`: one handler at a time per request.
 - `emit#<key>`: an envelope owed to the bus (`seq`, `order`), until a later run proves
   it sent.
+- `cancel`: `cancelled_by`, `cancelled_at`: a CancelRequested that came before the plan;
+  the plan, when it arrives, launches nothing.
+
+Under `pk = history#<YYYY-MM>` (the month the request was received, UTC), one line per
+request, `sk = <received_at>#<request_id>`, rewritten with each summary: `body` (JSON:
+operation, drill, plan_only, received_at, ended_at, phase, status, reason, servers,
+requested_by, approved_by, cancelled_by), `phase`, `status`. `drsorch history` reads it
+with Query alone.
 
 Items under `pk = chunk#...` are the runtime's chunk assembly, `pk = inbox#...` its inbox.
 """

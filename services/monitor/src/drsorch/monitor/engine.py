@@ -12,7 +12,7 @@ from collections import Counter
 from botocore.exceptions import BotoCoreError, ClientError
 
 from drsorch.monitor.completion import complete
-from drsorch.monitor.domain import pacing, waves
+from drsorch.monitor.domain import cancel, pacing, waves
 from drsorch.monitor.domain.decisions import classify
 from drsorch.monitor.domain.plan import drift
 from drsorch.monitor.domain.records import BatchStatus, RequestPhase, ServerPhase
@@ -32,6 +32,7 @@ async def advance(run: Run) -> float | None:
     if state.summary.phase is RequestPhase.DONE:
         return None
     throttled: Throttled | None = None
+    cancel.skip_waiting(state, run.now)
     try:
         await _refuse_unconfigured(run)
         if await _approved(run):
@@ -43,6 +44,7 @@ async def advance(run: Run) -> float | None:
             extra={"request_id": state.summary.request_id, "retry_after": exc.retry_after},
         )
     _count_calls(run)
+    cancel.skip_waiting(state, run.now)  # servers a refused batch gave back
     waves.progress(state, run.now)
     classify(state, run.now)
     if waves.finished(state):

@@ -1,5 +1,5 @@
-"""The monitor's handlers: PairsMatched, TargetConfigured, and its own MonitorTick and
-MonitorWake timers.
+"""The monitor's handlers: PairsMatched, TargetConfigured, CancelRequested, DrillRequested
+(a drill's point in time), and its own MonitorTick and MonitorWake timers.
 
 PairsMatched starts a request; TargetConfigured results (rejected when configured
 under another plan than the approved one) are
@@ -10,11 +10,21 @@ its lease, acts, commits, and schedules the next tick.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from drsorch.contracts import Envelope, Event, PairsMatched, TargetConfigured
+from drsorch.contracts import (
+    CancelRequested,
+    DrillRequested,
+    Envelope,
+    Event,
+    PairsMatched,
+    RequestCancelled,
+    TargetConfigured,
+)
+from drsorch.contracts.events import CancelState
+from drsorch.monitor.domain import cancel
 from drsorch.monitor.domain import plan as plans
-from drsorch.monitor.domain.records import RequestPhase, RequestState
+from drsorch.monitor.domain.records import RequestPhase, RequestState, Summary
 from drsorch.monitor.engine import advance
 from drsorch.monitor.errors import BadPlan, RequestBusy
 from drsorch.monitor.run import Run
@@ -80,11 +90,25 @@ def handlers(deps: Dependencies) -> dict[str, Handler]:
         await _drive(deps, envelope, outbox, None)
 
     return {
+        CancelRequested.event_type: _cancel_handler(deps),
         PairsMatched.event_type: on_pairs_matched,
         TargetConfigured.event_type: on_target_configured,
+        DrillRequested.event_type: _drill_requested(deps),
         MonitorTick.event_type: on_tick,
         MonitorWake.event_type: on_wake,
     }
+
+
+def _drill_requested(deps: Dependencies) -> Handler:
+    async def on_drill_requested(envelope: Envelope[Event], outbox: Outbox) -> None:
+        """A drill's point in time, kept for its StartRecovery calls (nothing else to do:
+        its plan arrives through the matcher like any failover's)."""
+        payload = envelope.payload
+        assert isinstance(payload, DrillRequested)
+        if payload.recovery_point is not None and not payload.spec.plan_only:
+            await deps.store.keep_drill(envelope.request_id, payload.recovery_point)
+
+    return on_drill_requested
 
 
 async def _start(
@@ -105,6 +129,9 @@ async def _start(
         return
     trace_id = first.trace.trace_id or current_trace_id()
     state = plans.start(request_id, plan, first.event_id, deps.clock.now(), trace_id)
+    mark = await deps.store.cancel_mark(request_id)
+    if mark is not None:  # cancelled before its plan arrived: it launches nothing
+        state.summary = cancel.take(state.summary, mark[0], mark[1])
     await deps.store.create(state)
     await _run(deps, session, state, outbox)
 
@@ -149,3 +176,85 @@ async def _run(
     run = Run(deps, session, state, cloud, deps.clock.now())
     delay = await advance(run)
     await session.commit(state, outbox, delay)
+
+
+def _cancel_handler(deps: Dependencies) -> Handler:
+    """CancelRequested: take the cancel under the request's lease, and answer it."""
+
+    async def on_cancel(envelope: Envelope[Event], outbox: Outbox) -> None:
+        payload = envelope.payload
+        assert isinstance(payload, CancelRequested)
+        session = RequestSession(deps, payload.cancel_request_id, envelope.event_id)
+        if not await session.acquire():
+            raise RequestBusy(f"request {payload.cancel_request_id} is being handled; retry")
+        try:
+            answer = await _cancel(deps, session, payload, outbox)
+        finally:
+            await session.release()
+        outbox.publish(
+            Envelope.wrap(
+                answer,
+                request_id=envelope.request_id,
+                step="cancel-answer",
+                producer=PRODUCER,
+                causation_id=envelope.event_id,
+            )
+        )
+
+    return on_cancel
+
+
+async def _cancel(
+    deps: Dependencies, session: RequestSession, payload: CancelRequested, outbox: Outbox
+) -> RequestCancelled:
+    """Take the cancel (the first one's name is kept) and run the request once on it."""
+    target, now = payload.cancel_request_id, deps.clock.now()
+    summary = await deps.store.summary(target)
+    if summary is None:
+        await deps.store.mark_cancel(target, payload.requested_by, now)
+        mark = await deps.store.cancel_mark(target)
+        who, at = mark if mark is not None else (payload.requested_by, now)
+        why = (
+            f"the monitor has no plan of request {target}: nothing was launched for it, and "
+            "if its plan arrives later it launches nothing"
+        )
+        return RequestCancelled(
+            cancel_request_id=target,
+            state="unknown",
+            cancelled_by=who,
+            cancelled_at=at,
+            reason=why,
+        )
+    state = await deps.store.load(target)
+    if state is None or summary.phase is RequestPhase.DONE:
+        return _answer(target, summary, "finished", payload.requested_by, now, state)
+    state.summary = cancel.take(state.summary, payload.requested_by, now)
+    await _run(deps, session, state, outbox)
+    ended = state.summary.phase is RequestPhase.DONE
+    return _answer(target, state.summary, "cancelled" if ended else "cancelling", "", now, state)
+
+
+def _answer(  # noqa: PLR0917 - one call site, each argument named there
+    target: str,
+    summary: Summary,
+    kind: CancelState,
+    asker: str,
+    now: datetime,
+    state: RequestState | None,
+) -> RequestCancelled:
+    skipped, running, launched = cancel.counts(state) if state is not None else (0, 0, 0)
+    reason = None
+    if kind == "finished":
+        reason = (
+            f"request {target} had already ended ({summary.status or 'done'}): nothing was changed"
+        )
+    return RequestCancelled(
+        cancel_request_id=target,
+        state=kind,
+        cancelled_by=summary.cancelled_by or asker,
+        cancelled_at=summary.cancelled_at or now,
+        skipped=skipped,
+        running_jobs=running,
+        launched=launched,
+        reason=reason,
+    )

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from drsorch.contracts.types import Place
-from drsorch.monitor.domain import pacing, planning, report
+from drsorch.monitor.domain import cancel, pacing, planning, report
 from drsorch.monitor.domain.facts import RecoveryJob
 from drsorch.monitor.domain.planning import Candidate
 from drsorch.monitor.domain.records import (
@@ -45,10 +45,19 @@ async def reconcile(run: Run) -> None:
                     extra={"request_id": run.state.summary.request_id, "job_id": job.job_id},
                 )
                 await adopt(run, batch, job)
+            elif run.state.summary.cancelled_by is not None:
+                _drop_if_settled(run, batch)
             else:
                 await call(run, batch)
 
     await each_place(run, group_by(due, lambda b: b.place), settle)
+
+
+def _drop_if_settled(run: Run, batch: BatchRecord) -> None:
+    """A cancelled request's intent without a job: never called; dropped once settled."""
+    settle = timedelta(seconds=run.deps.settings.intent_settle_seconds)
+    if not cancel.drop_unstarted(run.state, batch, settle, run.now):
+        run.state.put_batch(batch.model_copy(update={"next_poll_at": run.now + settle}))
 
 
 async def intend(
@@ -98,11 +107,14 @@ async def _start_recovery(run: Run, batch: BatchRecord) -> RecoveryJob:
     other failure is left to the intent's reconciliation, never retried blindly."""
     settings = run.deps.settings
     ids = sorted(batch.launching_ids)
+    snapshots = await _recovery_snapshots(run, batch, ids)
     attempt = 1
     while True:
         await run.session.renew()
         try:
-            return await run.drs(batch.place).start_recovery(ids, drill=batch.drill)
+            return await run.drs(batch.place).start_recovery(
+                ids, drill=batch.drill, snapshots=snapshots
+            )
         except Throttled as exc:
             pause = pacing.start_retry_pause(
                 exc.retry_after, attempt, settings.start_retry_max_seconds
@@ -115,6 +127,26 @@ async def _start_recovery(run: Run, batch: BatchRecord) -> RecoveryJob:
             )
             await run.deps.pause(pause)
             attempt += 1
+
+
+async def _recovery_snapshots(run: Run, batch: BatchRecord, ids: Sequence[str]) -> dict[str, str]:
+    """A drill's chosen point in time, per server, as DRS lists its snapshots.
+
+    A server DRS holds no such snapshot of is refused with the batch (`StartRefused`):
+    it never launches from other data than the operator chose.
+    """
+    point = run.state.recovery_point
+    if point is None or not batch.drill:
+        return {}
+    drs = run.drs(batch.place)
+    chosen: dict[str, str] = {}
+    for server_id in ids:
+        found = await drs.recovery_snapshot(server_id, point)
+        if found is None:
+            wanted = f"before {point.before.isoformat()}" if point.before else "of those named"
+            raise StartRefused(f"{server_id} has no recovery snapshot {wanted}")
+        chosen[server_id] = found
+    return chosen
 
 
 async def call(run: Run, batch: BatchRecord) -> None:

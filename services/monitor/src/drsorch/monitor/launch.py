@@ -19,8 +19,8 @@ from drsorch.monitor.run import Run, each_place, group_by
 async def start_batches(run: Run, launches: Mapping[str, Launch]) -> None:
     """Start the batches the current wave's ready servers fill, within DRS quotas."""
     wave = run.state.summary.wave
-    if wave is None:
-        return
+    if wave is None or run.state.summary.cancelled_by is not None:
+        return  # a cancelled request starts no batch, whatever is ready
     ready = {
         key: launch
         for key, launch in launches.items()

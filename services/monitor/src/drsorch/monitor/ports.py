@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from drsorch.contracts import Accounts, ConfigurationResult, RequestCompleted, RequestSpec
+from drsorch.contracts import (
+    Accounts,
+    ConfigurationResult,
+    RecoveryPoint,
+    RequestCompleted,
+    RequestSpec,
+)
 from drsorch.contracts.types import Place
 from drsorch.monitor.domain.facts import (
     Instance,
@@ -63,12 +69,20 @@ class Drs(Protocol):
         """
         ...
 
-    async def start_recovery(self, server_ids: Sequence[str], *, drill: bool) -> RecoveryJob:
-        """StartRecovery, exactly once (no client retries), never with tags.
+    async def start_recovery(
+        self, server_ids: Sequence[str], *, drill: bool, snapshots: Mapping[str, str] | None = None
+    ) -> RecoveryJob:
+        """StartRecovery, exactly once (no client retries), never with tags; each server in
+        `snapshots` launches from that recovery snapshot (`recoverySnapshotID`).
 
         Raises `StartRefused` when DRS refused it (no job exists); any other error leaves
         it unknown whether a job exists, which the intent's reconciliation settles.
         """
+        ...
+
+    async def recovery_snapshot(self, server_id: str, point: RecoveryPoint) -> str | None:
+        """The server's snapshot the point names (one of its IDs, or its latest at or before
+        the time), as DescribeRecoverySnapshots lists it; None when it holds none such."""
         ...
 
     async def job_log(self, job_id: str) -> JobLog:
@@ -173,8 +187,20 @@ class Store(Protocol):
 
     async def clear_emissions(self, request_id: str, keys: Sequence[str]) -> None: ...
 
+    async def keep_drill(self, request_id: str, point: RecoveryPoint) -> None:
+        """Keep a drill's point in time, which its launches use (read back by `load`)."""
+        ...
+
     async def keep_report(self, request_id: str, chunks: Sequence[RequestCompleted]) -> None:
         """Keep the final report for `drsorch status/report`, chunk by chunk."""
+        ...
+
+    async def mark_cancel(self, request_id: str, who: str, at: datetime) -> None:
+        """Keep a cancel of a request the monitor has no plan of yet (the first one wins)."""
+        ...
+
+    async def cancel_mark(self, request_id: str) -> tuple[str, datetime] | None:
+        """Who cancelled the request before its plan arrived, and when."""
         ...
 
     async def arm(self, request_id: str, seq: int, due_at: datetime) -> None:

@@ -12,6 +12,8 @@ from drsorch.contracts.events.v1.jobs import JobCompleted
 from drsorch.contracts.events.v1.matching import PairsMatched
 from drsorch.contracts.events.v1.report import RequestCompleted
 from drsorch.contracts.events.v1.requests import FailbackRequested, FailoverRequested
+from drsorch.contracts.events.v1.restore import LaunchSettingsRestored, RestoreRequested
+from drsorch.contracts.events.v1.roundtrip import Retired, RetirePlanned, RetireRequested
 
 V1_EVENTS = (
     FailbackRequested,
@@ -21,5 +23,10 @@ V1_EVENTS = (
     TargetConfigured,
     JobCompleted,
     RequestCompleted,
+    RestoreRequested,
+    LaunchSettingsRestored,
+    RetireRequested,
+    RetirePlanned,
+    Retired,
 )
 """The published v1 models of events that have a later version."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from moto.ec2.models import ec2_backends
@@ -108,6 +109,9 @@ class MotoEc2:
         except Exception as error:
             raise Ec2Error(f"RunInstances failed: {error}") from error
         instance = reservation.instances[0]
+        if spec.launched_at_ms is not None:
+            # moto stamps the wall clock; DRS's timestamps run on the simulated one.
+            instance.launch_time = datetime.fromtimestamp(spec.launched_at_ms / 1000, UTC)
         if not spec.start:
             backend.stop_instances([instance.id])
         return _view(backend, instance)

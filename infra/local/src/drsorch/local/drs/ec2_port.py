@@ -39,6 +39,8 @@ class NewInstance:
     disk_sizes: Sequence[tuple[str, int]]
     """(device name, size in bytes) of the disks built from the recovery point."""
     architecture: str = "x86_64"
+    launched_at_ms: int | None = None
+    """The simulated time of the launch: EC2's LaunchTime, on DRS's clock as on AWS."""
 
 
 class Ec2Port(Protocol):

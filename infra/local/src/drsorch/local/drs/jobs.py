@@ -55,6 +55,7 @@ def create(
     slots: Iterable[ParticipatingServer],
     tags: Mapping[str, str],
     snapshot_ids: Mapping[str, str] | None = None,
+    snapshot_ms: Mapping[str, int] | None = None,
 ) -> Job:
     """A new PENDING job, its start scheduled."""
     now = emu.now_ms()
@@ -70,6 +71,7 @@ def create(
         participants={slot_key(slot): slot for slot in slots},
         tags=dict(tags),
         snapshot_ids=dict(snapshot_ids or {}),
+        snapshot_ms=dict(snapshot_ms or {}),
     )
     state.jobs[job_id] = job
     if job_type == "LAUNCH":

@@ -70,7 +70,12 @@ def snapshot(ctx: StepContext) -> Next:
     """Take an on-demand snapshot, or use the chosen (or last good) point in time."""
     server = _server(ctx)
     assert server is not None
-    if ctx.job.snapshot_ids.get(server.source_server_id) or replication.is_stalled(ctx.emu, server):
+    chosen = ctx.job.snapshot_ms.get(server.source_server_id)
+    if chosen is not None:
+        ctx.log("USING_PREVIOUS_SNAPSHOT")
+        ctx.slot.point_in_time_ms = chosen  # the recoverySnapshotID StartRecovery named
+        return "conversion", 0
+    if replication.is_stalled(ctx.emu, server):
         ctx.log("USING_PREVIOUS_SNAPSHOT")
         # A stalled server's last good point is as old as its lag.
         lag_ms = replication.view(ctx.emu, server, ctx.at_ms).lag_seconds or 0
@@ -205,6 +210,7 @@ def _launch_new(ctx: StepContext, server: SourceServer) -> InstanceView:
         start=settings.launch_disposition == "STARTED",
         disk_sizes=[(disk.device_name, disk.size_bytes) for disk in server.disks],
         architecture=server.architecture,
+        launched_at_ms=ctx.at_ms,
     )
     return ctx.emu.ec2.launch(ctx.state.account_id, ctx.state.region, spec)
 

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from drsorch.local.drs import ops_jobs, ops_recovery, ops_servers, ops_service, ops_tags, staging
+from drsorch.local.drs import (
+    ops_jobs,
+    ops_recovery,
+    ops_servers,
+    ops_service,
+    ops_tags,
+    snapshots,
+    staging,
+)
 from drsorch.local.drs.context import Operation
 
 OPERATIONS: dict[str, Operation] = {
@@ -12,6 +20,7 @@ OPERATIONS: dict[str, Operation] = {
     **ops_recovery.OPERATIONS,
     **ops_tags.OPERATIONS,
     **staging.OPERATIONS,
+    **snapshots.OPERATIONS,
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from drsorch.local.drs import agents, jobs, paging, rules, views
+from drsorch.local.drs import agents, jobs, paging, rules, snapshots, views
 from drsorch.local.drs.clock import parse_iso
 from drsorch.local.drs.context import OpContext, Operation
 from drsorch.local.drs.errors import ConflictError, ValidationError
@@ -35,6 +35,7 @@ def start_recovery(ctx: OpContext, params: Mapping[str, Any]) -> dict[str, Any]:
     rules.check_job_quotas(ctx.emu.settings.quotas, state.active_jobs(), rules.JobRequest(ids))
     is_drill = bool(params.get("isDrill", False))
     servers = [state.servers[server_id] for server_id in ids]
+    chosen = _chosen_snapshots(ctx, requested)
     if not is_drill:
         _check_launch_into_targets_stopped(ctx, servers)
     agents.observe(ctx.emu, state, servers, ctx.now_ms)
@@ -46,13 +47,41 @@ def start_recovery(ctx: OpContext, params: Mapping[str, Any]) -> dict[str, Any]:
         is_drill=is_drill,
         slots=[ParticipatingServer(server_id) for server_id in ids],
         tags=params.get("tags") or {},
-        snapshot_ids={
-            item["sourceServerID"]: item["recoverySnapshotID"]
-            for item in requested
-            if item.get("recoverySnapshotID")
-        },
+        snapshot_ids={server_id: snap.snapshot_id for server_id, snap in chosen.items()},
+        snapshot_ms={server_id: snap.at_ms for server_id, snap in chosen.items()},
     )
     return {"job": views.job(job)}
+
+
+def _chosen_snapshots(
+    ctx: OpContext, requested: Sequence[Mapping[str, Any]]
+) -> dict[str, snapshots.Snapshot]:
+    """The recovery snapshots asked for, each one the server's own and still held.
+
+    Which error live DRS gives for a snapshot that is not the server's is not documented
+    (StartRecovery models no ValidationException); the emulator answers
+    ValidationException, naming the field (README, deviations).
+    """
+    chosen: dict[str, snapshots.Snapshot] = {}
+    problems = []
+    for index, item in enumerate(requested):
+        wanted = item.get("recoverySnapshotID")
+        if not wanted:
+            continue
+        server = ctx.state.servers[item["sourceServerID"]]
+        snap = snapshots.find(ctx.account_id, ctx.region, server, wanted, ctx.now_ms)
+        if snap is None:
+            problems.append(
+                (
+                    f"sourceServers[{index}].recoverySnapshotID",
+                    f"recovery snapshot {wanted} of {server.source_server_id} not found",
+                )
+            )
+        else:
+            chosen[server.source_server_id] = snap
+    if problems:
+        raise ValidationError("Invalid recovery snapshots", fields=problems)
+    return chosen
 
 
 def _check_launch_into_targets_stopped(ctx: OpContext, servers: Sequence[SourceServer]) -> None:

@@ -43,6 +43,8 @@ def enter(emu: Emulator, server: SourceServer, where: Key, phase: str, at_ms: in
     replication = server.replication
     replication.state = phase
     replication.phase_started_ms = at_ms
+    if phase == "CONTINUOUS" and server.pit_since_ms is None:
+        server.pit_since_ms = at_ms  # points in time are taken from now on
     if phase not in PROGRESSING:
         replication.phase_ends_ms = None
         return
@@ -67,6 +69,7 @@ def stop(server: SourceServer, at_ms: int, state: str = "STOPPED") -> None:
     server.replication.phase_started_ms = at_ms
     server.replication.phase_ends_ms = None
     server.replication.lag_seconds = 0
+    server.pit_since_ms = None  # StopReplication deletes the server's points in time
 
 
 def on_phase_end(emu: Emulator, at_ms: int, event: Event) -> None:

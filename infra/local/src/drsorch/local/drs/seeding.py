@@ -6,13 +6,15 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from drsorch.local.drs import replication, staging
+from drsorch.local.drs import replication, snapshots, staging
 from drsorch.local.drs.core import Emulator
 from drsorch.local.drs.errors import DrsError, not_found
 from drsorch.local.drs.failback import find_reversed, reverse
 from drsorch.local.drs.rules import LAUNCH_INTO_TAG_KEY, LAUNCH_INTO_TAG_VALUE
 from drsorch.local.drs.servers import add_source_server, arn, initialize
 from drsorch.local.drs.state import Disk, LastLaunch, Origin, RecoveryInstance, Replication
+
+HOLDS_NO_POINTS = frozenset({"INITIATING", "INITIAL_SYNC", "STOPPED", "DISCONNECTED"})
 
 if TYPE_CHECKING:
     from drsorch.local.drs.seed import SourceServerSeed
@@ -58,6 +60,9 @@ def add_server(emu: Emulator, account_id: str, region: str, seed: SourceServerSe
             replication.restart(emu, server, (account_id, region), seed.replication_state, now)
         server.replication.lag_seconds = seed.lag_seconds
         server.replication.phase_started_ms = now
+        if seed.replication_state not in HOLDS_NO_POINTS:
+            # An estate seeded as protected has been so for a while: it has points in time.
+            server.pit_since_ms = now - snapshots.SEEDED_HISTORY_MS
         return server.source_server_id
 
 

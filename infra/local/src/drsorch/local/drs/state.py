@@ -92,6 +92,9 @@ class SourceServer:
     last_launch: LastLaunch | None = None
     last_launch_result: str = "NOT_STARTED"
     staging_availability_zone: str = ""
+    pit_since_ms: int | None = None
+    """Since when DRS holds points in time of this server (it reached CONTINUOUS); None
+    before that and after StopReplication, which deletes them (`snapshots.py`)."""
     agent_lost_ms: int | None = None
     """Since when the replication agent on the source machine is not seen (the machine is
     stopped, or its volumes were swapped by a launch into it); None while it is seen."""
@@ -162,6 +165,8 @@ class Job:
     log: list[JobLogItem] = field(default_factory=list)
     snapshot_ids: dict[str, str] = field(default_factory=dict)
     """sourceServerID -> the recoverySnapshotID asked for, when one was."""
+    snapshot_ms: dict[str, int] = field(default_factory=dict)
+    """sourceServerID -> when that recovery snapshot was taken."""
 
     @property
     def active(self) -> bool:

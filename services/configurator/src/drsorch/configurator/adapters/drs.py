@@ -124,20 +124,27 @@ class DrsAdapter:
         response = await self._call(
             place, "GetLaunchConfiguration", "get_launch_configuration", sourceServerID=server_id
         )
-        try:
-            return LaunchConfiguration.from_drs(response)
-        except ValidationError as exc:
-            # One record DRS reports outside drsorch's contract rejects that server's pair,
-            # named with the record's fault; the rest of the request goes on.
-            raise RecordInvalid.of(server_id, "launch configuration", exc) from exc
+        return _configuration(server_id, response)
 
     async def update_launch_configuration(
         self, place: Place, server_id: str, configuration: LaunchConfiguration
-    ) -> None:
-        await self._call(
+    ) -> LaunchConfiguration:
+        # DRS answers with the whole configuration after the update (the API reference's
+        # response is GetLaunchConfiguration's fields): no read is needed to see it.
+        response = await self._call(
             place,
             "UpdateLaunchConfiguration",
             "update_launch_configuration",
             sourceServerID=server_id,
             **configuration.to_drs(),
         )
+        return _configuration(server_id, response)
+
+
+def _configuration(server_id: str, response: dict[str, Any]) -> LaunchConfiguration:
+    try:
+        return LaunchConfiguration.from_drs(response)
+    except ValidationError as exc:
+        # One record DRS reports outside drsorch's contract rejects that server's pair,
+        # named with the record's fault; the rest of the request goes on.
+        raise RecordInvalid.of(server_id, "launch configuration", exc) from exc

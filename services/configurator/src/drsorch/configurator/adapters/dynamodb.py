@@ -3,6 +3,10 @@
     pk=request#<id>  sk=request                        RequestRecord, calls_<Op> counters
     pk=request#<id>  sk=pair#<server id>               a PairRecord
     pk=request#<id>  sk=previous#<acct>#<region>#<id>  PreviousSettings, written once
+    pk=request#<id>  sk=tagged#<acct>#<region>#<id>    an instance the request tags AWSDRS=...
+    pk=baseline      sk=<acct>#<region>#<server id>    PreviousSettings before a round trip
+                                                       first changed it; the retire restores
+                                                       it, then deletes it
 
 Pairs expire after `ttl_days`; the request item (which names the accounts) and the
 previous settings never do, so a request can be restored long after it ran.
@@ -10,6 +14,7 @@ previous settings never do, so a request can be restored long after it ran.
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -19,6 +24,7 @@ from botocore.exceptions import ClientError
 
 from drsorch.configurator.adapters.errors import code_of
 from drsorch.configurator.records import PairRecord, PreviousSettings, RequestRecord
+from drsorch.contracts.types import Place
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient
@@ -29,6 +35,10 @@ BATCH = 25  # BatchWriteItem's limit
 
 def _key(request_id: str, sk: str) -> dict[str, Any]:
     return {"pk": {"S": f"request#{request_id}"}, "sk": {"S": sk}}
+
+
+def _baseline_key(place: Place, server_id: str) -> dict[str, Any]:
+    return {"pk": {"S": "baseline"}, "sk": {"S": f"{place.account_id}#{place.region}#{server_id}"}}
 
 
 class DynamoStore:
@@ -133,6 +143,43 @@ class DynamoStore:
     async def previous(self, request_id: str) -> list[PreviousSettings]:
         bodies = await self._bodies(request_id, "previous#")
         return [PreviousSettings.model_validate_json(body) for body in bodies]
+
+    async def keep_baseline(self, previous: PreviousSettings) -> None:
+        item = {**_baseline_key(previous.place, previous.launching_server_id)}
+        item["body"] = {"S": previous.model_dump_json()}
+        try:
+            await self.client.put_item(
+                TableName=self.table, Item=item, ConditionExpression="attribute_not_exists(pk)"
+            )
+        except ClientError as exc:
+            if code_of(exc) != "ConditionalCheckFailedException":
+                raise
+
+    async def baseline(self, place: Place, server_id: str) -> PreviousSettings | None:
+        response = await self.client.get_item(
+            TableName=self.table, Key=_baseline_key(place, server_id), ConsistentRead=True
+        )
+        item = response.get("Item")
+        return PreviousSettings.model_validate_json(item["body"]["S"]) if item else None
+
+    async def forget_baseline(self, place: Place, server_id: str) -> None:
+        await self.client.delete_item(TableName=self.table, Key=_baseline_key(place, server_id))
+
+    async def keep_tagged(self, request_id: str, place: Place, instance_id: str) -> None:
+        sk = f"tagged#{place.account_id}#{place.region}#{instance_id}"
+        text = json.dumps(
+            {"account_id": place.account_id, "region": place.region, "id": instance_id}
+        )
+        await self.client.put_item(
+            TableName=self.table, Item=self._item(request_id, sk, text, expires=False)
+        )
+
+    async def tagged(self, request_id: str) -> list[tuple[Place, str]]:
+        found = []
+        for body in await self._bodies(request_id, "tagged#"):
+            data = json.loads(body)
+            found.append((Place(data["account_id"], data["region"]), str(data["id"])))
+        return found
 
     async def _bodies(self, request_id: str, prefix: str) -> list[str]:
         kwargs: dict[str, Any] = {

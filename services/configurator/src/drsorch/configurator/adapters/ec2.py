@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from types_aiobotocore_ec2 import EC2Client
 
 ClientFor = Callable[[str, Place], Awaitable[Any]]
+MAX_FILTER_VALUES = 200  # EC2 takes at most 200 values in one filter
+PAGE_SIZE = 1000  # DescribeInstances' largest page
 
 
 def target_instance(item: dict[str, Any], place: Place) -> TargetInstance:
@@ -37,12 +39,25 @@ class Ec2Adapter:
         self._client_for = client_for
 
     async def instances(self, place: Place, ids: Sequence[str]) -> dict[str, TargetInstance]:
-        if not ids:
+        wanted = list(dict.fromkeys(ids))
+        if not wanted:
             return {}
         client: EC2Client = await self._client_for("ec2", place)
+        found: dict[str, TargetInstance] = {}
+        for start in range(0, len(wanted), MAX_FILTER_VALUES):
+            batch = wanted[start : start + MAX_FILTER_VALUES]
+            found.update(await self._described(client, place, batch))
+        return found
+
+    async def _described(
+        self, client: EC2Client, place: Place, ids: list[str]
+    ) -> dict[str, TargetInstance]:
         # A filter, not InstanceIds: an ID that does not exist here is simply absent,
         # instead of failing the whole call.
-        kwargs: dict[str, Any] = {"Filters": [{"Name": "instance-id", "Values": list(ids)}]}
+        kwargs: dict[str, Any] = {
+            "Filters": [{"Name": "instance-id", "Values": ids}],
+            "MaxResults": PAGE_SIZE,
+        }
         found: dict[str, TargetInstance] = {}
         try:
             while True:
@@ -67,3 +82,14 @@ class Ec2Adapter:
             )
         except (ClientError, BotoCoreError) as exc:
             raise translate(exc, "CreateTags", place) from exc
+
+    async def untag_launch_into(self, place: Place, instance_id: str) -> None:
+        client: EC2Client = await self._client_for("ec2", place)
+        try:
+            # With its value: a tag the operator set to something else is not removed.
+            await client.delete_tags(
+                Resources=[instance_id],
+                Tags=[{"Key": LAUNCH_INTO_TAG_KEY, "Value": LAUNCH_INTO_TAG_VALUE}],
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise translate(exc, "DeleteTags", place) from exc

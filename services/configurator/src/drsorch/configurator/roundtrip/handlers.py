@@ -10,7 +10,8 @@ from datetime import timedelta
 from drsorch.configurator.dependencies import Dependencies, RoundTrip
 from drsorch.configurator.errors import InconsistentPlan
 from drsorch.configurator.events import RoundTripDue
-from drsorch.configurator.roundtrip import retire_apply, retire_plan, reverse
+from drsorch.configurator.ports import Cloud
+from drsorch.configurator.roundtrip import retire_apply, retire_plan, retire_settle, reverse
 from drsorch.configurator.roundtrip.ports import RoundTripDrs
 from drsorch.configurator.roundtrip.retire_apply import RetireRecord
 from drsorch.configurator.roundtrip.reverse import ReverseRecord
@@ -142,12 +143,30 @@ class _Steps:
         items = retire_plan.lineages(spec, await self.deps.store.pairs(payload.of_request_id))
         facts = await retire_plan.gather(drs, spec, items)
         actions = retire_plan.plan(spec, items, facts, payload.max_replication_lag_seconds)
+        cloud = self.deps.cloud(spec.accounts)
+        actions += await retire_settle.plan(
+            spec,
+            items,
+            actions,
+            of_request_id=payload.of_request_id,
+            launch_tag=payload.launch_tag,
+            store=self.deps.store,
+            cloud=cloud,
+        )
+        actions.sort(key=lambda a: (retire_plan.ORDER[a.kind], a.source_server_id, a.resource_id))
+        calls.update(cloud.calls)
         plan_hash = retire_plan.plan_hash(payload.of_request_id, actions)
         refused = None
         if payload.approved_plan_hash not in (None, plan_hash):
             refused = (
                 f"the retire plan of {payload.of_request_id} changed since it was approved "
                 f"(approved {payload.approved_plan_hash}, now {plan_hash}): nothing was done"
+            )
+        elif not payload.plan_only:
+            # A retire terminates instances: it runs only on signed approvals the services
+            # verify themselves, under the same rules as a launch (never on a hash alone).
+            refused = await self.deps.approvals.apply_refusal(
+                payload.approvals, own, [plan_hash], self.deps.clock.now()
             )
         if payload.plan_only or refused:
             planned_events = _plan_events(payload, plan_hash, actions, refused, calls)
@@ -164,6 +183,7 @@ class _Steps:
         await retire_apply.phase_one(record, drs)
         await retire_apply.phase_two(record, drs, self.trip.store, own, self.deps.clock.now())
         await self.trip.store.save(own, RETIRE, record.model_dump_json())
+        _publish_retired(outbox, own, record, calls, step=1, final=False)
         outbox.schedule(_timer(own, RETIRE, 1, record.causation_id), self.delay)
 
     async def on_due(self, envelope: Envelope[Event], outbox: Outbox) -> None:
@@ -182,39 +202,67 @@ class _Steps:
         if request is None:
             raise InconsistentPlan(f"request {retire.of_request_id} is gone")
         drs, calls = self.trip.drs(request.spec.accounts)
-        await self._retire_next(own, retire, outbox, drs, calls, attempt=payload.attempt + 1)
+        cloud = self.deps.cloud(request.spec.accounts)
+        await self._retire_next(
+            own, retire, outbox, (drs, cloud), calls, attempt=payload.attempt + 1
+        )
 
     async def _retire_next(
         self,
         own: str,
         record: RetireRecord,
         outbox: Outbox,
-        drs: RoundTripDrs,
+        clouds: tuple[RoundTripDrs, Cloud],
         calls: Counter[str],
         *,
         attempt: int,
     ) -> None:
-        """Phase 3 once the TERMINATE jobs are done, then the answer; else look again later."""
+        """Phase 3 once the TERMINATE jobs are done, then the settings and tags, then the
+        answer; else look again later."""
+        drs, cloud = clouds
         if record.phase == 2:
             if not await retire_apply.jobs_done(record, drs, self.trip.store, own):
                 await self.trip.store.save(own, RETIRE, record.model_dump_json())
+                _publish_retired(outbox, own, record, calls, step=attempt, final=False)
                 outbox.schedule(_timer(own, RETIRE, attempt, record.causation_id), self.delay)
                 return
             await retire_apply.phase_three(record, drs)
+            await retire_settle.apply(record, self.deps.store, cloud)
+            calls.update(cloud.calls)
             await self.trip.store.save(own, RETIRE, record.model_dump_json())
 
-        def build(items: Sequence[RetireResult], chunk: Chunk) -> Retired:
-            return Retired(
-                of_request_id=record.of_request_id,
-                plan_hash=record.plan_hash,
-                results=tuple(items),
-                api_calls=dict(calls) if chunk.index == 0 else {},
-                chunk=chunk,
-            )
+        _publish_retired(outbox, own, record, calls, step=attempt, final=True)
 
-        for event in split(build, record.results()):
-            step = f"retired-{event.chunk.index}"
-            outbox.publish(_wrap(event, own, step, record.causation_id))
+
+def _publish_retired(
+    outbox: Outbox,
+    own: str,
+    record: RetireRecord,
+    calls: Counter[str],
+    *,
+    step: int,
+    final: bool,
+) -> None:
+    """The apply's account: a progress report while it goes on, the last one `final`."""
+
+    def build(items: Sequence[RetireResult], chunk: Chunk) -> Retired:
+        return Retired(
+            of_request_id=record.of_request_id,
+            plan_hash=record.plan_hash,
+            step=step,
+            final=final,
+            results=tuple(items),
+            api_calls=dict(calls) if chunk.index == 0 else {},
+            chunk=chunk,
+        )
+
+    for event in split(build, record.results(final=final)):
+        name = (
+            f"retired-{event.chunk.index}"
+            if final
+            else f"retire-progress-{step}-{event.chunk.index}"
+        )
+        outbox.publish(_wrap(event, own, name, record.causation_id))
 
 
 def _plan_events(

@@ -52,19 +52,24 @@ class RetireRecord(BaseModel):
     batches: list[str] = Field(default_factory=list)
     """Names of the TERMINATE intents in the table."""
 
-    def results(self) -> list[RetireResult]:
+    def results(self, *, final: bool = True) -> list[RetireResult]:
+        """Every action's outcome; before the end, one not taken yet is `pending`."""
+
+        def outcome(i: int, action: RetireAction) -> tuple[RetireOutcome, str | None]:
+            if i in self.outcomes:
+                return self.outcomes[i]
+            return ("held", action.held) if final or action.held else ("pending", None)
+
         return [
             RetireResult(
-                action=action,
-                outcome=self.outcomes.get(i, ("held", action.held))[0],
-                reason=(self.outcomes.get(i, ("held", action.held))[1] or None),
+                action=action, outcome=outcome(i, action)[0], reason=outcome(i, action)[1] or None
             )
             for i, action in enumerate(self.actions)
             if action.kind != "leave"
         ]
 
 
-def _live(record: RetireRecord, kinds: Sequence[str]) -> list[tuple[int, RetireAction]]:
+def live(record: RetireRecord, kinds: Sequence[str]) -> list[tuple[int, RetireAction]]:
     return [
         (i, a)
         for i, a in enumerate(record.actions)
@@ -95,7 +100,7 @@ async def _one(record: RetireRecord, drs: RoundTripDrs, index: int, action: Reti
 
 async def phase_one(record: RetireRecord, drs: RoundTripDrs) -> None:
     """Stop failback replication and failback, for every server not held."""
-    for index, action in _live(record, ("stop_replication", "stop_failback")):
+    for index, action in live(record, ("stop_replication", "stop_failback")):
         await _one(record, drs, index, action)
 
 
@@ -104,7 +109,7 @@ async def phase_two(
 ) -> None:
     """Terminate in batches, each intent recorded before its call."""
     by_place: defaultdict[Place, list[tuple[int, RetireAction]]] = defaultdict(list)
-    for index, action in _live(record, ("terminate_recovery_instance",)):
+    for index, action in live(record, ("terminate_recovery_instance",)):
         if not _failed_before(record, action):
             by_place[Place(action.account_id, action.region)].append((index, action))
     for place, entries in sorted(by_place.items(), key=lambda kv: str(kv[0])):
@@ -192,7 +197,7 @@ async def jobs_done(
         ):
             return False
     done = {ri: intent.job_id for intent in intents for ri in intent.recovery_instance_ids}
-    for index, action in _live(record, ("terminate_recovery_instance",)):
+    for index, action in live(record, ("terminate_recovery_instance",)):
         if action.resource_id in done:
             record.outcomes[index] = ("done", f"TERMINATE job {done[action.resource_id]}")
     return True
@@ -211,7 +216,7 @@ async def phase_three(record: RetireRecord, drs: RoundTripDrs) -> None:
         ("disconnect_source_server",),
         ("delete_source_server",),
     ):
-        for index, action in _live(record, kinds):
+        for index, action in live(record, kinds):
             if action.resource_id in terminated_failed:
                 record.outcomes[index] = ("failed", "its termination failed")
                 continue

@@ -41,7 +41,8 @@ ORDER: dict[str, int] = {
     "disconnect_source_server": 4,
     "delete_source_server": 5,
     "restore_launch_settings": 6,
-    "leave": 7,
+    "remove_launch_tag": 7,
+    "leave": 8,
 }
 
 

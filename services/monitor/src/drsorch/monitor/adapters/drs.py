@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from drsorch.contracts import RecoveryPoint
 from drsorch.contracts.types import Place
 from drsorch.monitor.domain import landing
 from drsorch.monitor.domain.facts import (
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 MAX_JOB_IDS = 1000  # DescribeJobs filters.jobIDs
 MAX_SERVER_IDS = 200  # DescribeSourceServers filters.sourceServerIDs
 PAGE = 1000
+ISO = "%Y-%m-%dT%H:%M:%S.000Z"
 
 
 def parse_time(text: str | None) -> datetime | None:
@@ -112,19 +114,50 @@ class DrsAdapter:
                 return _within(jobs, window)
             kwargs["nextToken"] = token
 
-    async def start_recovery(self, server_ids: Sequence[str], *, drill: bool) -> RecoveryJob:
+    async def start_recovery(
+        self, server_ids: Sequence[str], *, drill: bool, snapshots: Mapping[str, str] | None = None
+    ) -> RecoveryJob:
         # Never `tags`: launch-into jobs must not carry them (design §4), and intents are
         # reconciled by their servers alone, so no job of drsorch's carries any.
+        chosen = snapshots or {}
         answer = await self.cloud.call(
             "drs",
             self.place,
             "StartRecovery",
             "start_recovery",
             once=True,
-            sourceServers=[{"sourceServerID": server_id} for server_id in server_ids],
+            sourceServers=[
+                {"sourceServerID": server_id}
+                | ({"recoverySnapshotID": chosen[server_id]} if server_id in chosen else {})
+                for server_id in server_ids
+            ],
             isDrill=drill,
         )
         return parse_job(answer["job"])
+
+    async def recovery_snapshot(self, server_id: str, point: RecoveryPoint) -> str | None:
+        if point.before is not None:
+            # Newest first, at or before the time: the first item is the one.
+            page = await self.cloud.call(
+                "drs",
+                self.place,
+                "DescribeRecoverySnapshots",
+                "describe_recovery_snapshots",
+                sourceServerID=server_id,
+                filters={"toDateTime": point.before.astimezone(UTC).strftime(ISO)},
+                order="DESC",
+                maxResults=1,
+            )
+            items = page.get("items", [])
+            return str(items[0]["snapshotID"]) if items else None
+        wanted = set(point.snapshot_ids)
+        items = await self._pages(
+            "DescribeRecoverySnapshots",
+            "describe_recovery_snapshots",
+            sourceServerID=server_id,
+            maxResults=PAGE,
+        )
+        return next((str(i["snapshotID"]) for i in items if i["snapshotID"] in wanted), None)
 
     async def job_log(self, job_id: str) -> JobLog:
         items = await self._pages(

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from drsorch.contracts import ConfigurationResult, RequestCompleted
+from drsorch.contracts import ConfigurationResult, RecoveryPoint, RequestCompleted
 from drsorch.monitor.adapters.items import Layout, parse_state
 from drsorch.monitor.domain.records import BatchRecord, RequestState, ServerRecord, Summary
 from drsorch.monitor.errors import AwsFailure
@@ -103,6 +103,7 @@ class DynamoStore:
         )
         if summary is not None:
             await self.client.put_item(TableName=self.table, Item=layout.summary(summary))
+            await self.client.put_item(TableName=self.table, Item=layout.history(summary))
 
     async def record_intent(self, request_id: str, batch: BatchRecord) -> bool:
         try:
@@ -155,9 +156,32 @@ class DynamoStore:
         requests = [{"DeleteRequest": {"Key": layout.key(f"emit#{key}")}} for key in keys]
         await self._write_all(requests)
 
+    async def keep_drill(self, request_id: str, point: RecoveryPoint) -> None:
+        await self._put_all([self._layout(request_id).drill(point)])
+
     async def keep_report(self, request_id: str, chunks: Sequence[RequestCompleted]) -> None:
         layout = self._layout(request_id)
         await self._put_all([layout.report(chunk) for chunk in chunks])
+
+    async def mark_cancel(self, request_id: str, who: str, at: datetime) -> None:
+        try:
+            await self.client.put_item(
+                TableName=self.table,
+                Item=self._layout(request_id).cancel(who, at),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as exc:
+            if not _conflict(exc):
+                raise
+
+    async def cancel_mark(self, request_id: str) -> tuple[str, datetime] | None:
+        found = await self.client.get_item(
+            TableName=self.table, Key=self._layout(request_id).key("cancel"), ConsistentRead=True
+        )
+        item = found.get("Item")
+        if not item:
+            return None
+        return item["cancelled_by"]["S"], datetime.fromisoformat(item["cancelled_at"]["S"])
 
     async def arm(self, request_id: str, seq: int, due_at: datetime) -> None:
         await self.client.put_item(

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
 
-from drsorch.contracts import ConfigurationResult, RequestCompleted
+from drsorch.contracts import ConfigurationResult, RecoveryPoint, RequestCompleted
 from drsorch.monitor.domain.records import (
     BatchRecord,
     PlanExtras,
@@ -71,6 +71,34 @@ class Layout:
             **optional,
         )
 
+    def history(self, summary: Summary) -> Item:
+        """The request's line in the history: one partition per month it was received in,
+        newest last, so `drsorch history` reads it with Query alone (never a Scan)."""
+        spec = summary.spec
+        line = {
+            "request_id": summary.request_id,
+            "operation": spec.operation,
+            "drill": spec.drill,
+            "plan_only": spec.plan_only,
+            "received_at": summary.received_at.isoformat(),
+            "ended_at": summary.ended_at.isoformat() if summary.ended_at else None,
+            "phase": summary.phase.value,
+            "status": summary.status,
+            "reason": summary.reason,
+            "servers": summary.servers,
+            "requested_by": spec.requested_by,
+            "approved_by": sorted({a.statement.approver for a in spec.approvals}),
+            "cancelled_by": summary.cancelled_by,
+        }
+        return {
+            "pk": _s(history_pk(summary.received_at)),
+            "sk": _s(f"{summary.received_at.isoformat()}#{summary.request_id}"),
+            "expires_at": {"N": str(self.expires_at)},
+            "body": _s(json.dumps(line, sort_keys=True)),
+            "phase": _s(summary.phase.value),
+            **({"status": _s(summary.status)} if summary.status else {}),
+        }
+
     def server(self, record: ServerRecord) -> Item:
         extra = {
             name: _s(value)
@@ -103,6 +131,9 @@ class Layout:
     def extras(self, extras: PlanExtras) -> Item:
         return self._item(f"plan#{extras.index:04d}", body=_s(_body(extras)))
 
+    def drill(self, point: RecoveryPoint) -> Item:
+        return self._item("drill", body=_s(point.model_dump_json()))
+
     def lease(self, holder: str, until: datetime) -> Item:
         return self._item("lease", holder=_s(holder), lease_until={"N": str(until.timestamp())})
 
@@ -114,8 +145,16 @@ class Layout:
             order={"N": str(order)},
         )
 
+    def cancel(self, who: str, at: datetime) -> Item:
+        return self._item("cancel", cancelled_by=_s(who), cancelled_at=_s(at.isoformat()))
+
     def report(self, chunk: RequestCompleted) -> Item:
         return self._item(f"report#{chunk.chunk.index:04d}", body=_s(chunk.model_dump_json()))
+
+
+def history_pk(received_at: datetime) -> str:
+    """The history partition of requests received in that month (UTC)."""
+    return f"history#{received_at.astimezone(UTC):%Y-%m}"
 
 
 def parse_state(items: list[Item]) -> RequestState | None:
@@ -133,6 +172,7 @@ def parse_state(items: list[Item]) -> RequestState | None:
     servers = [ServerRecord.model_validate_json(b) for b in bodies("server")]
     batches = [BatchRecord.model_validate_json(b) for b in bodies("batch")]
     results = [ConfigurationResult.model_validate_json(b) for b in bodies("result")]
+    points = [RecoveryPoint.model_validate_json(b) for b in bodies("drill")]
     return RequestState(
         summary=Summary.model_validate_json(summaries[0]["body"]["S"]),
         servers={s.source_server_id: s for s in servers},
@@ -147,4 +187,5 @@ def parse_state(items: list[Item]) -> RequestState | None:
             item["sk"]["S"].removeprefix("calls#"): item.get("plan_hash", {}).get("S")
             for item in by_kind.get("calls", [])
         },
+        recovery_point=points[0] if points else None,
     )

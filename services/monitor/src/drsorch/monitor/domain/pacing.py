@@ -19,7 +19,7 @@ class Pacing:
 
     poll_min: float = 15
     poll_max: float = 300
-    poll_growth: float = 0.1
+    poll_growth: float = 0.02
     readiness_poll: float = 30
     linger: float = 300
     intent_settle: float = 30

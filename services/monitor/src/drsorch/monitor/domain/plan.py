@@ -94,6 +94,7 @@ def start(
         causation_id=causation_id,
         received_at=now,
         trace_id=trace_id,
+        servers=len(plan.pairs) + sum(len(e.unmatched) + len(e.ambiguous) for e in plan.extras),
     )
     state = RequestState(summary=summary, extras=list(plan.extras))
     for pair in plan.pairs:

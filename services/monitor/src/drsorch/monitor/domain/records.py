@@ -18,6 +18,7 @@ from drsorch.contracts import (
     ConfigurationResult,
     Pair,
     Problem,
+    RecoveryPoint,
     RequestSpec,
     ServerLaunch,
     Unmatched,
@@ -182,6 +183,11 @@ class Summary(_Record):
     throttle_streak: int = 0
     calls: dict[str, int] = {}
     """DRS API calls the monitor made for this request, by operation."""
+    servers: int = 0
+    """Servers in the request's scope: paired, unmatched and ambiguous."""
+    cancelled_by: str | None = None
+    """Who cancelled the request: from then on no batch is started."""
+    cancelled_at: AwareDatetime | None = None
 
 
 class PlanExtras(_Record):
@@ -207,6 +213,8 @@ class RequestState:
     """DRS calls the configurator reported, by TargetConfigured event ID."""
     config_hashes: dict[str, str | None] = field(default_factory=dict)
     """The plan hash each TargetConfigured carried, by event ID."""
+    recovery_point: RecoveryPoint | None = None
+    """A drill's point in time (DrillRequested), which its StartRecovery calls launch from."""
     dirty_servers: set[str] = field(default_factory=set)
     dirty_batches: set[str] = field(default_factory=set)
 
