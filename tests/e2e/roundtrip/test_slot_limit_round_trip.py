@@ -111,7 +111,7 @@ async def test_a_slot_limited_failback_then_reprotect_and_retire(
     estate: tuple[dict[str, SeededServer], dict[str, str]],
 ) -> None:
     servers, env = estate
-    await _plan_and_apply("failover", env)
+    await _plan_and_apply("failover", env, "--wait")  # the failback starts from its end
     ec2 = boto3.client("ec2", region_name=PRIMARY, config=FAST)
     ec2.stop_instances(InstanceIds=[s.original_instance_id for s in servers.values()])
     before = len(calls())
