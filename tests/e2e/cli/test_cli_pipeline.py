@@ -16,7 +16,6 @@ the servers never launched are still stopped.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ import pytest
 from drsorch.cli.report_schema import SCHEMA_PATH
 from drsorch.local.estate import SeededServer
 from drsorch.local.server import LocalEndpoint
-from support.aws import client, deploy
+from support.aws import client, deploy, wait_for
 from support.cli_run import Ran, cli_env, run
 from support.cli_world import (
     SPOKE_ACCOUNTS,
@@ -237,10 +236,7 @@ def _jobs(before: set[str]) -> list[dict[str, Any]]:
 
 
 def _wait_for_a_job(before: set[str], seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while not _jobs(before):
-        assert time.monotonic() < deadline, "no DRS job started"
-        time.sleep(0.2)
+    wait_for(lambda: _jobs(before), timeout=seconds, every=0.2)
 
 
 async def test_cancel_mid_way_starts_nothing_after_it_and_history_lists_it(

@@ -21,8 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,7 +33,7 @@ from drsorch.contracts import Envelope, RetireRequested
 from drsorch.local.deploy import StackOutputs
 from drsorch.local.estate import SeededServer
 from drsorch.local.server import LocalEndpoint
-from support.aws import FAST, client, deploy, drain
+from support.aws import FAST, client, deploy, drain, wait_for
 from support.cli_run import Ran, cli_env, start
 from support.cli_world import HUB, SPOKE, SPOKE_ACCOUNTS, clock_scale, logs, seed, services
 from support.observer import observer_queue
@@ -303,16 +302,7 @@ async def _unsigned_retire(stack: StackOutputs, failback_id: str, plan_hash: str
                 return str(body["payload"].get("refused"))
         return None
 
-    return await asyncio.to_thread(_until, refusal, 120)
-
-
-def _until(read: Callable[[], str | None], seconds: float) -> str:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        found = read()
-        if found is not None:
-            return found
-    pytest.fail(f"no answer within {seconds:g} s")
+    return await asyncio.to_thread(wait_for, refusal, timeout=120)
 
 
 def _saved_plan(planned: Ran) -> str:
