@@ -112,6 +112,7 @@ def test_each_service_queue_is_a_channel_with_its_filters_and_dead_letter_queue(
         "PairsMatched.v5",
         "TargetConfigured.v1",
         "TargetConfigured.v2",
+        "TargetConfigured.v3",
     }
     assert monitor["x-drsorch-subscriptions"][0]["rawMessageDelivery"] is True
 

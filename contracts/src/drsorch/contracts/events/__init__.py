@@ -22,6 +22,7 @@ from drsorch.contracts.events.common import (
 from drsorch.contracts.events.configuration import (
     ConfigurationOutcome,
     ConfigurationResult,
+    SlotPipeline,
     TargetConfigured,
 )
 from drsorch.contracts.events.discovery import (
@@ -155,6 +156,7 @@ EVENTS = EventRegistry(
         ("PairsMatched", 2): _pairs_matched_v2_v3,
         ("RestoreRequested", 1): _restore_requested_v1_v2,
         ("LaunchSettingsRestored", 1): _unchanged,
+        ("TargetConfigured", 2): _unchanged,
     },
 )
 """Every (type, version) drsorch knows; `EVENTS.parse(raw)` turns bus bytes into an envelope."""
@@ -218,6 +220,7 @@ __all__ = [
     "ServerReport",
     "ServersDiscovered",
     "SignedApproval",
+    "SlotPipeline",
     "Spoke",
     "Suggestion",
     "TargetConfigured",

@@ -13,6 +13,7 @@ from drsorch.contracts.types import (
     MAX_ITEMS_PER_CHUNK,
     AccountId,
     ApiCalls,
+    Count,
     Ec2InstanceId,
     PlanHash,
     Reason,
@@ -51,6 +52,10 @@ class ConfigurationResult(Record):
     desired: LaunchConfiguration | None = None
     changes: Annotated[tuple[str, ...], Field(max_length=20)] = ()
     """The launch configuration fields the apply changes (or, planned, would change)."""
+    unplaced: bool = False
+    """A failback pair rejected because no replication slot can be had for its FAILBACK
+    server in its account and the primary region (`SlotPipeline`): others fill the quota
+    there, or the slot limit leaves the request none."""
 
     @model_validator(mode="after")
     def _reason_for_rejection(self) -> Self:
@@ -59,6 +64,33 @@ class ConfigurationResult(Record):
         if self.outcome in ("configured", "unchanged") and self.launching_server_id is None:
             raise ValueError(f"an outcome of {self.outcome} needs launching_server_id")
         return self
+
+
+class SlotPipeline(Record):
+    """A failback's pipeline in one account and the primary region, as the configurator
+    planned it from DRS's own count: the FAILBACK servers take turns in the replication
+    slots, each slot freed once its server landed (drs-api-facts.md §4)."""
+
+    account_id: AccountId
+    region: Region
+    quota: Count
+    """DRS's replicating-servers quota of the place, as the deployment sets it."""
+    slot_limit: Count | None = None
+    """The lower of the deployment's and the request's slot limits; unset: the quota alone."""
+    replicating_outside: Count
+    """Source servers replicating there that are not this request's, when it was planned."""
+    slots: Count
+    """How many of the request's FAILBACK servers may replicate there at once."""
+    servers: Count
+    """The request's servers that take a turn in those slots."""
+    batches: Count
+    """Rounds of `slots` servers one after another (0 when none can be placed)."""
+    assumed_sync_seconds: Annotated[int, Field(ge=0, le=604_800)]
+    """The request's assumed time from reverse replication to a landed server, per round."""
+    estimate_seconds: Annotated[int, Field(ge=0)]
+    """`batches` times `assumed_sync_seconds`."""
+    unplaced: Count = 0
+    """Servers that cannot be placed (no slot can be given): their results say `unplaced`."""
 
 
 class TargetConfigured(Event):
@@ -72,7 +104,7 @@ class TargetConfigured(Event):
     """
 
     event_type: ClassVar[str] = "TargetConfigured"
-    event_version: ClassVar[int] = 2
+    event_version: ClassVar[int] = 3
     topic: ClassVar[Topic] = Topic.EVENTS
     producers: ClassVar[tuple[str, ...]] = ("configurator",)
 
@@ -84,4 +116,7 @@ class TargetConfigured(Event):
     api_calls: ApiCalls = Field(default_factory=dict)
     """DRS API calls the configurator made for this request so far, in chunk 0 of each
     publication: counts only grow, so a reader keeps the largest of each."""
+    pipeline: Annotated[tuple[SlotPipeline, ...], Field(max_length=MAX_ITEMS_PER_CHUNK)] = ()
+    """A failback's pipeline per primary account and region, as planned (in chunk 0 of
+    each publication; empty for a failover, or where DRS could not be read when planned)."""
     chunk: Chunk = Chunk()
