@@ -21,7 +21,17 @@ from typing import Any
 import boto3
 import pytest
 
-from drsorch.contracts import Accounts, RequestCompleted, RequestSpec, Scope
+from drsorch.contracts import (
+    Accounts,
+    Envelope,
+    Event,
+    RequestCompleted,
+    RequestOptions,
+    RequestSpec,
+    Scope,
+    SlotPipeline,
+    TargetConfigured,
+)
 from drsorch.local.server import LocalEndpoint
 from support.approving import sign
 from support.aws import FAST, deploy
@@ -36,6 +46,7 @@ HUB = "123456789012"
 QUOTA = 20
 OUTSIDE = 5
 COUNT = 5 * QUOTA
+SYNC = 900  # the plan's assumed sync time per slot round
 # Failed over, reverse replication not started. The FAILOVER servers' replication was
 # stopped after the failover (drs-api-facts.md §3.2 step 1b), so the recovery region
 # holds them within its own quota; five other servers of the account already fail back
@@ -90,8 +101,10 @@ async def outcome(
         primary_region=PRIMARY,
         recovery_region=RECOVERY,
         requested_by="e2e-pipeline",
+        options=RequestOptions(assumed_sync_seconds=SYNC),
     )
     env = {"DRSORCH_CONFIGURATOR_REPLICATING_SERVERS_QUOTA": str(QUOTA)}
+    plan_events: list[Envelope[Event]] = []
     with workers_running(endpoint, "x14pipe", tmp_path_factory.mktemp("x14pipe"), **env):
         planned = await run_request(
             stack,
@@ -99,6 +112,7 @@ async def outcome(
             spec.model_copy(update={"plan_only": True}),
             "req-x14p-plan",
             within=120,
+            seen=plan_events,
         )
         plan_hash = planned[0].plan_hash
         assert plan_hash is not None, planned[0].reason
@@ -107,7 +121,7 @@ async def outcome(
         applied = await run_request(
             stack, observer, spec.model_copy(update=update), "req-x14p-apply", within=300
         )
-    return {"report": report, "applied": applied}
+    return {"report": report, "applied": applied, "plan_events": plan_events}
 
 
 def _lines(chunks: list[RequestCompleted]) -> dict[str, Any]:
@@ -125,6 +139,32 @@ def test_every_server_lands_in_its_original(outcome: dict[str, Any]) -> None:
         assert line.outcome == "recovered", (server.name, line.reason)
         assert line.ec2_instance_id == server.original_instance_id
         assert line.launched_into_expected is True
+
+
+def test_the_plan_answers_with_its_pipeline_in_a_typed_field(outcome: dict[str, Any]) -> None:
+    """The configurator's TargetConfigured carries the slots it counted in DRS: the quota less
+    the five outside servers, the rounds of the 100 servers through them, and the estimate."""
+    configured = [
+        e.payload for e in outcome["plan_events"] if isinstance(e.payload, TargetConfigured)
+    ]
+    carrying = [c.pipeline for c in configured if c.pipeline]
+    assert carrying, "no TargetConfigured carried the pipeline"
+    batches = -(-COUNT // (QUOTA - OUTSIDE))
+    assert carrying[0] == (
+        SlotPipeline(
+            account_id=HUB,
+            region=PRIMARY,
+            quota=QUOTA,
+            replicating_outside=OUTSIDE,
+            slots=QUOTA - OUTSIDE,
+            servers=COUNT,
+            batches=batches,
+            assumed_sync_seconds=SYNC,
+            estimate_seconds=batches * SYNC,
+            unplaced=0,
+        ),
+    )
+    assert not [r for c in configured for r in c.results if r.unplaced]
 
 
 def test_the_quota_held_at_every_moment_and_nothing_was_refused(outcome: dict[str, Any]) -> None:

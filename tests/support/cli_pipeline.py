@@ -36,6 +36,7 @@ from drsorch.contracts import (
     ServerRef,
     ServerReport,
     ServersDiscovered,
+    SlotPipeline,
     TargetConfigured,
     TargetRef,
 )
@@ -56,6 +57,10 @@ class Script:
     hold: bool = False
     refuse: bool = True
     """Refuse web-02's target (left running)?"""
+    pipeline: tuple[SlotPipeline, ...] = ()
+    """The failback pipeline the configurator's TargetConfigured carries."""
+    unplaced: frozenset[int] = frozenset()
+    """Servers (by number) the configurator found no replication slot for."""
     seen: list[str] = field(default_factory=list)
     specs: list[RequestSpec] = field(default_factory=list)
     """The spec of every request the stand-in received, in order."""
@@ -102,6 +107,17 @@ def _pair(n: int, spec: RequestSpec) -> Pair:
         target=target,
         method="lineage",
         evidence=(f"awsInstanceID={_iid(n)} matches",),
+    )
+
+
+def _unplaced(n: int, spec: RequestSpec) -> ConfigurationResult:
+    return ConfigurationResult(
+        source_server_id=_sid(n),
+        account_id=spec.accounts.hub,
+        launch_region=spec.launch_region,
+        outcome="rejected",
+        reason="no replication slot in its account and region",
+        unplaced=True,
     )
 
 
@@ -181,8 +197,16 @@ class Run:
         )
         pairs = tuple(_pair(n, spec) for n in self.numbers)
         self.emit(PairsMatched(spec=spec, match_hash=self.plan_hash, pairs=pairs), "matched")
-        results = [_configured(n, spec, self.drift, self.script.refuse) for n in self.numbers]
-        self.emit(TargetConfigured(plan_hash=self.plan_hash, results=tuple(results)), "configured")
+        results = [
+            _unplaced(n, spec)
+            if n in self.script.unplaced
+            else _configured(n, spec, self.drift, self.script.refuse)
+            for n in self.numbers
+        ]
+        configured = TargetConfigured(
+            plan_hash=self.plan_hash, results=tuple(results), pipeline=self.script.pipeline
+        )
+        self.emit(configured, "configured")
         return results
 
     def jobs(

@@ -23,7 +23,7 @@ from typing import Any
 import boto3
 
 from drsorch.cli.workers import FAST_LOCAL, Workers
-from drsorch.contracts import EVENTS, RequestCompleted, RequestSpec
+from drsorch.contracts import EVENTS, Envelope, Event, RequestCompleted, RequestSpec
 from drsorch.local.deploy import StackOutputs
 from drsorch.local.estate import SeededServer, SeedReport
 from drsorch.local.server import LocalEndpoint
@@ -215,15 +215,29 @@ def workers_running(
 
 
 async def run_request(
-    stack: StackOutputs, observer: str, spec: RequestSpec, request_id: str, *, within: float
+    stack: StackOutputs,
+    observer: str,
+    spec: RequestSpec,
+    request_id: str,
+    *,
+    within: float,
+    seen: list[Envelope[Event]] | None = None,
 ) -> list[RequestCompleted]:
-    """Publish the request as the CLI does and wait for every chunk of its RequestCompleted."""
+    """Publish the request as the CLI does and wait for every chunk of its RequestCompleted;
+    every event of the request read on the way is added to `seen`."""
     await publish_request(stack, spec, request_id)
-    return await completed(observer, request_id, within=within)
+    return await completed(observer, request_id, within=within, seen=seen)
 
 
-async def completed(observer: str, request_id: str, *, within: float) -> list[RequestCompleted]:
-    """Every chunk of the request's RequestCompleted, read from the observer queue."""
+async def completed(
+    observer: str,
+    request_id: str,
+    *,
+    within: float,
+    seen: list[Envelope[Event]] | None = None,
+) -> list[RequestCompleted]:
+    """Every chunk of the request's RequestCompleted, read from the observer queue (and every
+    event of the request, into `seen`)."""
     sqs = client("sqs")
     chunks: dict[int, RequestCompleted] = {}
     deadline = asyncio.get_running_loop().time() + within
@@ -235,6 +249,8 @@ async def completed(observer: str, request_id: str, *, within: float) -> list[Re
             envelope = EVENTS.parse(message["Body"])
             sqs.delete_message(QueueUrl=observer, ReceiptHandle=message["ReceiptHandle"])
             payload = envelope.payload
+            if seen is not None and envelope.request_id == request_id:
+                seen.append(envelope)
             if envelope.request_id == request_id and isinstance(payload, RequestCompleted):
                 chunks[payload.chunk.index] = payload
                 if len(chunks) == payload.chunk.count:

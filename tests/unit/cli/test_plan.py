@@ -12,7 +12,6 @@ from drsorch.cli.plan import (
     Plan,
     PlanQuotas,
     build_plan,
-    plan_pipeline,
     plan_waves,
     setting_changes,
 )
@@ -26,6 +25,7 @@ from drsorch.contracts import (
     Pair,
     RequestOptions,
     ServerRef,
+    SlotPipeline,
     TargetRef,
 )
 from support.cli_fakes import REQUEST_ID, events, spec
@@ -110,19 +110,32 @@ def test_every_pair_is_in_one_job_and_no_job_is_too_big(
         assert w.servers == sum(1 for wave, _ in places if wave == w.wave)
 
 
-def test_a_failback_pipeline_shows_slots_batches_and_time_per_account() -> None:
-    pairs = [_pair(n, 1 + n % 3) for n in range(1000)] + [
-        _pair(2000 + n, 1, "210987654321") for n in range(30)
-    ]
-    options = RequestOptions(assumed_sync_seconds=1800)
-    shown = {p.account_id: p for p in plan_pipeline(pairs, spec(options=options), QUOTAS)}
-    assert (shown["123456789012"].slots, shown["123456789012"].batches) == (300, 4)
-    assert shown["123456789012"].minutes == 4 * 30
-    assert shown["123456789012"].region == "us-east-1"
-    assert (shown["210987654321"].batches, shown["210987654321"].minutes) == (1, 30)
-    limited = spec(options=RequestOptions(failback_slots=40))
-    assert [p.batches for p in plan_pipeline(pairs[:100], limited, QUOTAS)] == [3]
-    assert plan_pipeline(pairs, spec(operation="failover"), QUOTAS) == ()
+def test_a_failback_plan_shows_the_configurator_s_pipeline_and_unplaced_servers() -> None:
+    place = SlotPipeline(
+        account_id="123456789012",
+        region="us-east-1",
+        quota=300,
+        slot_limit=40,
+        replicating_outside=5,
+        slots=40,
+        servers=8,
+        batches=1,
+        assumed_sync_seconds=1800,
+        estimate_seconds=1800,
+        unplaced=1,
+    )
+    script = Script(pipeline=(place,), unplaced=frozenset({4}))
+    plan = build_plan(
+        fold(REQUEST_ID, events(script, plan_only=True, operation="failback")),
+        spec(plan_only=True, operation="failback"),
+        QUOTAS,
+    )
+    assert plan.pipeline == (place,)
+    assert plan.unplaced == ("s-00000000000000004",)
+    # The refused target (a rejection for another reason) is not called unplaced.
+    assert "s-00000000000000002" not in plan.unplaced
+    shown = plan.model_dump(mode="json")["pipeline"]
+    assert shown[0]["batches"] == 1 and shown[0]["replicating_outside"] == 5
 
 
 def test_setting_changes_are_counted_per_field() -> None:

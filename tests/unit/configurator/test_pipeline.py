@@ -7,8 +7,9 @@ from collections import Counter
 
 import pytest
 
+from drsorch.configurator.advance import target_configured
 from drsorch.configurator.pipeline.admit import admit
-from drsorch.configurator.pipeline.plan import plan_slots
+from drsorch.configurator.pipeline.plan import pipeline, plan_slots
 from drsorch.configurator.records import PairRecord
 from drsorch.contracts import ConfigurationResult, RequestOptions
 from support.configurator_scenario import HUB, PRIMARY
@@ -194,3 +195,35 @@ async def test_the_plan_names_the_servers_that_cannot_be_placed() -> None:
     assert all(r.planned and r.planned.outcome == "rejected" for r in shown)
     assert all("cannot be placed" in (r.planned.reason or "") for r in shown if r.planned)
     assert {r.server_id for r in await world.store.pairs("req")} == {r.server_id for r in records}
+
+
+async def test_the_plan_s_pipeline_is_a_typed_count_per_place() -> None:
+    world = World()
+    world.fake.outside(4)  # quota 10: six slots
+    records = [planned(record(wave)) for wave in (1, 1, 1, 2, 2, 2, 2, 3)]
+    request = world.request(options=RequestOptions(assumed_sync_seconds=600))
+    shown = await plan_slots(
+        "req", request, world.deps, records, new={r.server_id for r in records}
+    )
+    [place] = pipeline(request.spec, shown)
+    assert (place.account_id, place.region) == (HUB, PRIMARY)
+    assert (place.quota, place.slot_limit, place.replicating_outside) == (10, None, 4)
+    assert (place.slots, place.servers, place.batches, place.unplaced) == (6, 8, 2, 0)
+    assert (place.assumed_sync_seconds, place.estimate_seconds) == (600, 1200)
+    [event] = target_configured(
+        [r.planned for r in shown if r.planned], {}, "0" * 64, pipeline(request.spec, shown)
+    )
+    assert event.pipeline == (place,)
+
+
+async def test_the_pipeline_counts_the_servers_that_cannot_be_placed() -> None:
+    world = World()
+    world.fake.outside(10)
+    records = [planned(record(1)) for _ in range(3)]
+    request = world.request()
+    shown = await plan_slots(
+        "req", request, world.deps, records, new={r.server_id for r in records}
+    )
+    [place] = pipeline(request.spec, shown)
+    assert (place.slots, place.servers, place.batches, place.unplaced) == (0, 3, 0, 3)
+    assert all(r.planned and r.planned.unplaced for r in shown)

@@ -17,7 +17,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from drsorch.cli.tracker import READY, RequestTracker
-from drsorch.contracts import ConfigurationResult, LaunchConfiguration, Pair, RequestSpec
+from drsorch.contracts import (
+    ConfigurationResult,
+    LaunchConfiguration,
+    Pair,
+    RequestSpec,
+    SlotPipeline,
+)
 from drsorch.contracts.events import Ambiguous, Problem, Unmatched
 
 
@@ -31,8 +37,6 @@ class PlanQuotas(BaseSettings):
     servers_in_active_jobs: int = Field(default=500, ge=1)
     job_minutes: int = Field(default=20, ge=1)
     """A typical DRS recovery job (snapshot, conversion, launch) for the estimate."""
-    replicating_servers: int = Field(default=300, ge=1)
-    """Source servers replicating at once per account and region: a failback's slots."""
 
 
 class _PlanModel(BaseModel):
@@ -56,20 +60,6 @@ class WavePlan(_PlanModel):
     servers: int
     jobs: tuple[PlannedJob, ...]
     rounds: int
-
-
-class SlotPlan(_PlanModel):
-    """A failback's pipeline in one account and the primary region: its FAILBACK servers
-    take turns in the replication slots, each freed once its server landed."""
-
-    account_id: str
-    region: str
-    servers: int
-    slots: int
-    """At most this many of them replicate at once (the quota, or the request's limit)."""
-    batches: int
-    minutes: int
-    """Batches one after another, each taking the assumed sync time of one server."""
 
 
 class SettingChange(_PlanModel):
@@ -96,7 +86,9 @@ class Plan(_PlanModel):
     changes: tuple[SettingChange, ...] = ()
     estimate_minutes: int = 0
     estimate_reason: str = ""
-    pipeline: tuple[SlotPlan, ...] = ()
+    pipeline: tuple[SlotPipeline, ...] = ()
+    """A failback's replication slots per account and the primary region, as the
+    configurator planned them from DRS's count (TargetConfigured's `pipeline`)."""
     unplaced: tuple[str, ...] = ()
     """Servers the configurator found no replication slot for: they do not launch."""
 
@@ -134,35 +126,6 @@ def plan_waves(
             WavePlan(wave=wave, servers=sum(by_place.values()), jobs=tuple(jobs), rounds=rounds)
         )
     return tuple(waves)
-
-
-UNPLACED = "cannot be placed"
-
-
-def plan_pipeline(
-    pairs: Sequence[Pair], spec: RequestSpec, quotas: PlanQuotas
-) -> tuple[SlotPlan, ...]:
-    """A failback's slot batches per account, at the quota or the request's lower limit."""
-    if spec.operation != "failback":
-        return ()
-    limit = spec.options.failback_slots
-    slots = min(quotas.replicating_servers, limit) if limit else quotas.replicating_servers
-    counts = Counter(pair.server.account_id for pair in pairs)
-    sync = spec.options.assumed_sync_seconds
-    plans = []
-    for account, count in sorted(counts.items()):
-        batches = math.ceil(count / slots)
-        plans.append(
-            SlotPlan(
-                account_id=account,
-                region=spec.primary_region,
-                servers=count,
-                slots=slots,
-                batches=batches,
-                minutes=math.ceil(batches * sync / 60),
-            )
-        )
-    return tuple(plans)
 
 
 _FIELDS = {
@@ -241,13 +204,11 @@ def build_plan(tracker: RequestTracker, spec: RequestSpec, quotas: PlanQuotas) -
     waves = plan_waves(plan.launching(), spec, quotas)
     minutes, reason = estimate(waves, quotas)
     unplaced = tuple(
-        r.source_server_id
-        for r in plan.configuration
-        if r.outcome == "rejected" and (r.reason or "").startswith(UNPLACED)
+        r.source_server_id for r in plan.configuration if r.outcome == "rejected" and r.unplaced
     )
     return plan.model_copy(
         update={
-            "pipeline": plan_pipeline(plan.launching(), spec, quotas),
+            "pipeline": tracker.pipeline,
             "unplaced": unplaced,
             "waves": waves,
             "changes": setting_changes(plan.configuration),

@@ -25,6 +25,7 @@ from drsorch.contracts import (
     PairsMatched,
     RequestCompleted,
     ServersDiscovered,
+    SlotPipeline,
     TargetConfigured,
 )
 from drsorch.contracts.events import Ambiguous, Problem, ServerLaunch, Unmatched
@@ -83,6 +84,8 @@ class RequestTracker:
     matched: Chunks[PairsMatched] = field(default_factory=Chunks)
     configured: dict[str, ConfigurationResult] = field(default_factory=dict)
     configured_chunks: Chunks[TargetConfigured] = field(default_factory=Chunks)
+    pipeline: tuple[SlotPipeline, ...] = ()
+    """A failback's replication slots per place, as the configurator planned them."""
     jobs: dict[str, JobProgress] = field(default_factory=dict)
     completed: Chunks[RequestCompleted] = field(default_factory=Chunks)
     milestones: dict[str, datetime] = field(default_factory=dict)
@@ -104,6 +107,7 @@ class RequestTracker:
         elif isinstance(payload, TargetConfigured):
             self.configured_chunks.add(payload, payload.chunk.index, payload.chunk.count)
             self.configured.update({r.source_server_id: r for r in payload.results})
+            self.pipeline = payload.pipeline or self.pipeline
         elif isinstance(payload, JobStarted):
             self.jobs.setdefault(payload.job_id, JobProgress(payload, envelope.occurred_at))
         elif isinstance(payload, JobCompleted):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from pathlib import Path
 
@@ -94,12 +95,15 @@ def _print_pipeline(console: Console, plan: Plan) -> None:
     """A failback's replication slots: each FAILBACK server replicates only in its turn."""
     if not plan.pipeline and not plan.unplaced:
         return
-    sync = plan.spec.options.assumed_sync_seconds
     console.print("[bold]Replication slots (reverse replication in turns)[/]")
     for p in plan.pipeline:
+        limit = f", slot limit {p.slot_limit}" if p.slot_limit is not None else ""
+        minutes = math.ceil(p.estimate_seconds / 60)
         console.print(
             f"  {p.account_id}/{p.region}: {p.servers} servers through at most {p.slots} slots"
-            f" in {p.batches} batches, about {p.minutes} min at {sync} s of sync per server"
+            f" (quota {p.quota}{limit}, {p.replicating_outside} replicating outside the request)"
+            f" in {p.batches} batches, about {minutes} min at {p.assumed_sync_seconds} s of"
+            " sync per batch" + (f"; {p.unplaced} cannot be placed" if p.unplaced else "")
         )
     names = {pair.server.source_server_id: pair.server.name for pair in plan.pairs}
     for server_id in plan.unplaced:

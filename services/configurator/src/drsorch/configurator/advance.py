@@ -24,11 +24,18 @@ from drsorch.configurator.dependencies import Dependencies
 from drsorch.configurator.domain import SourceServer, TargetInstance
 from drsorch.configurator.errors import Refused, Transient
 from drsorch.configurator.pipeline.admit import admit
-from drsorch.configurator.pipeline.plan import plan_slots
+from drsorch.configurator.pipeline.plan import pipeline, plan_slots
 from drsorch.configurator.plan import drift_reason, launch_hash, managed
 from drsorch.configurator.ports import Cloud
 from drsorch.configurator.records import PairRecord, RequestRecord
-from drsorch.contracts import Chunk, ConfigurationResult, Pair, RequestSpec, TargetConfigured
+from drsorch.contracts import (
+    Chunk,
+    ConfigurationResult,
+    Pair,
+    RequestSpec,
+    SlotPipeline,
+    TargetConfigured,
+)
 from drsorch.contracts.types import Place
 from drsorch.runtime.accounts import AccountUnreachable
 from drsorch.runtime.chunks import split
@@ -83,7 +90,7 @@ async def advance(
     events: list[TargetConfigured] = []
     if sent:
         calls = (await deps.store.request(request_id) or request).calls
-        events = target_configured(sent, calls, plan_hash)
+        events = target_configured(sent, calls, plan_hash, pipeline(request.spec, records))
     if any(r.result is None for r in records):
         return StepResult(events, _retry(deps, hints))
     return StepResult(events)
@@ -145,14 +152,22 @@ async def _step(  # noqa: PLR0917 - one pass, its inputs passed on together
 
 
 def target_configured(
-    results: Sequence[ConfigurationResult], calls: dict[str, int], plan_hash: str
+    results: Sequence[ConfigurationResult],
+    calls: dict[str, int],
+    plan_hash: str,
+    slots: tuple[SlotPipeline, ...] = (),
 ) -> list[TargetConfigured]:
-    """Results in chunks, sorted by server; the call counts ride in chunk 0 only."""
+    """Results in chunks, sorted by server; the call counts and a failback's pipeline ride
+    in chunk 0 only."""
 
     def build(items: Sequence[ConfigurationResult], chunk: Chunk) -> TargetConfigured:
-        counted = calls if chunk.index == 0 else {}
+        first = chunk.index == 0
         return TargetConfigured(
-            plan_hash=plan_hash, results=tuple(items), api_calls=counted, chunk=chunk
+            plan_hash=plan_hash,
+            results=tuple(items),
+            api_calls=calls if first else {},
+            pipeline=slots if first else (),
+            chunk=chunk,
         )
 
     ordered = sorted(results, key=lambda result: result.source_server_id)

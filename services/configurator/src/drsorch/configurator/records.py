@@ -39,6 +39,20 @@ class SlotRelease(_Stored):
     done: bool = False
 
 
+class PlannedSlots(_Stored):
+    """The replication slots of a failback pair's primary place, as DRS showed them when the
+    pair was planned: what the plan's pipeline (TargetConfigured's `pipeline`) is made of."""
+
+    account_id: str
+    region: str
+    quota: int
+    limit: int | None = None
+    outside: int
+    """Source servers replicating there that are not the request's."""
+    capacity: int
+    """Slots the request can hold there at once (0: its servers cannot be placed)."""
+
+
 class PairRecord(_Stored):
     """One pair and how far it got.
 
@@ -60,6 +74,8 @@ class PairRecord(_Stored):
     """Held back for a replication slot: the pipeline, not the prepare deadline, settles it."""
     release: SlotRelease | None = None
     """Its FAILBACK server's slot freed (or being freed) after it landed."""
+    slots: PlannedSlots | None = None
+    """Its place's slots when it was planned to take a turn in them (a failback only)."""
 
     @property
     def server_id(self) -> str:

@@ -15,7 +15,8 @@ from collections import defaultdict
 from drsorch.configurator.dependencies import Dependencies
 from drsorch.configurator.errors import Refused, Transient
 from drsorch.configurator.pipeline import domain
-from drsorch.configurator.records import PairRecord, RequestRecord
+from drsorch.configurator.records import PairRecord, PlannedSlots, RequestRecord
+from drsorch.contracts import RequestSpec, SlotPipeline
 from drsorch.contracts.types import Place
 from drsorch.runtime.accounts import AccountUnreachable
 
@@ -67,6 +68,14 @@ async def plan_slots(
 
 def _annotated(record: PairRecord, seen: domain.Occupancy, index: int) -> PairRecord:
     assert record.planned is not None
+    kept = PlannedSlots(
+        account_id=seen.place.account_id,
+        region=seen.place.region,
+        quota=seen.quota,
+        limit=seen.limit,
+        outside=seen.replicating - seen.ours,
+        capacity=seen.capacity,
+    )
     slots = (
         f"{seen.capacity} replication slots in {seen.place} (quota {seen.quota}"
         + (f", slot limit {seen.limit}" if seen.limit is not None else "")
@@ -74,9 +83,43 @@ def _annotated(record: PairRecord, seen: domain.Occupancy, index: int) -> PairRe
     )
     if seen.capacity <= 0:
         reason = f"cannot be placed: no replication slot for its FAILBACK server; {slots}"
-        planned = record.planned.model_copy(update={"outcome": "rejected", "reason": reason})
+        planned = record.planned.model_copy(
+            update={"outcome": "rejected", "reason": reason, "unplaced": True}
+        )
     else:
         turn = math.floor(index / seen.capacity) + 1
         reason = f"{record.planned.reason or 'planned'}; slot round {turn} of {slots}"
         planned = record.planned.model_copy(update={"reason": reason[:1024]})
-    return record.model_copy(update={"planned": planned})
+    return record.model_copy(update={"planned": planned, "slots": kept})
+
+
+def pipeline(spec: RequestSpec, records: list[PairRecord]) -> tuple[SlotPipeline, ...]:
+    """The plan's pipeline per primary place, from the slots each pair was planned with."""
+    by_place: defaultdict[Place, list[PlannedSlots]] = defaultdict(list)
+    for record in records:
+        if record.slots is not None:
+            by_place[Place(record.slots.account_id, record.slots.region)].append(record.slots)
+    sync = spec.options.assumed_sync_seconds
+    out = []
+    for place, kept in sorted(by_place.items()):
+        # Planned over several steps (some pairs waited to be read): the fewest slots seen.
+        seen = min(kept, key=lambda k: (k.capacity, -k.outside))
+        unplaced = sum(1 for k in kept if k.capacity <= 0)
+        placed = len(kept) - unplaced
+        batches = domain.batches(placed, seen.capacity) or 0
+        out.append(
+            SlotPipeline(
+                account_id=place.account_id,
+                region=place.region,
+                quota=seen.quota,
+                slot_limit=seen.limit,
+                replicating_outside=seen.outside,
+                slots=seen.capacity,
+                servers=len(kept),
+                batches=batches,
+                assumed_sync_seconds=sync,
+                estimate_seconds=batches * sync,
+                unplaced=unplaced,
+            )
+        )
+    return tuple(out)
