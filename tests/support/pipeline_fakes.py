@@ -3,19 +3,20 @@
 `FakePipeline` is one account and region's DRS and EC2 as the pipeline reads them: the
 source servers held there, recovery instances, jobs and EC2 states; `stopped` keeps
 every StopReplication asked for, so a test can say which slots were freed.
+`MemoryLedger` is the deployment's slot ledger, with its conditional write.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from drsorch.configurator.dependencies import Dependencies
-from drsorch.configurator.pipeline.ports import Held, JobOutcome, Launched
+from drsorch.configurator.dependencies import Dependencies, Pipeline
+from drsorch.configurator.pipeline.ports import Held, JobOutcome, Launched, Ledger, Reservation
 from drsorch.configurator.records import PairRecord, RequestRecord
 from drsorch.configurator.settings import ConfiguratorSettings
 from drsorch.contracts import Accounts, ConfigurationResult, Pair, ServerRef, TargetRef
@@ -129,10 +130,42 @@ def configured(item: PairRecord, fake: FakePipeline, at: datetime) -> PairRecord
 
 
 @dataclass
+class MemoryLedger:
+    """The slot ledger: a version and entries per place, written only at the version read."""
+
+    ledgers: dict[Place, Ledger] = field(default_factory=dict)
+    before_write: Callable[[], Awaitable[None]] | None = None
+    """Runs once, just before the next write: another request overtaking this one."""
+    fail_writes: int = 0
+    """Writes that raise (a crash after the ledger was read), counted down."""
+    conflicts: int = 0
+
+    async def read(self, place: Place) -> Ledger:
+        return self.ledgers.get(place, Ledger())
+
+    async def write(self, place: Place, seen: Ledger, entries: Sequence[Reservation]) -> bool:
+        if self.before_write is not None:
+            overtake, self.before_write = self.before_write, None
+            await overtake()
+        if self.fail_writes:
+            self.fail_writes -= 1
+            raise RuntimeError("the configurator stopped here")
+        if self.ledgers.get(place, Ledger()).version != seen.version:
+            self.conflicts += 1
+            return False
+        self.ledgers[place] = Ledger(seen.version + 1, tuple(entries))
+        return True
+
+    def held(self, place: Place = PLACE) -> list[Reservation]:
+        return list(self.ledgers.get(place, Ledger()).entries)
+
+
+@dataclass
 class World:
     """The pipeline's dependencies over the fakes."""
 
     fake: FakePipeline = field(default_factory=FakePipeline)
+    ledger: MemoryLedger = field(default_factory=MemoryLedger)
     store: MemoryStore = field(default_factory=MemoryStore)
     clock: FakeClock = field(default_factory=FakeClock)
     settings: ConfiguratorSettings = field(
@@ -153,7 +186,7 @@ class World:
             clock=self.clock,
             settings=self.settings,
             approvals=ApprovedAlready(),
-            pipeline=lambda accounts: (self.fake, self.fake.calls),
+            pipeline=Pipeline(lambda accounts: (self.fake, self.fake.calls), self.ledger),
         )
 
     def request(self, **changes: Any) -> RequestRecord:

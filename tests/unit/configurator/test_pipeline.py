@@ -178,7 +178,7 @@ async def test_the_plan_says_each_server_s_slot_round() -> None:
     )
     reasons = {r.server_id: r.planned.reason or "" for r in shown if r.planned}
     assert all("6 replication slots" in why for why in reasons.values())
-    assert all("4 replicating outside the request" in why for why in reasons.values())
+    assert all("4 held outside the request" in why for why in reasons.values())
     rounds = Counter(why.split("slot round ")[1].split(" ")[0] for why in reasons.values())
     assert rounds == {"1": 6, "2": 2}
     assert all(r.planned and r.planned.outcome == "planned" for r in shown)

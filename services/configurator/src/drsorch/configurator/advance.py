@@ -23,7 +23,7 @@ from drsorch.configurator.configure import RequestContext, Waiting, configure_pa
 from drsorch.configurator.dependencies import Dependencies
 from drsorch.configurator.domain import SourceServer, TargetInstance
 from drsorch.configurator.errors import Refused, Transient
-from drsorch.configurator.pipeline.admit import admit
+from drsorch.configurator.pipeline.admit import admit, return_slots
 from drsorch.configurator.pipeline.plan import pipeline, plan_slots
 from drsorch.configurator.plan import drift_reason, launch_hash, managed
 from drsorch.configurator.ports import Cloud
@@ -86,6 +86,8 @@ async def advance(
     if unsettled:
         records = await _step(request_id, request, deps, now, records, unsettled, hints, dry=False)
     records = await _mark_sent(deps, request_id, records, step)
+    # A failback pair that settled gives back the slot the ledger kept for it.
+    await return_slots(request_id, request, deps, [r for r in records if r.sent_in == step])
     sent = [r.result for r in records if r.sent_in == step and r.result is not None]
     events: list[TargetConfigured] = []
     if sent:

@@ -10,7 +10,8 @@ from drsorch.configurator.adapters.drill import DrillAwsAdapter
 from drsorch.configurator.adapters.dynamodb import DynamoStore
 from drsorch.configurator.adapters.pipeline import PipelineAdapter
 from drsorch.configurator.adapters.roundtrip import RoundTripDrsAdapter, RoundTripDynamo
-from drsorch.configurator.dependencies import Dependencies, Drill, RoundTrip
+from drsorch.configurator.adapters.slot_ledger import DynamoSlotLedger
+from drsorch.configurator.dependencies import Dependencies, Drill, Pipeline, RoundTrip
 from drsorch.configurator.events import REGISTRY
 from drsorch.configurator.handlers import handlers
 from drsorch.configurator.ports import Approvals
@@ -56,7 +57,7 @@ def build_with(
             calls: Counter[str] = Counter()
             return RoundTripDrsAdapter(AwsCloud(clients, accounts).client, calls), calls
 
-        def pipeline(accounts: Accounts) -> tuple[PipelineAdapter, Counter[str]]:
+        def pipeline_cloud(accounts: Accounts) -> tuple[PipelineAdapter, Counter[str]]:
             calls: Counter[str] = Counter()
             return PipelineAdapter(AwsCloud(clients, accounts).client, calls), calls
 
@@ -74,7 +75,7 @@ def build_with(
             approvals=approvals or await approval_check(resources),
             round_trip=RoundTrip(round_trip_store, round_trip_drs),
             drill=Drill(round_trip_store, drill_aws),
-            pipeline=pipeline,
+            pipeline=Pipeline(pipeline_cloud, DynamoSlotLedger(resources.dynamodb, table)),
         )
         return Service(NAME, REGISTRY, handlers(deps))
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from drsorch.configurator.drill.ports import DrillAws
-from drsorch.configurator.pipeline.ports import PipelineCloud
+from drsorch.configurator.pipeline.ports import PipelineCloud, SlotLedger
 from drsorch.configurator.ports import Approvals, Clock, CloudFactory, Store
 from drsorch.configurator.roundtrip.ports import RoundTripDrs, RoundTripStore
 from drsorch.configurator.settings import ConfiguratorSettings
@@ -32,6 +32,14 @@ class Drill:
 
 
 @dataclass(frozen=True)
+class Pipeline:
+    """DRS and EC2 for a failback's slots (with a count), and the deployment's slot ledger."""
+
+    cloud: Callable[[Accounts], tuple[PipelineCloud, Counter[str]]]
+    ledger: SlotLedger
+
+
+@dataclass(frozen=True)
 class Dependencies:
     """The table, AWS per request, the PairsMatched chunk assembler, the clock, the settings,
     and the check of an apply's approvals."""
@@ -44,7 +52,7 @@ class Dependencies:
     approvals: Approvals
     round_trip: RoundTrip | None = None
     """Reverse replication after a launch, and retire; unset in tests of configuration only."""
-    pipeline: Callable[[Accounts], tuple[PipelineCloud, Counter[str]]] | None = None
+    pipeline: Pipeline | None = None
     """A failback's slots of the replicating-servers quota; unset: no admission (tests of
     configuration only)."""
     drill: Drill | None = None

@@ -19,11 +19,20 @@ from datetime import datetime, timedelta
 from drsorch.configurator.dependencies import Dependencies
 from drsorch.configurator.errors import Refused, Transient
 from drsorch.configurator.pipeline import domain
-from drsorch.configurator.pipeline.ports import Held, PipelineCloud
+from drsorch.configurator.pipeline.ports import (
+    Held,
+    Ledger,
+    PipelineCloud,
+    Reservation,
+    SlotLedger,
+)
 from drsorch.configurator.records import PairRecord, RequestRecord, SlotRelease
 from drsorch.contracts import ConfigurationResult
 from drsorch.contracts.types import Place
 from drsorch.runtime.accounts import AccountUnreachable
+
+LEDGER_ATTEMPTS = 4
+"""Counts of one place in one step before its pairs wait for the next step."""
 
 
 async def admit(
@@ -44,8 +53,8 @@ async def admit(
     places |= {domain.primary_place(r, region) for r in records if r.release and not r.release.done}
     if not places:
         return records, unsettled
-    cloud, calls = deps.pipeline(spec.accounts)
-    step = _Step(request_id, request, deps, cloud, now)
+    cloud, calls = deps.pipeline.cloud(spec.accounts)
+    step = _Step(request_id, request, deps, cloud, ledger=deps.pipeline.ledger, now=now)
     try:
         by_place: defaultdict[Place, list[PairRecord]] = defaultdict(list)
         for record in records:
@@ -69,12 +78,15 @@ class _Step:
         request: RequestRecord,
         deps: Dependencies,
         cloud: PipelineCloud,
+        *,
+        ledger: SlotLedger,
         now: datetime,
     ) -> None:
         self.request_id = request_id
         self.request = request
         self.deps = deps
         self.cloud = cloud
+        self.ledger = ledger
         self.now = now
         self.changed: dict[str, PairRecord] = {}
         self.known: dict[str, PairRecord] = {}
@@ -95,13 +107,7 @@ class _Step:
     async def place(self, place: Place, here: list[PairRecord]) -> None:
         self.known |= {r.server_id: r for r in here}
         try:
-            listing = await self.cloud.servers_in(place)
-            stopped = await self._finish_releases(place, here, listing)
-            listing = [
-                replace(h, state="STOPPED") if h.source_server_id in stopped else h for h in listing
-            ]
-            here = [self._current(r) for r in here]
-            await self._admit(place, here, listing)
+            await self._count(place, here)
         except Transient as exc:
             # Nothing is admitted where DRS cannot be read now: its pairs wait for the next step.
             why = f"replication slots in {place} unknown: {exc}"
@@ -112,6 +118,22 @@ class _Step:
                 self._rejected(r, why) for r in map(self._current, here) if domain.needs_slot(r)
             ]
             await self._save(rejected)
+
+    async def _count(self, place: Place, here: list[PairRecord]) -> None:
+        """Count the place and give its free slots, again while other requests overtake."""
+        for _ in range(LEDGER_ATTEMPTS):
+            # The ledger before DRS: a reservation dropped in between (its server now
+            # replicates) is then seen in DRS, or the conditional write fails.
+            ledger = await self.ledger.read(place)
+            listing = await self.cloud.servers_in(place)
+            stopped = await self._finish_releases(place, here, listing)
+            listing = [
+                replace(h, state="STOPPED") if h.source_server_id in stopped else h for h in listing
+            ]
+            here = [self._current(r) for r in here]
+            if await self._admit(place, here, listing, ledger):
+                return
+        raise Transient(f"other requests kept changing the slot ledger of {place}")
 
     async def _finish_releases(
         self, place: Place, here: list[PairRecord], listing: Sequence[Held]
@@ -130,7 +152,11 @@ class _Step:
             await self._save([record.model_copy(update={"release": done})])
         return stopped
 
-    async def _admit(self, place: Place, here: list[PairRecord], listing: Sequence[Held]) -> None:
+    async def _admit(
+        self, place: Place, here: list[PairRecord], listing: Sequence[Held], ledger: Ledger
+    ) -> bool:
+        """Give free slots to waiting pairs, in the ledger first; False if another request
+        wrote the ledger since it was read (nothing was given: count again)."""
         settings = self.deps.settings
         live = domain.live_failbacks(listing)
         # A pair whose FAILBACK server replicates already needs no new slot: it holds one.
@@ -139,20 +165,63 @@ class _Step:
             for r in domain.queue(here)
             if domain.needs_slot(r) and r.pair.recovery_ec2_instance_id not in live
         ]
+        held_by_us = {
+            r.server_id
+            for r in domain.unused(ledger.entries, live, self.now)
+            if r.request_id == self.request_id
+        }
+        # Given in the ledger before a crash, never recorded on the pair: it is still theirs.
+        adopted = [r for r in wanting if r.server_id in held_by_us]
+        fresh = [r for r in wanting if r.server_id not in held_by_us]
         limit = domain.slot_limit(settings.failback_slots, self.request.spec.options.failback_slots)
-        seen = domain.occupancy(place, settings.replicating_servers_quota, limit, listing, here)
+        seen = domain.occupancy(
+            place,
+            settings.replicating_servers_quota,
+            limit,
+            listing,
+            here,
+            request_id=self.request_id,
+            reservations=ledger.entries,
+            now=self.now,
+        )
         free = seen.free
-        if len(wanting) > free:
-            free += await self._release(place, here, listing, len(wanting) - free)
+        if len(fresh) > free:
+            free += await self._release(place, here, listing, len(fresh) - free)
+        given = adopted + fresh[:free]
+        if not await self._write_ledger(place, ledger, here, given):
+            return False
         admitted = [
             r.model_copy(update={"admitted_at": self.now, "slot_waiting": False, "waiting": None})
-            for r in wanting[:free]
+            for r in given
         ]
-        held = [self._held(place, r, seen, index) for index, r in enumerate(wanting[free:])]
+        held = [self._held(place, r, seen, index) for index, r in enumerate(fresh[free:])]
         passing = [r for r in here if r.slot_waiting and r not in wanting]
         await self._save(
             admitted + held + [r.model_copy(update={"slot_waiting": False}) for r in passing]
         )
+        return True
+
+    async def _write_ledger(
+        self, place: Place, ledger: Ledger, here: list[PairRecord], given: list[PairRecord]
+    ) -> bool:
+        """The ledger with the slots given now, and without the request's settled pairs'
+        and anyone's expired reservations; written only if that changes it."""
+        expires = self.now + timedelta(seconds=2 * self.deps.settings.prepare_deadline_seconds)
+        keep = reserved_by(self.request_id, here, given)
+        entries = [
+            r
+            for r in ledger.entries
+            if r.expires_at > self.now and (r.request_id != self.request_id or r.server_id in keep)
+        ]
+        mine = {r.server_id for r in entries if r.request_id == self.request_id}
+        entries += [
+            Reservation(self.request_id, r.server_id, r.pair.recovery_ec2_instance_id, expires)
+            for r in given
+            if r.server_id not in mine
+        ]
+        if set(entries) == set(ledger.entries):
+            return True
+        return await self.ledger.write(place, ledger, entries)
 
     def _held(
         self, place: Place, record: PairRecord, seen: domain.Occupancy, ahead: int
@@ -161,7 +230,7 @@ class _Step:
         if seen.capacity <= 0:
             why = (
                 f"no replication slot in {place} can be given: {seen.replicating} source servers"
-                f" replicate there, {seen.replicating - seen.ours} of them outside this request,"
+                f" replicate there, {seen.outside} slots are held outside this request,"
                 f" against a quota of {seen.quota}"
                 + (f" and a slot limit of {seen.limit}" if seen.limit is not None else "")
             )
@@ -253,3 +322,45 @@ class _Step:
             for r in candidates
         }
         return {k: v for k, v in proofs.items() if v is not None}
+
+
+def reserved_by(
+    request_id: str, here: Sequence[PairRecord], given: Sequence[PairRecord]
+) -> set[str]:
+    """The request's pairs that keep their reservation: given a slot and not settled yet."""
+    return {r.server_id for r in here if r.result is None and r.admitted_at is not None} | {
+        r.server_id for r in given
+    }
+
+
+async def return_slots(
+    request_id: str, request: RequestRecord, deps: Dependencies, settled: Sequence[PairRecord]
+) -> None:
+    """Take the reservations of pairs that settled in this step out of the ledger.
+
+    A pair that settled either replicates (DRS counts its slot now) or never will; either
+    way its reservation must not hold a slot any more. A ledger that cannot be written now
+    keeps them until the request's next count of the place, or until they expire.
+    """
+    if deps.pipeline is None or request.spec.operation != "failback" or request.spec.plan_only:
+        return
+    region = request.spec.primary_region
+    gone: defaultdict[Place, set[str]] = defaultdict(set)
+    for record in settled:
+        if record.admitted_at is not None and record.result is not None:
+            gone[domain.primary_place(record, region)].add(record.server_id)
+    for place, servers in sorted(gone.items()):
+        for _ in range(LEDGER_ATTEMPTS):
+            try:
+                ledger = await deps.pipeline.ledger.read(place)
+                entries = [
+                    r
+                    for r in ledger.entries
+                    if not (r.request_id == request_id and r.server_id in servers)
+                ]
+                if len(entries) == len(ledger.entries):
+                    break
+                if await deps.pipeline.ledger.write(place, ledger, entries):
+                    break
+            except Transient:
+                break

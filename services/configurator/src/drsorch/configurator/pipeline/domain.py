@@ -7,8 +7,9 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
-from drsorch.configurator.pipeline.ports import Held, JobOutcome, Launched
+from drsorch.configurator.pipeline.ports import Held, JobOutcome, Launched, Reservation
 from drsorch.configurator.records import PairRecord
 from drsorch.contracts.types import Place
 
@@ -30,19 +31,26 @@ class Occupancy:
     ours: int
     """Of those, the FAILBACK servers of this request's pairs."""
     reserved: int
-    """Slots given to pairs whose FAILBACK server does not replicate yet."""
+    """Slots given to this request's pairs whose FAILBACK server does not replicate yet."""
+    others_reserved: int = 0
+    """Slots given to other requests' pairs whose FAILBACK server does not replicate yet."""
 
     @property
     def free(self) -> int:
-        by_quota = self.quota - self.replicating - self.reserved
+        by_quota = self.quota - self.replicating - self.reserved - self.others_reserved
         if self.limit is None:
             return max(0, by_quota)
         return max(0, min(by_quota, self.limit - self.ours - self.reserved))
 
     @property
+    def outside(self) -> int:
+        """Slots others hold: their replicating servers and their slots given, not used yet."""
+        return self.replicating - self.ours + self.others_reserved
+
+    @property
     def capacity(self) -> int:
         """Slots the request can hold at once: the limit, and what others leave of the quota."""
-        room = self.quota - (self.replicating - self.ours)
+        room = self.quota - self.outside
         return max(0, room if self.limit is None else min(room, self.limit))
 
 
@@ -86,20 +94,37 @@ def occupancy(
     limit: int | None,
     listing: Sequence[Held],
     records: Sequence[PairRecord],
+    *,
+    request_id: str,
+    reservations: Sequence[Reservation] = (),
+    now: datetime,
 ) -> Occupancy:
-    """How the place's slots are taken: by DRS's listing, plus slots given and not yet used."""
+    """How the place's slots are taken: by DRS's listing, plus the ledger's slots given and
+    not yet used (by any request; a reservation whose FAILBACK server already replicates is
+    counted once, by DRS; an expired one not at all)."""
     live = live_failbacks(listing)
     instances = {r.pair.recovery_ec2_instance_id for r in records}
     ours = sum(1 for ec2 in live if ec2 in instances)
-    reserved = sum(
-        1
+    held = unused(reservations, live, now)
+    # The request's own: in the ledger, or recorded on its pairs (should the ledger have
+    # lost them, the request still does not give them twice).
+    mine = {r.server_id for r in held if r.request_id == request_id} | {
+        r.server_id
         for r in records
         if r.admitted_at is not None
         and r.result is None
         and r.pair.recovery_ec2_instance_id not in live
-    )
-    replicating = sum(1 for held in listing if held.replicating)
-    return Occupancy(place, quota, limit, replicating, ours, reserved)
+    }
+    others = sum(1 for r in held if r.request_id != request_id)
+    replicating = sum(1 for h in listing if h.replicating)
+    return Occupancy(place, quota, limit, replicating, ours, len(mine), others)
+
+
+def unused(
+    reservations: Iterable[Reservation], live: Mapping[str, Held], now: datetime
+) -> list[Reservation]:
+    """The reservations that still hold a slot: not expired, FAILBACK server not replicating."""
+    return [r for r in reservations if r.expires_at > now and r.instance_id not in live]
 
 
 def landing_proof(

@@ -35,7 +35,7 @@ async def plan_slots(
     planned = [r for r in records if r.server_id in new and r.planned is not None]
     if deps.pipeline is None or spec.operation != "failback" or not planned:
         return records
-    cloud, calls = deps.pipeline(spec.accounts)
+    cloud, calls = deps.pipeline.cloud(spec.accounts)
     by_place: defaultdict[Place, list[PairRecord]] = defaultdict(list)
     for record in planned:
         by_place[domain.primary_place(record, spec.primary_region)].append(record)
@@ -44,11 +44,19 @@ async def plan_slots(
     try:
         for place, here in sorted(by_place.items()):
             try:
+                ledger = await deps.pipeline.ledger.read(place)
                 listing = await cloud.servers_in(place)
             except (Transient, Refused, AccountUnreachable):
                 continue  # the apply counts again; the plan just cannot say
             seen = domain.occupancy(
-                place, deps.settings.replicating_servers_quota, limit, listing, here
+                place,
+                deps.settings.replicating_servers_quota,
+                limit,
+                listing,
+                here,
+                request_id=request_id,
+                reservations=ledger.entries,
+                now=deps.clock.now(),
             )
             live = domain.live_failbacks(listing)
             queued = [
@@ -73,13 +81,13 @@ def _annotated(record: PairRecord, seen: domain.Occupancy, index: int) -> PairRe
         region=seen.place.region,
         quota=seen.quota,
         limit=seen.limit,
-        outside=seen.replicating - seen.ours,
+        outside=seen.outside,
         capacity=seen.capacity,
     )
     slots = (
         f"{seen.capacity} replication slots in {seen.place} (quota {seen.quota}"
         + (f", slot limit {seen.limit}" if seen.limit is not None else "")
-        + f", {seen.replicating - seen.ours} replicating outside the request)"
+        + f", {seen.outside} held outside the request)"
     )
     if seen.capacity <= 0:
         reason = f"cannot be placed: no replication slot for its FAILBACK server; {slots}"

@@ -1,9 +1,11 @@
-"""What the pipeline reads from DRS and EC2, and the one call it makes (StopReplication)."""
+"""What the pipeline reads from DRS and EC2, the one call it makes (StopReplication), and
+the ledger of slots given and not yet used that every request of a place shares."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from drsorch.contracts.types import Place
@@ -71,3 +73,44 @@ class PipelineCloud(Protocol):
         ...
 
     async def stop_replication(self, place: Place, server_id: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """A replication slot given to a pair whose FAILBACK server may not replicate yet.
+
+    Kept in the place's ledger from the moment it is given until its pair settles, so that
+    every request of the account and region counts it. Once the FAILBACK server replicates,
+    DRS's own listing counts it and the reservation is not counted again.
+    """
+
+    request_id: str
+    server_id: str
+    """The paired server (as in PairsMatched)."""
+    instance_id: str | None
+    """The recovery EC2 instance its FAILBACK server will replicate (its `awsInstanceID`)."""
+    expires_at: datetime
+    """After this, nobody counts it: its request stopped settling it (a crashed deployment)."""
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """The reservations of one account and region, and the version a write is conditional on."""
+
+    version: int = 0
+    entries: tuple[Reservation, ...] = ()
+
+
+class SlotLedger(Protocol):
+    """The slots given and not yet used, per place, shared by every request of a deployment.
+
+    Read the ledger before listing DRS, then write it conditionally: a write that another
+    request's write overtook changes nothing and returns False, so two requests never
+    both count the same free slot.
+    """
+
+    async def read(self, place: Place) -> Ledger: ...
+
+    async def write(self, place: Place, seen: Ledger, entries: Sequence[Reservation]) -> bool:
+        """Replace the entries if the ledger is still at `seen.version`; False if not."""
+        ...
