@@ -101,9 +101,9 @@ def _print_pipeline(console: Console, plan: Plan) -> None:
         minutes = math.ceil(p.estimate_seconds / 60)
         console.print(
             f"  {p.account_id}/{p.region}: {p.servers} servers through at most {p.slots} slots"
-            f" (quota {p.quota}{limit}, {p.replicating_outside} replicating outside the request)"
             f" in {p.batches} batches, about {minutes} min at {p.assumed_sync_seconds} s of"
-            " sync per batch" + (f"; {p.unplaced} cannot be placed" if p.unplaced else "")
+            f" sync per batch (quota {p.quota}{limit}, {p.replicating_outside} held outside"
+            " the request)" + (f"; {p.unplaced} cannot be placed" if p.unplaced else "")
         )
     names = {pair.server.source_server_id: pair.server.name for pair in plan.pairs}
     for server_id in plan.unplaced:
