@@ -16,7 +16,9 @@ applies it. Every figure comes from the DRS emulator's own state and call log:
 The monitor runs with its default cadence carried onto the simulated clock (every
 delay divided by the clock's scale), so the ratio shows what its polling costs in
 production, not what a faster test setting would hide. Cases: `BENCH_SCALE_CASES`
-(comma-separated names, default all; `failback-1000-one-account` is `bench.pipeline`,
+(comma-separated names, default all; `drill-3000-10-staging` is a drill sent as `drsorch
+drill` sends it, with `drill_checks` and `verify_wall_s` from its evidence (DrillVerified);
+`failback-1000-one-account` is `bench.pipeline`,
 with its own bound, and `failback-overhead-instant-drs` is `bench overhead`); the
 failover sizes can be shrunk with `BENCH_SCALE_FACTOR` (e.g. 0.1) to try the bench.
 """
@@ -33,10 +35,10 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, redirect_stdout
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import boto3
 from aiobotocore.session import get_session
@@ -49,7 +51,10 @@ from drsorch.configurator.settings import ConfiguratorSettings
 from drsorch.contracts import (
     EVENTS,
     Accounts,
+    DrillRequested,
+    DrillVerified,
     Envelope,
+    Event,
     FailbackRequested,
     FailoverRequested,
     RequestCompleted,
@@ -82,6 +87,7 @@ TIMINGS = {
     "job_end": 5,
 }
 SERVERS_IN_ACTIVE_JOBS = 500  # DRS's quota, per account and region
+DRILL_KEEP_SECONDS = 86_400  # a drill's instances outlive the bench: no clean-up mid-case
 
 
 @dataclass(frozen=True)
@@ -95,12 +101,15 @@ class Case:
     replicating_quota: int = 300
     targets: bool = False
     """Every server has a pre-provisioned target in the recovery region to launch into."""
+    drill: bool = False
+    """A drill, as `drsorch drill` asks for it (DrillRequested), then verified."""
 
 
 CASES = (
     Case("failover-3000-10-staging", "failover", 3000, waves=3, staging_accounts=10, targets=True),
     Case("failover-2000-staging-1-wave", "failover", 2000, waves=1, staging_accounts=7),
     Case("failover-2000-staging-3-waves", "failover", 2000, waves=3, staging_accounts=7),
+    Case("drill-3000-10-staging", "failover", 3000, waves=3, staging_accounts=10, drill=True),
 )
 
 
@@ -146,11 +155,11 @@ def monitor_settings() -> MonitorSettings:
     """The monitor's default cadence, carried onto the simulated clock."""
     defaults = MonitorSettings()
     scaled: dict[str, float] = {}
-    for name, field in MonitorSettings.model_fields.items():
+    for name, info in MonitorSettings.model_fields.items():
         value = getattr(defaults, name)
         if not name.endswith("_seconds") or not isinstance(value, float):
             continue
-        low = next((m.ge for m in field.metadata if hasattr(m, "ge")), 0)
+        low = next((m.ge for m in info.metadata if hasattr(m, "ge")), 0)
         scaled[name] = max(float(low), value / SCALE)
     # The lease and the sweep guard against crashes; they do not pace the work.
     scaled.update(lease_seconds=60.0, sweep_seconds=60.0, sweep_grace_seconds=60.0)
@@ -188,12 +197,25 @@ class Sampler:
             self._thread.join()
 
 
-async def completed(url: str, request_id: str, within: float) -> list[RequestCompleted]:
-    """Every RequestCompleted chunk of one request, from an observer queue."""
-    chunks: dict[int, RequestCompleted] = {}
+E = TypeVar("E", RequestCompleted, DrillVerified)
+
+
+async def completed(
+    url: str,
+    request_id: str,
+    within: float,
+    kind: type[E] = RequestCompleted,  # type: ignore[assignment]
+    seen: dict[str, dict[int, Any]] | None = None,
+) -> list[E]:
+    """Every chunk of one request's `kind` (RequestCompleted, DrillVerified), from an observer
+    queue; chunks of the other kind read on the way are kept in `seen` for a later call."""
+    seen = {} if seen is None else seen
     deadline = time.monotonic() + within
     async with get_session().create_client("sqs") as sqs:
         while time.monotonic() < deadline:
+            chunks = seen.get(kind.event_type, {})
+            if chunks and len(chunks) >= next(iter(chunks.values())).chunk.count:
+                return [chunks[i] for i in sorted(chunks)]
             answer = await sqs.receive_message(
                 QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1
             )
@@ -201,11 +223,11 @@ async def completed(url: str, request_id: str, within: float) -> list[RequestCom
                 envelope = EVENTS.parse(message["Body"])
                 await sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
                 payload = envelope.payload
-                if envelope.request_id == request_id and isinstance(payload, RequestCompleted):
-                    chunks[payload.chunk.index] = payload
-            if chunks and len(chunks) >= next(iter(chunks.values())).chunk.count:
-                return [chunks[i] for i in sorted(chunks)]
-    raise TimeoutError(f"{request_id} did not complete within {within:.0f} s")
+                if envelope.request_id == request_id and isinstance(
+                    payload, RequestCompleted | DrillVerified
+                ):
+                    seen.setdefault(envelope.type, {})[payload.chunk.index] = payload
+    raise TimeoutError(f"{request_id} had no {kind.event_type} within {within:.0f} s")
 
 
 def observer(topology: StackOutputs, name: str) -> str:
@@ -223,8 +245,14 @@ def observer(topology: StackOutputs, name: str) -> str:
 
 
 async def publish(topology: StackOutputs, spec: RequestSpec, request_id: str) -> None:
-    kind = FailbackRequested if spec.operation == "failback" else FailoverRequested
-    request = Envelope.wrap(kind(spec=spec), request_id=request_id, step="r", producer="cli")
+    event: Event
+    if spec.drill:  # as `drsorch drill` sends it; its instances are kept past the bench
+        event = DrillRequested(spec=spec, keep_for_seconds=DRILL_KEEP_SECONDS)
+    elif spec.operation == "failback":
+        event = FailbackRequested(spec=spec)
+    else:
+        event = FailoverRequested(spec=spec)
+    request = Envelope.wrap(event, request_id=request_id, step="r", producer="cli")
     async with get_session().create_client("sns") as sns:
         await SnsPublisher(sns, {Topic.REQUESTS: topology.requests_topic_arn}).publish([request])
 
@@ -245,8 +273,19 @@ async def approve(topology: StackOutputs, request_id: str, plan_hash: str) -> An
         )
 
 
-async def run_case(case: Case, topology: StackOutputs) -> tuple[list[RequestCompleted], float]:
-    """Plan, approve and apply the case's request; the apply's chunks and its wall time."""
+@dataclass
+class Ran:
+    """What a case's apply produced: its report chunks, its wall time, and for a drill its
+    verification (the evidence pack's chunks) and the wall time that took after the report."""
+
+    chunks: list[RequestCompleted]
+    wall: float
+    verified: list[DrillVerified] = field(default_factory=list)
+    verify_wall: float | None = None
+
+
+async def run_case(case: Case, topology: StackOutputs) -> Ran:
+    """Plan, approve and apply the case's request (and, for a drill, wait for its evidence)."""
     stop = asyncio.Event()
     settings = RuntimeSettings(
         stack_name=topology.stack_name, wait_seconds=1, retry_base_seconds=1, pollers=2
@@ -266,6 +305,7 @@ async def run_case(case: Case, topology: StackOutputs) -> tuple[list[RequestComp
         primary_region=PRIMARY,
         recovery_region=RECOVERY,
         requested_by="bench-scale",
+        drill=case.drill,
     )
     try:
         plan_id, apply_id = f"req-{case.name}-plan", f"req-{case.name}"
@@ -277,8 +317,14 @@ async def run_case(case: Case, topology: StackOutputs) -> tuple[list[RequestComp
         update = {"approved_plan_hash": planned.plan_hash, "approvals": (approval,)}
         started = time.perf_counter()
         await publish(topology, spec.model_copy(update=update), apply_id)
-        chunks = await completed(url, apply_id, within=3600)
-        return chunks, time.perf_counter() - started
+        seen: dict[str, dict[int, Any]] = {}
+        chunks = await completed(url, apply_id, within=3600, seen=seen)
+        ran = Ran(chunks, time.perf_counter() - started)
+        if case.drill:
+            reported = time.perf_counter()
+            ran.verified = await completed(url, apply_id, 1800, DrillVerified, seen)
+            ran.verify_wall = time.perf_counter() - reported
+        return ran
     finally:
         stop.set()
         await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout=60)
@@ -324,9 +370,8 @@ def launch_phase(case: Case, chunks: list[RequestCompleted]) -> tuple[float | No
     return phase, phase / (rounds * duration)
 
 
-def figures(
-    case: Case, chunks: list[RequestCompleted], wall: float, peak: Counter[Any]
-) -> dict[str, Any]:
+def figures(case: Case, ran: Ran, peak: Counter[Any]) -> dict[str, Any]:
+    chunks = ran.chunks
     emulator = default_emulator()
     with emulator.lock:
         records = list(emulator.calls.records())
@@ -345,7 +390,11 @@ def figures(
     phase, ratio = launch_phase(case, chunks)
     line["launch_phase_s"] = phase
     line["launch_phase_ratio"] = None if ratio is None else round(ratio, 3)
-    line["wall_s"] = round(wall, 1)
+    line["wall_s"] = round(ran.wall, 1)
+    if case.drill:
+        checks = Counter(i.check for chunk in ran.verified for i in chunk.instances)
+        line["drill_checks"] = dict(checks)
+        line["verify_wall_s"] = None if ran.verify_wall is None else round(ran.verify_wall, 1)
     return line
 
 
@@ -373,8 +422,8 @@ def main() -> None:
                 Path(os.environ.get("BENCH_SCALE_LOG", os.devnull)).open("w") as quiet,
                 redirect_stdout(quiet),
             ):
-                chunks, wall = asyncio.run(run_case(case, topology))
-            print(json.dumps(figures(case, chunks, wall, sampler.peak)), flush=True)
+                ran = asyncio.run(run_case(case, topology))
+            print(json.dumps(figures(case, ran, sampler.peak)), flush=True)
     if not wanted or PIPELINE in wanted:
         pipeline.main()
     if not wanted or OVERHEAD in wanted:
