@@ -11,7 +11,7 @@ from drsorch.contracts import Pair
 from drsorch.contracts.types import Place
 from drsorch.monitor.domain import landing, report
 from drsorch.monitor.domain.facts import RecoveryJob
-from drsorch.monitor.domain.pacing import poll_interval, timed_out
+from drsorch.monitor.domain.pacing import next_poll, timed_out, typical_run
 from drsorch.monitor.domain.records import BatchRecord, BatchStatus, ServerPhase
 from drsorch.monitor.run import Run, each_place, group_by
 
@@ -43,11 +43,11 @@ async def poll_jobs(run: Run) -> None:
 
 
 def _poll_later(run: Run, batch: BatchRecord) -> None:
-    age = run.now - (batch.started_at or batch.intent_at)
+    typical = typical_run(run.state.batches.values(), batch)
     run.state.put_batch(
         batch.model_copy(
             update={
-                "next_poll_at": run.now + poll_interval(age, run.pacing),
+                "next_poll_at": next_poll(batch, run.now, run.pacing, typical),
                 "polls": batch.polls + 1,
             }
         )

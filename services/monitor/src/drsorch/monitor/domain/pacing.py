@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from drsorch.monitor.domain import readiness
-from drsorch.monitor.domain.records import BatchRecord, RequestState, ServerPhase
+from drsorch.monitor.domain.records import BatchRecord, BatchStatus, RequestState, ServerPhase
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,44 @@ def poll_interval(age: timedelta, pacing: Pacing) -> timedelta:
     """Short while a job is young, longer as it runs on: a share of its age, within bounds."""
     seconds = age.total_seconds() * pacing.poll_growth
     return timedelta(seconds=min(pacing.poll_max, max(pacing.poll_min, seconds)))
+
+
+def typical_run(batches: Iterable[BatchRecord], like: BatchRecord) -> timedelta | None:
+    """How long the shortest completed job of `like`'s kind in this request ran, by DRS's
+    own creation and end times; None before one of its kind has ended.
+
+    DRS jobs of one kind (drill or not, into an instance or not) take similar times:
+    each server's snapshot, conversion and boot."""
+    runs = [
+        batch.ended_at - batch.created_at
+        for batch in batches
+        if batch.status is BatchStatus.COMPLETED
+        and batch.created_at is not None
+        and batch.ended_at is not None
+        and batch.drill == like.drill
+        and batch.launch_into == like.launch_into
+    ]
+    return min(runs, default=None)
+
+
+def next_poll(
+    batch: BatchRecord, now: datetime, pacing: Pacing, typical: timedelta | None
+) -> datetime:
+    """When to poll a running job again.
+
+    Its interval grows with its age (`poll_interval`). Once a job of its kind has ended
+    in this request, its end is expected when it has run as long: it is polled then,
+    and after that as if it had started anew at that time, so the end of a job that runs
+    a little longer is seen within `poll_min`, and one that runs much longer is polled
+    less and less often again."""
+    started = batch.started_at or batch.intent_at
+    regular = now + poll_interval(now - started, pacing)
+    if typical is None:
+        return regular
+    expected = started + typical
+    if now < expected:
+        return min(regular, expected)
+    return now + poll_interval(now - expected, pacing)
 
 
 def timed_out(batch: BatchRecord, now: datetime, timeout_seconds: int) -> bool:
