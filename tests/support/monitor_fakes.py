@@ -102,6 +102,8 @@ class FakeDrsWorld:
     after_start: Callable[[Place, Sequence[str]], None] | None = None
     """Called after a StartRecovery created its job, before the caller hears of it."""
     calls: Counter[str] = field(default_factory=Counter)
+    order: list[str] = field(default_factory=list)
+    """Every DRS call, in the order made."""
     ec2: FakeEc2 | None = None
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _random: random.Random = field(default_factory=lambda: random.Random(7))
@@ -142,6 +144,7 @@ class FakeDrsWorld:
 
     def check_throttle(self, operation: str) -> None:
         self.calls[operation] += 1
+        self.order.append(operation)
         if self.throttle[operation] > 0 or self._random.random() < self.throttle_rate:
             self.throttle[operation] = max(0, self.throttle[operation] - 1)
             raise Throttled(f"{operation}: Rate exceeded", retry_after=self.retry_after)

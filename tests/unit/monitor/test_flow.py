@@ -593,3 +593,29 @@ async def test_the_next_batch_starts_when_a_job_ends_not_a_growing_poll_later() 
     # one has ended, the others are looked at when they have run as long.
     assert gaps[0] <= 20
     assert max(gaps[1:]) <= 2, gaps
+
+
+async def test_a_job_that_ended_frees_its_quota_before_its_landings_are_proven() -> None:
+    # Quota for one job of 10 at a time: each run that sees a job end starts the next
+    # batch of the wave first, then reads the ended job's log and recovery instances.
+    settings = fast_settings(max_servers_in_active_jobs=10)
+    bus = Bus(settings=settings)
+    bus.world.servers_in_active_jobs = 10
+    submit(bus, servers(30), spec(batch_size=10))
+    await bus.run(bus.ended)
+
+    assert report(bus).status == "SUCCEEDED"
+    assert {s.outcome for s in report(bus).servers} == {"recovered"}
+    assert bus.world.violations == []
+    calls = [c for c in bus.world.order if c in {"StartRecovery", "DescribeJobLogItems"}]
+    assert calls == [
+        "StartRecovery",
+        "StartRecovery",  # the second batch, before the first job's log is read
+        "DescribeJobLogItems",
+        "StartRecovery",
+        "DescribeJobLogItems",
+        "DescribeJobLogItems",
+    ]
+    jobs = sorted(bus.world.jobs.values(), key=lambda j: j.created_at)
+    started = Counter(s for j in jobs for s in j.server_ids)
+    assert set(started.values()) == {1}

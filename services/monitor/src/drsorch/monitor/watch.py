@@ -18,14 +18,19 @@ from drsorch.monitor.run import Run, each_place, group_by
 log = logging.getLogger("drsorch.monitor")
 
 
-async def poll_jobs(run: Run) -> None:
-    """Poll every started batch whose poll is due; finish or time out what is over."""
+async def poll_jobs(run: Run) -> list[tuple[BatchRecord, RecoveryJob]]:
+    """Poll every started batch whose poll is due; time out what ran too long.
+
+    Returns the batches whose job completed, with the job, for `finish_jobs`: their
+    quota is already free in DRS, so the next batches may start before the landings of
+    these are proven."""
     due = [
         batch
         for batch in run.state.batches.values()
         if batch.status is BatchStatus.STARTED
         and (batch.next_poll_at is None or batch.next_poll_at <= run.now)
     ]
+    ended: list[tuple[BatchRecord, RecoveryJob]] = []
 
     async def poll(place: Place, batches: Sequence[BatchRecord]) -> None:
         ids = [batch.job_id for batch in batches if batch.job_id]
@@ -33,13 +38,24 @@ async def poll_jobs(run: Run) -> None:
         for batch in batches:
             job = found.get(batch.job_id or "")
             if job is not None and job.status == "COMPLETED":
-                await finish(run, batch, job)
+                ended.append((batch, job))
             elif timed_out(batch, run.now, run.state.spec.options.job_timeout_seconds):
                 await time_out(run, batch, job)
             else:
                 _poll_later(run, batch)
 
     await each_place(run, group_by(due, lambda b: b.place), poll)
+    return ended
+
+
+async def finish_jobs(run: Run, ended: Sequence[tuple[BatchRecord, RecoveryJob]]) -> None:
+    """Prove and report where the servers of each completed job landed."""
+
+    async def prove(place: Place, pairs: Sequence[tuple[BatchRecord, RecoveryJob]]) -> None:
+        for batch, job in pairs:
+            await finish(run, run.state.batches[batch.key], job)
+
+    await each_place(run, group_by(ended, lambda pair: pair[0].place), prove)
 
 
 def _poll_later(run: Run, batch: BatchRecord) -> None:
