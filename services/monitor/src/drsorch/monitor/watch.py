@@ -35,14 +35,17 @@ async def poll_jobs(run: Run) -> list[tuple[BatchRecord, RecoveryJob]]:
     async def poll(place: Place, batches: Sequence[BatchRecord]) -> None:
         ids = [batch.job_id for batch in batches if batch.job_id]
         found = {job.job_id: job for job in await run.drs(place).jobs(ids)}
+        seen = run.deps.clock.now()  # after DRS answered: no earlier than the jobs' ends
         for batch in batches:
             job = found.get(batch.job_id or "")
             if job is not None and job.status == "COMPLETED":
-                ended.append((batch, job))
+                done = batch.model_copy(update={"done_seen_at": seen})
+                run.state.put_batch(done)
+                ended.append((done, job))
             elif timed_out(batch, run.now, run.state.spec.options.job_timeout_seconds):
                 await time_out(run, batch, job)
             else:
-                _poll_later(run, batch)
+                _poll_later(run, batch.model_copy(update={"running_seen_at": seen}))
 
     await each_place(run, group_by(due, lambda b: b.place), poll)
     return ended

@@ -121,6 +121,13 @@ class BatchRecord(_Record):
     """DRS `creationDateTime`."""
     ended_at: AwareDatetime | None = None
     """DRS `endDateTime`."""
+    answered_at: AwareDatetime | None = None
+    """When StartRecovery answered with the job (or the job was adopted), by the monitor's
+    clock."""
+    running_seen_at: AwareDatetime | None = None
+    """When a poll last saw the job still running, by the monitor's clock."""
+    done_seen_at: AwareDatetime | None = None
+    """When a poll saw the job completed, by the monitor's clock."""
     next_poll_at: AwareDatetime | None = None
     """Next DescribeJobs poll of a started batch; next reconciliation of an intended one."""
     polls: int = 0
