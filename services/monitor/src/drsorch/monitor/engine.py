@@ -64,7 +64,10 @@ async def _steps(run: Run) -> None:
     await _launch(run)
     if ended:
         await finish_jobs(run, ended)
-        await _launch(run)  # the wave's last job ended: the next wave starts in this run
+        wave = state.summary.wave
+        waves.progress(state, run.now)
+        if state.summary.wave != wave:  # the wave's last job ended: the next one starts now
+            await _launch(run)
 
 
 async def _launch(run: Run) -> None:
