@@ -234,8 +234,8 @@ async def _cancel(
 ) -> RequestCancelled:
     """Take the cancel (the first one's name is kept) and run the request once on it."""
     target, now = payload.cancel_request_id, deps.clock.now()
-    summary = await deps.store.summary(target)
-    if summary is None:
+    head = await deps.store.head(target)
+    if head is None:
         await deps.store.mark_cancel(target, payload.requested_by, now)
         mark = await deps.store.cancel_mark(target)
         who, at = mark if mark is not None else (payload.requested_by, now)
@@ -250,11 +250,16 @@ async def _cancel(
             cancelled_at=at,
             reason=why,
         )
-    state = await deps.store.load(target)
-    if state is None or summary.phase is RequestPhase.DONE:
+    summary = head.summary
+    if summary.phase is RequestPhase.DONE:
+        state = await deps.store.load(target)
+        return _answer(target, summary, "finished", payload.requested_by, now, state)
+    # Claimed like any run: a cancel cut short never leaves a worker's kept state current.
+    state, version = await _claim(deps, target, head.version)
+    if state is None:
         return _answer(target, summary, "finished", payload.requested_by, now, state)
     state.summary = cancel.take(state.summary, payload.requested_by, now)
-    await _run(deps, session, state, outbox)
+    await _run(deps, session, state, outbox, version)
     ended = state.summary.phase is RequestPhase.DONE
     return _answer(target, state.summary, "cancelled" if ended else "cancelling", "", now, state)
 
