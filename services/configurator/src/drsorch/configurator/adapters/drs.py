@@ -53,8 +53,12 @@ def _live_failback(items: list[dict[str, Any]], place: Place) -> list[SourceServ
     ]
 
 
-class DrsAdapter:
-    """`DrsGateway` over the real DRS API; counts every call by operation."""
+PAGE = 200  # DescribeSourceServers / DescribeRecoveryInstances: at most 200 a page
+
+
+class CountedDrs:
+    """DRS calls in the account and region each names, counted by operation, errors
+    translated to the configurator's own; the base of every configurator DRS adapter."""
 
     def __init__(self, client_for: ClientFor, calls: Counter[str]) -> None:
         self._client_for = client_for
@@ -68,18 +72,28 @@ class DrsAdapter:
         except (ClientError, BotoCoreError) as exc:
             raise translate(exc, operation, place) from exc
 
-    async def _describe(self, place: Place, filters: dict[str, Any]) -> list[dict[str, Any]]:
+    async def _pages(
+        self, place: Place, operation: str, method: str, **kwargs: Any
+    ) -> list[dict[str, Any]]:
+        """Every item of a paged DRS list call, at the largest page it allows."""
         items: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {"filters": filters, "maxResults": 200}
+        kwargs["maxResults"] = PAGE
         while True:
-            page = await self._call(
-                place, "DescribeSourceServers", "describe_source_servers", **kwargs
-            )
+            page = await self._call(place, operation, method, **kwargs)
             items.extend(page.get("items", []))
             token = page.get("nextToken")
             if not token:
                 return items
             kwargs["nextToken"] = token
+
+
+class DrsAdapter(CountedDrs):
+    """`DrsGateway` over the real DRS API; counts every call by operation."""
+
+    async def _describe(self, place: Place, filters: dict[str, Any]) -> list[dict[str, Any]]:
+        return await self._pages(
+            place, "DescribeSourceServers", "describe_source_servers", filters=filters
+        )
 
     async def source_servers(self, place: Place, ids: Sequence[str]) -> dict[str, SourceServer]:
         items = await self._describe(place, {"sourceServerIDs": list(ids)})

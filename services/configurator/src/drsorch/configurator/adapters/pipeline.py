@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
+from drsorch.configurator.adapters.drs import PAGE, ClientFor, CountedDrs
 from drsorch.configurator.adapters.ec2 import Ec2Adapter
-from drsorch.configurator.adapters.errors import translate
 from drsorch.configurator.pipeline.ports import Held, JobOutcome, Launched
 from drsorch.contracts.types import Place
 
-ClientFor = Callable[[str, Place], Awaitable[Any]]
-PAGE = 200  # DescribeSourceServers / DescribeRecoveryInstances: at most 200 a page
 JOB_IDS = 100  # DescribeJobs' jobIDs filter takes at most 100
 
 
@@ -55,37 +51,15 @@ def job_outcome(item: dict[str, Any]) -> JobOutcome:
     )
 
 
-class PipelineAdapter:
+class PipelineAdapter(CountedDrs):
     """`PipelineCloud` over the real DRS and EC2 APIs; counts DRS calls by operation."""
 
     def __init__(self, client_for: ClientFor, calls: Counter[str]) -> None:
-        self._client_for = client_for
+        super().__init__(client_for, calls)
         self._ec2 = Ec2Adapter(client_for)
-        self.calls = calls
-
-    async def _call(self, place: Place, operation: str, method: str, **kwargs: Any) -> Any:
-        client = await self._client_for("drs", place)
-        self.calls[operation] += 1
-        try:
-            return await getattr(client, method)(**kwargs)
-        except (ClientError, BotoCoreError) as exc:
-            raise translate(exc, operation, place) from exc
-
-    async def _items(
-        self, place: Place, operation: str, method: str, **kwargs: Any
-    ) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        kwargs["maxResults"] = PAGE
-        while True:
-            page = await self._call(place, operation, method, **kwargs)
-            items.extend(page.get("items", []))
-            token = page.get("nextToken")
-            if not token:
-                return items
-            kwargs["nextToken"] = token
 
     async def servers_in(self, place: Place) -> list[Held]:
-        items = await self._items(
+        items = await self._pages(
             place, "DescribeSourceServers", "describe_source_servers", filters={}
         )
         return [held(item) for item in items]
@@ -94,7 +68,7 @@ class PipelineAdapter:
         found: list[Launched] = []
         wanted = list(dict.fromkeys(server_ids))
         for start in range(0, len(wanted), PAGE):
-            items = await self._items(
+            items = await self._pages(
                 place,
                 "DescribeRecoveryInstances",
                 "describe_recovery_instances",
@@ -107,7 +81,7 @@ class PipelineAdapter:
         found: dict[str, JobOutcome] = {}
         wanted = list(dict.fromkeys(job_ids))
         for start in range(0, len(wanted), JOB_IDS):
-            items = await self._items(
+            items = await self._pages(
                 place,
                 "DescribeJobs",
                 "describe_jobs",

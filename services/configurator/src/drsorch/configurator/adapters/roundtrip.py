@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from drsorch.configurator.adapters.drs import ClientFor
+from drsorch.configurator.adapters.drs import PAGE, CountedDrs
 from drsorch.configurator.adapters.errors import code_of, translate
 from drsorch.configurator.roundtrip.ports import (
     JobView,
@@ -23,8 +22,6 @@ from drsorch.contracts.types import Place
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient
-
-PAGE = 200
 
 
 def server_view(item: dict[str, Any]) -> ServerView:
@@ -66,33 +63,8 @@ def recovery_view(item: dict[str, Any]) -> RecoveryView:
     )
 
 
-class RoundTripDrsAdapter:
+class RoundTripDrsAdapter(CountedDrs):
     """`RoundTripDrs` over the real DRS API; counts every call by operation."""
-
-    def __init__(self, client_for: ClientFor, calls: Counter[str]) -> None:
-        self._client_for = client_for
-        self.calls = calls
-
-    async def _call(self, place: Place, operation: str, method: str, **kwargs: Any) -> Any:
-        client = await self._client_for("drs", place)
-        self.calls[operation] += 1
-        try:
-            return await getattr(client, method)(**kwargs)
-        except (ClientError, BotoCoreError) as exc:
-            raise translate(exc, operation, place) from exc
-
-    async def _pages(
-        self, place: Place, operation: str, method: str, **kwargs: Any
-    ) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        kwargs["maxResults"] = PAGE
-        while True:
-            page = await self._call(place, operation, method, **kwargs)
-            items.extend(page.get("items", []))
-            token = page.get("nextToken")
-            if not token:
-                return items
-            kwargs["nextToken"] = token
 
     async def servers(self, place: Place, ids: Sequence[str]) -> dict[str, ServerView]:
         found: dict[str, ServerView] = {}
