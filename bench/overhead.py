@@ -3,23 +3,32 @@
 Every simulated DRS duration is zero (jobs, launches, reverse replication's sync), and
 the replicating-servers quota is raised so all `BENCH_OVERHEAD_SERVERS` (default 1000)
 servers can replicate at once; what is left is drsorch: its four services as in-process
-workers, the bus, DynamoDB and the calls themselves. The request is planned and
+workers, the bus, DynamoDB and the calls themselves. The endpoint runs in a process of
+its own, as AWS is apart from a deployment (`BENCH_OVERHEAD_ENDPOINT=thread`: in a thread
+of this process, sharing its interpreter lock with the services). The request is planned and
 approved first; the figure is the apply's wall time, from its request to its
 RequestCompleted (issue 14 item 5: under 20 s on 2 cores, at most 3 DRS calls per
-server). Prints when each event arrived on stderr, then one JSON line.
+server), beside the process's CPU time over the apply (`cpu_s`). Prints when each event
+arrived on stderr, then one JSON line.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import re
 import sys
+import time
+import urllib.request
 from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
 
 from bench import economy, monitor
-from bench.local import deploy, endpoint
+from bench.local import deploy, endpoint, endpoint_process
+from drsorch.configurator.settings import ConfiguratorSettings
 from drsorch.local.estate import parse_estate, seed_estate
 
 N = int(os.environ.get("BENCH_OVERHEAD_SERVERS", "1000"))
@@ -47,24 +56,65 @@ ESTATE = re.sub(
 )
 
 
+APART = os.environ.get("BENCH_OVERHEAD_ENDPOINT", "process") != "thread"
+"""The endpoint in a process of its own (the default), or a thread of this one (`thread`)."""
+
+
+def _operations(url: str, *, clear: bool = False) -> list[str]:
+    """The operations of the emulator's call log (every call DRS received); emptied after."""
+    if not APART:
+        return [record.operation for record in economy.calls_so_far(clear=clear)]
+    with urllib.request.urlopen(f"{url}/_drsorch/drs/calls", timeout=60) as answer:
+        operations = [str(call["operation"]) for call in json.load(answer)["calls"]]
+    if clear:
+        request = urllib.request.Request(f"{url}/_drsorch/drs/calls", method="DELETE")
+        with urllib.request.urlopen(request, timeout=60):
+            pass
+    return operations
+
+
+def _cpu(pid: int | None) -> float:
+    """CPU seconds so far of this process, and of the endpoint's (Linux's /proc) if apart."""
+    used = time.process_time()
+    if pid is not None:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        used += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return used
+
+
+@contextlib.contextmanager
+def _endpoint() -> Iterator[tuple[str, int | None]]:
+    if APART:
+        with endpoint_process(monitor.PRIMARY, ESTATE, "bench-overhead") as (url, pid):
+            yield url, pid
+    else:
+        with endpoint(monitor.PRIMARY) as local:
+            seed_estate(parse_estate(ESTATE, "bench-overhead"))
+            yield local.url, None
+
+
 def main() -> None:
-    with endpoint(monitor.PRIMARY):
-        seed_estate(parse_estate(ESTATE, "bench-overhead"))
+    with _endpoint() as (url, pid):
         topology = deploy("bmon")
-        economy.calls_so_far(clear=True)
-        planned: list[object] = []
+        _operations(url, clear=True)
+        cpu: list[float] = []
 
         def plan_done() -> None:
-            planned.extend(economy.calls_so_far(clear=True))
+            _operations(url, clear=True)  # the figures are the apply's alone
+            cpu.append(_cpu(pid))
 
-        seen = asyncio.run(monitor.run(topology, before_apply=plan_done))
-        calls = economy.calls_so_far()
+        # The configurator is told of the raised quota too, or it pipelines the failback
+        # through 300 slots (issue 14 item 3) and the figure measures the pipeline.
+        settings = ConfiguratorSettings(retry_seconds=1, replicating_servers_quota=2 * N)
+        seen = asyncio.run(monitor.run(topology, settings, before_apply=plan_done))
+        cpu.append(_cpu(pid))
+        calls = _operations(url)
     by_type: dict[str, list[float]] = {}
     for at, envelope in sorted(seen.values(), key=lambda pair: pair[0]):
         by_type.setdefault(envelope.type, []).append(at)
     for kind, times in by_type.items():
         print(f"  {kind:<18} {times[0]:6.1f} {times[-1]:6.1f} s ({len(times)})", file=sys.stderr)
-    operations = Counter(record.operation for record in calls)
+    operations = Counter(calls)
     print(f"  DRS calls by operation: {dict(operations.most_common())}", file=sys.stderr)
     done = [e.payload for _, e in seen.values() if e.type == "RequestCompleted"]
     lines = [line for chunk in done for line in getattr(chunk, "servers", ())]
@@ -77,6 +127,10 @@ def main() -> None:
                 "recovered": sum(1 for line in lines if line.outcome == "recovered"),
                 "wall_s": round(max(by_type["RequestCompleted"]), 1),
                 "drs_calls_per_server": round(len(calls) / N, 2),
+                "endpoint": "process" if APART else "thread",
+                # CPU time over the apply, the services' and the endpoint's: on a machine
+                # shared with other runs, a figure load leaves alone.
+                "cpu_s": round(cpu[-1] - cpu[0], 1),
             }
         )
     )

@@ -37,9 +37,16 @@ class FakePlanRepository:
         }
         self.plans[summary.request_id] = SavedPlan(summary, decisions, origins)
 
-    async def plan(self, request_id: str) -> SavedPlan | None:
+    async def plan(self, request_id: str, servers: Sequence[str] | None = None) -> SavedPlan | None:
         self._check()
-        return self.plans.get(request_id)
+        saved = self.plans.get(request_id)
+        if saved is None or servers is None:
+            return saved
+        return SavedPlan(
+            saved.summary,
+            {k: v for k, v in saved.decisions.items() if k in servers},
+            {k: v for k, v in saved.origins.items() if k in servers},
+        )
 
     async def save_failover_pairs(self, pairs: Sequence[FailoverPair]) -> None:
         self._check()

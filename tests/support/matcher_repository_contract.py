@@ -63,10 +63,20 @@ async def a_plan_is_kept_with_every_decision(repository: PlanRepository) -> None
     }
     # What a proven failover landing is kept with: the pair's account and origin.
     assert saved.origins == {_ids(1)[0]: (ACCOUNT, _ids(1)[1])}
+    # A job's servers only, or the summary alone: the rest of the plan is not read.
+    chosen = await repository.plan(request_id, servers=[_ids(1)[0], _ids(3)[0], "s-absent"])
+    assert chosen is not None
+    assert chosen.summary == saved.summary
+    assert chosen.decisions == {_ids(1)[0]: ("pair", _ids(1)[1]), _ids(3)[0]: ("ambiguous", None)}
+    assert chosen.origins == saved.origins
+    head = await repository.plan(request_id, servers=())
+    assert head is not None
+    assert (head.summary, head.decisions, head.origins) == (saved.summary, {}, {})
 
 
 async def an_unknown_request_has_no_plan(repository: PlanRepository) -> None:
     assert await repository.plan(_request()) is None
+    assert await repository.plan(_request(), servers=[_ids(1)[0]]) is None
 
 
 async def failover_pairs_are_found_by_server_and_by_target(repository: PlanRepository) -> None:

@@ -20,6 +20,7 @@ from typing import Any
 from drsorch.contracts import Accounts, ConfigurationResult, RecoveryPoint, RequestCompleted
 from drsorch.contracts.types import Place
 from drsorch.monitor.adapters.items import Layout, parse_state
+from drsorch.monitor.cache import fresh_version
 from drsorch.monitor.domain.facts import (
     Instance,
     JobLog,
@@ -36,7 +37,7 @@ from drsorch.monitor.domain.records import (
     Summary,
 )
 from drsorch.monitor.errors import StartRefused, Throttled
-from drsorch.monitor.ports import Armed, Emission
+from drsorch.monitor.ports import Armed, Emission, Head
 
 
 @dataclass
@@ -101,6 +102,8 @@ class FakeDrsWorld:
     after_start: Callable[[Place, Sequence[str]], None] | None = None
     """Called after a StartRecovery created its job, before the caller hears of it."""
     calls: Counter[str] = field(default_factory=Counter)
+    order: list[str] = field(default_factory=list)
+    """Every DRS call, in the order made."""
     ec2: FakeEc2 | None = None
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _random: random.Random = field(default_factory=lambda: random.Random(7))
@@ -141,6 +144,7 @@ class FakeDrsWorld:
 
     def check_throttle(self, operation: str) -> None:
         self.calls[operation] += 1
+        self.order.append(operation)
         if self.throttle[operation] > 0 or self._random.random() < self.throttle_rate:
             self.throttle[operation] = max(0, self.throttle[operation] - 1)
             raise Throttled(f"{operation}: Rate exceeded", retry_after=self.retry_after)
@@ -346,6 +350,8 @@ class FakeStore:
     items: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     leases: dict[str, tuple[str, datetime]] = field(default_factory=dict)
     writes: list[str] = field(default_factory=list)
+    reads: list[str] = field(default_factory=list)
+    """`summary:<id>` per read of a summary, `load:<id>` per load of a whole request."""
     armed: dict[str, Armed] = field(default_factory=dict)
     _order: itertools.count[int] = field(default_factory=itertools.count)
 
@@ -373,10 +379,34 @@ class FakeStore:
         return [v for (p, s), v in sorted(self.items.items()) if p == pk and s.startswith(prefix)]
 
     async def summary(self, request_id: str) -> Summary | None:
-        item = self.items.get((self._layout(request_id).pk, "summary"))
-        return Summary.model_validate_json(item["body"]["S"]) if item else None
+        head = await self.head(request_id)
+        return head.summary if head else None
+
+    def _summary_item(self, request_id: str) -> dict[str, Any] | None:
+        return self.items.get((self._layout(request_id).pk, "summary"))
+
+    async def head(self, request_id: str) -> Head | None:
+        self.reads.append(f"summary:{request_id}")
+        item = self._summary_item(request_id)
+        if item is None:
+            return None
+        version = item.get("version", {}).get("S")
+        return Head(Summary.model_validate_json(item["body"]["S"]), version)
+
+    async def claim(self, request_id: str, seen: str | None, version: str) -> bool:
+        item = self._summary_item(request_id)
+        if item is None or item.get("version", {}).get("S") != seen:
+            return False
+        item["version"] = {"S": version}
+        return True
+
+    def _move_version(self, request_id: str) -> None:
+        item = self._summary_item(request_id)
+        if item is not None:
+            item["version"] = {"S": fresh_version()}
 
     async def load(self, request_id: str) -> RequestState | None:
+        self.reads.append(f"load:{request_id}")
         return parse_state(self._all(request_id))
 
     async def create(self, state: RequestState) -> None:
@@ -395,13 +425,18 @@ class FakeStore:
         servers: Sequence[ServerRecord],
         batches: Sequence[BatchRecord],
         summary: Summary | None = None,
-    ) -> None:
+        version: str | None = None,
+    ) -> bool:
         layout = self._layout(request_id)
         for item in [*map(layout.server, servers), *map(layout.batch, batches)]:
             self._put(item)
-        if summary is not None:
-            self._put(layout.summary(summary))
-            self._put(layout.history(summary))
+        if summary is None:
+            return False
+        stored = (self._summary_item(request_id) or {}).get("version", {}).get("S")
+        kept = version is not None and stored == version
+        self._put(layout.summary(summary, version if kept and version else fresh_version()))
+        self._put(layout.history(summary))
+        return kept
 
     async def record_intent(self, request_id: str, batch: BatchRecord) -> bool:
         item = self._layout(request_id).batch(batch)
@@ -422,6 +457,7 @@ class FakeStore:
         for result in results:
             self._put(layout.result(result))
         self._put(layout.calls(event_id, api_calls, plan_hash))
+        self._move_version(request_id)
 
     async def add_emission(self, request_id: str, emission: Emission) -> None:
         item = self._layout(request_id).emission(emission, next(self._order))
@@ -444,6 +480,7 @@ class FakeStore:
 
     async def keep_drill(self, request_id: str, point: RecoveryPoint) -> None:
         self._put(self._layout(request_id).drill(point))
+        self._move_version(request_id)
 
     async def keep_report(self, request_id: str, chunks: Sequence[RequestCompleted]) -> None:
         layout = self._layout(request_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from drsorch.contracts import RequestCompleted
+from drsorch.contracts import RecoveryPoint, RequestCompleted
 from drsorch.monitor.domain import plan as plans
 from drsorch.monitor.domain import report
 from drsorch.monitor.domain.records import (
@@ -148,3 +148,35 @@ class StoreContract:
         assert mine(await store.overdue(late)) == [(4, NOW + timedelta(seconds=30))]
         await store.disarm(request_id)
         assert mine(await store.overdue(late)) == []
+
+    async def test_the_records_version_moves_with_every_writer_and_a_commit_keeps_only_its_own(
+        self, request_id: str
+    ) -> None:
+        store = await self.make()
+        state = _state(request_id)
+        assert not await store.claim(request_id, None, "v1"), "no summary yet: nothing to claim"
+        await store.create(state)
+        assert not await store.save(request_id, [], [], state.summary), "no version to keep"
+        head = await store.head(request_id)
+        assert head is not None and head.summary == state.summary and head.version is not None
+        first = head.version
+
+        assert not await store.claim(request_id, "not-the-stored-one", "v1")
+        assert await store.claim(request_id, first, "v1")
+        assert not await store.claim(request_id, first, "v2"), "moved already: a second claim loses"
+        assert await store.save(request_id, [], [_batch()], state.summary, "v1")
+        assert (await store.head(request_id)).version == "v1"  # type: ignore[union-attr]
+
+        # Results written outside the lease move the version after their records.
+        results = [s.result() for s in servers(3)]
+        await store.add_results(request_id, "e-1", results, {}, "a" * 64)
+        moved = (await store.head(request_id)).version  # type: ignore[union-attr]
+        assert moved not in {None, "v1"}
+        assert not await store.save(request_id, [], [], state.summary, "v1"), "not ours any more"
+        after = (await store.head(request_id)).version  # type: ignore[union-attr]
+        assert after not in {None, "v1", moved}, "a commit that lost writes a version nobody holds"
+        loaded = await store.load(request_id)
+        assert loaded is not None and set(loaded.configs) == set(state.servers)
+
+        await store.keep_drill(request_id, RecoveryPoint(before=NOW))
+        assert (await store.head(request_id)).version != after  # type: ignore[union-attr]

@@ -2,7 +2,8 @@
 
 Reverse replication names the FAILBACK server it makes, so no lookup follows it; that
 server's launch configuration is written unread and checked from DRS's answer; EC2 is
-read once per place and pass, not once per target (issue 10, "DRS economy").
+read once per place, not once per target (issue 10, "DRS economy"); the step that
+plans and then applies reads once, and the apply starts from the plan's reads.
 """
 
 from __future__ import annotations
@@ -23,11 +24,12 @@ async def test_a_failback_makes_two_drs_calls_per_pair_and_one_ec2_read_per_plac
     calls = scenario.cloud.drs.calls
     assert calls["ReverseReplication"] == calls["UpdateLaunchConfiguration"] == count
     assert calls["GetLaunchConfiguration"] == 0
-    # In the apply (the fake counts each pass apart): the paired servers and the primary
-    # region's listing, read whole; no lookup after reverse replication.
-    assert calls["DescribeSourceServers"] == 2
-    assert scenario.cloud.ec2.reads == 2
-    assert len(scenario.cloud.ec2.looked_up) == 2 * count
+    # In the apply (the fake counts each pass apart): nothing read again, the plan's
+    # reads of the paired servers and the primary region's listing of this very step
+    # serve; and no lookup after reverse replication.
+    assert calls["DescribeSourceServers"] == 0
+    assert scenario.cloud.ec2.reads == 1
+    assert len(scenario.cloud.ec2.looked_up) == count
 
 
 async def test_each_account_is_read_apart() -> None:
@@ -35,7 +37,7 @@ async def test_each_account_is_read_apart() -> None:
     pairs = [scenario.failback(), scenario.failback(account=SPOKE), scenario.failback()]
     got = results(await scenario.send(*pairs))
     assert {r.outcome for r in got.values()} == {"configured"}
-    assert scenario.cloud.ec2.reads == 4  # two places, two passes
+    assert scenario.cloud.ec2.reads == 2  # two places, read by the plan, used by the apply
 
 
 async def test_a_batched_target_read_that_fails_leaves_each_pair_to_read_its_own() -> None:

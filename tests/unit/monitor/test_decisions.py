@@ -19,7 +19,7 @@ from drsorch.monitor.domain.facts import (
     RecoveryJob,
     Replication,
 )
-from drsorch.monitor.domain.records import Member, ServerRecord
+from drsorch.monitor.domain.records import BatchRecord, BatchStatus, Member, ServerRecord
 from support.monitor_builders import HUB, RECOVERY, Server, instance_id, spec
 from support.monitor_scenarios import TAGGED
 
@@ -315,3 +315,56 @@ def test_a_target_is_checked_right_before_launch(
 ) -> None:
     refusal = selection.target_refusal(instance_id(1), instance, Place("123456789012", "us-east-1"))
     assert (refusal is None) if problem is None else (problem in str(refusal))
+
+
+def _running(started_s: float, *, drill: bool = False) -> BatchRecord:
+    start = NOW + timedelta(seconds=started_s)
+    return BatchRecord(
+        key=f"001-{int(started_s):04d}",
+        wave=1,
+        index=0,
+        account_id="123456789012",
+        region="us-east-1",
+        members=(Member(source_server_id="s-1", launching_server_id="s-1"),),
+        drill=drill,
+        intent_at=start,
+        status=BatchStatus.STARTED,
+        started_at=start,
+        answered_at=start,
+        # DRS's own times run on another clock (the local emulator's runs faster):
+        # never used to expect an end.
+        created_at=start - timedelta(days=3),
+        ended_at=start - timedelta(days=3) + timedelta(seconds=5),
+    )
+
+
+def _ended(started_s: float, seconds: float, *, drill: bool = False) -> BatchRecord:
+    batch = _running(started_s, drill=drill)
+    seen = (batch.answered_at or NOW) + timedelta(seconds=seconds)
+    return batch.model_copy(update={"status": BatchStatus.COMPLETED, "done_seen_at": seen})
+
+
+def test_a_job_is_polled_when_one_of_its_kind_ran_as_long_and_closely_after() -> None:
+    pace = pacing.Pacing(poll_min=15, poll_max=300, poll_growth=0.02)
+    job = _running(0)
+    done = [_ended(-2000, 1015), _ended(-1500, 1100), _ended(-900, 300, drill=True)]
+    done[1] = done[1].model_copy(update={"running_seen_at": NOW - timedelta(seconds=1500 - 995)})
+    typical = pacing.typical_run([*done, job], job)
+    assert typical == pacing.Typical(low=timedelta(seconds=995), high=timedelta(seconds=1015))
+    assert typical.guess == timedelta(seconds=1005), "halfway: each poll halves the window"
+    assert pacing.typical_run([job, done[2]], job) is None, "no job of its kind ended yet"
+
+    def poll_at(now_s: float, typical: pacing.Typical | None) -> float:
+        now = NOW + timedelta(seconds=now_s)
+        return (pacing.next_poll(job, now, pace, typical) - NOW).total_seconds()
+
+    # Without a job of its kind ended: 2% of its age, between the bounds.
+    assert poll_at(980, None) == 999.6
+    # Jobs of its kind ran between 995 and 1015 s: looked at at 1005, then 1015.
+    assert poll_at(980, typical) == 999.6, "the age-based poll comes first"
+    assert poll_at(1000, typical) == 1005
+    assert poll_at(1005, typical) == 1015
+    assert poll_at(100, typical) == 115, "young: the usual interval"
+    # Past both: polled again within poll_min, then less and less often.
+    assert poll_at(1015, typical) == 1030
+    assert poll_at(1015 + 3000, typical) == 1015 + 3000 + 60

@@ -7,14 +7,17 @@ have broken one.
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import timedelta
 
 from drsorch.contracts import JobCompleted, JobStarted, RequestCompleted, TraceContext
 from drsorch.contracts.types import Place
 from drsorch.monitor.domain.facts import Instance, Replication
 from drsorch.monitor.errors import AwsFailure
+from drsorch.monitor.handlers import handlers
 from support.monitor_builders import (
     HUB,
     PRIMARY,
@@ -566,3 +569,55 @@ async def test_the_report_names_the_trace_the_plan_came_in() -> None:
     ]
     await bus.run(bus.ended)
     assert report(bus).trace_id == "4bf92f3577b34da6a3ce929d0e0e4736"
+
+
+async def test_the_next_batch_starts_when_a_job_ends_not_a_growing_poll_later() -> None:
+    # The production cadence: polls at 2% of a job's age, at least 15 s apart. Jobs all
+    # last 1,000 s and quota lets one run at a time, so five rounds follow each other.
+    bus = Bus(settings=fast_settings(poll_min_seconds=15, poll_max_seconds=300, poll_growth=0.02))
+    bus.world.job_seconds = 1000
+    bus.world.servers_in_active_jobs = 10
+    bus.deps = replace(
+        bus.deps, settings=bus.settings.model_copy(update={"max_servers_in_active_jobs": 10})
+    )
+    bus.handlers = handlers(bus.deps)
+    submit(bus, servers(50), spec(batch_size=10))
+    await bus.run(bus.ended)
+
+    assert report(bus).status == "SUCCEEDED"
+    assert bus.world.violations == []
+    jobs = sorted(bus.world.jobs.values(), key=lambda j: j.created_at)
+    gaps = [(b.created_at - a.ends_at).total_seconds() for a, b in itertools.pairwise(jobs)]
+    assert len(gaps) == 4 and all(g >= 0 for g in gaps)
+    # The first job's end is seen by the growing poll (up to 2% of 1,000 s late). Each
+    # job seen running or done narrows when jobs of its kind end, and the next ones are
+    # polled within that window: the wait for a job's end shrinks round by round.
+    assert gaps[0] <= 20
+    assert gaps == sorted(gaps, reverse=True), gaps
+    assert gaps[-1] <= 1, gaps
+
+
+async def test_a_job_that_ended_frees_its_quota_before_its_landings_are_proven() -> None:
+    # Quota for one job of 10 at a time: each run that sees a job end starts the next
+    # batch of the wave first, then reads the ended job's log and recovery instances.
+    settings = fast_settings(max_servers_in_active_jobs=10)
+    bus = Bus(settings=settings)
+    bus.world.servers_in_active_jobs = 10
+    submit(bus, servers(30), spec(batch_size=10))
+    await bus.run(bus.ended)
+
+    assert report(bus).status == "SUCCEEDED"
+    assert {s.outcome for s in report(bus).servers} == {"recovered"}
+    assert bus.world.violations == []
+    calls = [c for c in bus.world.order if c in {"StartRecovery", "DescribeJobLogItems"}]
+    assert calls == [
+        "StartRecovery",
+        "StartRecovery",  # the second batch, before the first job's log is read
+        "DescribeJobLogItems",
+        "StartRecovery",
+        "DescribeJobLogItems",
+        "DescribeJobLogItems",
+    ]
+    jobs = sorted(bus.world.jobs.values(), key=lambda j: j.created_at)
+    started = Counter(s for j in jobs for s in j.server_ids)
+    assert set(started.values()) == {1}

@@ -15,7 +15,7 @@ import asyncio
 import math
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from drsorch.configurator import domain
@@ -52,9 +52,12 @@ async def advance(
     """Plan the pairs not planned yet, then configure the unsettled ones; report the settled."""
     records = await deps.store.pairs(request_id)
     hints: list[float] = []
+    reads = _Reads()
     unplanned = [r for r in records if r.planned is None]
     if unplanned:
-        records = await _step(request_id, request, deps, now, records, unplanned, hints, dry=True)
+        records = await _step(
+            request_id, request, deps, now, records, unplanned, hints, dry=True, reads=reads
+        )
         new = {r.server_id for r in unplanned}
         records = await plan_slots(request_id, request, deps, records, new=new)
     if any(r.planned is None for r in records):
@@ -77,7 +80,18 @@ async def advance(
             request_id, request, deps, now, records, unsettled=unsettled
         )
     if unsettled:
-        records = await _step(request_id, request, deps, now, records, unsettled, hints, dry=False)
+        records = await _step(
+            request_id,
+            request,
+            deps,
+            now,
+            records,
+            unsettled,
+            hints,
+            dry=False,
+            reads=reads,
+            sent_in=step,
+        )
     records = await _mark_sent(deps, request_id, records, step)
     sent = [r.result for r in records if r.sent_in == step and r.result is not None]
     events: list[TargetConfigured] = []
@@ -135,10 +149,21 @@ async def _step(  # noqa: PLR0917 - one pass, its inputs passed on together
     hints: list[float],
     *,
     dry: bool,
+    reads: _Reads,
+    sent_in: int | None = None,
 ) -> list[PairRecord]:
-    updated = await _configure(request_id, request, waiting, deps, hints, dry=dry)
+    """One pass over the waiting pairs, saved in one write per pair: with `sent_in`, the
+    results it settles are marked reported in that step in the same write."""
+    updated = await _configure(request_id, request, waiting, deps, hints, dry=dry, reads=reads)
     grace = timedelta(seconds=deps.settings.prepare_deadline_seconds)
     updated = [_settle_late(request, record, now, grace, dry=dry) for record in updated]
+    if sent_in is not None:
+        updated = [
+            r.model_copy(update={"sent_in": sent_in})
+            if r.result is not None and r.sent_in is None
+            else r
+            for r in updated
+        ]
     await deps.store.save_pairs(request_id, updated)
     by_id = {record.server_id: record for record in updated}
     return [by_id.get(record.server_id, record) for record in records]
@@ -167,22 +192,22 @@ async def _configure(
     retry_hints: list[float],
     *,
     dry: bool,
+    reads: _Reads,
 ) -> list[PairRecord]:
     """Plan (dry) or configure the waiting pairs at once (bounded)."""
     cloud = deps.cloud(request.spec.accounts)
     try:
         pairs = [r.pair for r in waiting]
-        servers, unreadable = await _paired_servers(cloud, pairs)
-        failbacks = await _failback_listings(cloud, request.spec, pairs)
-        targets = await _launch_targets(cloud, request.spec, pairs)
+        if not reads.covers(pairs):
+            await reads.read(cloud, request.spec, pairs)
         ctx = RequestContext(
             request_id,
             request.spec,
             cloud,
             deps.store,
-            servers,
+            reads.servers,
             request.contested,
-            failbacks,
+            reads.failbacks,
             dry=dry or request.spec.plan_only,
             read={
                 r.planned.launching_server_id: r.planned.previous
@@ -191,12 +216,12 @@ async def _configure(
                 and r.planned.launching_server_id is not None
                 and r.planned.previous is not None
             },
-            targets=targets,
+            targets=reads.targets,
         )
         gate = asyncio.Semaphore(deps.settings.concurrency)
 
         async def one(record: PairRecord) -> PairRecord:
-            problem = unreadable.get(record.server_id)
+            problem = reads.unreadable.get(record.server_id)
             if isinstance(problem, Waiting):
                 return _waiting(record, problem, retry_hints)
             if problem is not None:
@@ -221,6 +246,41 @@ async def _configure(
         return list(await asyncio.gather(*(one(record) for record in waiting)))
     finally:
         await deps.store.add_calls(request_id, cloud.calls)
+
+
+@dataclass
+class _Reads:
+    """What a step read of DRS and EC2 for its pairs, before it wrote anything.
+
+    The step that plans a request's pairs and then applies them reads once: the apply
+    starts from the plan's reads of a moment ago (the paired servers and their lineage,
+    the FAILBACK servers, the launch targets), as it starts from the plan's launch
+    configurations. They are still this step's, read before any write; the monitor checks
+    every launch-into target again right before its job starts.
+    """
+
+    servers: dict[str, SourceServer] = field(default_factory=dict)
+    unreadable: dict[str, Waiting | str] = field(default_factory=dict)
+    failbacks: dict[Place, dict[str, list[SourceServer]]] = field(default_factory=dict)
+    targets: dict[Place, dict[str, TargetInstance]] = field(default_factory=dict)
+    read_for: set[str] = field(default_factory=set)
+
+    def covers(self, pairs: Sequence[Pair]) -> bool:
+        return bool(self.read_for) and all(
+            p.server.source_server_id in self.read_for for p in pairs
+        )
+
+    async def read(self, cloud: Cloud, spec: RequestSpec, pairs: Sequence[Pair]) -> None:
+        self.servers, self.unreadable = await _paired_servers(cloud, pairs)
+        self.failbacks = await _failback_listings(cloud, spec, pairs)
+        self.targets = await _launch_targets(cloud, spec, pairs)
+        whole = (
+            not self.unreadable
+            and _listing_places(spec, pairs) <= self.failbacks.keys()
+            and _target_places(spec, pairs) <= self.targets.keys()
+        )
+        # A read that failed somewhere is made again by the next pass, not reused.
+        self.read_for = {p.server.source_server_id for p in pairs} if whole else set()
 
 
 def _as_planned(record: PairRecord, result: ConfigurationResult) -> ConfigurationResult:
@@ -281,13 +341,8 @@ async def _failback_listings(
     least `LISTING_MIN_PAIRS` of them. A place that cannot be listed is left out: its
     pairs look their server up one by one and meet the error there, pair by pair.
     """
-    if spec.operation == "failover":
-        return {}
-    counts = Counter(Place(pair.server.account_id, spec.primary_region) for pair in pairs)
     listings: dict[Place, dict[str, list[SourceServer]]] = {}
-    for place, count in counts.items():
-        if count < LISTING_MIN_PAIRS:
-            continue
+    for place in sorted(_listing_places(spec, pairs)):
         try:
             listed = await cloud.drs.failback_servers(place)
         except (Transient, Refused, AccountUnreachable):
@@ -298,6 +353,22 @@ async def _failback_listings(
                 by_instance[server.aws_instance_id].append(server)
         listings[place] = by_instance
     return listings
+
+
+def _listing_places(spec: RequestSpec, pairs: Sequence[Pair]) -> set[Place]:
+    """The primary places of a failback with enough pairs to list their FAILBACK servers."""
+    if spec.operation == "failover":
+        return set()
+    counts = Counter(Place(pair.server.account_id, spec.primary_region) for pair in pairs)
+    return {place for place, count in counts.items() if count >= LISTING_MIN_PAIRS}
+
+
+def _target_places(spec: RequestSpec, pairs: Sequence[Pair]) -> set[Place]:
+    return {
+        Place(pair.server.account_id, spec.launch_region)
+        for pair in pairs
+        if pair.target is not None and domain.launch_kind(spec, pair) == "launch_into"
+    }
 
 
 async def _launch_targets(

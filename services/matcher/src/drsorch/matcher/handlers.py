@@ -93,8 +93,14 @@ class Matcher:
         landed elsewhere leaves no pair behind to be taken for lineage.
         """
         assert isinstance(envelope.payload, JobCompleted)
-        saved = await self.repository.plan(envelope.request_id)
-        if saved is None or not keeps_pairs(saved.summary, envelope.request_id):
+        # The summary alone first: a failback's or a drill's jobs keep nothing, and a
+        # failover's job needs its own servers' decisions, not the whole plan's.
+        head = await self.repository.plan(envelope.request_id, servers=())
+        if head is None or not keeps_pairs(head.summary, envelope.request_id):
+            return
+        servers = [launch.source_server_id for launch in envelope.payload.servers]
+        saved = await self.repository.plan(envelope.request_id, servers=servers)
+        if saved is None:
             return
         pairs = proven_failover_pairs(envelope.request_id, saved, envelope.payload)
         if pairs:

@@ -44,8 +44,9 @@ class PlanRepository(Protocol):
         """Keep the plan of one request: a summary, and one record per server."""
         ...
 
-    async def plan(self, request_id: str) -> SavedPlan | None:
-        """The plan kept for one request, if any."""
+    async def plan(self, request_id: str, servers: Sequence[str] | None = None) -> SavedPlan | None:
+        """The plan kept for one request, if any; with `servers`, its summary and the
+        decisions of those servers only (the others' records are not read)."""
         ...
 
     async def save_failover_pairs(self, pairs: Sequence[FailoverPair]) -> None:

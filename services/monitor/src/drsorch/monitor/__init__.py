@@ -24,7 +24,9 @@ record named (models in `drsorch.monitor.domain.records`, or a contract model):
 
 - `summary`: `Summary` (spec, wave, status, DRS calls, ...); also top-level `phase`
   (running, done), `status`, `reason`, `operation`, `drill`, `plan_hash`,
-  `received_at`, `ended_at` and `wave`.
+  `received_at`, `ended_at` and `wave`; and `version`, the version of the request's
+  records, which every writer moves (a worker reuses the state it committed only while
+  the version is still its own: `drsorch.monitor.cache`).
 - `server#<sourceServerID>`: `ServerRecord` (pair, phase, outcome, reason, launch and
   the EC2 state DRS reports for where it landed); also `phase`, `wave`, `outcome`,
   `ec2_state`.

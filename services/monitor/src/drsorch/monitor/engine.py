@@ -21,7 +21,7 @@ from drsorch.monitor.gate import check_readiness
 from drsorch.monitor.intents import reconcile
 from drsorch.monitor.launch import start_batches
 from drsorch.monitor.run import Run
-from drsorch.monitor.watch import poll_jobs
+from drsorch.monitor.watch import finish_jobs, poll_jobs
 
 log = logging.getLogger("drsorch.monitor")
 
@@ -57,10 +57,22 @@ async def _steps(run: Run) -> None:
     state = run.state
     waves.progress(state, run.now)
     classify(state, run.now)
-    await poll_jobs(run)
+    ended = await poll_jobs(run)
     await reconcile(run)
-    waves.progress(state, run.now)
-    launches = classify(state, run.now)
+    # A completed job's quota is free in DRS now: the next batches of the wave start
+    # before its landings are proven, which takes a few calls per job.
+    await _launch(run)
+    if ended:
+        await finish_jobs(run, ended)
+        wave = state.summary.wave
+        waves.progress(state, run.now)
+        if state.summary.wave != wave:  # the wave's last job ended: the next one starts now
+            await _launch(run)
+
+
+async def _launch(run: Run) -> None:
+    waves.progress(run.state, run.now)
+    launches = classify(run.state, run.now)
     await check_readiness(run, launches)
     await start_batches(run, launches)
 

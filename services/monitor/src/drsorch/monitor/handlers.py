@@ -22,6 +22,7 @@ from drsorch.contracts import (
     TargetConfigured,
 )
 from drsorch.contracts.events import CancelState
+from drsorch.monitor.cache import fresh_version
 from drsorch.monitor.domain import cancel
 from drsorch.monitor.domain import plan as plans
 from drsorch.monitor.domain.records import RequestPhase, RequestState, Summary
@@ -151,31 +152,55 @@ async def _drive(
                 )
         return
     try:
-        summary = await deps.store.summary(envelope.request_id)
-        if summary is None:
+        head = await deps.store.head(envelope.request_id)
+        if head is None:
             return
+        summary = head.summary
         if summary.last_cause == session.cause:
             await session.replay(summary, outbox)  # redelivered after its run committed
             return
         superseded = timer is not None and timer.seq != summary.tick_seq
+        if summary.phase is RequestPhase.DONE:
+            deps.cache.forget(envelope.request_id)
         if summary.phase is RequestPhase.DONE or superseded:
             return
         if timer is not None and not timer.rearm:  # a re-armed tick proves no send
             await session.forget_sent(timer.seq)
-        state = await deps.store.load(envelope.request_id)
+        state, version = await _claim(deps, envelope.request_id, head.version)
         if state is not None:
-            await _run(deps, session, state, outbox)
+            await _run(deps, session, state, outbox, version)
     finally:
         await session.release()
 
 
+async def _claim(
+    deps: Dependencies, request_id: str, seen: str | None
+) -> tuple[RequestState | None, str | None]:
+    """The request's state for a run, and the version the run holds (None: it holds none
+    and its state is not kept).
+
+    The version moves before the run writes anything. The state kept from this worker's
+    last commit is used only if the version is still the one that commit wrote."""
+    kept = deps.cache.take(request_id, seen)
+    version = fresh_version()
+    if not await deps.store.claim(request_id, seen, version):
+        return await deps.store.load(request_id), None  # written meanwhile: read it all
+    return kept or await deps.store.load(request_id), version
+
+
 async def _run(
-    deps: Dependencies, session: RequestSession, state: RequestState, outbox: Outbox
+    deps: Dependencies,
+    session: RequestSession,
+    state: RequestState,
+    outbox: Outbox,
+    version: str | None = None,
 ) -> None:
     cloud = deps.cloud(state.spec.accounts)
     run = Run(deps, session, state, cloud, deps.clock.now())
     delay = await advance(run)
-    await session.commit(state, outbox, delay)
+    kept = await session.commit(state, outbox, delay, version)
+    if kept and version is not None and state.summary.phase is RequestPhase.RUNNING:
+        deps.cache.keep(session.request_id, version, state)
 
 
 def _cancel_handler(deps: Dependencies) -> Handler:
@@ -209,8 +234,8 @@ async def _cancel(
 ) -> RequestCancelled:
     """Take the cancel (the first one's name is kept) and run the request once on it."""
     target, now = payload.cancel_request_id, deps.clock.now()
-    summary = await deps.store.summary(target)
-    if summary is None:
+    head = await deps.store.head(target)
+    if head is None:
         await deps.store.mark_cancel(target, payload.requested_by, now)
         mark = await deps.store.cancel_mark(target)
         who, at = mark if mark is not None else (payload.requested_by, now)
@@ -225,11 +250,16 @@ async def _cancel(
             cancelled_at=at,
             reason=why,
         )
-    state = await deps.store.load(target)
-    if state is None or summary.phase is RequestPhase.DONE:
+    summary = head.summary
+    if summary.phase is RequestPhase.DONE:
+        state = await deps.store.load(target)
+        return _answer(target, summary, "finished", payload.requested_by, now, state)
+    # Claimed like any run: a cancel cut short never leaves a worker's kept state current.
+    state, version = await _claim(deps, target, head.version)
+    if state is None:
         return _answer(target, summary, "finished", payload.requested_by, now, state)
     state.summary = cancel.take(state.summary, payload.requested_by, now)
-    await _run(deps, session, state, outbox)
+    await _run(deps, session, state, outbox, version)
     ended = state.summary.phase is RequestPhase.DONE
     return _answer(target, state.summary, "cancelled" if ended else "cancelling", "", now, state)
 

@@ -189,6 +189,7 @@ async def adopt(run: Run, batch: BatchRecord, job: RecoveryJob) -> None:
             "status": BatchStatus.STARTED,
             "job_id": job.job_id,
             "started_at": run.now,
+            "answered_at": run.deps.clock.now(),
             "created_at": job.created_at,
             "next_poll_at": first_poll,
         }

@@ -46,6 +46,14 @@ class Emission:
 
 
 @dataclass(frozen=True)
+class Head:
+    """A request's summary and the version of its records (None before any version)."""
+
+    summary: Summary
+    version: str | None
+
+
+@dataclass(frozen=True)
 class Armed:
     """A running request's next tick as its last commit scheduled it: what the sweep reads."""
 
@@ -147,6 +155,15 @@ class Store(Protocol):
 
     async def summary(self, request_id: str) -> Summary | None: ...
 
+    async def head(self, request_id: str) -> Head | None:
+        """The summary and the records' version, in one read."""
+        ...
+
+    async def claim(self, request_id: str, seen: str | None, version: str) -> bool:
+        """Move the records' version from `seen` to `version` before a run writes
+        anything; False (nothing written) when the version is no longer `seen`."""
+        ...
+
     async def load(self, request_id: str) -> RequestState | None: ...
 
     async def create(self, state: RequestState) -> None:
@@ -159,7 +176,12 @@ class Store(Protocol):
         servers: Sequence[ServerRecord],
         batches: Sequence[BatchRecord],
         summary: Summary | None = None,
-    ) -> None: ...
+        version: str | None = None,
+    ) -> bool:
+        """Write the records, then the summary if given. The summary is written at
+        `version` only if the stored version is still `version` (True); otherwise, or
+        without `version`, it is written at a version nobody holds (False)."""
+        ...
 
     async def record_intent(self, request_id: str, batch: BatchRecord) -> bool:
         """Write a new batch only if no batch has its key; False if one had."""
@@ -174,7 +196,7 @@ class Store(Protocol):
         plan_hash: str | None = None,
     ) -> None:
         """Keep configuration results (by server), the configurator's call counts, and the
-        plan hash they were configured under."""
+        plan hash they were configured under; then move the records' version."""
         ...
 
     async def add_emission(self, request_id: str, emission: Emission) -> None:
@@ -188,7 +210,8 @@ class Store(Protocol):
     async def clear_emissions(self, request_id: str, keys: Sequence[str]) -> None: ...
 
     async def keep_drill(self, request_id: str, point: RecoveryPoint) -> None:
-        """Keep a drill's point in time, which its launches use (read back by `load`)."""
+        """Keep a drill's point in time, which its launches use (read back by `load`);
+        then move the records' version."""
         ...
 
     async def keep_report(self, request_id: str, chunks: Sequence[RequestCompleted]) -> None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from drsorch.contracts import Envelope, Event
+from drsorch.monitor.cache import StateCache
 from drsorch.monitor.domain.records import RequestPhase, RequestState, Summary
 from drsorch.monitor.errors import LeaseLost
 from drsorch.monitor.ports import (
@@ -52,6 +53,8 @@ class Dependencies:
     pause: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep)
     """Waits between StartRecovery calls DRS throttled within one run (a test's advances
     its fake clock instead)."""
+    cache: StateCache = field(default_factory=StateCache)
+    """The requests' states as this worker last committed them (`cache`)."""
 
 
 def tick(summary: Summary, seq: int, attempt: int = 0, rearm: int = 0) -> Envelope[Event]:
@@ -118,8 +121,13 @@ class RequestSession:
         if servers or batches:
             await self.deps.store.save(self.request_id, servers, batches)
 
-    async def commit(self, state: RequestState, outbox: Outbox, delay: float | None) -> None:
-        """Write every change and the summary; publish what is owed; schedule the next tick."""
+    async def commit(
+        self, state: RequestState, outbox: Outbox, delay: float | None, version: str | None = None
+    ) -> bool:
+        """Write every change and the summary; publish what is owed; schedule the next tick.
+
+        True when the records are stored at `version` (the run's claim), so the state may
+        be kept for the next run; False when someone moved the version meanwhile."""
         summary = state.summary.model_copy(update={"last_cause": self.cause})
         if delay is not None and summary.phase is RequestPhase.RUNNING:
             summary = summary.model_copy(
@@ -127,9 +135,10 @@ class RequestSession:
             )
         state.summary = summary
         servers, batches = state.take_dirty()
-        await self.deps.store.save(self.request_id, servers, batches, summary)
+        kept = await self.deps.store.save(self.request_id, servers, batches, summary, version)
         await self._arm(summary)
         await self.replay(summary, outbox)
+        return kept
 
     async def _arm(self, summary: Summary) -> None:
         """Tell the sweep when this request expects its next tick, or that it has ended."""

@@ -29,8 +29,10 @@ class MonitorSettings(BaseSettings):
     poll_growth: float = Field(default=0.02, ge=0, le=10)
     """The poll interval grows to this share of the job's age, between the bounds. A
     job's end is seen on average half an interval late, and the next batch waits for
-    it: at 2% a wave's launch phase stays within about 1% of DRS's quota bound (`make
-    bench-scale`), for one DescribeJobs per account and region per poll."""
+    it. Once a job of the same kind has been seen completed in the request, a running
+    job is also polled when it has run about as long, within the window the earlier
+    polls narrowed (`domain.pacing.next_poll`), for one DescribeJobs per account and
+    region per poll."""
     readiness_poll_seconds: float = Field(default=30, ge=0.1, le=900)
     """Interval between readiness checks of servers waiting to join a job."""
     batch_linger_seconds: float = Field(default=300, ge=0, le=86_400)

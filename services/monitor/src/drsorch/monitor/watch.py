@@ -11,43 +11,62 @@ from drsorch.contracts import Pair
 from drsorch.contracts.types import Place
 from drsorch.monitor.domain import landing, report
 from drsorch.monitor.domain.facts import RecoveryJob
-from drsorch.monitor.domain.pacing import poll_interval, timed_out
+from drsorch.monitor.domain.pacing import next_poll, timed_out, typical_run
 from drsorch.monitor.domain.records import BatchRecord, BatchStatus, ServerPhase
 from drsorch.monitor.run import Run, each_place, group_by
 
 log = logging.getLogger("drsorch.monitor")
 
 
-async def poll_jobs(run: Run) -> None:
-    """Poll every started batch whose poll is due; finish or time out what is over."""
+async def poll_jobs(run: Run) -> list[tuple[BatchRecord, RecoveryJob]]:
+    """Poll every started batch whose poll is due; time out what ran too long.
+
+    Returns the batches whose job completed, with the job, for `finish_jobs`: their
+    quota is already free in DRS, so the next batches may start before the landings of
+    these are proven."""
     due = [
         batch
         for batch in run.state.batches.values()
         if batch.status is BatchStatus.STARTED
         and (batch.next_poll_at is None or batch.next_poll_at <= run.now)
     ]
+    ended: list[tuple[BatchRecord, RecoveryJob]] = []
 
     async def poll(place: Place, batches: Sequence[BatchRecord]) -> None:
         ids = [batch.job_id for batch in batches if batch.job_id]
         found = {job.job_id: job for job in await run.drs(place).jobs(ids)}
+        seen = run.deps.clock.now()  # after DRS answered: no earlier than the jobs' ends
         for batch in batches:
             job = found.get(batch.job_id or "")
             if job is not None and job.status == "COMPLETED":
-                await finish(run, batch, job)
+                done = batch.model_copy(update={"done_seen_at": seen})
+                run.state.put_batch(done)
+                ended.append((done, job))
             elif timed_out(batch, run.now, run.state.spec.options.job_timeout_seconds):
                 await time_out(run, batch, job)
             else:
-                _poll_later(run, batch)
+                _poll_later(run, batch.model_copy(update={"running_seen_at": seen}))
 
     await each_place(run, group_by(due, lambda b: b.place), poll)
+    return ended
+
+
+async def finish_jobs(run: Run, ended: Sequence[tuple[BatchRecord, RecoveryJob]]) -> None:
+    """Prove and report where the servers of each completed job landed."""
+
+    async def prove(place: Place, pairs: Sequence[tuple[BatchRecord, RecoveryJob]]) -> None:
+        for batch, job in pairs:
+            await finish(run, run.state.batches[batch.key], job)
+
+    await each_place(run, group_by(ended, lambda pair: pair[0].place), prove)
 
 
 def _poll_later(run: Run, batch: BatchRecord) -> None:
-    age = run.now - (batch.started_at or batch.intent_at)
+    typical = typical_run(run.state.batches.values(), batch)
     run.state.put_batch(
         batch.model_copy(
             update={
-                "next_poll_at": run.now + poll_interval(age, run.pacing),
+                "next_poll_at": next_poll(batch, run.now, run.pacing, typical),
                 "polls": batch.polls + 1,
             }
         )

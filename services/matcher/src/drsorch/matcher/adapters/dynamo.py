@@ -52,7 +52,26 @@ class DynamoPlanRepository:
         expires = {"N": str(int(time.time() + self.plan_ttl.total_seconds()))}
         await self._write(_plan_items(summary, plan, expires))
 
-    async def plan(self, request_id: str) -> SavedPlan | None:
+    async def plan(self, request_id: str, servers: Sequence[str] | None = None) -> SavedPlan | None:
+        items = (
+            await self._plan_items(request_id)
+            if servers is None
+            else await self._plan_rows(request_id, ["summary", *(f"server#{s}" for s in servers)])
+        )
+        return _saved_plan(request_id, items)
+
+    async def _plan_rows(self, request_id: str, sort_keys: Sequence[str]) -> list[Item]:
+        """Chosen rows of one plan, by key, in batches: a job's hundred servers are read,
+        not the whole plan of a request of thousands."""
+        pk = f"plan#{request_id}"
+        rows = sorted(set(sort_keys))
+        items: list[Item] = []
+        for start in range(0, len(rows), READ_BATCH):
+            keys = [{"pk": pk, "sk": sk} for sk in rows[start : start + READ_BATCH]]
+            items.extend(await self._read_keys(keys))
+        return items
+
+    async def _plan_items(self, request_id: str) -> list[Item]:
         items: list[Item] = []
         kwargs: dict[str, Any] = {
             "TableName": self.table,
@@ -66,26 +85,7 @@ class DynamoPlanRepository:
             if "LastEvaluatedKey" not in page:
                 break
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        head = next((i for i in items if i["sk"]["S"] == "summary"), None)
-        if head is None:
-            return None
-        decisions = {
-            i["sk"]["S"].removeprefix("server#"): (
-                i["decision"]["S"],
-                i.get("target_instance_id", {}).get("S"),
-            )
-            for i in items
-            if i["sk"]["S"].startswith("server#")
-        }
-        origins = {
-            i["sk"]["S"].removeprefix("server#"): (
-                i["account_id"]["S"],
-                i.get("origin_instance_id", {}).get("S"),
-            )
-            for i in items
-            if i["sk"]["S"].startswith("server#") and i["decision"]["S"] == "pair"
-        }
-        return SavedPlan(_summary(request_id, head), decisions, origins)
+        return items
 
     async def save_failover_pairs(self, pairs: Sequence[FailoverPair]) -> None:
         items: list[Item] = []
@@ -108,7 +108,8 @@ class DynamoPlanRepository:
         keys = [_server_key(a, s) for a, s in servers] + [_target_key(i) for i in instance_ids]
         found: dict[tuple[str, str], FailoverPair] = {}
         for start in range(0, len(keys), READ_BATCH):
-            for item in await self._read(sorted(set(keys[start : start + READ_BATCH]))):
+            batch = sorted(set(keys[start : start + READ_BATCH]))
+            for item in await self._read_keys([{"pk": k, "sk": "latest"} for k in batch]):
                 pair = _pair(item)
                 found[(pair.account_id, pair.source_server_id + pair.target_instance_id)] = pair
         return list(found.values())
@@ -130,10 +131,11 @@ class DynamoPlanRepository:
             await asyncio.sleep(0.05 * 2**attempt)  # DynamoDB asks callers to back off
         raise StoreError(f"{self.table}: {len(requests)} writes left unprocessed")
 
-    async def _read(self, keys: list[str]) -> list[Item]:
+    async def _read_keys(self, keys: list[dict[str, str]]) -> list[Item]:
+        """The items of at most 100 (pk, sk) keys that exist, read consistently."""
         wanted: dict[str, Any] = {
             self.table: {
-                "Keys": [{"pk": {"S": k}, "sk": {"S": "latest"}} for k in keys],
+                "Keys": [{"pk": {"S": k["pk"]}, "sk": {"S": k["sk"]}} for k in keys],
                 "ConsistentRead": True,
             }
         }
@@ -148,6 +150,29 @@ class DynamoPlanRepository:
                 return items
             await asyncio.sleep(0.05 * 2**attempt)
         raise StoreError(f"{self.table}: reads left unprocessed")
+
+
+def _saved_plan(request_id: str, items: list[Item]) -> SavedPlan | None:
+    head = next((i for i in items if i["sk"]["S"] == "summary"), None)
+    if head is None:
+        return None
+    decisions = {
+        i["sk"]["S"].removeprefix("server#"): (
+            i["decision"]["S"],
+            i.get("target_instance_id", {}).get("S"),
+        )
+        for i in items
+        if i["sk"]["S"].startswith("server#")
+    }
+    origins = {
+        i["sk"]["S"].removeprefix("server#"): (
+            i["account_id"]["S"],
+            i.get("origin_instance_id", {}).get("S"),
+        )
+        for i in items
+        if i["sk"]["S"].startswith("server#") and i["decision"]["S"] == "pair"
+    }
+    return SavedPlan(_summary(request_id, head), decisions, origins)
 
 
 def _server_key(account_id: str, source_server_id: str) -> str:

@@ -11,9 +11,10 @@ from botocore.exceptions import ClientError
 
 from drsorch.contracts import ConfigurationResult, RecoveryPoint, RequestCompleted
 from drsorch.monitor.adapters.items import Layout, parse_state
+from drsorch.monitor.cache import fresh_version
 from drsorch.monitor.domain.records import BatchRecord, RequestState, ServerRecord, Summary
 from drsorch.monitor.errors import AwsFailure
-from drsorch.monitor.ports import Armed, Emission
+from drsorch.monitor.ports import Armed, Emission, Head
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient
@@ -73,13 +74,53 @@ class DynamoStore:
                 raise
 
     async def summary(self, request_id: str) -> Summary | None:
+        head = await self.head(request_id)
+        return head.summary if head else None
+
+    async def head(self, request_id: str) -> Head | None:
         found = await self.client.get_item(
             TableName=self.table,
             Key=self._layout(request_id).key("summary"),
             ConsistentRead=True,
         )
         item = found.get("Item")
-        return Summary.model_validate_json(item["body"]["S"]) if item else None
+        if not item:
+            return None
+        version = item.get("version", {}).get("S")
+        return Head(Summary.model_validate_json(item["body"]["S"]), version)
+
+    async def claim(self, request_id: str, seen: str | None, version: str) -> bool:
+        condition = "attribute_exists(pk) AND " + (
+            "version = :seen" if seen is not None else "attribute_not_exists(version)"
+        )
+        values = {":v": {"S": version}, **({":seen": {"S": seen}} if seen is not None else {})}
+        try:
+            await self.client.update_item(
+                TableName=self.table,
+                Key=self._layout(request_id).key("summary"),
+                UpdateExpression="SET version = :v",
+                ConditionExpression=condition,
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as exc:
+            if _conflict(exc):
+                return False
+            raise
+        return True
+
+    async def _move_version(self, request_id: str) -> None:
+        """Records changed outside the lease: no worker's kept state is current any more."""
+        try:
+            await self.client.update_item(
+                TableName=self.table,
+                Key=self._layout(request_id).key("summary"),
+                UpdateExpression="SET version = :v",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues={":v": {"S": fresh_version()}},
+            )
+        except ClientError as exc:
+            if not _conflict(exc):  # no summary yet: no worker keeps anything of it
+                raise
 
     async def load(self, request_id: str) -> RequestState | None:
         return parse_state(await self._query(request_id, ""))
@@ -96,14 +137,36 @@ class DynamoStore:
         servers: Sequence[ServerRecord],
         batches: Sequence[BatchRecord],
         summary: Summary | None = None,
-    ) -> None:
+        version: str | None = None,
+    ) -> bool:
         layout = self._layout(request_id)
         await self._put_all(
             [layout.server(s) for s in servers] + [layout.batch(b) for b in batches]
         )
-        if summary is not None:
-            await self.client.put_item(TableName=self.table, Item=layout.summary(summary))
-            await self.client.put_item(TableName=self.table, Item=layout.history(summary))
+        if summary is None:
+            return False
+        kept = version is not None and await self._put_at(layout, summary, version)
+        if not kept:
+            await self.client.put_item(
+                TableName=self.table, Item=layout.summary(summary, fresh_version())
+            )
+        await self.client.put_item(TableName=self.table, Item=layout.history(summary))
+        return kept
+
+    async def _put_at(self, layout: Layout, summary: Summary, version: str) -> bool:
+        """Write the summary at `version` if the stored version is still `version`."""
+        try:
+            await self.client.put_item(
+                TableName=self.table,
+                Item=layout.summary(summary, version),
+                ConditionExpression="version = :v",
+                ExpressionAttributeValues={":v": {"S": version}},
+            )
+        except ClientError as exc:
+            if _conflict(exc):
+                return False
+            raise
+        return True
 
     async def record_intent(self, request_id: str, batch: BatchRecord) -> bool:
         try:
@@ -129,6 +192,7 @@ class DynamoStore:
         layout = self._layout(request_id)
         items = [layout.result(result) for result in results]
         await self._put_all([*items, layout.calls(event_id, api_calls, plan_hash)])
+        await self._move_version(request_id)
 
     async def add_emission(self, request_id: str, emission: Emission) -> None:
         try:
@@ -158,6 +222,7 @@ class DynamoStore:
 
     async def keep_drill(self, request_id: str, point: RecoveryPoint) -> None:
         await self._put_all([self._layout(request_id).drill(point)])
+        await self._move_version(request_id)
 
     async def keep_report(self, request_id: str, chunks: Sequence[RequestCompleted]) -> None:
         layout = self._layout(request_id)

@@ -48,7 +48,8 @@ class Layout:
     def _item(self, sk: str, **attributes: Any) -> Item:
         return {**self.key(sk), "expires_at": {"N": str(self.expires_at)}, **attributes}
 
-    def summary(self, summary: Summary) -> Item:
+    def summary(self, summary: Summary, version: str) -> Item:
+        """The summary item, carrying the version of the request's records."""
         spec = summary.spec
         optional = {
             name: _s(value)
@@ -67,6 +68,7 @@ class Layout:
             drill={"BOOL": spec.drill},
             plan_hash=_s(summary.plan_hash),
             received_at=_s(summary.received_at.isoformat()),
+            version=_s(version),
             **({"wave": {"N": str(summary.wave)}} if summary.wave is not None else {}),
             **optional,
         )

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from drsorch.monitor.domain import readiness
-from drsorch.monitor.domain.records import BatchRecord, RequestState, ServerPhase
+from drsorch.monitor.domain.records import BatchRecord, BatchStatus, RequestState, ServerPhase
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,66 @@ def poll_interval(age: timedelta, pacing: Pacing) -> timedelta:
     """Short while a job is young, longer as it runs on: a share of its age, within bounds."""
     seconds = age.total_seconds() * pacing.poll_growth
     return timedelta(seconds=min(pacing.poll_max, max(pacing.poll_min, seconds)))
+
+
+@dataclass(frozen=True)
+class Typical:
+    """How long jobs of one kind ran in this request, by the monitor's own clock, from
+    StartRecovery's answer: at least `low` (a poll still saw one running then) and at
+    most `high` (a poll saw one completed by then)."""
+
+    low: timedelta
+    high: timedelta
+
+    @property
+    def guess(self) -> timedelta:
+        """Between the bounds: a poll there either raises `low` or lowers `high`, so the
+        window a job's end is known within halves with each job that ends."""
+        return (self.low + self.high) / 2 if self.low < self.high else self.high
+
+
+def typical_run(batches: Iterable[BatchRecord], like: BatchRecord) -> Typical | None:
+    """What this request's completed jobs of `like`'s kind say of how long it runs; None
+    before one of its kind has been seen completed.
+
+    DRS jobs of one kind (drill or not, into an instance or not) take similar times:
+    each server's snapshot, conversion and boot. The monitor's clock alone is used:
+    DRS's timestamps are another clock."""
+    done = [
+        batch
+        for batch in batches
+        if batch.status is BatchStatus.COMPLETED
+        and batch.answered_at is not None
+        and batch.done_seen_at is not None
+        and batch.drill == like.drill
+        and batch.launch_into == like.launch_into
+    ]
+    if not done:
+        return None
+    high = min(b.done_seen_at - b.answered_at for b in done if b.done_seen_at and b.answered_at)
+    lows = [b.running_seen_at - b.answered_at for b in done if b.running_seen_at and b.answered_at]
+    return Typical(low=min(max(lows, default=high), high), high=high)
+
+
+def next_poll(
+    batch: BatchRecord, now: datetime, pacing: Pacing, typical: Typical | None
+) -> datetime:
+    """When to poll a running job again: never later than its age-based interval.
+
+    The interval grows with the job's age (`poll_interval`). Once a job of its kind has
+    been seen completed in this request, this one is also polled when it has run as long
+    as the guess, and as the longest bound; after that as if it had started anew then,
+    so the end of a job that runs a little longer is seen within `poll_min`, and one
+    that runs much longer is polled less and less often again."""
+    started = batch.started_at or batch.intent_at
+    regular = now + poll_interval(now - started, pacing)
+    if typical is None:
+        return regular
+    answered = batch.answered_at or started
+    ahead = [t for t in (answered + typical.guess, answered + typical.high) if t > now]
+    if ahead:
+        return min(regular, *ahead)
+    return now + poll_interval(now - (answered + typical.high), pacing)
 
 
 def timed_out(batch: BatchRecord, now: datetime, timeout_seconds: int) -> bool:

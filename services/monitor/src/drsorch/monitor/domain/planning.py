@@ -35,16 +35,22 @@ class Capacity:
 
     @classmethod
     def observe(cls, jobs: Iterable[RecoveryJob], ours: Iterable[BatchRecord]) -> Capacity:
-        """Active DRS jobs, plus the monitor's active batches DRS did not list."""
+        """Active DRS jobs, plus the monitor's active batches DRS did not list.
+
+        A server of one of the monitor's own batches not finished yet is busy even once
+        DRS reports its job completed: it joins no other batch before its landing is
+        decided (its job's quota is free, its server is not)."""
         listed = {job.job_id: job for job in jobs}
         active = [job.server_ids for job in listed.values() if job.active]
+        mine = [batch for batch in ours if batch.active]
         unlisted = [
             batch.launching_ids
-            for batch in ours
-            if batch.active and (batch.job_id is None or batch.job_id not in listed)
+            for batch in mine
+            if batch.job_id is None or batch.job_id not in listed
         ]
         held = active + unlisted
-        busy = frozenset().union(*held) if held else frozenset()
+        members = [batch.launching_ids for batch in mine]
+        busy = frozenset().union(*held, *members)
         return cls(jobs=len(held), servers=sum(len(ids) for ids in held), busy=busy)
 
     def headroom(self, limits: Limits) -> tuple[int, int]:

@@ -46,6 +46,8 @@ def not_ready_reason(replication: Replication | None, max_lag_seconds: int) -> s
 def observe(record: ServerRecord, reason: str | None, now: datetime) -> ServerRecord:
     """The server after a readiness check: ready since when, or why it waits."""
     if reason is None:
+        if record.ready_since is not None and record.waiting_for is None:
+            return record  # ready already: the same record, nothing to copy or write
         return record.model_copy(
             update={"ready_since": record.ready_since or now, "waiting_for": None}
         )

@@ -121,6 +121,13 @@ class BatchRecord(_Record):
     """DRS `creationDateTime`."""
     ended_at: AwareDatetime | None = None
     """DRS `endDateTime`."""
+    answered_at: AwareDatetime | None = None
+    """When StartRecovery answered with the job (or the job was adopted), by the monitor's
+    clock."""
+    running_seen_at: AwareDatetime | None = None
+    """When a poll last saw the job still running, by the monitor's clock."""
+    done_seen_at: AwareDatetime | None = None
+    """When a poll saw the job completed, by the monitor's clock."""
     next_poll_at: AwareDatetime | None = None
     """Next DescribeJobs poll of a started batch; next reconciliation of an intended one."""
     polls: int = 0
@@ -217,11 +224,17 @@ class RequestState:
     """A drill's point in time (DrillRequested), which its StartRecovery calls launch from."""
     dirty_servers: set[str] = field(default_factory=set)
     dirty_batches: set[str] = field(default_factory=set)
+    _by_wave: dict[int, list[str]] | None = field(default=None, repr=False, compare=False)
+    """The servers' keys by wave (a server's wave never changes), built when first asked."""
 
     def put_server(self, record: ServerRecord) -> None:
-        if self.servers.get(record.source_server_id) != record:
-            self.servers[record.source_server_id] = record
-            self.dirty_servers.add(record.source_server_id)
+        key = record.source_server_id
+        before = self.servers.get(key)
+        if before is not record and before != record:
+            if before is None:
+                self._by_wave = None
+            self.servers[key] = record
+            self.dirty_servers.add(key)
 
     def put_batch(self, batch: BatchRecord) -> None:
         if self.batches.get(batch.key) != batch:
@@ -249,9 +262,17 @@ class RequestState:
     def ambiguous_ids(self) -> frozenset[str]:
         return frozenset(a.server.source_server_id for e in self.extras for a in e.ambiguous)
 
+    def _waves_index(self) -> dict[int, list[str]]:
+        if self._by_wave is None or sum(map(len, self._by_wave.values())) != len(self.servers):
+            index: dict[int, list[str]] = {}
+            for key, record in self.servers.items():
+                index.setdefault(record.wave, []).append(key)
+            self._by_wave = index
+        return self._by_wave
+
     def in_wave(self, wave: int) -> Iterator[ServerRecord]:
-        return (record for record in self.servers.values() if record.wave == wave)
+        return (self.servers[key] for key in self._waves_index().get(wave, ()))
 
     def waves(self) -> list[int]:
         """The plan's waves, in the order they run."""
-        return sorted({record.wave for record in self.servers.values()})
+        return sorted(self._waves_index())

@@ -1,0 +1,95 @@
+"""A worker keeps a request's state between its runs, and never acts on a stale copy.
+
+Every run claims a new version of the request's records before writing; writers
+outside the lease (configuration results, a drill's point in time) move it after
+theirs. A copy is used only at the version its own commit wrote.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from dataclasses import replace
+
+from drsorch.contracts import RequestCompleted
+from drsorch.monitor.cache import StateCache
+from drsorch.monitor.handlers import handlers
+from drsorch.monitor.timers import MonitorTick, MonitorWake
+from support.monitor_builders import servers, spec
+from support.monitor_bus import Bus
+from support.monitor_scenarios import REQUEST, submit
+
+
+def _runs(bus: Bus) -> int:
+    return sum(isinstance(e.payload, (MonitorTick, MonitorWake)) for e in bus.delivered)
+
+
+def _loads(bus: Bus) -> int:
+    return bus.store.reads.count(f"load:{REQUEST}")
+
+
+def _done(bus: Bus) -> RequestCompleted:
+    done = [e for e in bus.events("RequestCompleted") if isinstance(e, RequestCompleted)]
+    assert len(done) == 1, "the request did not end once"
+    return done[0]
+
+
+async def _kept_matches_table(bus: Bus, cache: StateCache) -> bool:
+    """Whether the worker keeps a copy at the stored version; if so it must equal the table."""
+    kept = cache.peek(REQUEST)
+    head = await bus.store.head(REQUEST)
+    if kept is None or head is None or kept[0] != head.version:
+        return False
+    loaded = await bus.store.load(REQUEST)
+    bus.store.reads.pop()  # the check's own read
+    assert kept[1] == loaded, "the kept state differs from what the table holds"
+    return True
+
+
+async def test_runs_reuse_their_own_commit_and_what_they_keep_equals_the_table() -> None:
+    bus = Bus()
+    submit(bus, servers(30, waves=3), spec(batch_size=4))
+    current = 0
+    while not bus.ended() and await bus.step():
+        current += await _kept_matches_table(bus, bus.deps.cache)
+
+    assert _done(bus).status == "SUCCEEDED"
+    assert bus.world.violations == [] and bus.parked == []
+    assert current > 10, "the worker never kept a current copy"
+    # Loads: after the plan, and after each batch of results written outside the lease.
+    assert _loads(bus) <= 3, (_loads(bus), _runs(bus))
+    assert _runs(bus) > 10 * _loads(bus)
+
+
+async def test_two_workers_never_act_on_a_copy_the_other_made_stale() -> None:
+    for seed in range(8):
+        bus = Bus()
+        second = handlers(replace(bus.deps, cache=StateCache()))
+        first = bus.handlers
+        pick = random.Random(seed)
+        submit(bus, servers(24, waves=3), spec(batch_size=4))
+        while not bus.ended():
+            bus.handlers = first if pick.random() < 0.5 else second
+            assert await bus.step(), "the queue emptied before the request ended"
+
+        assert _done(bus).status == "SUCCEEDED", seed
+        assert {s.outcome for s in _done(bus).servers} == {"recovered"}, seed
+        started = Counter(s for _, ids, _ in bus.world.start_calls for s in ids)
+        assert set(started.values()) == {1} and len(started) == 24, seed
+        assert bus.world.violations == [] and bus.parked == [], seed
+        assert _loads(bus) > 3, "each worker must load what the other wrote"
+
+
+async def test_results_that_arrive_after_a_kept_run_reach_the_next_run() -> None:
+    bus = Bus()
+    plan = servers(6)
+    submit(bus, plan, spec(), configure=False)
+    await bus.run(lambda: bus.deps.cache.peek(REQUEST) is not None)
+    assert not bus.world.start_calls, "nothing is configured yet: nothing may start"
+    loads = _loads(bus)
+    submit(bus, plan, spec(), with_estate=False)  # the same plan again, and its results
+    await bus.run(bus.ended)
+
+    assert _done(bus).status == "SUCCEEDED"
+    assert {s.outcome for s in _done(bus).servers} == {"recovered"}
+    assert _loads(bus) > loads, "the results moved the version: the next run read them"
