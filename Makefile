@@ -22,7 +22,8 @@ setup:  ## install the locked workspace into .venv
 	$(UV) sync --frozen --all-packages
 
 test: setup  ## unit, integration and end-to-end tests and the small kill storm (the CI gate)
-	$(PY) pytest tests/unit tests/integration tests/e2e tests/chaos/test_kill_small.py -q --durations=15
+	$(PY) pytest tests/unit tests/integration tests/e2e tests/chaos/test_kill_small.py -q --durations=15 \
+		-n 2 --dist loadfile --no-loadscope-reorder
 
 test-unit: setup
 	$(PY) pytest tests/unit -q

@@ -10,6 +10,8 @@ but not granted fails, and so does one granted but never called, unless the role
 Metadata `drsorch:unrecorded` says why it is needed anyway. A written-down action the
 suite happens to reach (a retry that depends on timing) is no failure: what is proven is
 that nothing is granted without either a recorded call or a written reason.
+Under pytest-xdist (make test) the run's processes share the record and the proof
+waits for the end-to-end tests running in the other process (support/iam_record.py).
 """
 
 from __future__ import annotations
@@ -20,8 +22,13 @@ import pytest
 from ship.policies import HUB_TEMPLATE, SPOKE_TEMPLATE, granted, unrecorded
 
 from drsorch.runtime.calls import HUB, SPOKE, read_calls
+from support.aws import wait_for
+from support.iam_record import finished_tests
 
-pytestmark = pytest.mark.e2e
+# How long the proof waits for end-to-end tests still running in the run's other
+# pytest-xdist process (make test): up to the longest module, on a loaded machine.
+OTHERS_SECONDS = 900.0
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(OTHERS_SECONDS + 300)]
 
 SERVICES = ("discovery", "matcher", "configurator", "monitor")
 # The suite's modules whose workers the record comes from; without all of them the
@@ -41,6 +48,19 @@ def recorded(request: pytest.FixtureRequest, aws_calls_file: Path) -> set[tuple[
     missing = RECORDING_MODULES - ran
     if missing:
         pytest.skip(f"needs the whole end-to-end suite; not run: {', '.join(sorted(missing))}")
+    # Every other end-to-end test records; under pytest-xdist some may still be running
+    # in the other process.
+    here = Path(__file__).parent
+    others = {
+        item.nodeid
+        for item in request.session.items
+        if here in item.path.parents and item.path.name != Path(__file__).name
+    }
+    wait_for(
+        lambda: others <= finished_tests(aws_calls_file.parent),
+        timeout=OTHERS_SECONDS,
+        every=1.0,
+    )
     return read_calls(aws_calls_file)
 
 

@@ -97,20 +97,22 @@ async def test_an_sns_notification_is_unwrapped() -> None:
     assert (await processor.process(message)).outcome is Outcome.HANDLED
 
 
+NEVER_SUCCEEDS = [
+    ("not json at all", "malformed-envelope"),
+    (ping(1).to_json().replace('"version":1', '"version":9'), "unknown-version"),
+    (ping(1).to_json().replace('"type":"Ping"', '"type":"Pang"'), "unknown-event-type"),
+    (ping(1).to_json().replace('"n":1', '"n":-4'), "invalid-payload"),
+    (
+        Envelope.wrap(Tick(n=1), request_id="req-test-0001", step="t", producer="unit").to_json(),
+        "no-handler",
+    ),
+]
+
+
+# Named by reason: the bodies hold the time they were built, and pytest-xdist needs every
+# process to collect the same test names.
 @pytest.mark.parametrize(
-    ("body", "reason"),
-    [
-        ("not json at all", "malformed-envelope"),
-        (ping(1).to_json().replace('"version":1', '"version":9'), "unknown-version"),
-        (ping(1).to_json().replace('"type":"Ping"', '"type":"Pang"'), "unknown-event-type"),
-        (ping(1).to_json().replace('"n":1', '"n":-4'), "invalid-payload"),
-        (
-            Envelope.wrap(
-                Tick(n=1), request_id="req-test-0001", step="t", producer="unit"
-            ).to_json(),
-            "no-handler",
-        ),
-    ],
+    ("body", "reason"), [pytest.param(body, reason, id=reason) for body, reason in NEVER_SUCCEEDS]
 )
 async def test_what_can_never_succeed_is_parked_at_once_with_its_reason(
     body: str, reason: str

@@ -131,6 +131,7 @@ class LocalEndpoint:
 
 
 RESET_PATHS = ("/moto-api/reset", "/_drsorch/drs/reset")
+RESET_SECONDS = 60
 
 
 def reset_state(url: str) -> None:
@@ -140,5 +141,7 @@ def reset_state(url: str) -> None:
         raise ValueError(f"not a local endpoint URL: {url!r}")
     for path in RESET_PATHS:
         request = urllib.request.Request(f"{url}{path}", method="POST")  # noqa: S310 - http, checked
-        with urllib.request.urlopen(request, timeout=10):  # noqa: S310 - raises unless 2xx
+        # Forgetting a large state on a busy machine (two test processes beside other
+        # work on 2 cores) took over 10 s; a reset is rare, a false failure is not cheap.
+        with urllib.request.urlopen(request, timeout=RESET_SECONDS):  # noqa: S310 - raises unless 2xx
             pass
