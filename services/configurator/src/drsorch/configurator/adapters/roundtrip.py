@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -166,6 +167,11 @@ class RoundTripDrsAdapter(CountedDrs):
         )
 
 
+PART_CHARS = 90_000
+"""Characters of a stored body per item: at most 4 bytes each in UTF-8, well inside the
+400 KB DynamoDB allows an item. A 3,000-server drill's evidence or clean-up is several."""
+
+
 class RoundTripDynamo:
     """`RoundTripStore` in the configurator's table: pk=roundtrip#<request>, sk=<name>."""
 
@@ -177,29 +183,60 @@ class RoundTripDynamo:
     def _key(self, request_id: str, name: str) -> dict[str, Any]:
         return {"pk": {"S": f"roundtrip#{request_id}"}, "sk": {"S": name}}
 
-    def _item(self, request_id: str, name: str, body: str) -> dict[str, Any]:
+    def _item(self, request_id: str, name: str, **fields: Any) -> dict[str, Any]:
         expires = {"N": str(int(time.time()) + self.ttl_seconds)}
-        return {**self._key(request_id, name), "body": {"S": body}, "expires_at": expires}
+        return {**self._key(request_id, name), **fields, "expires_at": expires}
+
+    async def _head(self, request_id: str, name: str, body: str) -> dict[str, Any]:
+        """The item that names `body`: the body itself, or, past what one item holds, the
+        parts it was written in (written first, under a token of this write, so a reader
+        of the item always finds them and a concurrent write never mixes its parts in)."""
+        if len(body) <= PART_CHARS:
+            return self._item(request_id, name, body={"S": body})
+        token = uuid.uuid4().hex[:12]
+        parts = [body[i : i + PART_CHARS] for i in range(0, len(body), PART_CHARS)]
+        for index, text in enumerate(parts):
+            part = self._item(request_id, _part(name, token, index), body={"S": text})
+            await self.client.put_item(TableName=self.table, Item=part)
+        return self._item(request_id, name, token={"S": token}, parts={"N": str(len(parts))})
 
     async def load(self, request_id: str, name: str) -> str | None:
+        item = await self._get(request_id, name)
+        if item is None:
+            return None
+        if "body" in item:
+            return str(item["body"]["S"])
+        token, count = item["token"]["S"], int(item["parts"]["N"])
+        texts = []
+        for index in range(count):
+            part = await self._get(request_id, _part(name, token, index))
+            if part is None:
+                raise RuntimeError(f"{name} of {request_id}: part {index} of {count} is missing")
+            texts.append(str(part["body"]["S"]))
+        return "".join(texts)
+
+    async def _get(self, request_id: str, name: str) -> dict[str, Any] | None:
         response = await self.client.get_item(
             TableName=self.table, Key=self._key(request_id, name), ConsistentRead=True
         )
-        item = response.get("Item")
-        return None if item is None else str(item["body"]["S"])
+        return response.get("Item")
 
     async def save(self, request_id: str, name: str, body: str) -> None:
-        await self.client.put_item(TableName=self.table, Item=self._item(request_id, name, body))
+        item = await self._head(request_id, name, body)
+        await self.client.put_item(TableName=self.table, Item=item)
 
     async def claim(self, request_id: str, name: str, body: str) -> bool:
+        item = await self._head(request_id, name, body)
         try:
             await self.client.put_item(
-                TableName=self.table,
-                Item=self._item(request_id, name, body),
-                ConditionExpression="attribute_not_exists(pk)",
+                TableName=self.table, Item=item, ConditionExpression="attribute_not_exists(pk)"
             )
         except ClientError as exc:
             if code_of(exc) != "ConditionalCheckFailedException":
                 raise
             return False
         return True
+
+
+def _part(name: str, token: str, index: int) -> str:
+    return f"{name}#part#{token}#{index:04d}"
