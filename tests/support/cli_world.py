@@ -3,18 +3,22 @@ worker processes, and the emulator's clock slowed or sped up on demand."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from drsorch.cli.workers import FAST_LOCAL, Workers
 from drsorch.local.drs.emulator import default_emulator
 from drsorch.local.drs.settings import EmulatorSettings
 from drsorch.local.estate import SeededServer, parse_estate, seed_estate
 from support.aws import LOCAL_SPOKES, client
+from support.cli_run import Ran, start
 
 HUB = "123456789012"
 SPOKE = "210987654321"
@@ -78,3 +82,32 @@ def logs(folder: Path) -> str:
 def load(path: Path) -> dict[str, Any]:
     document: dict[str, Any] = json.loads(path.read_text())
     return document
+
+
+WORKER_LOGS = "TEST_WORKER_LOGS"
+"""Where a test's CLI environment names its workers' log folder, for failure messages."""
+
+
+def worker_logs(env: Mapping[str, str]) -> str:
+    return logs(Path(env[WORKER_LOGS]))
+
+
+async def run_logged(args: list[str], env: Mapping[str, str], within: float = 300.0) -> Ran:
+    """The command's run; on its time running out, what it printed and the workers' logs."""
+    process = await start(args, env)
+    try:
+        out, err = await asyncio.wait_for(process.communicate(), within)
+    except TimeoutError:
+        process.kill()
+        out, err = await process.communicate()
+        printed = f"{out.decode()}\n{err.decode()}"
+        pytest.fail(f"{args} ran over {within} s:\n{printed}\n{worker_logs(env)}")
+    print(f"$ drsorch {' '.join(args)}\n{out.decode()}{err.decode()}")
+    return Ran(process.returncode or 0, out.decode(), err.decode())
+
+
+async def ok_logged(args: list[str], env: Mapping[str, str], within: float = 300.0) -> Ran:
+    """`run_logged`, which must exit 0 (else the workers' logs are in the failure)."""
+    ran = await run_logged(args, env, within=within)
+    assert ran.code == 0, f"{args}\n{ran.out}\n{ran.err}\n{worker_logs(env)}"
+    return ran

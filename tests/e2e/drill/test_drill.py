@@ -13,7 +13,6 @@ earlier drill's instance are untouched (their state and volumes, read from EC2).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import Iterator
@@ -28,8 +27,8 @@ from drsorch.cli.drill_evidence import SCHEMA_PATH
 from drsorch.local.estate import SeededServer
 from drsorch.local.server import LocalEndpoint
 from support.aws import client, deploy
-from support.cli_run import Ran, cli_env, start
-from support.cli_world import clock_scale, logs, seed, services
+from support.cli_run import Ran, cli_env
+from support.cli_world import WORKER_LOGS, clock_scale, ok_logged, seed, services, worker_logs
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
@@ -115,36 +114,14 @@ def estate(
     folder = tmp_path_factory.mktemp("workers")
     env = cli_env(STACK, tmp_path_factory.mktemp("plans"))
     with services(folder, endpoint.url, STACK):
-        yield servers, env | {"DRILL_LOGS": str(folder)}
+        yield servers, env | {WORKER_LOGS: str(folder)}
     clock_scale(60)
 
 
-async def _run(args: list[str], env: dict[str, str], within: float = 240.0) -> Ran:
-    process = await start(args, env)
-    try:
-        out, err = await asyncio.wait_for(process.communicate(), within)
-    except TimeoutError:
-        process.kill()
-        out, err = await process.communicate()
-        pytest.fail(f"{args} ran over {within} s:\n{out.decode()}\n{err.decode()}\n{_logs(env)}")
-    print(f"$ drsorch {' '.join(args)}\n{out.decode()}{err.decode()}")
-    return Ran(process.returncode or 0, out.decode(), err.decode())
-
-
-def _logs(env: dict[str, str]) -> str:
-    return logs(Path(env["DRILL_LOGS"]))
-
-
-async def _ok(args: list[str], env: dict[str, str], within: float = 240.0) -> Ran:
-    ran = await _run(args, env, within=within)
-    assert ran.code == 0, f"{args}\n{ran.out}\n{ran.err}\n{_logs(env)}"
-    return ran
-
-
 async def _drill(env: dict[str, str], *extra: str) -> Ran:
-    planned = await _ok(["drill", *SCOPE, "--plan"], env)
+    planned = await ok_logged(["drill", *SCOPE, "--plan"], env, within=240.0)
     plan_hash = planned.field(r"Plan ([0-9a-f]{64})")
-    return await _ok(["drill", *SCOPE, "--approve", plan_hash, *extra], env)
+    return await ok_logged(["drill", *SCOPE, "--approve", plan_hash, *extra], env, within=240.0)
 
 
 def _drill_instances(drill_id: str, pack: dict[str, Any]) -> list[dict[str, Any]]:
@@ -164,7 +141,7 @@ def _wait_for(check: Any, seconds: float, what: str, env: dict[str, str]) -> Non
     deadline = time.monotonic() + seconds
     while not check():
         if time.monotonic() > deadline:
-            pytest.fail(f"{what} not within {seconds} s\n{_logs(env)}")
+            pytest.fail(f"{what} not within {seconds} s\n{worker_logs(env)}")
         client("drs", region_name=RECOVERY).describe_jobs(filters={})
 
 
@@ -205,7 +182,9 @@ async def test_a_drill_launches_proves_and_cleans_up_leaving_production_untouche
     assert not set(drill_ec2) & {s.target_instance_id for s in in_scope.values()}
     assert _production(in_scope) == before  # the drill launched into nothing of production
 
-    cleaned = await _ok(["drill-cleanup", drill_id, "--evidence", str(evidence)], env)
+    cleaned = await ok_logged(
+        ["drill-cleanup", drill_id, "--evidence", str(evidence)], env, within=240.0
+    )
     assert f"{SERVERS} drill instances, none left" in cleaned.out
     assert json.loads(evidence.read_text())["cleanup"]["none_left"] is True
     assert _drill_instances(drill_id, pack) == [] or all(

@@ -34,8 +34,18 @@ from drsorch.local.deploy import StackOutputs
 from drsorch.local.estate import SeededServer
 from drsorch.local.server import LocalEndpoint
 from support.aws import FAST, client, deploy, drain, wait_for
-from support.cli_run import Ran, cli_env, start
-from support.cli_world import HUB, SPOKE, SPOKE_ACCOUNTS, clock_scale, logs, seed, services
+from support.cli_run import Ran, cli_env
+from support.cli_world import (
+    HUB,
+    SPOKE,
+    SPOKE_ACCOUNTS,
+    WORKER_LOGS,
+    clock_scale,
+    ok_logged,
+    run_logged,
+    seed,
+    services,
+)
 from support.observer import observer_queue
 from support.producers import publish_as_producers
 
@@ -189,39 +199,18 @@ def estate(
     folder = tmp_path_factory.mktemp("workers")
     env = cli_env(STACK, tmp_path_factory.mktemp("plans"))
     with services(folder, endpoint.url, STACK):
-        yield servers, start, env | {"TRIP_LOGS": str(folder)}, stack
+        yield servers, start, env | {WORKER_LOGS: str(folder)}, stack
     clock_scale(60)
-
-
-async def _run(args: list[str], env: dict[str, str], within: float = 300.0) -> Ran:
-    """The command's run; on its time running out, what it printed and the workers' logs."""
-    process = await start(args, env)
-    try:
-        out, err = await asyncio.wait_for(process.communicate(), within)
-    except TimeoutError:
-        process.kill()
-        out, err = await process.communicate()
-        pytest.fail(f"{args} ran over {within} s:\n{out.decode()}\n{err.decode()}\n{_logs(env)}")
-    print(f"$ drsorch {' '.join(args)}\n{out.decode()}{err.decode()}")
-    return Ran(process.returncode or 0, out.decode(), err.decode())
-
-
-def _logs(env: dict[str, str]) -> str:
-    return logs(Path(env["TRIP_LOGS"]))
-
-
-async def _ok(args: list[str], env: dict[str, str], within: float = 300.0) -> Ran:
-    ran = await _run(args, env, within=within)
-    assert ran.code == 0, f"{args}\n{ran.out}\n{ran.err}\n{_logs(env) if ran.code else ''}"
-    return ran
 
 
 async def _plan_and_apply(
     command: str, env: dict[str, str], *extra: str, both: tuple[str, ...] = ()
 ) -> Ran:
-    planned = await _ok([command, *SCOPE, *both, "--plan"], env)
+    planned = await ok_logged([command, *SCOPE, *both, "--plan"], env)
     plan_hash = planned.field(r"Plan ([0-9a-f]{64})")
-    return await _ok([command, *SCOPE, *both, "--approve", plan_hash, *extra], env, within=600)
+    return await ok_logged(
+        [command, *SCOPE, *both, "--approve", plan_hash, *extra], env, within=600
+    )
 
 
 def _assert_at_rest(now: Rest, start: Rest, servers: dict[str, SeededServer]) -> None:
@@ -258,26 +247,26 @@ async def _first_cycle(
     ran = await _fail_over_and_back(servers, env)
     failback_id = ran.field(r"Request (\S+) sent")
 
-    held = await _ok(["retire", failback_id, "--plan"], env)
+    held = await ok_logged(["retire", failback_id, "--plan"], env)
     assert "actions held: their servers are not proven re-protected" in held.out
     held_hash = held.field(r"Retire plan ([0-9a-f]{64})")
-    nothing = await _run(["retire", failback_id, "--approve", held_hash], env, within=60)
+    nothing = await run_logged(["retire", failback_id, "--approve", held_hash], env, within=60)
     assert nothing.code == 1 and "terminate_recovery_instance" in nothing.out
     assert len(_read(servers).recovery_instances) == 2 * len(servers)  # nothing terminated
 
-    ran = await _ok(["reprotect", failback_id], env, within=600)
+    ran = await ok_logged(["reprotect", failback_id], env, within=600)
     assert f"{len(servers)} of {len(servers)} servers protected" in ran.out
 
-    planned = await _ok(["retire", failback_id, "--plan"], env)
+    planned = await ok_logged(["retire", failback_id, "--plan"], env)
     assert "held" not in planned.out
     approved = planned.field(r"Retire plan ([0-9a-f]{64})")
     gone = _terminate_one_recovery_ec2(servers)
-    refused = await _run(["retire", failback_id, "--approve", approved], env, within=300)
+    refused = await run_logged(["retire", failback_id, "--approve", approved], env, within=300)
     assert refused.code == 3, refused.out + refused.err
     assert "changed since it was approved" in refused.out
     assert _read(servers).failback_servers  # nothing was done
 
-    again = await _ok(["retire", failback_id, "--plan"], env)
+    again = await ok_logged(["retire", failback_id, "--plan"], env)
     assert gone in _saved_plan(again)
     assert "restore_launch_settings" in _saved_plan(again)  # the failover's copyTags
     reason = await _unsigned_retire(stack, failback_id, again.field(r"Retire plan ([0-9a-f]{64})"))
@@ -316,7 +305,7 @@ def _saved_plan(planned: Ran) -> str:
 async def _chained_cycle(servers: dict[str, SeededServer], env: dict[str, str]) -> None:
     """The failback chains re-protection and the retire plan; the operator then plans the
     retire again asking the launch-into tags off the originals, and approves that."""
-    report = Path(env["TRIP_LOGS"]) / "chained.json"
+    report = Path(env[WORKER_LOGS]) / "chained.json"
     ran = await _fail_over_and_back(
         servers, env, "--then", "reprotect,retire", "--report", str(report)
     )
@@ -329,14 +318,16 @@ async def _chained_cycle(servers: dict[str, SeededServer], env: dict[str, str]) 
     assert 'data-step="retire' in report.with_suffix(".svg").read_text()
     assert "remove_launch_tag" not in _saved_plan(ran)  # as found: the operator's tags stay
     untag = ("--launch-tag", "remove")
-    planned = await _ok(["retire", failback_id, "--plan", *untag], env)
+    planned = await ok_logged(["retire", failback_id, "--plan", *untag], env)
     assert "remove_launch_tag" in _saved_plan(planned)
     await _retire(failback_id, planned, env, *untag)
 
 
 async def _retire(failback_id: str, planned: Ran, env: dict[str, str], *extra: str) -> None:
     plan_hash = planned.field(r"Retire plan ([0-9a-f]{64})")
-    retired = await _ok(["retire", failback_id, "--approve", plan_hash, *extra], env, within=600)
+    retired = await ok_logged(
+        ["retire", failback_id, "--approve", plan_hash, *extra], env, within=600
+    )
     assert f"Retired {failback_id} (plan {plan_hash})" in retired.out
     # Live progress while the TERMINATE jobs run: what is done, what is still pending.
     assert "step 1: " in retired.out and " pending" in retired.out

@@ -10,9 +10,7 @@ retire then work on those stopped FAILBACK servers, and leave the estate at rest
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -21,8 +19,8 @@ import pytest
 from drsorch.local.estate import SeededServer
 from drsorch.local.server import LocalEndpoint
 from support.aws import FAST, deploy
-from support.cli_run import Ran, cli_env, start
-from support.cli_world import HUB, clock_scale, logs, seed, services
+from support.cli_run import Ran, cli_env
+from support.cli_world import HUB, WORKER_LOGS, clock_scale, ok_logged, seed, services
 from support.monitor_world import calls
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
@@ -63,27 +61,14 @@ def estate(
     folder = tmp_path_factory.mktemp("workers")
     env = cli_env(STACK, tmp_path_factory.mktemp("plans"))
     with services(folder, endpoint.url, STACK):
-        yield servers, env | {"SLOT_LOGS": str(folder)}
+        yield servers, env | {WORKER_LOGS: str(folder)}
     clock_scale(60)
 
 
-async def _ok(args: list[str], env: dict[str, str], within: float = 300.0) -> Ran:
-    process = await start(args, env)
-    try:
-        out, err = await asyncio.wait_for(process.communicate(), within)
-    except TimeoutError:
-        process.kill()
-        out, err = await process.communicate()
-    ran = Ran(process.returncode or 0, out.decode(), err.decode())
-    print(f"$ drsorch {' '.join(args)}\n{ran.out}{ran.err}")
-    assert ran.code == 0, f"{args}\n{ran.out}\n{ran.err}\n{logs(Path(env['SLOT_LOGS']))}"
-    return ran
-
-
 async def _plan_and_apply(command: str, env: dict[str, str], *extra: str) -> tuple[Ran, Ran]:
-    planned = await _ok([command, *SCOPE, *extra, "--plan"], env)
+    planned = await ok_logged([command, *SCOPE, *extra, "--plan"], env)
     plan_hash = planned.field(r"Plan ([0-9a-f]{64})")
-    applied = await _ok([command, *SCOPE, *extra, "--approve", plan_hash], env, within=400)
+    applied = await ok_logged([command, *SCOPE, *extra, "--approve", plan_hash], env, within=400)
     return planned, applied
 
 
@@ -128,7 +113,7 @@ async def test_a_slot_limited_failback_then_reprotect_and_retire(
 
     retire_hash = applied.field(r"Retire plan ([0-9a-f]{64})")
     failback_id = applied.field(r"Request (\S+) sent")
-    retired = await _ok(["retire", failback_id, "--approve", retire_hash], env, within=400)
+    retired = await ok_logged(["retire", failback_id, "--approve", retire_hash], env, within=400)
     assert f"Retired {failback_id}" in retired.out
 
     # At rest: the FAILOVER servers protect the originals again; nothing else is left.
