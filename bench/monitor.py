@@ -170,7 +170,7 @@ async def run(
         stack_name=topology.stack_name, wait_seconds=1, retry_base_seconds=1, pollers=2
     )
     chosen = configurator_settings or ConfiguratorSettings(retry_seconds=1)
-    tasks: list[asyncio.Task[None]] = []
+    tasks: list[asyncio.Task[Any]] = []
     fleet = None
     if processes is None:
         workers = [
