@@ -82,6 +82,7 @@ class DynamoDiscoveryRepository:
         self.client = client
         self.table = table
         self.held_per_item = held_per_item
+        self._releasing: dict[str, asyncio.Future[int]] = {}
 
     async def load_snapshot(self, request_id: str, cause_id: str) -> list[str] | None:
         prefix = f"snapshot#{cause_id}#"
@@ -144,9 +145,19 @@ class DynamoDiscoveryRepository:
         return held
 
     async def release(self, request_id: str) -> int:
-        # Each held# record goes in the same transaction as its last claims: a release
-        # running beside this one (RequestCompleted comes in several chunks) finds the
-        # records already freed gone, and a crash leaves a record to the redelivery.
+        # RequestCompleted comes in several chunks, together: a release of the same
+        # request already running in this process is joined, not done again. Across
+        # processes, each held# record goes in the same transaction as its last claims,
+        # so a release beside this one finds the records already freed gone, and a
+        # crash leaves a record to the redelivery.
+        running = self._releasing.get(request_id)
+        if running is None:
+            running = asyncio.ensure_future(self._release(request_id))
+            self._releasing[request_id] = running
+            running.add_done_callback(lambda _: self._releasing.pop(request_id, None))
+        return await asyncio.shield(running)
+
+    async def _release(self, request_id: str) -> int:
         held = await self._query(f"request#{request_id}", "held#")
         counts = await _bounded([partial(self._release_record, request_id, i) for i in held])
         return sum(counts)
