@@ -1,7 +1,10 @@
-"""The endpoint's cheap EC2 tag lookup and DynamoDB partition Query answer as moto's own code.
+"""The endpoint's cheap EC2 tag lookup, DynamoDB partition Query and transactions answer as
+moto's own code.
 
 Over HTTP with real boto3: the answers of DescribeInstances and Query are compared with
-what DescribeTags and Scan (moto's unpatched paths over the same state) say.
+what DescribeTags and Scan (moto's unpatched paths over the same state) say; a
+transaction's answer and the table it leaves with what moto's own transaction gives
+over a twin table.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import uuid
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from drsorch.local.server import LocalEndpoint
 from support.aws import client
@@ -19,11 +23,13 @@ REGION = "eu-west-3"
 
 
 def test_the_patches_are_installed(endpoint: LocalEndpoint) -> None:
+    from moto.dynamodb.models import DynamoDBBackend  # noqa: PLC0415
     from moto.dynamodb.models.table import Table  # noqa: PLC0415
     from moto.ec2.models.core import TaggedEC2Resource  # noqa: PLC0415
 
     assert getattr(TaggedEC2Resource.get_tags, "drsorch_fast", False)
     assert getattr(Table.query, "drsorch_fast", False)
+    assert getattr(DynamoDBBackend.transact_write_items, "drsorch_fast", False)
 
 
 def test_instances_carry_their_own_tags_and_tag_filters_still_select(
@@ -147,3 +153,165 @@ def test_a_query_reads_its_partition_as_a_scan_of_the_table_would(
         KeyConditionExpression="pk = :pk",
         ExpressionAttributeValues={":pk": {"S": "nobody"}},
     )
+
+
+def _twin_tables(dynamodb: Any, *, range_key: bool) -> list[str]:
+    """Two tables holding the same items: one for the patched path, one for moto's own."""
+    names = [f"tx-{uuid.uuid4().hex[:8]}" for _ in range(2)]
+    for name in names:
+        keys = [{"AttributeName": "pk", "KeyType": "HASH"}]
+        attributes = [{"AttributeName": "pk", "AttributeType": "S"}]
+        if range_key:
+            keys.append({"AttributeName": "sk", "KeyType": "RANGE"})
+            attributes.append({"AttributeName": "sk", "AttributeType": "S"})
+        dynamodb.create_table(
+            TableName=name,
+            KeySchema=keys,
+            AttributeDefinitions=attributes,
+            BillingMode="PAY_PER_REQUEST",
+        )
+        for n in range(300):  # enough items that a table copy would show
+            dynamodb.put_item(TableName=name, Item=_item(n, "old", range_key=range_key))
+    return names
+
+
+def _item(n: int, owner: str, *, range_key: bool) -> dict[str, Any]:
+    return {
+        "pk": {"S": f"k{n:03d}"},
+        **({"sk": {"S": "claim"}} if range_key else {}),
+        "held_by": {"S": owner},
+        "n": {"N": str(n)},
+    }
+
+
+def _key(n: int, *, range_key: bool) -> dict[str, Any]:
+    return {"pk": {"S": f"k{n:03d}"}, **({"sk": {"S": "claim"}} if range_key else {})}
+
+
+def _transactions(table: str, *, range_key: bool) -> list[list[dict[str, Any]]]:
+    """Transactions to replay on both twins, in order: successes and failures of each kind."""
+    owned = {
+        "ConditionExpression": "held_by = :me",
+        "ExpressionAttributeValues": {":me": {"S": "old"}},
+    }
+    fresh = {"ConditionExpression": "attribute_not_exists(pk)"}
+    put, delete, update, check = "Put", "Delete", "Update", "ConditionCheck"
+
+    def op(kind: str, n: int, **extra: Any) -> dict[str, Any]:
+        body: dict[str, Any] = {"TableName": table, **extra}
+        if kind == put:
+            body["Item"] = _item(n, "new", range_key=range_key)
+        else:
+            body["Key"] = _key(n, range_key=range_key)
+        return {kind: body}
+
+    set_owner = {
+        "UpdateExpression": "SET #o = :new",
+        "ExpressionAttributeNames": {"#o": "held_by"},
+        "ExpressionAttributeValues": {":new": {"S": "upd"}, ":me": {"S": "old"}},
+        "ConditionExpression": "#o = :me",
+    }
+    return [
+        # all pass: puts over old items and new ones, deletes, updates, a check
+        [
+            op(put, 1, **owned),
+            op(put, 400, **fresh),
+            op(delete, 2, **owned),
+            op(update, 3, **set_owner),
+            op(check, 4, **owned),
+        ],
+        # the last fails: everything before it is undone
+        [
+            op(put, 10, **owned),
+            op(put, 401, **fresh),
+            op(delete, 11, **owned),
+            op(update, 12, **set_owner),
+            op(put, 1, **owned),
+        ],
+        # failures in the middle, with and without the old item returned
+        [
+            op(put, 20, **owned),
+            op(delete, 2, **owned, ReturnValuesOnConditionCheckFailure="ALL_OLD"),
+            op(put, 21, **fresh, ReturnValuesOnConditionCheckFailure="ALL_OLD"),
+            op(delete, 22),
+        ],
+        # the same item twice: a ValidationException, nothing written
+        [op(put, 30, **owned), op(delete, 31), op(delete, 30)],
+        # a key that does not match the schema: a ValidationException, nothing written
+        [op(delete, 40), {"Delete": {"TableName": table, "Key": {"pk": {"N": "1"}}}}],
+        # a hundred puts, one refused
+        [op(put, 100 + n, **owned) for n in range(99)] + [op(put, 1, **owned)],
+        # a hundred deletes, all pass
+        [op(delete, 100 + n, **owned) for n in range(100)],
+    ]
+
+
+def _outcome(dynamodb: Any, items: list[dict[str, Any]]) -> tuple[str, Any]:
+    try:
+        dynamodb.transact_write_items(TransactItems=items)
+    except ClientError as error:
+        return error.response["Error"]["Code"], error.response.get("CancellationReasons")
+    return "ok", None
+
+
+@pytest.mark.parametrize("range_key", [True, False])
+def test_a_transaction_answers_and_rolls_back_as_moto_does(
+    endpoint: LocalEndpoint, monkeypatch: pytest.MonkeyPatch, range_key: bool
+) -> None:
+    from moto.dynamodb.models import DynamoDBBackend  # noqa: PLC0415
+
+    dynamodb = client("dynamodb", region_name=REGION)
+    fast, moto_own = _twin_tables(dynamodb, range_key=range_key)
+    patched = DynamoDBBackend.transact_write_items
+    as_moto_does = patched.as_moto_does  # type: ignore[attr-defined]
+    outcomes: dict[str, list[tuple[str, Any]]] = {fast: [], moto_own: []}
+    states: dict[str, list[list[dict[str, Any]]]] = {fast: [], moto_own: []}
+    for table, path in ((fast, patched), (moto_own, as_moto_does)):
+        monkeypatch.setattr(DynamoDBBackend, "transact_write_items", path)
+        for items in _transactions(table, range_key=range_key):
+            outcomes[table].append(_outcome(dynamodb, items))
+            states[table].append(
+                sorted(_all(dynamodb.scan, TableName=table), key=lambda i: i["pk"]["S"])
+            )
+    monkeypatch.setattr(DynamoDBBackend, "transact_write_items", patched)
+    assert outcomes[fast] == outcomes[moto_own]
+    assert states[fast] == states[moto_own]
+    codes = [code for code, _ in outcomes[fast]]
+    assert codes == [
+        "ok",
+        "TransactionCanceledException",
+        "TransactionCanceledException",
+        "ValidationException",
+        # moto checks a key's types against the schema only where it has a range key
+        "ValidationException" if range_key else "ok",
+        "TransactionCanceledException",
+        "ok",
+    ]
+    reasons = outcomes[fast][2][1]
+    assert [r["Code"] for r in reasons] == [
+        "None",
+        "ConditionalCheckFailed",
+        "ConditionalCheckFailed",
+        "None",
+    ]
+    assert reasons[2]["Item"]["held_by"] == {"S": "old"}
+    deleted = 1 + 100 + (0 if range_key else 1)  # and k040 where the odd key passed
+    assert len(states[fast][-1]) == 300 + 1 - deleted
+
+
+def test_a_table_copied_outside_a_transaction_is_a_whole_copy(endpoint: LocalEndpoint) -> None:
+    import copy  # noqa: PLC0415
+
+    from moto.dynamodb.models import dynamodb_backends  # noqa: PLC0415
+
+    dynamodb = client("dynamodb", region_name=REGION)
+    name, _ = _twin_tables(dynamodb, range_key=True)
+    table = dynamodb_backends[
+        endpoint.account_id if hasattr(endpoint, "account_id") else "123456789012"
+    ][REGION].tables[name]
+    clone = copy.deepcopy(table)
+    assert clone is not table
+    assert clone.items is not table.items
+    assert {h: dict(p) for h, p in clone.items.items()} == {
+        h: dict(p) for h, p in table.items.items()
+    }

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from drsorch.local.iam_enforce import ANY, drs_resources, partition
+import json
+
+from drsorch.local.iam_enforce import ANY, drs_resources, partition, transaction_grants
 
 ACCOUNT, REGION = "123456789012", "us-west-2"
 PREFIX = f"arn:aws:drs:{REGION}:{ACCOUNT}"
@@ -41,3 +43,24 @@ def test_the_partition_comes_from_the_region() -> None:
     assert partition("eu-central-1") == "aws"
     gov = drs_resources("StartRecovery", {"sourceServerID": "s-1"}, ACCOUNT, "us-gov-west-1")
     assert gov == [f"arn:aws-us-gov:drs:us-gov-west-1:{ACCOUNT}:source-server/s-1"]
+
+
+def test_a_transaction_is_authorized_as_each_item_s_action_on_its_table() -> None:
+    body = json.dumps(
+        {
+            "TransactItems": [
+                {"Put": {"TableName": "claims", "Item": {}}},
+                {"Put": {"TableName": "claims", "Item": {}}},
+                {"Delete": {"TableName": "claims", "Key": {}}},
+                {"ConditionCheck": {"TableName": "other", "Key": {}}},
+                {"Update": {"TableName": "other", "Key": {}}},
+            ]
+        }
+    )
+    table = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/"
+    assert transaction_grants(body.encode(), ACCOUNT, REGION) == [
+        ("dynamodb:ConditionCheckItem", table + "other"),
+        ("dynamodb:DeleteItem", table + "claims"),
+        ("dynamodb:PutItem", table + "claims"),
+        ("dynamodb:UpdateItem", table + "other"),
+    ]

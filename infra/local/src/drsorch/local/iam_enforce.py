@@ -13,6 +13,10 @@ authorize for the services drsorch calls with resource-scoped grants:
 - CloudFormation: the stack's ID (`StackName` may be a name or an ID);
 - KMS: the key's ARN (`KeyId` may be an ID, an ARN or an alias).
 
+A DynamoDB TransactWriteItems is authorized as AWS does it: each item as its own
+action (`dynamodb:PutItem`, `DeleteItem`, `UpdateItem`, `ConditionCheckItem`) on its
+table.
+
 The DRS emulator (`drs/wire.py`) asks moto the same question for `drs:*` actions with
 `drs_resources`. What moto still does not do is written down in docs/iam-proof.md.
 """
@@ -129,6 +133,30 @@ BATCH_ACTIONS = {
 }
 
 
+# A DynamoDB transaction is authorized item by item, as the action each item stands for
+# on its table; moto asks for `dynamodb:TransactWriteItems` on `*`, which no IAM policy
+# names (there is no such IAM action).
+TRANSACT_ITEM_ACTIONS = {
+    "Put": "dynamodb:PutItem",
+    "Update": "dynamodb:UpdateItem",
+    "Delete": "dynamodb:DeleteItem",
+    "ConditionCheck": "dynamodb:ConditionCheckItem",
+}
+
+
+def transaction_grants(body: str | bytes, account: str, region: str) -> list[tuple[str, str]]:
+    """(action, table ARN) for each kind of item on each table a TransactWriteItems names."""
+    items = json.loads(body or "{}").get("TransactItems") or []
+    prefix = f"arn:{partition(region)}:dynamodb:{region}:{account}:table/"
+    return sorted(
+        {
+            (TRANSACT_ITEM_ACTIONS.get(kind, f"dynamodb:{kind}"), prefix + str(op.get("TableName")))
+            for item in items
+            for kind, op in item.items()
+        }
+    )
+
+
 def _batch_actions_as_iam_names_them() -> None:
     from moto.iam.access_control import IAMRequestBase  # noqa: PLC0415
 
@@ -138,6 +166,12 @@ def _batch_actions_as_iam_names_them() -> None:
 
     def check_action_permitted(self: Any, resource: str) -> None:
         self._action = BATCH_ACTIONS.get(self._action, self._action)
+        if self._action == "dynamodb:TransactWriteItems":
+            grants = transaction_grants(self._body, self.account_id, self._region)
+            for action, table in grants or [(self._action, resource)]:
+                self._action = action
+                unpatched(self, table)
+            return
         unpatched(self, resource)
 
     check_action_permitted.drsorch_batch = True  # type: ignore[attr-defined]

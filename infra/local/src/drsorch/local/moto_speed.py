@@ -1,7 +1,7 @@
-"""Two lookups of moto 5.2.5 made as cheap as AWS's, answers unchanged.
+"""Three paths of moto 5.2.5 made as cheap as AWS's, answers unchanged.
 
 moto's cost lands in drsorch's figures wherever the endpoint runs in the same process
-(the benchmarks, the tests), and two of its lookups grow with the whole estate rather
+(the benchmarks, the tests), and three of its paths grow with the whole estate rather
 than with the answer:
 
 - EC2: every resource's tags come from `TagBackend.describe_tags`, which copies and
@@ -12,25 +12,34 @@ than with the answer:
 - DynamoDB: a Query on a table's key sorts every item of the table, then keeps those of
   the queried partition (0.1-0.4 s a query in a table of a few thousand items). Here the
   sort sees the queried partition only, which is what the filter would keep.
+- DynamoDB: TransactWriteItems deep-copies every table it touches before it starts, to
+  roll back on failure (~0.1 s per transaction on a table of a few thousand items).
+  Here the copy is the table itself, and the rollback puts back the previous state of
+  the items the transaction names (a copy of each, or its absence), which are the only
+  ones it can write. A table with a stream keeps moto's own copy (its records roll back
+  too).
 
-Both are patched once per process, at plugin install; `drsorch_fast` marks a patched
+All are patched once per process, at plugin install; `drsorch_fast` marks a patched
 function. moto is pinned exactly (see `local-aws-notes`), and tests/integration/local/
 test_moto_speed.py checks the answers against what moto's own code gives.
 """
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections.abc import MutableMapping
 from typing import Any
 
 _QUERIED = threading.local()  # the (table, partition key) a Query on this thread reads
+_TRANSACTION = threading.local()  # the tables a transaction on this thread keeps as they are
 
 
 def install(dispatcher: Any, admin: MutableMapping[str, Any]) -> None:
-    """Patch moto's EC2 tag lookup and DynamoDB table Query (once per process)."""
+    """Patch moto's EC2 tag lookup, DynamoDB table Query and transactions (once per process)."""
     _fast_ec2_tags()
     _fast_partition_query()
+    _fast_transactions()
 
 
 def _fast_ec2_tags() -> None:
@@ -85,3 +94,90 @@ def _fast_partition_query() -> None:
     query.drsorch_fast = True  # type: ignore[attr-defined]
     Table.all_items = all_items  # type: ignore[method-assign]
     Table.query = query  # type: ignore[method-assign]
+
+
+def _fast_transactions() -> None:
+    from moto.dynamodb.models import DynamoDBBackend  # noqa: PLC0415 - moto is heavy
+    from moto.dynamodb.models.table import Table  # noqa: PLC0415
+
+    if getattr(DynamoDBBackend.transact_write_items, "drsorch_fast", False):
+        return
+    transact_as_moto_does = DynamoDBBackend.transact_write_items
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        names = {op.get("TableName") for entry in transact_items for op in entry.values()}
+        tables = [self.tables[name] for name in names if name in self.tables]
+        if any(table.stream_shard is not None for table in tables):
+            transact_as_moto_does(self, transact_items)
+            return
+        before = _touched(self, transact_items) if len(transact_items) <= 100 else []
+        _TRANSACTION.tables = {id(table) for table in tables}
+        try:
+            transact_as_moto_does(self, transact_items)
+        except Exception:
+            _TRANSACTION.tables = ()
+            for table, hash_value, range_value, previous in reversed(before):
+                _restore(table, hash_value, range_value, previous)
+            raise
+        finally:
+            _TRANSACTION.tables = ()
+
+    _table_deepcopy.drsorch_fast = True  # type: ignore[attr-defined]
+    transact_write_items.drsorch_fast = True  # type: ignore[attr-defined]
+    transact_write_items.as_moto_does = transact_as_moto_does  # type: ignore[attr-defined]
+    Table.__deepcopy__ = _table_deepcopy  # type: ignore[attr-defined]
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+
+
+def _table_deepcopy(self: Any, memo: dict[int, Any]) -> Any:
+    if id(self) in getattr(_TRANSACTION, "tables", ()):
+        return self  # moto's rollback copy: the touched items are put back one by one instead
+    clone = object.__new__(type(self))  # what copy.deepcopy does for a plain object
+    memo[id(self)] = clone
+    clone.__dict__.update(copy.deepcopy(self.__dict__, memo))
+    return clone
+
+
+def _touched(backend: Any, transact_items: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """(table, hash, range, copy of the item or None) for each item the transaction names."""
+    before: list[tuple[Any, ...]] = []
+    for entry in transact_items:
+        for op_type, op in entry.items():
+            table = backend.tables.get(op.get("TableName"))
+            key = op.get("Item") if op_type == "Put" else op.get("Key")
+            if table is not None and isinstance(key, dict):
+                before += _previous(table, key)
+    return before
+
+
+def _previous(table: Any, key: dict[str, Any]) -> list[tuple[Any, ...]]:
+    from moto.dynamodb.models.dynamo_type import DynamoType  # noqa: PLC0415 - moto is heavy
+
+    try:
+        hash_value = DynamoType(key[table.hash_key_attr])
+        range_value = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
+    except Exception:  # noqa: BLE001 - moto reads the key the same way: it writes nothing there
+        return []
+    return [
+        (table, hash_value, range_value, copy.deepcopy(_stored(table, hash_value, range_value)))
+    ]
+
+
+def _stored(table: Any, hash_value: Any, range_value: Any) -> Any:
+    """The item stored under the key, or None (without adding an empty partition)."""
+    partition = table.items.get(hash_value)
+    if table.range_key_attr is None or partition is None:
+        return partition
+    return partition.get(range_value)
+
+
+def _restore(table: Any, hash_value: Any, range_value: Any, previous: Any) -> None:
+    if table.range_key_attr is None:
+        if previous is None:
+            table.items.pop(hash_value, None)
+        else:
+            table.items[hash_value] = previous
+    elif previous is None:
+        table.items.get(hash_value, {}).pop(range_value, None)
+    else:
+        table.items[hash_value][range_value] = previous

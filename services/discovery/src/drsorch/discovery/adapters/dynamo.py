@@ -4,14 +4,18 @@
   (each well under DynamoDB's 400 KB item limit); `sk=snapshot#<event>#meta` is
   written last and says how many there are, so a snapshot is whole or absent.
 - `pk=server#<account>#<region>#<server>`, `sk=claim`: the request holding a server,
-  until `expires_at`. Taken with a conditional put, so two requests never both hold it.
-- `pk=request#<request>`, `sk=held#<n>`: the servers the request holds, to release them.
+  until `expires_at`. Taken with a conditional put (in transactions of up to 100), so
+  two requests never both hold it.
+- `pk=request#<request>`, `sk=held#<n>`: the servers the request holds (up to 99 a
+  record), written before they are taken, to release them; a record is deleted in
+  the same transaction as its claims.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import random
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -25,16 +29,48 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 WRITES_AT_ONCE = 16
-KEYS_PER_HELD_ITEM = 500
+TRANSACT_ITEMS = 100  # DynamoDB's limit for one TransactWriteItems
+# A held# record and its claims are freed in one transaction (see `release`).
+KEYS_PER_HELD_ITEM = TRANSACT_ITEMS - 1
 KEYS_PER_BATCH_GET = 100
+CLAIM_CONDITION = "attribute_not_exists(pk) OR request_id = :me OR expires_at < :now"
+CONDITION_FAILED = "ConditionalCheckFailed"
+TRANSIENT_ATTEMPTS = 5
+RETRY_PAUSE_SECONDS = 0.05
 
 
 def _server_pk(key: ServerKey) -> str:
     return "server#" + "#".join(key)
 
 
-def _is_condition_failure(error: ClientError) -> bool:
-    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+def _claim_item(key: ServerKey, request_id: str, expires_at: int) -> dict[str, Any]:
+    return {
+        "pk": {"S": _server_pk(key)},
+        "sk": {"S": "claim"},
+        "request_id": {"S": request_id},
+        "expires_at": {"N": str(expires_at)},
+    }
+
+
+def _reasons(refusal: ClientError) -> list[dict[str, Any]]:
+    """A cancelled transaction's reason for each of its items, in order ('None': it passed)."""
+    reasons: list[Any] = list(refusal.response.get("CancellationReasons", []))
+    return [dict(reason) for reason in reasons]
+
+
+class _Retries:
+    """A bounded wait before trying a refused transaction again (conflict, throttling)."""
+
+    def __init__(self) -> None:
+        self.attempts = 0
+
+    async def wait(self, refusal: ClientError) -> None:
+        """Wait a little longer each time; past the last attempt, raise the refusal, so the
+        runtime returns the message to be retried later."""
+        self.attempts += 1
+        if self.attempts > TRANSIENT_ATTEMPTS:
+            raise refusal
+        await asyncio.sleep(RETRY_PAUSE_SECONDS * 2**self.attempts * random.uniform(0.5, 1.0))
 
 
 class DynamoDiscoveryRepository:
@@ -46,6 +82,7 @@ class DynamoDiscoveryRepository:
         self.client = client
         self.table = table
         self.held_per_item = held_per_item
+        self._releasing: dict[str, asyncio.Future[int]] = {}
 
     async def load_snapshot(self, request_id: str, cause_id: str) -> list[str] | None:
         prefix = f"snapshot#{cause_id}#"
@@ -81,14 +118,16 @@ class DynamoDiscoveryRepository:
     async def claim(
         self, request_id: str, servers: Sequence[ServerKey], *, now: int, expires_at: int
     ) -> dict[ServerKey, str]:
-        # One conditional put per server, a few in flight: a transaction (100 items)
-        # fails whole on one held server, and moto copies the table per transaction.
+        # Transactions of conditional puts, a few in flight: a refused one writes nothing
+        # and says which items were held (and by whom), so the rest is tried again.
         servers = list(dict.fromkeys(servers))
         await self._remember(request_id, servers, expires_at)
-        holders = await _bounded(
-            [partial(self._claim, request_id, key, now, expires_at) for key in servers]
+        runs = [servers[i : i + TRANSACT_ITEMS] for i in range(0, len(servers), TRANSACT_ITEMS)]
+        found = await _bounded(
+            [partial(self._claim_run, request_id, run, now, expires_at) for run in runs]
         )
-        return {key: holder for key, holder in zip(servers, holders, strict=True) if holder}
+        held = {key: holder for part in found for key, holder in part.items()}
+        return {key: held[key] for key in servers if key in held}
 
     async def holders(self, servers: Sequence[ServerKey], *, now: int) -> dict[ServerKey, str]:
         by_pk = {_server_pk(key): key for key in servers}
@@ -106,75 +145,145 @@ class DynamoDiscoveryRepository:
         return held
 
     async def release(self, request_id: str) -> int:
+        # RequestCompleted comes in several chunks, together: a release of the same
+        # request already running in this process is joined, not done again. Across
+        # processes, each held# record goes in the same transaction as its last claims,
+        # so a release beside this one finds the records already freed gone, and a
+        # crash leaves a record to the redelivery.
+        running = self._releasing.get(request_id)
+        if running is None:
+            running = asyncio.ensure_future(self._release(request_id))
+            self._releasing[request_id] = running
+            running.add_done_callback(lambda _: self._releasing.pop(request_id, None))
+        return await asyncio.shield(running)
+
+    async def _release(self, request_id: str) -> int:
         held = await self._query(f"request#{request_id}", "held#")
-        keys: list[ServerKey] = [
-            (a, r, sid) for item in held for a, r, sid in json.loads(item["servers"]["S"])
-        ]
-        await _bounded([partial(self._unclaim, request_id, key) for key in keys])
-        await _bounded([partial(self._delete, f"request#{request_id}", i["sk"]["S"]) for i in held])
-        return len(keys)
+        counts = await _bounded([partial(self._release_record, request_id, i) for i in held])
+        return sum(counts)
 
     async def _remember(
         self, request_id: str, servers: Sequence[ServerKey], expires_at: int
     ) -> None:
         """Record what the request holds before taking it, so a release finds every claim."""
         size = self.held_per_item
-        for start in range(0, len(servers), size):
-            run = [list(key) for key in servers[start : start + size]]
-            await self._put(
+        await _bounded(
+            [
+                partial(
+                    self._put,
+                    {
+                        "pk": {"S": f"request#{request_id}"},
+                        "sk": {"S": f"held#{start // size:05d}"},
+                        "servers": {
+                            "S": json.dumps([list(k) for k in servers[start : start + size]])
+                        },
+                        "expires_at": {"N": str(expires_at)},
+                    },
+                )
+                for start in range(0, len(servers), size)
+            ]
+        )
+
+    async def _claim_run(
+        self, request_id: str, keys: Sequence[ServerKey], now: int, expires_at: int
+    ) -> dict[ServerKey, str]:
+        """Take up to a transaction's worth of servers; those held by another request, by holder."""
+        held: dict[ServerKey, str] = {}
+        pending = list(keys)
+        values = {":me": {"S": request_id}, ":now": {"N": str(now)}}
+        retries = _Retries()
+        while pending:
+            puts = [
                 {
-                    "pk": {"S": f"request#{request_id}"},
-                    "sk": {"S": f"held#{start // size:05d}"},
-                    "servers": {"S": json.dumps(run)},
-                    "expires_at": {"N": str(expires_at)},
+                    "Put": {
+                        "TableName": self.table,
+                        "Item": _claim_item(key, request_id, expires_at),
+                        "ConditionExpression": CLAIM_CONDITION,
+                        "ExpressionAttributeValues": values,
+                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                    }
                 }
-            )
+                for key in pending
+            ]
+            refusal = await self._transact(puts)
+            if refusal is None:
+                return held
+            for key, reason in zip(pending, _reasons(refusal), strict=True):
+                if reason.get("Code") == CONDITION_FAILED:
+                    # The holder comes with the refusal (ALL_OLD); without it, report the
+                    # server held all the same: the operator retries, drsorch never races.
+                    holder = reason.get("Item", {}).get("request_id", {}).get("S")
+                    held[key] = str(holder or "another request")
+            still = [key for key in pending if key not in held]
+            if len(still) == len(pending):
+                await retries.wait(refusal)  # a conflict or a transient refusal
+            pending = still
+        return held
 
-    async def _claim(
-        self, request_id: str, key: ServerKey, now: int, expires_at: int
-    ) -> str | None:
-        """None when taken; else the request holding it."""
+    async def _release_record(self, request_id: str, record: dict[str, Any]) -> int:
+        """Free the claims one held# record lists (those still this request's), then drop it."""
+        keys: list[ServerKey] = [(a, r, sid) for a, r, sid in json.loads(record["servers"]["S"])]
+        size = TRANSACT_ITEMS - 1  # room for the record's own delete
+        runs = [keys[i : i + size] for i in range(0, len(keys), size)] or [[]]
+        await _bounded([partial(self._unclaim_run, request_id, run, None) for run in runs[:-1]])
+        await self._unclaim_run(request_id, runs[-1], record["sk"]["S"])
+        return len(keys)
+
+    async def _unclaim_run(
+        self, request_id: str, keys: Sequence[ServerKey], record_sk: str | None
+    ) -> None:
+        """Delete the claims still this request's; with `record_sk`, that record too, at once."""
+        pending = list(keys)
+        record = [
+            {
+                "Delete": {
+                    "TableName": self.table,
+                    "Key": {"pk": {"S": f"request#{request_id}"}, "sk": {"S": sk}},
+                    "ConditionExpression": "attribute_exists(pk)",
+                }
+            }
+            for sk in ([record_sk] if record_sk else [])
+        ]
+        retries = _Retries()
+        while pending or record:
+            deletes = [
+                {
+                    "Delete": {
+                        "TableName": self.table,
+                        "Key": {"pk": {"S": _server_pk(key)}, "sk": {"S": "claim"}},
+                        "ConditionExpression": "request_id = :me",
+                        "ExpressionAttributeValues": {":me": {"S": request_id}},
+                    }
+                }
+                for key in pending
+            ]
+            refusal = await self._transact(deletes + record)
+            if refusal is None:
+                return
+            reasons = _reasons(refusal)
+            if record and reasons[-1].get("Code") == CONDITION_FAILED:
+                return  # another release freed this record's claims and dropped it
+            # Not this request's any more (another holds it, or it expired away): leave it.
+            gone = {
+                k
+                for k, r in zip(pending, reasons, strict=False)
+                if r.get("Code") == CONDITION_FAILED
+            }
+            if not gone:
+                await retries.wait(refusal)
+            pending = [key for key in pending if key not in gone]
+
+    async def _transact(self, items: list[Any]) -> ClientError | None:
+        """None when the transaction is written; its refusal when DynamoDB cancelled it."""
         try:
-            await self.client.put_item(
-                TableName=self.table,
-                Item={
-                    "pk": {"S": _server_pk(key)},
-                    "sk": {"S": "claim"},
-                    "request_id": {"S": request_id},
-                    "expires_at": {"N": str(expires_at)},
-                },
-                ConditionExpression=(
-                    "attribute_not_exists(pk) OR request_id = :me OR expires_at < :now"
-                ),
-                ExpressionAttributeValues={":me": {"S": request_id}, ":now": {"N": str(now)}},
-            )
+            await self.client.transact_write_items(TransactItems=items)
         except ClientError as error:
-            if not _is_condition_failure(error):
+            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
                 raise
-            current = await self.client.get_item(
-                TableName=self.table,
-                Key={"pk": {"S": _server_pk(key)}, "sk": {"S": "claim"}},
-                ConsistentRead=True,
-            )
-            # Released between the put and the read: report it held all the same; the
-            # operator retries, rather than drsorch racing another request.
-            return str(current.get("Item", {}).get("request_id", {}).get("S", "another request"))
+            if len(_reasons(error)) != len(items):
+                raise
+            return error
         return None
-
-    async def _unclaim(self, request_id: str, key: ServerKey) -> None:
-        try:
-            await self.client.delete_item(
-                TableName=self.table,
-                Key={"pk": {"S": _server_pk(key)}, "sk": {"S": "claim"}},
-                ConditionExpression="request_id = :me",
-                ExpressionAttributeValues={":me": {"S": request_id}},
-            )
-        except ClientError as error:
-            if not _is_condition_failure(error):  # another request holds it now: leave it
-                raise
-
-    async def _delete(self, pk: str, sk: str) -> None:
-        await self.client.delete_item(TableName=self.table, Key={"pk": {"S": pk}, "sk": {"S": sk}})
 
     async def _put(self, item: dict[str, Any]) -> None:
         await self.client.put_item(TableName=self.table, Item=item)
