@@ -1,4 +1,4 @@
-"""The endpoint's cheap EC2 lookups, DynamoDB partition Query and serializer answer as moto's own code.
+"""The endpoint's cheap EC2 lookups, DynamoDB Query and serializer answer as moto's own code.
 
 Over HTTP with real boto3: the answers of DescribeInstances and Query are compared with
 what DescribeTags, a tag-filtered DescribeInstances and Scan (moto's unpatched paths over
@@ -194,7 +194,7 @@ def test_answers_are_serialized_as_moto_serializes_them(endpoint: LocalEndpoint)
 
 
 def test_xml_names_are_still_checked(endpoint: LocalEndpoint) -> None:
-    import xmltodict  # noqa: PLC0415
+    import xmltodict  # type: ignore[import-untyped]  # noqa: PLC0415
 
     for _ in range(2):  # the second time from what was remembered
         assert "<ok>1</ok>" in xmltodict.unparse({"ok": 1})

@@ -126,7 +126,9 @@ def _fast_instance_lookup() -> None:
             reservation.instances = [i for i in reservation.instances if i.id in wanted]
         found_instance_ids = [i.id for r in reservations for i in r.instances]
         if len(found_instance_ids) != len(instance_ids):
-            invalid_id = list(set(instance_ids).difference(set(found_instance_ids)))[0]
+            # As moto: IndexError for a repeated ID, too.
+            missing = list(set(instance_ids).difference(set(found_instance_ids)))
+            invalid_id = missing[0]
             raise InvalidInstanceIdError(invalid_id)
         if filters is not None:
             reservations = filter_reservations(reservations, filters)
@@ -140,7 +142,8 @@ def _fast_instance_lookup() -> None:
 
 def _fast_value_picking() -> None:
     from moto.core import serialize  # noqa: PLC0415 - moto is heavy
-    from moto.core.utils import MISSING, get_value  # noqa: PLC0415
+    from moto.core.constants import MISSING as missing  # noqa: PLC0415, N811
+    from moto.core.utils import get_value  # noqa: PLC0415
 
     serializer = serialize.ResponseSerializer
     if getattr(serializer.get_value, "drsorch_fast", False):
@@ -154,8 +157,10 @@ def _fast_value_picking() -> None:
             return get_value_as_moto_does(self, value, key, shape)
         memo = picker.__dict__.get("drsorch_memo")
         if memo is None:
-            memo = picker.__dict__["drsorch_memo"] = ({}, {})
-        aliases, transforms = memo
+            memo = ({}, {})
+            picker.__dict__["drsorch_memo"] = memo
+        aliases: dict[tuple[Any, ...], tuple[str, ...]] = memo[0]
+        transforms: dict[str, Any] = memo[1]
         key_path = ".".join(self.path)
         # The shapes themselves (hashed by identity) are in the key, so kept alive.
         parent = getattr(shape, "parent", None)
@@ -175,13 +180,13 @@ def _fast_value_picking() -> None:
                 return get_value_as_moto_does(self, value, key, shape)
             aliases[(type(value), key, shape, parent)] = found
         for possible_key in found:
-            picked = get_value(value, possible_key, MISSING)
-            if picked is not MISSING:
+            picked = get_value(value, possible_key, missing)
+            if picked is not missing:
                 break
         else:
             picked = None
         full_path = f"{key_path}.{key}"
-        transform = transforms.get(full_path)
+        transform: Any = transforms.get(full_path)
         if transform is None:
             transform = next(
                 (
@@ -199,7 +204,7 @@ def _fast_value_picking() -> None:
 
 
 def _fast_xml_names() -> None:
-    import xmltodict  # noqa: PLC0415 - loaded with moto
+    import xmltodict  # type: ignore[import-untyped]  # noqa: PLC0415 - loaded with moto
 
     if getattr(xmltodict._validate_name, "drsorch_fast", False):
         return
