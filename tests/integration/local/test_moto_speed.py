@@ -1,10 +1,12 @@
-"""The endpoint's cheap EC2 tag lookup, DynamoDB partition Query and transactions answer as
-moto's own code.
+"""The endpoint's cheap EC2 lookups, DynamoDB Query and transactions, and serializer,
+answer as moto's own code.
 
 Over HTTP with real boto3: the answers of DescribeInstances and Query are compared with
-what DescribeTags and Scan (moto's unpatched paths over the same state) say; a
-transaction's answer and the table it leaves with what moto's own transaction gives
-over a twin table.
+what DescribeTags, a tag-filtered DescribeInstances and Scan (moto's unpatched paths over
+the same state) say; a transaction's answer and the table it leaves with what moto's own
+transaction gives over a twin table. The serializer's answers are compared byte for
+byte, in the endpoint's process, with what moto's own value lookup writes for the same
+result.
 """
 
 from __future__ import annotations
@@ -30,6 +32,12 @@ def test_the_patches_are_installed(endpoint: LocalEndpoint) -> None:
     assert getattr(TaggedEC2Resource.get_tags, "drsorch_fast", False)
     assert getattr(Table.query, "drsorch_fast", False)
     assert getattr(DynamoDBBackend.transact_write_items, "drsorch_fast", False)
+    from moto.core.serialize import ResponseSerializer  # noqa: PLC0415
+    from moto.ec2.models.instances import InstanceBackend  # noqa: PLC0415
+
+    assert getattr(InstanceBackend.describe_instances, "drsorch_fast", False)
+    assert getattr(InstanceBackend.get_reservations_by_instance_ids, "drsorch_fast", False)
+    assert getattr(ResponseSerializer.get_value, "drsorch_fast", False)
 
 
 def test_instances_carry_their_own_tags_and_tag_filters_still_select(
@@ -73,6 +81,131 @@ def test_instances_carry_their_own_tags_and_tag_filters_still_select(
         Filters=[{"Name": "tag:odd", "Values": ["yes"]}, {"Name": "tag:mark", "Values": [mark]}]
     )["Reservations"]
     assert sorted(i["InstanceId"] for r in odd for i in r["Instances"]) == sorted(ids[1::2])
+
+
+def _reservations(answer: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]]]:
+    return [(r["ReservationId"], r["Instances"]) for r in answer["Reservations"]]
+
+
+def _launch_marked(ec2: Any, mark: str, counts: list[int]) -> list[str]:
+    image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    ids: list[str] = []
+    for count in counts:  # reservations of several instances, so some are picked in part
+        answer = ec2.run_instances(
+            ImageId=image,
+            MinCount=count,
+            MaxCount=count,
+            TagSpecifications=[
+                {"ResourceType": "instance", "Tags": [{"Key": "mark", "Value": mark}]}
+            ],
+        )
+        ids += [i["InstanceId"] for i in answer["Instances"]]
+    return ids
+
+
+def test_instances_named_by_id_answer_as_moto_selects_them_from_all(
+    endpoint: LocalEndpoint,
+) -> None:
+    ec2 = client("ec2", region_name=REGION)
+    mark = uuid.uuid4().hex[:8]
+    ids = _launch_marked(ec2, mark, [3, 1, 4, 2])
+    ec2.stop_instances(InstanceIds=ids[2:5])
+    everything = _reservations(
+        ec2.describe_instances(Filters=[{"Name": "tag:mark", "Values": [mark]}])
+    )  # moto's own path: no instance named
+
+    def expected(named: list[str], state: str | None = None) -> list[Any]:
+        kept = [
+            (rid, [i for i in instances if i["InstanceId"] in named])
+            for rid, instances in everything
+        ]
+        kept = [
+            (rid, [i for i in instances if state is None or i["State"]["Name"] == state])
+            for rid, instances in kept
+        ]
+        return [(rid, instances) for rid, instances in kept if instances]
+
+    for named in (ids, ids[::-1], ids[1:7], [ids[5]], ids[3::3]):
+        assert _reservations(ec2.describe_instances(InstanceIds=named)) == expected(named)
+        by_filter = ec2.describe_instances(Filters=[{"Name": "instance-id", "Values": named}])
+        assert _reservations(by_filter) == expected(named)
+        paged = ec2.describe_instances(
+            Filters=[{"Name": "instance-id", "Values": named}], MaxResults=1000
+        )
+        assert _reservations(paged) == expected(named)
+        for state in ("running", "stopped"):
+            state_filter = {"Name": "instance-state-name", "Values": [state]}
+            assert _reservations(
+                ec2.describe_instances(InstanceIds=named, Filters=[state_filter])
+            ) == expected(named, state)
+            assert _reservations(
+                ec2.describe_instances(
+                    Filters=[{"Name": "instance-id", "Values": named}, state_filter]
+                )
+            ) == expected(named, state)
+    unknown = "i-0000000000" + uuid.uuid4().hex[:7]
+    assert not ec2.describe_instances(Filters=[{"Name": "instance-id", "Values": [unknown]}])[
+        "Reservations"
+    ]
+    assert _reservations(
+        ec2.describe_instances(Filters=[{"Name": "instance-id", "Values": [unknown, ids[0]]}])
+    ) == expected([ids[0]])
+    with pytest.raises(ClientError) as raised:
+        ec2.describe_instances(InstanceIds=[ids[0], unknown])
+    assert raised.value.response["Error"]["Code"] == "InvalidInstanceID.NotFound"
+    assert unknown in raised.value.response["Error"]["Message"]
+
+
+def test_answers_are_serialized_as_moto_serializes_them(endpoint: LocalEndpoint) -> None:
+    from moto.core.serialize import EC2Serializer, XFormedAttributePicker  # noqa: PLC0415
+    from moto.core.utils import get_service_model  # noqa: PLC0415
+    from moto.ec2.models import ec2_backends  # noqa: PLC0415
+    from moto.ec2.responses._base_response import EC2BaseResponse  # noqa: PLC0415
+
+    class AsMotoPicks(XFormedAttributePicker):
+        """Not moto's class exactly: the serializer looks values up with moto's own code."""
+
+    ec2 = client("ec2", region_name=REGION)
+    mark = uuid.uuid4().hex[:8]
+    ids = _launch_marked(ec2, mark, [3, 2])
+    image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    untagged = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1)["Instances"][0]
+    ids.append(untagged["InstanceId"])
+    ec2.stop_instances(InstanceIds=ids[:1])
+    ec2.create_tags(Resources=ids[1:2], Tags=[{"Key": "Name", "Value": "a & <b>"}])
+    account = client("sts", region_name=REGION).get_caller_identity()["Account"]
+    backend = ec2_backends[account][REGION]
+    model = get_service_model("ec2")
+    transformers = EC2BaseResponse.RESPONSE_KEY_PATH_TO_TRANSFORMER
+    results = {
+        "DescribeInstances": {
+            "Reservations": backend.get_reservations_by_instance_ids(ids),
+            "NextToken": None,
+        },
+        "DescribeVolumes": {"Volumes": list(backend.describe_volumes()), "NextToken": None},
+        "DescribeSubnets": {"Subnets": list(backend.describe_subnets()), "NextToken": None},
+        "DescribeImages": {"Images": list(backend.describe_images(owners=["amazon"]))[:20]},
+    }
+    for operation, result in results.items():
+        bodies = [
+            EC2Serializer(
+                operation_model=model.operation_model(operation),
+                value_picker=picker(response_transformers=transformers),
+            ).serialize(result)["body"]
+            for picker in (XFormedAttributePicker, AsMotoPicks)
+        ]
+        assert bodies[0] == bodies[1], operation
+        assert ids[1] in bodies[0] or operation != "DescribeInstances"
+
+
+def test_xml_names_are_still_checked(endpoint: LocalEndpoint) -> None:
+    import xmltodict  # type: ignore[import-untyped]  # noqa: PLC0415
+
+    for _ in range(2):  # the second time from what was remembered
+        assert "<ok>1</ok>" in xmltodict.unparse({"ok": 1})
+        for bad in ("a b", "a<b", "!a"):
+            with pytest.raises(ValueError, match="Invalid element name"):
+                xmltodict.unparse({bad: 1})
 
 
 def _all(call: Any, **params: Any) -> list[dict[str, Any]]:

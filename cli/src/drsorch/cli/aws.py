@@ -27,6 +27,7 @@ from drsorch.runtime.calls import record_calls
 from drsorch.runtime.errors import TopologyError
 from drsorch.runtime.settings import RuntimeSettings, Topology, resolve_topology
 from drsorch.runtime.sns import SnsPublisher
+from drsorch.runtime.timestamps import read_timestamps_fast
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient
@@ -70,6 +71,7 @@ async def open_aws(settings: RuntimeSettings | None = None) -> AsyncIterator[Aws
 
 async def _connect(stack: contextlib.AsyncExitStack, settings: RuntimeSettings) -> Aws:
     session = get_session()
+    read_timestamps_fast(session)
     record_calls(session, "cli")  # for the least-privilege proof, when asked for
     config = client_config(settings)
 

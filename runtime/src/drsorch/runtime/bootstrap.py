@@ -24,6 +24,7 @@ from drsorch.runtime.service import Service
 from drsorch.runtime.settings import RuntimeSettings, Topology, resolve_topology
 from drsorch.runtime.sns import SnsPublisher
 from drsorch.runtime.sqs import SqsQueue
+from drsorch.runtime.timestamps import read_timestamps_fast
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient
@@ -74,6 +75,7 @@ async def open_runtime(
     """Clients, topology, queue, inbox and the service's processor; all closed on exit."""
     settings = settings or RuntimeSettings()
     session = get_session()
+    read_timestamps_fast(session)
     record_calls(session, name)  # only when DRSORCH_AWS_CALLS_FILE names a file
     config = client_config(settings)
     async with contextlib.AsyncExitStack() as stack:

@@ -1,7 +1,7 @@
-"""Three paths of moto 5.2.5 made as cheap as AWS's, answers unchanged.
+"""Paths of moto 5.2.5 made as cheap as AWS's, answers unchanged.
 
 moto's cost lands in drsorch's figures wherever the endpoint runs in the same process
-(the benchmarks, the tests), and three of its paths grow with the whole estate rather
+(the benchmarks, the tests), and some of its paths grow with the whole estate rather
 than with the answer:
 
 - EC2: every resource's tags come from `TagBackend.describe_tags`, which copies and
@@ -18,6 +18,13 @@ than with the answer:
   the items the transaction names (a copy of each, or its absence), which are the only
   ones it can write. A table with a stream keeps moto's own copy (its records roll back
   too).
+- EC2: a DescribeInstances that names instances (`InstanceIds` or an `instance-id`
+  filter) copies only the reservations holding them, not all of the region's, before
+  moto's own filters run.
+- Answers: moto's serializer derives every value's name aliases and checks its path
+  against every rewrite rule of the protocol, per value; both are remembered for the
+  one answer being written. xmltodict checks each element name character by character;
+  a name that passed once is remembered.
 
 All are patched once per process, at plugin install; `drsorch_fast` marks a patched
 function. moto is pinned exactly (see `local-aws-notes`), and tests/integration/local/
@@ -36,10 +43,14 @@ _TRANSACTION = threading.local()  # the tables a transaction on this thread keep
 
 
 def install(dispatcher: Any, admin: MutableMapping[str, Any]) -> None:
-    """Patch moto's EC2 tag lookup, DynamoDB table Query and transactions (once per process)."""
+    """Patch moto's EC2 lookups, DynamoDB table Query and transactions, and its serializer
+    (once per process)."""
     _fast_ec2_tags()
     _fast_partition_query()
     _fast_transactions()
+    _fast_instance_lookup()
+    _fast_value_picking()
+    _fast_xml_names()
 
 
 def _fast_ec2_tags() -> None:
@@ -181,3 +192,134 @@ def _restore(table: Any, hash_value: Any, range_value: Any, previous: Any) -> No
         table.items.get(hash_value, {}).pop(range_value, None)
     else:
         table.items[hash_value][range_value] = previous
+
+
+def _fast_instance_lookup() -> None:
+    from moto.ec2.exceptions import InvalidInstanceIdError  # noqa: PLC0415 - moto is heavy
+    from moto.ec2.models.instances import InstanceBackend  # noqa: PLC0415
+    from moto.ec2.utils import filter_reservations  # noqa: PLC0415
+
+    if getattr(InstanceBackend.describe_instances, "drsorch_fast", False):
+        return
+    describe_as_moto_does = InstanceBackend.describe_instances
+
+    def holding(backend: Any, wanted: set[str]) -> list[Any]:
+        """Copies of the reservations holding a wanted instance, in moto's order."""
+        return [
+            copy.copy(reservation)
+            for reservation in backend.reservations.copy().values()
+            if any(instance.id in wanted for instance in reservation.instances)
+        ]
+
+    def describe_instances(self: Any, filters: Any = None) -> list[Any]:
+        named = (filters or {}).get("instance-id")
+        if not named:
+            return describe_as_moto_does(self, filters)
+        # The `instance-id` filter matches IDs exactly (moto's `instance_value_in_filter_
+        # values`): a reservation without a named instance would be filtered out whole.
+        return filter_reservations(holding(self, set(named)), filters)
+
+    def get_reservations_by_instance_ids(
+        self: Any, instance_ids: list[str], filters: Any = None
+    ) -> list[Any]:
+        # moto's own steps, over the reservations holding a named instance only.
+        wanted = set(instance_ids)
+        reservations = holding(self, wanted)
+        for reservation in reservations:
+            reservation.instances = [i for i in reservation.instances if i.id in wanted]
+        found_instance_ids = [i.id for r in reservations for i in r.instances]
+        if len(found_instance_ids) != len(instance_ids):
+            # As moto: IndexError for a repeated ID, too.
+            missing = list(set(instance_ids).difference(set(found_instance_ids)))
+            invalid_id = missing[0]
+            raise InvalidInstanceIdError(invalid_id)
+        if filters is not None:
+            reservations = filter_reservations(reservations, filters)
+        return reservations
+
+    describe_instances.drsorch_fast = True  # type: ignore[attr-defined]
+    get_reservations_by_instance_ids.drsorch_fast = True  # type: ignore[attr-defined]
+    InstanceBackend.describe_instances = describe_instances  # type: ignore[method-assign]
+    InstanceBackend.get_reservations_by_instance_ids = get_reservations_by_instance_ids  # type: ignore[method-assign]
+
+
+def _fast_value_picking() -> None:
+    from moto.core import serialize  # noqa: PLC0415 - moto is heavy
+    from moto.core.constants import MISSING as missing  # noqa: PLC0415, N811
+    from moto.core.utils import get_value  # noqa: PLC0415
+
+    serializer = serialize.ResponseSerializer
+    if getattr(serializer.get_value, "drsorch_fast", False):
+        return
+    get_value_as_moto_does = serializer.get_value
+    no_transform = object()
+
+    def get_value_remembered(self: Any, value: Any, key: str, shape: Any) -> Any:
+        picker = self._value_picker
+        if type(picker) is not serialize.XFormedAttributePicker:
+            return get_value_as_moto_does(self, value, key, shape)
+        memo = picker.__dict__.get("drsorch_memo")
+        if memo is None:
+            memo = ({}, {})
+            picker.__dict__["drsorch_memo"] = memo
+        aliases: dict[tuple[Any, ...], tuple[str, ...]] = memo[0]
+        transforms: dict[str, Any] = memo[1]
+        key_path = ".".join(self.path)
+        # The shapes themselves (hashed by identity) are in the key, so kept alive.
+        parent = getattr(shape, "parent", None)
+        found = aliases.get((type(value), key, shape, parent))
+        if found is None:
+            context = serialize.AttributePickerContext(
+                obj=value,
+                key=key,
+                shape=shape,
+                operation_model=self.operation_model,
+                service_model=self.operation_model.service_model,
+                key_path=key_path,
+            )
+            try:
+                found = tuple(picker.get_possible_keys(context))
+            except Exception:  # noqa: BLE001 - moto stops at the first alias that answers
+                return get_value_as_moto_does(self, value, key, shape)
+            aliases[(type(value), key, shape, parent)] = found
+        for possible_key in found:
+            picked = get_value(value, possible_key, missing)
+            if picked is not missing:
+                break
+        else:
+            picked = None
+        full_path = f"{key_path}.{key}"
+        transform: Any = transforms.get(full_path)
+        if transform is None:
+            transform = next(
+                (
+                    function
+                    for path, function in picker.response_transformers.items()
+                    if full_path.endswith(path)
+                ),
+                no_transform,
+            )
+            transforms[full_path] = transform
+        return picked if transform is no_transform else transform(picked)
+
+    get_value_remembered.drsorch_fast = True  # type: ignore[attr-defined]
+    serializer.get_value = get_value_remembered  # type: ignore[method-assign]
+
+
+def _fast_xml_names() -> None:
+    import xmltodict  # type: ignore[import-untyped]  # noqa: PLC0415 - loaded with moto
+
+    if getattr(xmltodict._validate_name, "drsorch_fast", False):
+        return
+    validate_as_xmltodict_does = xmltodict._validate_name
+    passed: set[tuple[str, str]] = set()
+
+    def validate_name(value: Any, kind: str) -> None:
+        if type(value) is str and (value, kind) in passed:
+            return
+        validate_as_xmltodict_does(value, kind)  # raises ValueError if the name is not valid
+        if type(value) is str and len(passed) < 10_000:  # model names; a bound all the same
+            passed.add((value, kind))
+
+    validate_name.drsorch_fast = True  # type: ignore[attr-defined]
+    xmltodict._validate_name = validate_name
