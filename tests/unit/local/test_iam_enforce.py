@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from drsorch.local.iam_enforce import ANY, drs_resources, partition
+import json
+
+from drsorch.local.iam_enforce import ANY, drs_resources, partition, transaction_checks
 
 ACCOUNT, REGION = "123456789012", "us-west-2"
 PREFIX = f"arn:aws:drs:{REGION}:{ACCOUNT}"
@@ -41,3 +43,21 @@ def test_the_partition_comes_from_the_region() -> None:
     assert partition("eu-central-1") == "aws"
     gov = drs_resources("StartRecovery", {"sourceServerID": "s-1"}, ACCOUNT, "us-gov-west-1")
     assert gov == [f"arn:aws-us-gov:drs:us-gov-west-1:{ACCOUNT}:source-server/s-1"]
+
+
+def test_a_transaction_is_authorized_item_by_item_on_each_table() -> None:
+    body = json.dumps(
+        {
+            "TransactItems": [
+                {"Put": {"TableName": "t1", "Item": {}}},
+                {"Put": {"TableName": "t1", "Item": {}}},
+                {"ConditionCheck": {"TableName": "t2", "Key": {}}},
+            ]
+        }
+    )
+    table = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table"
+    assert transaction_checks(body.encode(), ACCOUNT, REGION) == [
+        ("dynamodb:PutItem", f"{table}/t1"),
+        ("dynamodb:ConditionCheckItem", f"{table}/t2"),
+    ]
+    assert transaction_checks(b"", ACCOUNT, REGION) == []

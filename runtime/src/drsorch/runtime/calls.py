@@ -2,10 +2,11 @@
 
 `record_calls(session, service)` registers a `before-call` hook on a botocore or
 aiobotocore session: every API call its clients make is written once, as the IAM
-action it needs (`drs:StartRecovery`), with the service and whether the call went
-out with the hub's own credentials (the service's role) or with credentials of an
-assumed spoke role. Lines are JSON, appended to the file `DRSORCH_AWS_CALLS_FILE`
-names in one `write` each, so workers in several processes may share the file.
+action it needs (`drs:StartRecovery`; a DynamoDB transaction as its items' actions),
+with the service and whether the call went out with the hub's own credentials (the
+service's role) or with credentials of an assumed spoke role. Lines are JSON, appended
+to the file `DRSORCH_AWS_CALLS_FILE` names in one `write` each, so workers in several
+processes may share the file.
 The tests compare the file with the roles in `infra/aws/*.yaml`.
 """
 
@@ -30,6 +31,17 @@ _IAM_ACTION = {
     "sqs:ChangeMessageVisibilityBatch": "sqs:ChangeMessageVisibility",
 }
 
+# A DynamoDB transaction has no action of its own: IAM authorizes each of its items as
+# the single-item action it is.
+TRANSACTION_ITEM_ACTIONS = {
+    "Put": "dynamodb:PutItem",
+    "Update": "dynamodb:UpdateItem",
+    "Delete": "dynamodb:DeleteItem",
+    "ConditionCheck": "dynamodb:ConditionCheckItem",
+    "Get": "dynamodb:GetItem",
+}
+_TRANSACTIONS = {"dynamodb:TransactWriteItems", "dynamodb:TransactGetItems"}
+
 _seen: set[tuple[str, str, str, str]] = set()
 _lock = threading.Lock()
 
@@ -39,6 +51,18 @@ def iam_action(model: Any) -> str:
     service_id = str(model.service_model.service_id).lower().replace(" ", "")
     action = f"{_IAM_PREFIX.get(service_id, service_id)}:{model.name}"
     return _IAM_ACTION.get(action, action)
+
+
+def iam_actions(model: Any, params: Any = None) -> list[str]:
+    """The IAM actions one call needs: `iam_action`, or for a DynamoDB transaction those
+    of its items, read from the request's JSON body (`params`, botocore's request dict)."""
+    action = iam_action(model)
+    if action not in _TRANSACTIONS:
+        return [action]
+    body = (params or {}).get("body") or b"{}"
+    items = json.loads(body).get("TransactItems") or []
+    kinds = {kind for item in items for kind in item}
+    return sorted(TRANSACTION_ITEM_ACTIONS.get(kind, f"dynamodb:{kind}") for kind in kinds)
 
 
 def record_calls(session: Any, service: str, path: str | None = None) -> bool:
@@ -51,11 +75,12 @@ def record_calls(session: Any, service: str, path: str | None = None) -> bool:
         return False
     hub_key = os.environ.get("AWS_ACCESS_KEY_ID")
 
-    def before_call(model: Any, request_signer: Any = None, **_: Any) -> None:
+    def before_call(model: Any, params: Any = None, request_signer: Any = None, **_: Any) -> None:
         credentials = getattr(request_signer, "_credentials", None)
         key = getattr(credentials, "access_key", None)
         principal = HUB if key is None or key == hub_key else SPOKE
-        _write(target, (target, service, principal, iam_action(model)))
+        for action in iam_actions(model, params):
+            _write(target, (target, service, principal, action))
 
     session.register("before-call", before_call, unique_id=f"drsorch-calls-{service}")
     return True

@@ -9,7 +9,8 @@ authorize for the services drsorch calls with resource-scoped grants:
 
 - SQS: the queue a GetQueueUrl or CreateQueue names (moto reads only `QueueUrl`);
 - SNS: the topic (`TopicArn`);
-- DynamoDB: the table, or its index for a Query or Scan with `IndexName`;
+- DynamoDB: the table, or its index for a Query or Scan with `IndexName`; a transaction
+  is authorized item by item as the single-item action each is, on its table;
 - CloudFormation: the stack's ID (`StackName` may be a name or an ID);
 - KMS: the key's ARN (`KeyId` may be an ID, an ARN or an alias).
 
@@ -129,6 +130,30 @@ BATCH_ACTIONS = {
 }
 
 
+# A DynamoDB transaction has no action of its own: IAM authorizes each of its items as
+# the single-item action it is, on that item's table.
+TRANSACTION_ITEM_ACTIONS = {
+    "Put": "dynamodb:PutItem",
+    "Update": "dynamodb:UpdateItem",
+    "Delete": "dynamodb:DeleteItem",
+    "ConditionCheck": "dynamodb:ConditionCheckItem",
+    "Get": "dynamodb:GetItem",
+}
+TRANSACTIONS = ("dynamodb:TransactWriteItems", "dynamodb:TransactGetItems")
+
+
+def transaction_checks(body: bytes | str, account: str, region: str) -> list[tuple[str, str]]:
+    """(action, table ARN) for each item of a DynamoDB transaction's JSON request body."""
+    checks: dict[tuple[str, str], None] = {}
+    for item in json.loads(body or "{}").get("TransactItems") or []:
+        for kind, operation in item.items():
+            action = TRANSACTION_ITEM_ACTIONS.get(kind, f"dynamodb:{kind}")
+            table = operation.get("TableName") if isinstance(operation, dict) else None
+            arn = f"arn:{partition(region)}:dynamodb:{region}:{account}:table/{table}"
+            checks[action, arn if table else ANY] = None
+    return list(checks)
+
+
 def _batch_actions_as_iam_names_them() -> None:
     from moto.iam.access_control import IAMRequestBase  # noqa: PLC0415
 
@@ -137,6 +162,11 @@ def _batch_actions_as_iam_names_them() -> None:
     unpatched = IAMRequestBase.check_action_permitted
 
     def check_action_permitted(self: Any, resource: str) -> None:
+        if self._action in TRANSACTIONS:
+            for action, table in transaction_checks(self._body, self.account_id, self._region):
+                self._action = action
+                unpatched(self, table)
+            return
         self._action = BATCH_ACTIONS.get(self._action, self._action)
         unpatched(self, resource)
 
