@@ -9,7 +9,9 @@
                                                        it, then deletes it
 
 Pairs expire after `ttl_days`; the request item (which names the accounts) and the
-previous settings never do, so a request can be restored long after it ran.
+previous settings never do, so a request can be restored long after it ran. Previous
+settings and baselines are written for a whole step at once, in transactions of
+conditional puts (`_put_absent`): a few calls for hundreds of servers.
 """
 
 from __future__ import annotations
@@ -241,8 +243,9 @@ class DynamoStore:
                     if reason.get("Code") == "ConditionalCheckFailed"
                 ]
                 for item, reason in existing:
-                    found = reason.get("Item")
-                    stored[_key_of(item)] = dict(found) if found else await self._stored(item)
+                    found = dict(reason.get("Item") or {}) or await self._stored(item)
+                    if found:  # else forgotten since (a baseline): written again next
+                        stored[_key_of(item)] = found
                 pending = [item for item in pending if _key_of(item) not in stored]
                 if not existing:
                     # Cancelled by a conflicting write or throttling alone: again, shortly.
@@ -257,7 +260,7 @@ class DynamoStore:
         """The stored item of the key `item` has (asked when a cancellation did not say)."""
         key = {"pk": item["pk"], "sk": item["sk"]}
         response = await self.client.get_item(TableName=self.table, Key=key, ConsistentRead=True)
-        return response["Item"]
+        return dict(response.get("Item") or {})
 
     async def tagged(self, request_id: str) -> list[tuple[Place, str]]:
         found = []
