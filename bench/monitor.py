@@ -15,8 +15,9 @@ import json
 import os
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -24,6 +25,7 @@ from aiobotocore.session import get_session
 
 from bench.local import deploy, endpoint
 from drsorch.cli.approval import KmsSigner, sign_approval
+from drsorch.cli.workers import Workers
 from drsorch.configurator.bootstrap import build_with as configurator
 from drsorch.configurator.settings import ConfiguratorSettings
 from drsorch.contracts import (
@@ -152,24 +154,36 @@ async def run(
     topology: StackOutputs,
     configurator_settings: ConfiguratorSettings | None = None,
     before_apply: Callable[[], None] = lambda: None,
+    processes: Path | None = None,
+    after_apply: Callable[[], None] = lambda: None,
 ) -> dict[str, tuple[float, Envelope[Event]]]:
     """The failback through all four services, planned and approved first (then
     `before_apply` is called); the apply's events by ID with their arrival (seconds from
-    the apply's request)."""
+    the apply's request). `after_apply` is called once the apply has ended, before the
+    services stop.
+
+    The services run as in-process workers on this event loop, or (`processes`: their log
+    folder) as one `python -m drsorch.<service>` process each, as they are deployed, with
+    the same settings."""
     stop = asyncio.Event()
     settings = RuntimeSettings(
         stack_name=topology.stack_name, wait_seconds=1, retry_base_seconds=1, pollers=2
     )
-    workers = [
-        ("discovery", discovery),
-        ("matcher", matcher),
-        (
-            "configurator",
-            configurator(configurator_settings or ConfiguratorSettings(retry_seconds=1)),
-        ),
-        ("monitor", monitor(MONITOR)),
-    ]
-    tasks = [asyncio.create_task(serve(n, b, stop, settings)) for n, b in workers]
+    chosen = configurator_settings or ConfiguratorSettings(retry_seconds=1)
+    tasks: list[asyncio.Task[Any]] = []
+    fleet = None
+    if processes is None:
+        workers = [
+            ("discovery", discovery),
+            ("matcher", matcher),
+            ("configurator", configurator(chosen)),
+            ("monitor", monitor(MONITOR)),
+        ]
+        tasks = [asyncio.create_task(serve(n, b, stop, settings)) for n, b in workers]
+    else:
+        fleet = Workers(processes)
+        fleet.start(worker_env(settings, chosen, MONITOR))
+        await asyncio.to_thread(fleet.wait_ready, 120)
     spec = RequestSpec(
         operation="failback",
         scope=Scope(selector={"app": "bmon"}),
@@ -186,10 +200,38 @@ async def run(
         started = time.perf_counter()
         await publish(topology, spec, REQUEST)
         await asyncio.wait_for(watch(url, seen, started, REQUEST), timeout=1800)
+        after_apply()
     finally:
         stop.set()
         await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout=60)
+        if fleet is not None:
+            fleet.stop()
     return seen
+
+
+def worker_env(
+    runtime: RuntimeSettings, configurator: ConfiguratorSettings, monitor: MonitorSettings
+) -> dict[str, str]:
+    """The variables that give worker processes these settings (those set explicitly),
+    talking to this process's endpoint."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DRSORCH_")}
+    for prefix, settings in (
+        ("DRSORCH_", runtime),
+        ("DRSORCH_CONFIGURATOR_", configurator),
+        ("DRSORCH_MONITOR_", monitor),
+    ):
+        for name in settings.model_fields_set:
+            env[f"{prefix}{name.upper()}"] = str(getattr(settings, name))
+    return env | {"DRSORCH_LOG_LEVEL": "INFO"}
+
+
+def cpu_seconds(pids: Iterable[int]) -> float:
+    """CPU seconds used so far by these processes (Linux's /proc)."""
+    total = 0.0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def report(seen: dict[str, tuple[float, Envelope[Event]]], topology: StackOutputs) -> None:

@@ -2,14 +2,15 @@
 
 Every simulated DRS duration is zero (jobs, launches, reverse replication's sync), and
 the replicating-servers quota is raised so all `BENCH_OVERHEAD_SERVERS` (default 1000)
-servers can replicate at once; what is left is drsorch: its four services as in-process
-workers, the bus, DynamoDB and the calls themselves. The endpoint runs in a process of
-its own, as AWS is apart from a deployment (`BENCH_OVERHEAD_ENDPOINT=thread`: in a thread
-of this process, sharing its interpreter lock with the services). The request is planned and
-approved first; the figure is the apply's wall time, from its request to its
+servers can replicate at once; what is left is drsorch: its four services, the bus,
+DynamoDB and the calls themselves. The services run as a process each, as they are
+deployed (`BENCH_OVERHEAD_SERVICES=tasks`: as in-process workers on one event loop), and
+the endpoint in a process of its own, as AWS is apart from a deployment
+(`BENCH_OVERHEAD_ENDPOINT=thread`: in a thread of this process). The request is planned
+and approved first; the figure is the apply's wall time, from its request to its
 RequestCompleted (issue 14 item 5: under 20 s on 2 cores, at most 3 DRS calls per
-server), beside the process's CPU time over the apply (`cpu_s`). Prints when each event
-arrived on stderr, then one JSON line.
+server), beside the CPU time over the apply of every process involved (`cpu_s`). Prints
+when each event arrived on stderr, then one JSON line.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import json
 import os
 import re
 import sys
+import tempfile
 import time
 import urllib.request
 from collections import Counter
@@ -28,6 +30,7 @@ from pathlib import Path
 
 from bench import economy, monitor
 from bench.local import deploy, endpoint, endpoint_process
+from drsorch.cli.workers import Workers
 from drsorch.configurator.settings import ConfiguratorSettings
 from drsorch.local.estate import parse_estate, seed_estate
 
@@ -58,6 +61,9 @@ ESTATE = re.sub(
 
 APART = os.environ.get("BENCH_OVERHEAD_ENDPOINT", "process") != "thread"
 """The endpoint in a process of its own (the default), or a thread of this one (`thread`)."""
+PROCESSES = os.environ.get("BENCH_OVERHEAD_SERVICES", "processes") != "tasks"
+"""The four services as a process each (the default), as deployed, or as in-process
+workers on this process's event loop (`tasks`)."""
 
 
 def _operations(url: str, *, clear: bool = False) -> list[str]:
@@ -73,13 +79,10 @@ def _operations(url: str, *, clear: bool = False) -> list[str]:
     return operations
 
 
-def _cpu(pid: int | None) -> float:
-    """CPU seconds so far of this process, and of the endpoint's (Linux's /proc) if apart."""
-    used = time.process_time()
-    if pid is not None:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        used += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return used
+def _cpu(pids: list[int]) -> float:
+    """CPU seconds so far of this process and of the others named (the endpoint's, the
+    workers')."""
+    return time.process_time() + monitor.cpu_seconds(pids)
 
 
 @contextlib.contextmanager
@@ -94,20 +97,32 @@ def _endpoint() -> Iterator[tuple[str, int | None]]:
 
 
 def main() -> None:
-    with _endpoint() as (url, pid):
+    with _endpoint() as (url, pid), tempfile.TemporaryDirectory() as folder:
         topology = deploy("bmon")
         _operations(url, clear=True)
         cpu: list[float] = []
+        workers = Workers(Path(folder)) if PROCESSES else None
+
+        def others() -> list[int]:
+            running = [w.pid for w in workers.running()] if workers is not None else []
+            return running + ([pid] if pid is not None else [])
 
         def plan_done() -> None:
             _operations(url, clear=True)  # the figures are the apply's alone
-            cpu.append(_cpu(pid))
+            cpu.append(_cpu(others()))
 
         # The configurator is told of the raised quota too, or it pipelines the failback
         # through 300 slots (issue 14 item 3) and the figure measures the pipeline.
         settings = ConfiguratorSettings(retry_seconds=1, replicating_servers_quota=2 * N)
-        seen = asyncio.run(monitor.run(topology, settings, before_apply=plan_done))
-        cpu.append(_cpu(pid))
+        seen = asyncio.run(
+            monitor.run(
+                topology,
+                settings,
+                before_apply=plan_done,
+                processes=Path(folder) if PROCESSES else None,
+                after_apply=lambda: cpu.append(_cpu(others())),
+            )
+        )
         calls = _operations(url)
     by_type: dict[str, list[float]] = {}
     for at, envelope in sorted(seen.values(), key=lambda pair: pair[0]):
@@ -128,6 +143,7 @@ def main() -> None:
                 "wall_s": round(max(by_type["RequestCompleted"]), 1),
                 "drs_calls_per_server": round(len(calls) / N, 2),
                 "endpoint": "process" if APART else "thread",
+                "services": "processes" if PROCESSES else "tasks",
                 # CPU time over the apply, the services' and the endpoint's: on a machine
                 # shared with other runs, a figure load leaves alone.
                 "cpu_s": round(cpu[-1] - cpu[0], 1),

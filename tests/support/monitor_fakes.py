@@ -452,12 +452,18 @@ class FakeStore:
         results: Sequence[ConfigurationResult],
         api_calls: Mapping[str, int],
         plan_hash: str | None = None,
-    ) -> None:
+        *,
+        seen: str | None = None,
+    ) -> str | None:
         layout = self._layout(request_id)
         for result in results:
             self._put(layout.result(result))
         self._put(layout.calls(event_id, api_calls, plan_hash))
+        version = fresh_version()
+        if seen is not None and await self.claim(request_id, seen, version):
+            return version
         self._move_version(request_id)
+        return None
 
     async def add_emission(self, request_id: str, emission: Emission) -> None:
         item = self._layout(request_id).emission(emission, next(self._order))

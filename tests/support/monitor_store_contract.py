@@ -178,5 +178,15 @@ class StoreContract:
         loaded = await store.load(request_id)
         assert loaded is not None and set(loaded.configs) == set(state.servers)
 
+        # Moved on from the version a worker keeps: the new one is said, and is the stored one.
+        more = [s.result() for s in servers(4)][3:]
+        stale = await store.add_results(request_id, "e-2", more, {}, "a" * 64, seen="v1")
+        assert stale is None, "moved from another version than the one seen: nothing said"
+        seen = (await store.head(request_id)).version  # type: ignore[union-attr]
+        said = await store.add_results(request_id, "e-3", more, {}, "a" * 64, seen=seen)
+        assert said is not None and said != seen
+        assert (await store.head(request_id)).version == said  # type: ignore[union-attr]
+        after = said
+
         await store.keep_drill(request_id, RecoveryPoint(before=NOW))
         assert (await store.head(request_id)).version != after  # type: ignore[union-attr]

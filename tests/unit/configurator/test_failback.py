@@ -340,3 +340,35 @@ async def test_two_failback_servers_for_one_instance_are_refused_in_a_listing_to
     assert all(got[p.server.source_server_id].outcome == "configured" for p in pairs[1:])
     assert scenario.cloud.drs.listings == [Place(HUB, PRIMARY)]
     assert all(server != "s-" + "f" * 17 for _, server, _ in scenario.cloud.drs.updates)
+
+
+async def test_each_wave_is_reported_as_soon_as_it_is_configured_earliest_first() -> None:
+    scenario = Scenario()
+    pairs = []
+    for wave in (3, 1, 2, 1):
+        pair = scenario.failback()
+        pairs.append(
+            pair.model_copy(update={"server": pair.server.model_copy(update={"wave": wave})})
+        )
+    by_wave = {
+        wave: {p.server.source_server_id for p in pairs if p.server.wave == wave}
+        for wave in (1, 2, 3)
+    }
+
+    outbox = await scenario.send(*pairs)
+    reported = []
+    while True:
+        reported.append(set(results(outbox)))
+        if not outbox.timers:
+            break
+        assert [t.delay.total_seconds() for t in outbox.timers] == [0], (
+            "the next wave goes on at once"
+        )
+        outbox = await scenario.fire_timers(outbox)
+
+    assert reported == [by_wave[1], by_wave[2], by_wave[3]]
+    assert {r.outcome for r in scenario.published.values()} == {"configured"}
+    # A later wave's reverse replication starts only after the earlier wave was reported.
+    reversed_order = [rid for _, rid in scenario.cloud.drs.reversed]
+    recovery = {p.recovery_instance_id: p.server.wave for p in pairs}
+    assert [recovery[r] for r in reversed_order] == sorted(recovery[r] for r in reversed_order)

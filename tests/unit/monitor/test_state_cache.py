@@ -88,8 +88,29 @@ async def test_results_that_arrive_after_a_kept_run_reach_the_next_run() -> None
     assert not bus.world.start_calls, "nothing is configured yet: nothing may start"
     loads = _loads(bus)
     submit(bus, plan, spec(), with_estate=False)  # the same plan again, and its results
-    await bus.run(bus.ended)
+    current = 0
+    while not bus.ended() and await bus.step():
+        current += await _kept_matches_table(bus, bus.deps.cache)
 
     assert _done(bus).status == "SUCCEEDED"
     assert {s.outcome for s in _done(bus).servers} == {"recovered"}
-    assert _loads(bus) > loads, "the results moved the version: the next run read them"
+    assert current > 0, "the worker never kept a current copy after the results"
+    assert _loads(bus) == loads, "this worker kept the results it wrote: no read of them"
+
+
+async def test_results_another_worker_keeps_make_this_workers_copy_stale() -> None:
+    bus = Bus()
+    plan = servers(6)
+    submit(bus, plan, spec(), configure=False)
+    await bus.run(lambda: bus.deps.cache.peek(REQUEST) is not None)
+    loads = _loads(bus)
+    first, second = bus.handlers, handlers(replace(bus.deps, cache=StateCache()))
+    submit(bus, plan, spec(), with_estate=False)
+    while not bus.ended():
+        upcoming = min(bus.queue)[2].type if bus.queue else None
+        bus.handlers = second if upcoming == "TargetConfigured" else first
+        assert await bus.step(), "the queue emptied before the request ended"
+
+    assert _done(bus).status == "SUCCEEDED"
+    assert {s.outcome for s in _done(bus).servers} == {"recovered"}
+    assert _loads(bus) > loads, "the other worker moved the version: this one read it all"

@@ -51,6 +51,7 @@ from drsorch.runtime.chunks import split
 DESCRIBE_BATCH = 200  # DescribeSourceServers takes at most 200 IDs per filter
 LISTING_MIN_PAIRS = 10  # from this many failback pairs in a place, list its servers once
 MAX_RETRY_SECONDS = 900  # SQS's longest delay: past it the runtime forwards the timer anyway
+NEXT_WAVE_NOW = timedelta(0)
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,7 @@ async def advance(
         records, unsettled = await admit(
             request_id, request, deps, now, records, unsettled=unsettled
         )
+    unsettled, more_now = this_step(unsettled)
     if unsettled:
         records = await _step(
             request_id,
@@ -116,8 +118,24 @@ async def advance(
         calls = (await deps.store.request(request_id) or request).calls
         events = target_configured(sent, calls, plan_hash, pipeline(request.spec, records))
     if any(r.result is None for r in records):
-        return StepResult(events, _retry(deps, hints))
+        # Untried pairs of later waves go on at once, unless DRS asked for a pause.
+        return StepResult(events, NEXT_WAVE_NOW if more_now and not hints else _retry(deps, hints))
     return StepResult(events)
+
+
+def this_step(unsettled: list[PairRecord]) -> tuple[list[PairRecord], bool]:
+    """The pairs a step configures, and whether others are left for the next step at once.
+
+    Every pair tried before and still waiting, and the untried pairs of the earliest wave
+    that has any: each wave is reported as soon as it is configured, so the monitor
+    launches it while the next one is configured, rather than after the last one.
+    """
+    untried = [r for r in unsettled if r.waiting is None]
+    if not untried:
+        return unsettled, False
+    first = min(r.pair.server.wave for r in untried)
+    now = [r for r in unsettled if r.waiting is not None or r.pair.server.wave == first]
+    return now, len(now) < len(unsettled)
 
 
 def _planned(record: PairRecord) -> ConfigurationResult:

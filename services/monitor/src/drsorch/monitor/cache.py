@@ -13,15 +13,19 @@ of a run. The summary item carries a `version`, and every write that changes wha
   the version after writing their records.
 
 A worker reuses its copy only when the version it reads is the one its own last
-commit wrote; otherwise it loads. A copy is taken out of the cache for the run that
+commit wrote (or that its own keeping of configuration results moved on from there,
+`advance`); otherwise it loads. A copy is taken out of the cache for the run that
 uses it and put back only by that run's successful commit, so a run that fails half
 way never leaves a half-changed copy behind.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
 from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable
 
 from drsorch.monitor.domain.records import RequestState
 
@@ -39,6 +43,7 @@ class StateCache:
     def __init__(self, size: int = DEFAULT_SIZE) -> None:
         self._size = size
         self._kept: OrderedDict[str, tuple[str, RequestState]] = OrderedDict()
+        self._writers: dict[str, tuple[asyncio.Lock, int]] = {}
 
     def take(self, request_id: str, version: str | None) -> RequestState | None:
         """The kept state if it is at exactly `version`; it leaves the cache either way."""
@@ -62,3 +67,31 @@ class StateCache:
 
     def __contains__(self, request_id: str) -> bool:
         return request_id in self._kept
+
+    def advance(
+        self, request_id: str, seen: str, version: str, change: Callable[[RequestState], None]
+    ) -> None:
+        """The records moved from `seen` to `version` by a write of this worker's outside
+        any run: the kept state at `seen` takes the same `change` and is kept at `version`.
+        (Kept at any other version, or taken by a run, it is left as it is.)"""
+        kept = self._kept.get(request_id)
+        if kept is None or kept[0] != seen:
+            return
+        change(kept[1])
+        self._kept[request_id] = (version, kept[1])
+
+    @contextlib.asynccontextmanager
+    async def writing(self, request_id: str) -> AsyncIterator[None]:
+        """One such write of a request at a time in this worker, so each moves the version
+        on from the one before rather than race it (and lose the kept state)."""
+        lock, users = self._writers.get(request_id, (asyncio.Lock(), 0))
+        self._writers[request_id] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._writers[request_id]
+            if users == 1:
+                del self._writers[request_id]
+            else:
+                self._writers[request_id] = (lock, users - 1)

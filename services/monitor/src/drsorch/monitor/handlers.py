@@ -66,13 +66,24 @@ def handlers(deps: Dependencies) -> dict[str, Handler]:
         results = payload.results
         if summary is not None:
             results = plans.under_approval(summary.spec, payload.plan_hash, results)
-        await deps.store.add_results(
-            envelope.request_id,
-            envelope.event_id,
-            results,
-            payload.api_calls,
-            payload.plan_hash,
-        )
+        request_id, event_id = envelope.request_id, envelope.event_id
+        # The state this worker keeps takes the results too, rather than be read again
+        # whole by the run they wake (a thousand servers' records per chunk).
+        async with deps.cache.writing(request_id):
+            kept = deps.cache.peek(request_id)
+            seen = kept[0] if kept is not None else None
+            version = await deps.store.add_results(
+                request_id, event_id, results, payload.api_calls, payload.plan_hash, seen=seen
+            )
+            if seen is not None and version is not None:
+                deps.cache.advance(
+                    request_id,
+                    seen,
+                    version,
+                    lambda state: state.add_results(
+                        event_id, results, payload.api_calls, payload.plan_hash
+                    ),
+                )
         wake = Envelope.wrap(
             MonitorWake(cause=envelope.event_id),
             request_id=envelope.request_id,

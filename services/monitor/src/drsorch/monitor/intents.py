@@ -5,6 +5,7 @@ DRS is called again.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from datetime import timedelta
@@ -63,7 +64,8 @@ def _drop_if_settled(run: Run, batch: BatchRecord) -> None:
 async def intend(
     run: Run, place: Place, members: Sequence[Candidate], jobs: Sequence[RecoveryJob]
 ) -> BatchRecord:
-    """Record the intent to start one batch (a conditional write) and mark its servers."""
+    """Record the intent to start one batch (a conditional write) and mark its servers
+    (kept by the caller's next `run.flush()`, which must come before the batch's call)."""
     state, wave = run.state, run.state.summary.wave
     assert wave is not None
     index = 1 + max((b.index for b in state.batches.values() if b.wave == wave), default=-1)
@@ -97,7 +99,6 @@ async def intend(
         state.put_server(
             record.model_copy(update={"phase": ServerPhase.IN_BATCH, "batch_key": batch.key})
         )
-    await run.flush()
     return batch
 
 
@@ -151,38 +152,65 @@ async def _recovery_snapshots(run: Run, batch: BatchRecord, ids: Sequence[str]) 
 
 async def call(run: Run, batch: BatchRecord) -> None:
     """StartRecovery for an intended batch, once; what DRS says decides what follows."""
+    await call_all(run, [batch])
+
+
+async def call_all(run: Run, batches: Sequence[BatchRecord]) -> None:
+    """StartRecovery for intended batches (their intents and servers already written), all
+    at once: each batch's call is its own, once. What DRS said to each is then settled in
+    the batches' order and written together; a throttled one stops the run after that."""
+    outcomes = await asyncio.gather(
+        *(_attempt(run, batch) for batch in batches), return_exceptions=True
+    )
+    for outcome in outcomes:  # a lost lease: the holder reconciles the intents, not us
+        if isinstance(outcome, BaseException) and not isinstance(
+            outcome, AwsFailure | StartRefused
+        ):
+            raise outcome
+    throttled: Throttled | None = None
+    for batch, outcome in zip(batches, outcomes, strict=True):
+        if isinstance(outcome, Throttled):
+            run.state.put_batch(batch.model_copy(update={"next_poll_at": run.now}))
+            throttled = throttled or outcome
+        elif isinstance(outcome, StartRefused):
+            if batch.uncertain:
+                _still_uncertain(run, batch, str(outcome))
+            else:
+                _refused(run, batch, str(outcome))
+        elif isinstance(outcome, AwsFailure):
+            _unknown(run, batch, outcome)
+        elif isinstance(outcome, RecoveryJob):
+            await _adopted(run, batch, outcome)
+    await run.flush()
+    if throttled is not None:
+        raise throttled
+
+
+async def _attempt(run: Run, batch: BatchRecord) -> RecoveryJob:
     try:
-        job = await _start_recovery(run, batch)
-    except StartRefused as exc:
-        if batch.uncertain:
-            await _still_uncertain(run, batch, str(exc))
-        else:
-            await _refused(run, batch, str(exc))
-        return
-    except Throttled:
-        run.state.put_batch(batch.model_copy(update={"next_poll_at": run.now}))
-        await run.flush()
-        raise
-    except AwsFailure as exc:
-        # Whether a job exists is unknown: reconcile later, never call blindly again.
-        later = max(run.deps.settings.intent_settle_seconds, run.deps.settings.error_retry_seconds)
-        run.state.put_batch(
-            batch.model_copy(
-                update={"next_poll_at": run.now + timedelta(seconds=later), "uncertain": True}
-            )
-        )
-        await run.flush()
-        log.warning(
-            "StartRecovery failed; the intent will be reconciled", extra={"error": str(exc)}
-        )
-        return
+        return await _start_recovery(run, batch)
     finally:
         run.forget_scan(batch.place)
-    await adopt(run, batch, job)
+
+
+def _unknown(run: Run, batch: BatchRecord, exc: AwsFailure) -> None:
+    """Whether a job exists is unknown: reconcile later, never call blindly again."""
+    later = max(run.deps.settings.intent_settle_seconds, run.deps.settings.error_retry_seconds)
+    run.state.put_batch(
+        batch.model_copy(
+            update={"next_poll_at": run.now + timedelta(seconds=later), "uncertain": True}
+        )
+    )
+    log.warning("StartRecovery failed; the intent will be reconciled", extra={"error": str(exc)})
 
 
 async def adopt(run: Run, batch: BatchRecord, job: RecoveryJob) -> None:
     """The batch's job is known: report it started, and poll it from now on."""
+    await _adopted(run, batch, job)
+    await run.flush()
+
+
+async def _adopted(run: Run, batch: BatchRecord, job: RecoveryJob) -> None:
     first_poll = run.now + timedelta(seconds=run.deps.settings.poll_min_seconds)
     started = batch.model_copy(
         update={
@@ -199,10 +227,9 @@ async def adopt(run: Run, batch: BatchRecord, job: RecoveryJob) -> None:
     for member in batch.members:
         record = run.state.servers[member.source_server_id]
         run.state.put_server(record.model_copy(update={"job_id": job.job_id}))
-    await run.flush()
 
 
-async def _still_uncertain(run: Run, batch: BatchRecord, reason: str) -> None:
+def _still_uncertain(run: Run, batch: BatchRecord, reason: str) -> None:
     """Refused after an unanswered call: the servers are likely busy in this batch's own
     job, which DescribeJobs does not list yet. Keep the intent and reconcile again; giving
     the servers back to the queue could start them a second time once that job ends."""
@@ -212,10 +239,9 @@ async def _still_uncertain(run: Run, batch: BatchRecord, reason: str) -> None:
     )
     settle = timedelta(seconds=run.deps.settings.intent_settle_seconds)
     run.state.put_batch(batch.model_copy(update={"next_poll_at": run.now + settle}))
-    await run.flush()
 
 
-async def _refused(run: Run, batch: BatchRecord, reason: str) -> None:
+def _refused(run: Run, batch: BatchRecord, reason: str) -> None:
     """DRS refused the batch (no job exists): its servers wait and try again later."""
     log.warning("StartRecovery refused; servers wait", extra={"reason": reason})
     run.state.put_batch(
@@ -229,4 +255,3 @@ async def _refused(run: Run, batch: BatchRecord, reason: str) -> None:
             )
         )
     run.wake_in(run.deps.settings.start_retry_seconds)
-    await run.flush()

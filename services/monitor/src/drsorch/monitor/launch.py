@@ -12,7 +12,7 @@ from drsorch.monitor.domain import planning
 from drsorch.monitor.domain.planning import Candidate, Capacity, Limits
 from drsorch.monitor.domain.records import ServerPhase
 from drsorch.monitor.domain.selection import Launch, target_refusal
-from drsorch.monitor.intents import call, intend
+from drsorch.monitor.intents import call_all, intend
 from drsorch.monitor.run import Run, each_place, group_by
 
 
@@ -68,9 +68,11 @@ async def _start_in(run: Run, place: Place, candidates: list[Candidate], flush: 
         if flush:  # ready, and nothing more to wait for but capacity
             run.wake_in(run.deps.settings.capacity_retry_seconds)
         return
-    for members in planned:
-        batch = await intend(run, place, members, jobs)
-        await call(run, batch)
+    # Every intent is written before any call, then the batches start at once: the
+    # next job starts as soon as DRS answers, not after the writes of the one before.
+    batches = [await intend(run, place, members, jobs) for members in planned]
+    await run.flush()
+    await call_all(run, batches)
 
 
 async def _verified(run: Run, place: Place, candidates: list[Candidate]) -> list[Candidate]:

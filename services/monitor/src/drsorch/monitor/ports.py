@@ -194,9 +194,14 @@ class Store(Protocol):
         results: Sequence[ConfigurationResult],
         api_calls: Mapping[str, int],
         plan_hash: str | None = None,
-    ) -> None:
+        *,
+        seen: str | None = None,
+    ) -> str | None:
         """Keep configuration results (by server), the configurator's call counts, and the
-        plan hash they were configured under; then move the records' version."""
+        plan hash they were configured under; then move the records' version.
+
+        The new version when it moved from `seen` (so the state at `seen` with these
+        results added is the state at it); None when the version was anything else."""
         ...
 
     async def add_emission(self, request_id: str, emission: Emission) -> None:

@@ -188,11 +188,17 @@ class DynamoStore:
         results: Sequence[ConfigurationResult],
         api_calls: Mapping[str, int],
         plan_hash: str | None = None,
-    ) -> None:
+        *,
+        seen: str | None = None,
+    ) -> str | None:
         layout = self._layout(request_id)
         items = [layout.result(result) for result in results]
         await self._put_all([*items, layout.calls(event_id, api_calls, plan_hash)])
+        version = fresh_version()
+        if seen is not None and await self.claim(request_id, seen, version):
+            return version
         await self._move_version(request_id)
+        return None
 
     async def add_emission(self, request_id: str, emission: Emission) -> None:
         try:

@@ -6,7 +6,7 @@ which ones changed, so a save writes only those.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -226,6 +226,18 @@ class RequestState:
     dirty_batches: set[str] = field(default_factory=set)
     _by_wave: dict[int, list[str]] | None = field(default=None, repr=False, compare=False)
     """The servers' keys by wave (a server's wave never changes), built when first asked."""
+
+    def add_results(
+        self,
+        event_id: str,
+        results: Sequence[ConfigurationResult],
+        calls: Mapping[str, int],
+        plan_hash: str | None,
+    ) -> None:
+        """What `Store.add_results` keeps, added to this state as a load reads it back."""
+        self.configs.update({result.source_server_id: result for result in results})
+        self.config_calls[event_id] = dict(calls)
+        self.config_hashes[event_id] = plan_hash
 
     def put_server(self, record: ServerRecord) -> None:
         key = record.source_server_id
