@@ -216,16 +216,22 @@ class MemoryStore:
     async def add_calls(self, request_id: str, calls: Counter[str]) -> None:
         self.counted.setdefault(request_id, Counter()).update(calls)
 
-    async def keep_previous(self, request_id: str, previous: PreviousSettings) -> PreviousSettings:
-        key = (previous.account_id, previous.region, previous.launching_server_id)
-        return self.kept.setdefault(request_id, {}).setdefault(key, previous)
+    async def keep_previous(
+        self, request_id: str, previous: Sequence[PreviousSettings]
+    ) -> list[PreviousSettings]:
+        held = self.kept.setdefault(request_id, {})
+        return [
+            held.setdefault((each.account_id, each.region, each.launching_server_id), each)
+            for each in previous
+        ]
 
     async def previous(self, request_id: str) -> list[PreviousSettings]:
         return list(self.kept.get(request_id, {}).values())
 
-    async def keep_baseline(self, previous: PreviousSettings) -> None:
-        key = (previous.account_id, previous.region, previous.launching_server_id)
-        self.baselines.setdefault(key, previous)
+    async def keep_baselines(self, previous: Sequence[PreviousSettings]) -> None:
+        for each in previous:
+            key = (each.account_id, each.region, each.launching_server_id)
+            self.baselines.setdefault(key, each)
 
     async def baseline(self, place: Place, server_id: str) -> PreviousSettings | None:
         return self.baselines.get((place.account_id, place.region, server_id))
@@ -233,10 +239,9 @@ class MemoryStore:
     async def forget_baseline(self, place: Place, server_id: str) -> None:
         self.baselines.pop((place.account_id, place.region, server_id), None)
 
-    async def keep_tagged(self, request_id: str, place: Place, instance_id: str) -> None:
+    async def keep_tagged(self, request_id: str, instances: Sequence[tuple[Place, str]]) -> None:
         held = self.tags_kept.setdefault(request_id, [])
-        if (place, instance_id) not in held:
-            held.append((place, instance_id))
+        held.extend(each for each in dict.fromkeys(instances) if each not in held)
 
     async def tagged(self, request_id: str) -> list[tuple[Place, str]]:
         return list(self.tags_kept.get(request_id, []))

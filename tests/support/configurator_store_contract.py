@@ -91,39 +91,71 @@ async def calls_add_up(store: Store) -> None:
 async def previous_settings_are_kept_once(store: Store) -> None:
     request_id = _request_id()
     first = _previous("s-00000000000000001", copy_tags=True)
-    assert await store.keep_previous(request_id, first) == first
-    assert await store.keep_previous(request_id, _previous("s-00000000000000001", False)) == first
+    assert await store.keep_previous(request_id, [first]) == [first]
+    assert await store.keep_previous(request_id, [_previous("s-00000000000000001", False)]) == [
+        first
+    ]
     second = _previous("s-00000000000000002", copy_tags=False)
-    await store.keep_previous(request_id, second)
+    await store.keep_previous(request_id, [second])
     kept = sorted(await store.previous(request_id), key=lambda p: p.launching_server_id)
     assert kept == [first, second]
     assert await store.previous(_request_id()) == []
+    assert await store.keep_previous(request_id, []) == []
+
+
+async def many_previous_settings_are_kept_at_once_the_first_winning(store: Store) -> None:
+    """More than one transaction's worth, some kept before: those come back as stored, and a
+    server named twice in one call is kept from its first."""
+    request_id = _request_id()
+    earlier = [_previous(f"s-{n:017d}", copy_tags=True) for n in range(0, 250, 7)]
+    assert await store.keep_previous(request_id, earlier) == earlier
+    wanted = [_previous(f"s-{n:017d}", copy_tags=False) for n in range(250)]
+    twice = _previous(f"s-{250:017d}", copy_tags=False)
+    again = _previous(f"s-{250:017d}", copy_tags=True)
+    kept = await store.keep_previous(request_id, [*wanted, twice, again])
+    before = {p.launching_server_id: p for p in earlier}
+    assert kept == [before.get(p.launching_server_id, p) for p in wanted] + [twice, twice]
+    stored = {p.launching_server_id: p for p in await store.previous(request_id)}
+    assert sorted(stored.values(), key=lambda p: p.launching_server_id) == [*kept[:-1]]
 
 
 async def a_baseline_is_kept_once_across_requests_until_forgotten(store: Store) -> None:
     server = f"s-{uuid.uuid4().int % 10**17:017d}"
     first, later = _previous(server, copy_tags=True), _previous(server, copy_tags=False)
     place = first.place
-    await store.keep_baseline(first)
-    await store.keep_baseline(later)  # a second request of the same round trip
+    await store.keep_baselines([first])
+    await store.keep_baselines([later])  # a second request of the same round trip
     assert await store.baseline(place, server) == first
     await store.forget_baseline(place, server)
     assert await store.baseline(place, server) is None
-    await store.keep_baseline(later)  # the next round trip starts from what it finds
+    other = f"s-{(uuid.uuid4().int + 1) % 10**17:017d}"
+    # The next round trip starts from what it finds; the first of a server named twice wins.
+    await store.keep_baselines([later, _previous(other, True), first, _previous(other, False)])
     assert await store.baseline(place, server) == later
+    assert await store.baseline(place, other) == _previous(other, True)
+    await store.keep_baselines([])
 
 
 async def tagged_instances_are_listed_by_request(store: Store) -> None:
     request_id = _request_id()
     place = _previous("s-00000000000000001", True).place
-    await store.keep_tagged(request_id, place, "i-0aaaaaaaaaaaaaaa1")
-    await store.keep_tagged(request_id, place, "i-0aaaaaaaaaaaaaaa1")
-    await store.keep_tagged(request_id, place, "i-0aaaaaaaaaaaaaaa2")
+    await store.keep_tagged(request_id, [(place, "i-0aaaaaaaaaaaaaaa1")])
+    await store.keep_tagged(request_id, [(place, "i-0aaaaaaaaaaaaaaa1")])
+    await store.keep_tagged(request_id, [(place, "i-0aaaaaaaaaaaaaaa2")])
+    await store.keep_tagged(request_id, [])
     assert sorted(await store.tagged(request_id), key=lambda t: t[1]) == [
         (place, "i-0aaaaaaaaaaaaaaa1"),
         (place, "i-0aaaaaaaaaaaaaaa2"),
     ]
     assert await store.tagged(_request_id()) == []
+
+
+async def many_tagged_instances_are_kept_at_once(store: Store) -> None:
+    request_id = _request_id()
+    place = _previous("s-00000000000000001", True).place
+    instances = [(place, f"i-{n:017x}") for n in range(60)]  # more than one batch write
+    await store.keep_tagged(request_id, [*instances, instances[0]])
+    assert sorted(await store.tagged(request_id), key=lambda t: t[1]) == instances
 
 
 SUITE = (
@@ -134,4 +166,6 @@ SUITE = (
     saved_pairs_replace_their_earlier_state,
     calls_add_up,
     previous_settings_are_kept_once,
+    many_previous_settings_are_kept_at_once_the_first_winning,
+    many_tagged_instances_are_kept_at_once,
 )

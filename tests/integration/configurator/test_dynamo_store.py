@@ -48,7 +48,7 @@ async def test_previous_settings_and_their_request_carry_no_expiry(table: str) -
     async with get_session().create_client("dynamodb") as dynamodb:
         store = DynamoStore(dynamodb, table)
         await store.start_request(request_id, request, [PairRecord(pair=Pair(server=server))])
-        await store.keep_previous(request_id, previous)
+        await store.keep_previous(request_id, [previous])
         page = await dynamodb.query(
             TableName=table,
             KeyConditionExpression="pk = :pk",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from drsorch.local.iam_enforce import ANY, drs_resources, partition, transaction_grants
+from drsorch.local.iam_enforce import ANY, drs_resources, partition, transaction_checks
 
 ACCOUNT, REGION = "123456789012", "us-west-2"
 PREFIX = f"arn:aws:drs:{REGION}:{ACCOUNT}"
@@ -45,22 +45,19 @@ def test_the_partition_comes_from_the_region() -> None:
     assert gov == [f"arn:aws-us-gov:drs:us-gov-west-1:{ACCOUNT}:source-server/s-1"]
 
 
-def test_a_transaction_is_authorized_as_each_item_s_action_on_its_table() -> None:
+def test_a_transaction_is_authorized_item_by_item_on_each_table() -> None:
     body = json.dumps(
         {
             "TransactItems": [
-                {"Put": {"TableName": "claims", "Item": {}}},
-                {"Put": {"TableName": "claims", "Item": {}}},
-                {"Delete": {"TableName": "claims", "Key": {}}},
-                {"ConditionCheck": {"TableName": "other", "Key": {}}},
-                {"Update": {"TableName": "other", "Key": {}}},
+                {"Put": {"TableName": "t1", "Item": {}}},
+                {"Put": {"TableName": "t1", "Item": {}}},
+                {"ConditionCheck": {"TableName": "t2", "Key": {}}},
             ]
         }
     )
-    table = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/"
-    assert transaction_grants(body.encode(), ACCOUNT, REGION) == [
-        ("dynamodb:ConditionCheckItem", table + "other"),
-        ("dynamodb:DeleteItem", table + "claims"),
-        ("dynamodb:PutItem", table + "claims"),
-        ("dynamodb:UpdateItem", table + "other"),
+    table = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table"
+    assert transaction_checks(body.encode(), ACCOUNT, REGION) == [
+        ("dynamodb:PutItem", f"{table}/t1"),
+        ("dynamodb:ConditionCheckItem", f"{table}/t2"),
     ]
+    assert transaction_checks(b"", ACCOUNT, REGION) == []

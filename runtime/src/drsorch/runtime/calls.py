@@ -4,10 +4,10 @@
 aiobotocore session: every API call its clients make is written once, as the IAM
 action it needs (`drs:StartRecovery`; a DynamoDB transaction as its items' actions),
 with the service and whether the call went out with the hub's own credentials (the
-service's role) or with credentials of an assumed spoke role. Lines are JSON,
-appended to the file `DRSORCH_AWS_CALLS_FILE` names in one `write` each, so workers
-in several processes may share the file. The tests compare the file with the roles in
-`infra/aws/*.yaml`.
+service's role) or with credentials of an assumed spoke role. Lines are JSON, appended
+to the file `DRSORCH_AWS_CALLS_FILE` names in one `write` each, so workers in several
+processes may share the file.
+The tests compare the file with the roles in `infra/aws/*.yaml`.
 """
 
 from __future__ import annotations
@@ -31,14 +31,16 @@ _IAM_ACTION = {
     "sqs:ChangeMessageVisibilityBatch": "sqs:ChangeMessageVisibility",
 }
 
-# A DynamoDB transaction is no IAM action: each of its items is authorized as the
-# single-item action it stands for, on its table.
-TRANSACT_ITEM_ACTIONS = {
+# A DynamoDB transaction has no action of its own: IAM authorizes each of its items as
+# the single-item action it is.
+TRANSACTION_ITEM_ACTIONS = {
     "Put": "dynamodb:PutItem",
     "Update": "dynamodb:UpdateItem",
     "Delete": "dynamodb:DeleteItem",
     "ConditionCheck": "dynamodb:ConditionCheckItem",
+    "Get": "dynamodb:GetItem",
 }
+_TRANSACTIONS = {"dynamodb:TransactWriteItems", "dynamodb:TransactGetItems"}
 
 _seen: set[tuple[str, str, str, str]] = set()
 _lock = threading.Lock()
@@ -51,13 +53,16 @@ def iam_action(model: Any) -> str:
     return _IAM_ACTION.get(action, action)
 
 
-def iam_actions(model: Any, params: Any) -> list[str]:
-    """The IAM actions a call with these parameters needs: one, but a transaction's items'."""
+def iam_actions(model: Any, params: Any = None) -> list[str]:
+    """The IAM actions one call needs: `iam_action`, or for a DynamoDB transaction those
+    of its items, read from the request's JSON body (`params`, botocore's request dict)."""
     action = iam_action(model)
-    if action != "dynamodb:TransactWriteItems":
+    if action not in _TRANSACTIONS:
         return [action]
-    items = (params or {}).get("TransactItems") or []
-    return sorted({TRANSACT_ITEM_ACTIONS[kind] for item in items for kind in item}) or [action]
+    body = (params or {}).get("body") or b"{}"
+    items = json.loads(body).get("TransactItems") or []
+    kinds = {kind for item in items for kind in item}
+    return sorted(TRANSACTION_ITEM_ACTIONS.get(kind, f"dynamodb:{kind}") for kind in kinds)
 
 
 def record_calls(session: Any, service: str, path: str | None = None) -> bool:

@@ -9,13 +9,10 @@ authorize for the services drsorch calls with resource-scoped grants:
 
 - SQS: the queue a GetQueueUrl or CreateQueue names (moto reads only `QueueUrl`);
 - SNS: the topic (`TopicArn`);
-- DynamoDB: the table, or its index for a Query or Scan with `IndexName`;
+- DynamoDB: the table, or its index for a Query or Scan with `IndexName`; a transaction
+  is authorized item by item as the single-item action each is, on its table;
 - CloudFormation: the stack's ID (`StackName` may be a name or an ID);
 - KMS: the key's ARN (`KeyId` may be an ID, an ARN or an alias).
-
-A DynamoDB TransactWriteItems is authorized as AWS does it: each item as its own
-action (`dynamodb:PutItem`, `DeleteItem`, `UpdateItem`, `ConditionCheckItem`) on its
-table.
 
 The DRS emulator (`drs/wire.py`) asks moto the same question for `drs:*` actions with
 `drs_resources`. What moto still does not do is written down in docs/iam-proof.md.
@@ -133,28 +130,28 @@ BATCH_ACTIONS = {
 }
 
 
-# A DynamoDB transaction is authorized item by item, as the action each item stands for
-# on its table; moto asks for `dynamodb:TransactWriteItems` on `*`, which no IAM policy
-# names (there is no such IAM action).
-TRANSACT_ITEM_ACTIONS = {
+# A DynamoDB transaction has no action of its own: IAM authorizes each of its items as
+# the single-item action it is, on that item's table.
+TRANSACTION_ITEM_ACTIONS = {
     "Put": "dynamodb:PutItem",
     "Update": "dynamodb:UpdateItem",
     "Delete": "dynamodb:DeleteItem",
     "ConditionCheck": "dynamodb:ConditionCheckItem",
+    "Get": "dynamodb:GetItem",
 }
+TRANSACTIONS = ("dynamodb:TransactWriteItems", "dynamodb:TransactGetItems")
 
 
-def transaction_grants(body: str | bytes, account: str, region: str) -> list[tuple[str, str]]:
-    """(action, table ARN) for each kind of item on each table a TransactWriteItems names."""
-    items = json.loads(body or "{}").get("TransactItems") or []
-    prefix = f"arn:{partition(region)}:dynamodb:{region}:{account}:table/"
-    return sorted(
-        {
-            (TRANSACT_ITEM_ACTIONS.get(kind, f"dynamodb:{kind}"), prefix + str(op.get("TableName")))
-            for item in items
-            for kind, op in item.items()
-        }
-    )
+def transaction_checks(body: bytes | str, account: str, region: str) -> list[tuple[str, str]]:
+    """(action, table ARN) for each item of a DynamoDB transaction's JSON request body."""
+    checks: dict[tuple[str, str], None] = {}
+    for item in json.loads(body or "{}").get("TransactItems") or []:
+        for kind, operation in item.items():
+            action = TRANSACTION_ITEM_ACTIONS.get(kind, f"dynamodb:{kind}")
+            table = operation.get("TableName") if isinstance(operation, dict) else None
+            arn = f"arn:{partition(region)}:dynamodb:{region}:{account}:table/{table}"
+            checks[action, arn if table else ANY] = None
+    return list(checks)
 
 
 def _batch_actions_as_iam_names_them() -> None:
@@ -165,13 +162,12 @@ def _batch_actions_as_iam_names_them() -> None:
     unpatched = IAMRequestBase.check_action_permitted
 
     def check_action_permitted(self: Any, resource: str) -> None:
-        self._action = BATCH_ACTIONS.get(self._action, self._action)
-        if self._action == "dynamodb:TransactWriteItems":
-            grants = transaction_grants(self._body, self.account_id, self._region)
-            for action, table in grants or [(self._action, resource)]:
+        if self._action in TRANSACTIONS:
+            for action, table in transaction_checks(self._body, self.account_id, self._region):
                 self._action = action
                 unpatched(self, table)
             return
+        self._action = BATCH_ACTIONS.get(self._action, self._action)
         unpatched(self, resource)
 
     check_action_permitted.drsorch_batch = True  # type: ignore[attr-defined]

@@ -19,7 +19,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from drsorch.configurator import domain
-from drsorch.configurator.configure import RequestContext, Waiting, configure_pair
+from drsorch.configurator.configure import (
+    Change,
+    Progress,
+    RequestContext,
+    Waiting,
+    configure_pair,
+    keep,
+    write,
+)
 from drsorch.configurator.dependencies import Dependencies
 from drsorch.configurator.domain import SourceServer, TargetInstance
 from drsorch.configurator.errors import Refused, Transient
@@ -27,7 +35,7 @@ from drsorch.configurator.pipeline.admit import admit, return_slots
 from drsorch.configurator.pipeline.plan import pipeline, plan_slots
 from drsorch.configurator.plan import drift_reason, launch_hash, managed
 from drsorch.configurator.ports import Cloud
-from drsorch.configurator.records import PairRecord, RequestRecord
+from drsorch.configurator.records import PairRecord, PreviousSettings, RequestRecord
 from drsorch.contracts import (
     Chunk,
     ConfigurationResult,
@@ -255,7 +263,7 @@ async def _configure(
         )
         gate = asyncio.Semaphore(deps.settings.concurrency)
 
-        async def one(record: PairRecord) -> PairRecord:
+        async def one(record: PairRecord) -> PairRecord | Change:
             problem = reads.unreadable.get(record.server_id)
             if isinstance(problem, Waiting):
                 return _waiting(record, problem, retry_hints)
@@ -263,22 +271,24 @@ async def _configure(
                 return _rejected(request, record, problem, dry=dry)
             async with gate:
                 progress = await configure_pair(ctx, record)
-            if isinstance(progress, Waiting):
-                return _waiting(record, progress, retry_hints)
-            if dry:
-                return record.model_copy(update={"planned": progress, "waiting": None})
-            # Kept on the record too: a retry of a lost result must know that this
-            # request's reverse replication made the FAILBACK server (nothing to keep).
-            started = record.reverse_replication_started or progress.reverse_replication_started
-            return record.model_copy(
-                update={
-                    "result": _as_planned(record, progress),
-                    "waiting": None,
-                    "reverse_replication_started": started,
-                }
-            )
+            if isinstance(progress, Change):
+                return progress
+            return _progressed(record, progress, retry_hints, dry=dry)
 
-        return list(await asyncio.gather(*(one(record) for record in waiting)))
+        async def written(change: Change, kept: PreviousSettings) -> PairRecord:
+            async with gate:
+                progress = await write(ctx, change, kept)
+            return _progressed(change.trail.record, progress, retry_hints, dry=dry)
+
+        first = await asyncio.gather(*(one(record) for record in waiting))
+        # Every change's previous settings are kept before any change is written, in a
+        # few table writes for the whole step rather than one per pair.
+        changes = [each for each in first if isinstance(each, Change)]
+        kept = await keep(ctx, changes)
+        then = iter(
+            await asyncio.gather(*map(written, changes, kept))  # in the order of `changes`
+        )
+        return [next(then) if isinstance(each, Change) else each for each in first]
     finally:
         await deps.store.add_calls(request_id, cloud.calls)
 
@@ -425,6 +435,25 @@ async def _launch_targets(
         except (Transient, Refused, AccountUnreachable):
             continue
     return seen
+
+
+def _progressed(
+    record: PairRecord, progress: Progress, retry_hints: list[float], *, dry: bool
+) -> PairRecord:
+    if isinstance(progress, Waiting):
+        return _waiting(record, progress, retry_hints)
+    if dry:
+        return record.model_copy(update={"planned": progress, "waiting": None})
+    # Kept on the record too: a retry of a lost result must know that this
+    # request's reverse replication made the FAILBACK server (nothing to keep).
+    started = record.reverse_replication_started or progress.reverse_replication_started
+    return record.model_copy(
+        update={
+            "result": _as_planned(record, progress),
+            "waiting": None,
+            "reverse_replication_started": started,
+        }
+    )
 
 
 def _waiting(record: PairRecord, progress: Waiting, retry_hints: list[float]) -> PairRecord:

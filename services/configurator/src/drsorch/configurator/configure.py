@@ -4,11 +4,18 @@ Every step that would change something first checks what it acts on; a pair that
 fails a check is rejected and nothing is changed for it. A pair that cannot go on
 yet (a recovery instance still initializing, DRS throttling) comes back `Waiting`
 and is tried again later through a delayed self-message.
+
+A pair ready to have its launch configuration set comes back a `Change`: what to keep
+before it (its previous settings, a baseline, the tag it adds). The step keeps those of
+all its changes at once (`keep`, a few table writes for a hundred pairs), then `write`s
+each.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
 
 from drsorch.configurator import domain
 from drsorch.configurator.desired import desired_configuration
@@ -27,18 +34,62 @@ from drsorch.contracts import ConfigurationResult, LaunchConfiguration, Pair
 from drsorch.contracts.types import LAUNCH_INTO_TAG_KEY, LAUNCH_INTO_TAG_VALUE, Place
 from drsorch.runtime.accounts import AccountUnreachable
 
-__all__ = ["Progress", "RequestContext", "Waiting", "configure_pair"]
+__all__ = ["Change", "Progress", "RequestContext", "Waiting", "configure_pair", "keep", "write"]
+
+_T = TypeVar("_T")
 
 UNREAD = LaunchConfiguration()
 """Kept as the previous settings of a FAILBACK server this request's reverse replication
 made: none were read; restoring it clears the launch-into target drsorch set."""
 
 
-async def configure_pair(ctx: RequestContext, record: PairRecord) -> Progress:
-    """Settle one pair, or say why it has to wait; AWS refusals reject the pair."""
+@dataclass(frozen=True)
+class Change:
+    """A pair ready to have its launch configuration set, once `keep` has kept what is due."""
+
+    trail: Trail
+    launching: SourceServer
+    desired: LaunchConfiguration
+    changes: tuple[str, ...]
+    """The fields `desired` changes (from nothing, for a server written unread)."""
+    previous: PreviousSettings
+    """Kept before the write, unless settings are kept for the server already."""
+    unread: bool
+    """The FAILBACK server this request's reverse replication made: written unread, always,
+    and no baseline kept (`_set_reversed`)."""
+    tag: TargetInstance | None
+    """The lineage target to tag AWSDRS=AllowLaunchingIntoThisInstance first, if any."""
+
+
+async def configure_pair(ctx: RequestContext, record: PairRecord) -> Progress | Change:
+    """Settle one pair, say why it has to wait, or say what to write; AWS refusals reject it."""
     trail = Trail(record)
+    return await _settled(ctx, trail, _configure(ctx, trail))
+
+
+async def keep(ctx: RequestContext, changes: Sequence[Change]) -> list[PreviousSettings]:
+    """Keep what every change needs kept before it is written, for all of them at once:
+    each server's previous settings (the first kept wins: those come back, in order), a
+    baseline for the round trip's retire, and the targets about to be tagged."""
+    if not changes:
+        return []
+    kept = await ctx.store.keep_previous(ctx.request_id, [c.previous for c in changes])
+    # Kept across requests: the round trip's retire restores what the first change found.
+    await ctx.store.keep_baselines([k for c, k in zip(changes, kept, strict=True) if not c.unread])
+    # The intent first: a retire removes only the tags drsorch may have added.
+    tags = [(c.tag.place, c.tag.instance_id) for c in changes if c.tag is not None]
+    await ctx.store.keep_tagged(ctx.request_id, tags)
+    return kept
+
+
+async def write(ctx: RequestContext, change: Change, kept: PreviousSettings) -> Progress:
+    """Tag the change's target if due, then set its launch configuration (`keep` first)."""
+    return await _settled(ctx, change.trail, _write(ctx, change, kept))
+
+
+async def _settled(ctx: RequestContext, trail: Trail, work: Awaitable[_T]) -> _T | Progress:
     try:
-        return await _configure(ctx, trail)
+        return await work
     except Transient as exc:
         return Waiting(str(exc), exc.retry_after, trail.reverse_started)
     except (Refused, AccountUnreachable) as exc:
@@ -46,10 +97,10 @@ async def configure_pair(ctx: RequestContext, record: PairRecord) -> Progress:
             # The replicating-servers quota, filled by others since the pipeline gave the
             # slot: wait for room, as for any not-yet.
             return Waiting(f"no replication slot after all: {exc}", None, trail.reverse_started)
-        return result(ctx, record.pair, "rejected", reason=str(exc), trail=trail)
+        return result(ctx, trail.record.pair, "rejected", reason=str(exc), trail=trail)
 
 
-async def _configure(ctx: RequestContext, trail: Trail) -> Progress:
+async def _configure(ctx: RequestContext, trail: Trail) -> Progress | Change:
     pair = trail.record.pair
     server_id = pair.server.source_server_id
     kind = domain.launch_kind(ctx.spec, pair)
@@ -109,9 +160,10 @@ async def _set_launch_configuration(
     server: SourceServer,
     launching: SourceServer,
     target: TargetInstance | None,
-) -> Progress:
-    """Read, keep the previous, tag a lineage target if allowed, update only on a difference
-    (a FAILBACK server this request reversed is written unread: `_set_reversed`)."""
+) -> Progress | Change:
+    """Read, then the change: keep the previous, tag a lineage target if allowed, update only
+    on a difference (a FAILBACK server this request reversed is written unread:
+    `_set_reversed`)."""
     pair = trail.record.pair
     if not ctx.dry and launching is not server and trail.reverse_started:
         return await _set_reversed(ctx, trail, server, launching, target)
@@ -144,24 +196,15 @@ async def _set_launch_configuration(
             previous=current,
             desired=desired,
         )
-    kept = await ctx.store.keep_previous(ctx.request_id, _previous(pair, launching, current))
-    # Kept across requests: the round trip's retire restores what the first change found.
-    await ctx.store.keep_baseline(kept)
-    await _tag(ctx, target)
-    if not changes:
-        return result(
-            ctx,
-            pair,
-            "unchanged",
-            trail=trail,
-            launching=launching,
-            previous=kept.configuration,
-            desired=desired,
-        )
-    reported = await ctx.cloud.drs.update_launch_configuration(
-        place, launching.source_server_id, desired
+    return Change(
+        trail,
+        launching,
+        desired,
+        changes,
+        _previous(pair, launching, current),
+        unread=False,
+        tag=target if will_tag else None,
     )
-    return _written(ctx, trail, launching, desired, reported, previous=kept.configuration)
 
 
 async def _set_reversed(
@@ -170,7 +213,7 @@ async def _set_reversed(
     server: SourceServer,
     launching: SourceServer,
     target: TargetInstance | None,
-) -> Progress:
+) -> Progress | Change:
     """The FAILBACK server this request's reverse replication made: written unread.
 
     Its settings before drsorch are DRS's creation defaults, worth no read (the round
@@ -189,12 +232,37 @@ async def _set_reversed(
     )
     if isinstance(desired, str):
         return result(ctx, pair, "rejected", reason=desired, trail=trail, launching=launching)
-    kept = await ctx.store.keep_previous(ctx.request_id, _previous(pair, launching, UNREAD))
-    await _tag(ctx, target)
+    return Change(
+        trail,
+        launching,
+        desired,
+        domain.changed_fields(UNREAD, desired),
+        _previous(pair, launching, UNREAD),
+        unread=True,
+        tag=target if target is not None and not target.allows_launch_into else None,
+    )
+
+
+async def _write(ctx: RequestContext, change: Change, kept: PreviousSettings) -> Progress:
+    """Tag the target where the check allowed it, then update, unless nothing changes."""
+    trail, launching, desired = change.trail, change.launching, change.desired
+    if change.tag is not None:
+        await ctx.cloud.ec2.tag_launch_into(change.tag.place, change.tag.instance_id)
+    if not change.unread and not change.changes:
+        return result(
+            ctx,
+            trail.record.pair,
+            "unchanged",
+            trail=trail,
+            launching=launching,
+            previous=kept.configuration,
+            desired=desired,
+        )
     reported = await ctx.cloud.drs.update_launch_configuration(
         launching.place, launching.source_server_id, desired
     )
-    sent = domain.changed_fields(UNREAD, desired)
+    # A server written unread reports the fields sent; another, what differs from the kept.
+    sent = change.changes if change.unread else None
     return _written(ctx, trail, launching, desired, reported, kept.configuration, sent)
 
 
@@ -213,14 +281,6 @@ def _previous(
 def _tags(server: SourceServer, launching: SourceServer) -> tuple[Mapping[str, str], ...]:
     # The FAILBACK server's own drsorch:* tags, if an operator set any, win.
     return (server.tags, launching.tags) if launching is not server else (server.tags,)
-
-
-async def _tag(ctx: RequestContext, target: TargetInstance | None) -> None:
-    """Tag a lineage target AWSDRS=AllowLaunchingIntoThisInstance where the check allowed it."""
-    if target is not None and not target.allows_launch_into:
-        # The intent first: a retire removes only the tags drsorch may have added.
-        await ctx.store.keep_tagged(ctx.request_id, target.place, target.instance_id)
-        await ctx.cloud.ec2.tag_launch_into(target.place, target.instance_id)
 
 
 def _written(  # noqa: PLR0917 - the pieces of one result

@@ -101,14 +101,17 @@ class Store(Protocol):
 
     async def add_calls(self, request_id: str, calls: Counter[str]) -> None: ...
 
-    async def keep_previous(self, request_id: str, previous: PreviousSettings) -> PreviousSettings:
-        """Store `previous` unless settings are already kept for that server; return the kept."""
+    async def keep_previous(
+        self, request_id: str, previous: Sequence[PreviousSettings]
+    ) -> list[PreviousSettings]:
+        """Store each of `previous` unless settings are already kept for its server; the
+        kept ones, in order. The first kept for a server wins, also within one call."""
         ...
 
     async def previous(self, request_id: str) -> list[PreviousSettings]: ...
 
-    async def keep_baseline(self, previous: PreviousSettings) -> None:
-        """Keep a server's configuration from before drsorch first changed it in a round
+    async def keep_baselines(self, previous: Sequence[PreviousSettings]) -> None:
+        """Keep each server's configuration from before drsorch first changed it in a round
         trip, unless one is kept already (the retire restores it, then forgets it)."""
         ...
 
@@ -116,8 +119,8 @@ class Store(Protocol):
 
     async def forget_baseline(self, place: Place, server_id: str) -> None: ...
 
-    async def keep_tagged(self, request_id: str, place: Place, instance_id: str) -> None:
-        """Record, before the call, that the request tags the instance AWSDRS=..."""
+    async def keep_tagged(self, request_id: str, instances: Sequence[tuple[Place, str]]) -> None:
+        """Record, before the calls, that the request tags these instances AWSDRS=..."""
         ...
 
     async def tagged(self, request_id: str) -> list[tuple[Place, str]]:

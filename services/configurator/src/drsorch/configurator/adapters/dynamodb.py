@@ -9,11 +9,14 @@
                                                        it, then deletes it
 
 Pairs expire after `ttl_days`; the request item (which names the accounts) and the
-previous settings never do, so a request can be restored long after it ran.
+previous settings never do, so a request can be restored long after it ran. Previous
+settings and baselines are written for a whole step at once, in transactions of
+conditional puts (`_put_absent`): a few calls for hundreds of servers.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections import Counter
@@ -31,10 +34,23 @@ if TYPE_CHECKING:
 
 CALLS_PREFIX = "calls_"
 BATCH = 25  # BatchWriteItem's limit
+TRANSACTION = 100  # TransactWriteItems' limit
+TRANSACTION_ATTEMPTS = 5
+CONFLICT_PAUSE_SECONDS = 0.05
+TRIED_AGAIN = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
+"""Cancellation reasons after which the same write is tried again (the others raise)."""
 
 
 def _key(request_id: str, sk: str) -> dict[str, Any]:
     return {"pk": {"S": f"request#{request_id}"}, "sk": {"S": sk}}
+
+
+def _key_of(item: dict[str, Any]) -> tuple[str, str]:
+    return str(item["pk"]["S"]), str(item["sk"]["S"])
+
+
+def _previous_sk(previous: PreviousSettings) -> str:
+    return f"previous#{previous.account_id}#{previous.region}#{previous.launching_server_id}"
 
 
 def _baseline_key(place: Place, server_id: str) -> dict[str, Any]:
@@ -123,37 +139,33 @@ class DynamoStore:
             ExpressionAttributeValues=values,
         )
 
-    async def keep_previous(self, request_id: str, previous: PreviousSettings) -> PreviousSettings:
-        sk = f"previous#{previous.account_id}#{previous.region}#{previous.launching_server_id}"
-        try:
-            await self.client.put_item(
-                TableName=self.table,
-                Item=self._item(request_id, sk, previous.model_dump_json(), expires=False),
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except ClientError as exc:
-            if code_of(exc) != "ConditionalCheckFailedException":
-                raise
-            response = await self.client.get_item(
-                TableName=self.table, Key=_key(request_id, sk), ConsistentRead=True
-            )
-            return PreviousSettings.model_validate_json(response["Item"]["body"]["S"])
-        return previous
+    async def keep_previous(
+        self, request_id: str, previous: Sequence[PreviousSettings]
+    ) -> list[PreviousSettings]:
+        items = [
+            self._item(request_id, _previous_sk(each), each.model_dump_json(), expires=False)
+            for each in previous
+        ]
+        found = await self._put_absent(items)
+        return [
+            each if stored is None else PreviousSettings.model_validate_json(stored["body"]["S"])
+            for each, stored in zip(previous, found, strict=True)
+        ]
 
     async def previous(self, request_id: str) -> list[PreviousSettings]:
         bodies = await self._bodies(request_id, "previous#")
         return [PreviousSettings.model_validate_json(body) for body in bodies]
 
-    async def keep_baseline(self, previous: PreviousSettings) -> None:
-        item = {**_baseline_key(previous.place, previous.launching_server_id)}
-        item["body"] = {"S": previous.model_dump_json()}
-        try:
-            await self.client.put_item(
-                TableName=self.table, Item=item, ConditionExpression="attribute_not_exists(pk)"
-            )
-        except ClientError as exc:
-            if code_of(exc) != "ConditionalCheckFailedException":
-                raise
+    async def keep_baselines(self, previous: Sequence[PreviousSettings]) -> None:
+        await self._put_absent(
+            [
+                {
+                    **_baseline_key(each.place, each.launching_server_id),
+                    "body": {"S": each.model_dump_json()},
+                }
+                for each in previous
+            ]
+        )
 
     async def baseline(self, place: Place, server_id: str) -> PreviousSettings | None:
         response = await self.client.get_item(
@@ -165,14 +177,90 @@ class DynamoStore:
     async def forget_baseline(self, place: Place, server_id: str) -> None:
         await self.client.delete_item(TableName=self.table, Key=_baseline_key(place, server_id))
 
-    async def keep_tagged(self, request_id: str, place: Place, instance_id: str) -> None:
-        sk = f"tagged#{place.account_id}#{place.region}#{instance_id}"
-        text = json.dumps(
-            {"account_id": place.account_id, "region": place.region, "id": instance_id}
-        )
-        await self.client.put_item(
-            TableName=self.table, Item=self._item(request_id, sk, text, expires=False)
-        )
+    async def keep_tagged(self, request_id: str, instances: Sequence[tuple[Place, str]]) -> None:
+        items = {
+            f"tagged#{place.account_id}#{place.region}#{instance_id}": json.dumps(
+                {"account_id": place.account_id, "region": place.region, "id": instance_id}
+            )
+            for place, instance_id in instances
+        }
+        requests = [
+            {"PutRequest": {"Item": self._item(request_id, sk, text, expires=False)}}
+            for sk, text in items.items()
+        ]
+        for start in range(0, len(requests), BATCH):
+            await self._write(requests[start : start + BATCH])
+
+    async def _put_absent(self, items: Sequence[dict[str, Any]]) -> list[dict[str, Any] | None]:
+        """Write each item whose key the table does not hold yet; for each, the item found
+        stored instead (None: written). A key given twice is written once, the first wins."""
+        keys = [_key_of(item) for item in items]
+        first: dict[tuple[str, str], int] = {}
+        for n, key in enumerate(keys):
+            first.setdefault(key, n)
+        unique = [items[n] for n in first.values()]
+        stored: dict[tuple[str, str], dict[str, Any] | None] = {}
+        for start in range(0, len(unique), TRANSACTION):
+            stored.update(await self._put_absent_at_once(unique[start : start + TRANSACTION]))
+        # A second of a key finds what the first left: the first's own item when written.
+        return [
+            stored[key] if n == first[key] else stored[key] or items[first[key]]
+            for n, key in enumerate(keys)
+        ]
+
+    async def _put_absent_at_once(
+        self, items: Sequence[dict[str, Any]]
+    ) -> dict[tuple[str, str], dict[str, Any] | None]:
+        """One transaction of conditional puts; the ones whose key exists are taken out
+        (their stored item kept) and the rest written again, all or none each time."""
+        stored: dict[tuple[str, str], dict[str, Any] | None] = {}
+        pending = list(items)
+        for attempt in range(TRANSACTION_ATTEMPTS):
+            try:
+                await self.client.transact_write_items(
+                    TransactItems=[
+                        {
+                            "Put": {
+                                "TableName": self.table,
+                                "Item": item,
+                                "ConditionExpression": "attribute_not_exists(pk)",
+                                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                            }
+                        }
+                        for item in pending
+                    ]
+                )
+            except ClientError as exc:
+                reasons = exc.response.get("CancellationReasons") or []
+                if code_of(exc) != "TransactionCanceledException" or len(reasons) != len(pending):
+                    raise
+                codes = {str(reason.get("Code")) for reason in reasons}
+                if codes - {"None", "ConditionalCheckFailed", *TRIED_AGAIN}:
+                    raise
+                existing = [
+                    (item, reason)
+                    for item, reason in zip(pending, reasons, strict=True)
+                    if reason.get("Code") == "ConditionalCheckFailed"
+                ]
+                for item, reason in existing:
+                    found = dict(reason.get("Item") or {}) or await self._stored(item)
+                    if found:  # else forgotten since (a baseline): written again next
+                        stored[_key_of(item)] = found
+                pending = [item for item in pending if _key_of(item) not in stored]
+                if not existing:
+                    # Cancelled by a conflicting write or throttling alone: again, shortly.
+                    await asyncio.sleep(CONFLICT_PAUSE_SECONDS * 2**attempt)
+                if pending:
+                    continue
+            stored.update(dict.fromkeys(map(_key_of, pending)))
+            return stored
+        raise RuntimeError(f"DynamoDB cancelled a write of {len(pending)} items every time")
+
+    async def _stored(self, item: dict[str, Any]) -> dict[str, Any]:
+        """The stored item of the key `item` has (asked when a cancellation did not say)."""
+        key = {"pk": item["pk"], "sk": item["sk"]}
+        response = await self.client.get_item(TableName=self.table, Key=key, ConsistentRead=True)
+        return dict(response.get("Item") or {})
 
     async def tagged(self, request_id: str) -> list[tuple[Place, str]]:
         found = []
