@@ -39,6 +39,7 @@ from collections.abc import MutableMapping
 from typing import Any
 
 _QUERIED = threading.local()  # the (table, partition key) a Query on this thread reads
+_TRANSACTIONS_AT_ONCE = threading.Lock()  # see `_fast_transactions`
 _TRANSACTION = threading.local()  # the tables a transaction on this thread keeps as they are
 
 
@@ -116,6 +117,13 @@ def _fast_transactions() -> None:
     transact_as_moto_does = DynamoDBBackend.transact_write_items
 
     def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        # One at a time, as DynamoDB isolates transactions from each other: moto's own
+        # writes and rollbacks interleave across the server's threads, and a refused
+        # transaction's rollback would put back items another one had just changed.
+        with _TRANSACTIONS_AT_ONCE:
+            _transact(self, transact_items)
+
+    def _transact(self: Any, transact_items: list[dict[str, Any]]) -> None:
         names = {op.get("TableName") for entry in transact_items for op in entry.values()}
         tables = [self.tables[name] for name in names if name in self.tables]
         if any(table.stream_shard is not None for table in tables):
