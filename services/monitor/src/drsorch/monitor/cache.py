@@ -82,8 +82,8 @@ class StateCache:
 
     @contextlib.asynccontextmanager
     async def writing(self, request_id: str) -> AsyncIterator[None]:
-        """One such write of a request at a time in this worker, so each moves the version
-        on from the one before rather than race it (and lose the kept state)."""
+        """One such write, or run, of a request at a time in this worker, so each moves the
+        version on from the one before rather than race it (and lose the kept state)."""
         lock, users = self._writers.get(request_id, (asyncio.Lock(), 0))
         self._writers[request_id] = (lock, users + 1)
         try:

@@ -68,7 +68,8 @@ def handlers(deps: Dependencies) -> dict[str, Handler]:
             results = plans.under_approval(summary.spec, payload.plan_hash, results)
         request_id, event_id = envelope.request_id, envelope.event_id
         # The state this worker keeps takes the results too, rather than be read again
-        # whole by the run they wake (a thousand servers' records per chunk).
+        # whole by the run they wake (a thousand servers' records per chunk); a run of
+        # the request in this worker finishes first.
         async with deps.cache.writing(request_id):
             kept = deps.cache.peek(request_id)
             seen = kept[0] if kept is not None else None
@@ -177,9 +178,11 @@ async def _drive(
             return
         if timer is not None and not timer.rearm:  # a re-armed tick proves no send
             await session.forget_sent(timer.seq)
-        state, version = await _claim(deps, envelope.request_id, head.version)
-        if state is not None:
-            await _run(deps, session, state, outbox, version)
+        # Results this worker keeps wait for the run rather than make its state stale.
+        async with deps.cache.writing(envelope.request_id):
+            state, version = await _claim(deps, envelope.request_id, head.version)
+            if state is not None:
+                await _run(deps, session, state, outbox, version)
     finally:
         await session.release()
 
