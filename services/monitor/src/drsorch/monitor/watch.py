@@ -4,13 +4,15 @@ jobs that are due, then, for each completed one, where its servers landed.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
-from drsorch.contracts import Pair
+from drsorch.contracts import Pair, ServerLaunch
 from drsorch.contracts.types import Place
 from drsorch.monitor.domain import landing, report
-from drsorch.monitor.domain.facts import RecoveryJob
+from drsorch.monitor.domain.facts import Instance, JobLog, RecoveryInstance, RecoveryJob
 from drsorch.monitor.domain.pacing import next_poll, timed_out, typical_run
 from drsorch.monitor.domain.records import BatchRecord, BatchStatus, ServerPhase
 from drsorch.monitor.run import Run, each_place, group_by
@@ -55,8 +57,18 @@ async def finish_jobs(run: Run, ended: Sequence[tuple[BatchRecord, RecoveryJob]]
     """Prove and report where the servers of each completed job landed."""
 
     async def prove(place: Place, pairs: Sequence[tuple[BatchRecord, RecoveryJob]]) -> None:
-        for batch, job in pairs:
-            await finish(run, run.state.batches[batch.key], job)
+        # Every job's facts are read at once, then judged in order and written together.
+        batches = [run.state.batches[batch.key] for batch, _ in pairs]
+        facts = await asyncio.gather(
+            *(_facts(run, batch, job) for batch, (_, job) in zip(batches, pairs, strict=True))
+        )
+        done = [
+            await _judge(run, batch, job, f)
+            for batch, (_, job), f in zip(batches, pairs, facts, strict=True)
+        ]
+        await run.flush()
+        for batch, landings in done:
+            await _job_metrics(run, batch, landings)
 
     await each_place(run, group_by(ended, lambda pair: pair[0].place), prove)
 
@@ -73,15 +85,30 @@ def _poll_later(run: Run, batch: BatchRecord) -> None:
     )
 
 
-async def finish(run: Run, batch: BatchRecord, job: RecoveryJob) -> None:
-    """A job completed: prove where each server landed, report it, decide the servers."""
+@dataclass(frozen=True)
+class _Facts:
+    """What DRS and EC2 say of a completed job's servers, read before any is judged."""
+
+    log: JobLog
+    instances: Sequence[RecoveryInstance]
+    ec2: Mapping[str, Instance]
+    origins: Mapping[str, str | None]
+
+
+async def _facts(run: Run, batch: BatchRecord, job: RecoveryJob) -> _Facts:
     drs = run.drs(batch.place)
     launched = [p.source_server_id for p in job.participants if p.launch_status == "LAUNCHED"]
     log = await drs.job_log(job.job_id)
     instances = await drs.recovery_instances(launched) if launched else []
     ec2_ids = [i.ec2_instance_id for i in instances if i.ec2_instance_id]
     ec2 = await run.ec2(batch.place).instances(ec2_ids) if ec2_ids else {}
-    origins = await _origins(run, batch)
+    return _Facts(log, instances, ec2, await _origins(run, batch))
+
+
+async def _judge(
+    run: Run, batch: BatchRecord, job: RecoveryJob, facts: _Facts
+) -> tuple[BatchRecord, list[ServerLaunch]]:
+    """A job completed: prove where each server landed, report it, decide the servers."""
     landings = []
     for member in batch.members:
         record = run.state.servers[member.source_server_id]
@@ -89,16 +116,17 @@ async def finish(run: Run, batch: BatchRecord, job: RecoveryJob) -> None:
         landing_ = landing.server_launch(
             member,
             job=job,
-            instances=instances,
-            ec2=ec2,
-            log=log,
+            instances=facts.instances,
+            ec2=facts.ec2,
+            log=facts.log,
             private_ip_before=before,
-            lineage=_lineage(record.pair, origins),
+            lineage=_lineage(record.pair, facts.origins),
         )
         launch = landing_.launch
         landings.append(launch)
         landed = next(
-            (i for i in instances if i.recovery_instance_id == launch.recovery_instance_id), None
+            (i for i in facts.instances if i.recovery_instance_id == launch.recovery_instance_id),
+            None,
         )
         state = landed.ec2_state if landed and launch.launch_status == "LAUNCHED" else None
         updated = record.model_copy(
@@ -114,8 +142,7 @@ async def finish(run: Run, batch: BatchRecord, job: RecoveryJob) -> None:
     )
     await run.emit(report.job_completed(done, landings), f"job-completed-{batch.key}")
     run.state.put_batch(done)
-    await run.flush()
-    await _job_metrics(run, done, landings)
+    return done, landings
 
 
 def _lineage(pair: Pair, origins: Mapping[str, str | None]) -> landing.Lineage | None:
