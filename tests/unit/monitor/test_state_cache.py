@@ -7,15 +7,17 @@ theirs. A copy is used only at the version its own commit wrote.
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections import Counter
 from dataclasses import replace
 
-from drsorch.contracts import RequestCompleted
+from drsorch.contracts import Envelope, RequestCompleted
 from drsorch.monitor.cache import StateCache
 from drsorch.monitor.handlers import handlers
 from drsorch.monitor.timers import MonitorTick, MonitorWake
-from support.monitor_builders import servers, spec
+from drsorch.runtime import Outbox
+from support.monitor_builders import envelopes, servers, spec, target_configured
 from support.monitor_bus import Bus
 from support.monitor_scenarios import REQUEST, submit
 
@@ -114,3 +116,34 @@ async def test_results_another_worker_keeps_make_this_workers_copy_stale() -> No
     assert _done(bus).status == "SUCCEEDED"
     assert {s.outcome for s in _done(bus).servers} == {"recovered"}
     assert _loads(bus) > loads, "the other worker moved the version: this one read it all"
+
+
+async def test_results_that_arrive_during_a_run_wait_for_it_and_keep_its_state_current() -> None:
+    bus = Bus()
+    plan = servers(6)
+    submit(bus, plan, spec(), configure=False)
+    await bus.run(lambda: bus.deps.cache.peek(REQUEST) is not None)
+    loads = _loads(bus)
+    configured = target_configured(plan, spec().launch_region)
+    results = list(envelopes(configured, REQUEST, "c", "configurator"))
+    wake = Envelope.wrap(
+        MonitorWake(cause="test"), request_id=REQUEST, step="w", producer="monitor"
+    )
+    # The store answers after a turn of the event loop, as over the network: the results
+    # come in while the run holds the request's kept state.
+    claim = bus.store.claim
+
+    async def slow_claim(request_id: str, seen: str | None, version: str) -> bool:
+        await asyncio.sleep(0)
+        return await claim(request_id, seen, version)
+
+    bus.store.claim = slow_claim  # type: ignore[method-assign]
+    await asyncio.gather(
+        bus.handlers[wake.type](wake, Outbox()),
+        *(bus.handlers[e.type](e, Outbox()) for e in results),
+    )
+
+    assert await _kept_matches_table(bus, bus.deps.cache), "the run's state went stale"
+    kept = bus.deps.cache.peek(REQUEST)
+    assert kept is not None and set(kept[1].configs) == {s.source_server_id for s in plan}
+    assert _loads(bus) == loads, "nothing was read again"
