@@ -12,7 +12,7 @@ import random
 from collections import Counter
 from dataclasses import replace
 
-from drsorch.contracts import Envelope, RequestCompleted
+from drsorch.contracts import Envelope, Event, RequestCompleted
 from drsorch.monitor.cache import StateCache
 from drsorch.monitor.handlers import handlers
 from drsorch.monitor.timers import MonitorTick, MonitorWake
@@ -125,22 +125,26 @@ async def test_results_that_arrive_during_a_run_wait_for_it_and_keep_its_state_c
     await bus.run(lambda: bus.deps.cache.peek(REQUEST) is not None)
     loads = _loads(bus)
     configured = target_configured(plan, spec().launch_region)
-    results = list(envelopes(configured, REQUEST, "c", "configurator"))
+    configured_events = list(envelopes(configured, REQUEST, "c", "configurator"))
     wake = Envelope.wrap(
         MonitorWake(cause="test"), request_id=REQUEST, step="w", producer="monitor"
     )
-    # The store answers after a turn of the event loop, as over the network: the results
-    # come in while the run holds the request's kept state.
+    # The run claims the request's state only once the results have come in: they arrive
+    # while the run holds it.
+    arrived = asyncio.Event()
     claim = bus.store.claim
 
-    async def slow_claim(request_id: str, seen: str | None, version: str) -> bool:
-        await asyncio.sleep(0)
+    async def claim_once_results_arrived(request_id: str, seen: str | None, version: str) -> bool:
+        await asyncio.wait_for(arrived.wait(), timeout=5)
         return await claim(request_id, seen, version)
 
-    bus.store.claim = slow_claim  # type: ignore[method-assign]
+    async def results(envelope: Envelope[Event]) -> None:
+        arrived.set()
+        await bus.handlers[envelope.type](envelope, Outbox())
+
+    bus.store.claim = claim_once_results_arrived  # type: ignore[method-assign]
     await asyncio.gather(
-        bus.handlers[wake.type](wake, Outbox()),
-        *(bus.handlers[e.type](e, Outbox()) for e in results),
+        bus.handlers[wake.type](wake, Outbox()), *(results(e) for e in configured_events)
     )
 
     assert await _kept_matches_table(bus, bus.deps.cache), "the run's state went stale"
