@@ -16,7 +16,6 @@ conditional puts (`_put_absent`): a few calls for hundreds of servers.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections import Counter
@@ -28,17 +27,15 @@ from botocore.exceptions import ClientError
 from drsorch.configurator.adapters.errors import code_of
 from drsorch.configurator.records import PairRecord, PreviousSettings, RequestRecord
 from drsorch.contracts.types import Place
+from drsorch.runtime.transactions import ITEMS, write_unless_refused
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient
 
 CALLS_PREFIX = "calls_"
 BATCH = 25  # BatchWriteItem's limit
-TRANSACTION = 100  # TransactWriteItems' limit
+TRANSACTION = ITEMS
 TRANSACTION_ATTEMPTS = 5
-CONFLICT_PAUSE_SECONDS = 0.05
-TRIED_AGAIN = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
-"""Cancellation reasons after which the same write is tried again (the others raise)."""
 
 
 def _key(request_id: str, sk: str) -> dict[str, Any]:
@@ -212,48 +209,36 @@ class DynamoStore:
         self, items: Sequence[dict[str, Any]]
     ) -> dict[tuple[str, str], dict[str, Any] | None]:
         """One transaction of conditional puts; the ones whose key exists are taken out
-        (their stored item kept) and the rest written again, all or none each time."""
+        (their stored item kept) and the rest written, all or none each time."""
         stored: dict[tuple[str, str], dict[str, Any] | None] = {}
         pending = list(items)
-        for attempt in range(TRANSACTION_ATTEMPTS):
-            try:
-                await self.client.transact_write_items(
-                    TransactItems=[
-                        {
-                            "Put": {
-                                "TableName": self.table,
-                                "Item": item,
-                                "ConditionExpression": "attribute_not_exists(pk)",
-                                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                            }
-                        }
-                        for item in pending
-                    ]
-                )
-            except ClientError as exc:
-                reasons = exc.response.get("CancellationReasons") or []
-                if code_of(exc) != "TransactionCanceledException" or len(reasons) != len(pending):
-                    raise
-                codes = {str(reason.get("Code")) for reason in reasons}
-                if codes - {"None", "ConditionalCheckFailed", *TRIED_AGAIN}:
-                    raise
-                existing = [
-                    (item, reason)
-                    for item, reason in zip(pending, reasons, strict=True)
-                    if reason.get("Code") == "ConditionalCheckFailed"
-                ]
-                for item, reason in existing:
-                    found = dict(reason.get("Item") or {}) or await self._stored(item)
-                    if found:  # else forgotten since (a baseline): written again next
-                        stored[_key_of(item)] = found
-                pending = [item for item in pending if _key_of(item) not in stored]
-                if not existing:
-                    # Cancelled by a conflicting write or throttling alone: again, shortly.
-                    await asyncio.sleep(CONFLICT_PAUSE_SECONDS * 2**attempt)
-                if pending:
+        for _ in range(TRANSACTION_ATTEMPTS):
+            puts = [
+                {
+                    "Put": {
+                        "TableName": self.table,
+                        "Item": item,
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                    }
+                }
+                for item in pending
+            ]
+            again = []
+            for item, refused in zip(
+                pending, await write_unless_refused(self.client, puts), strict=True
+            ):
+                if refused is None:
+                    stored[_key_of(item)] = None
                     continue
-            stored.update(dict.fromkeys(map(_key_of, pending)))
-            return stored
+                found = dict(refused.get("Item") or {}) or await self._stored(item)
+                if found:
+                    stored[_key_of(item)] = found
+                else:
+                    again.append(item)  # forgotten since (a baseline): written again
+            if not again:
+                return stored
+            pending = again
         raise RuntimeError(f"DynamoDB cancelled a write of {len(pending)} items every time")
 
     async def _stored(self, item: dict[str, Any]) -> dict[str, Any]:

@@ -15,28 +15,23 @@ from __future__ import annotations
 
 import asyncio
 import json
-import random
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from botocore.exceptions import ClientError
-
 from drsorch.discovery.ports import ServerKey
+from drsorch.runtime.transactions import ITEMS, write_unless_refused
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient
 
 T = TypeVar("T")
 WRITES_AT_ONCE = 16
-TRANSACT_ITEMS = 100  # DynamoDB's limit for one TransactWriteItems
+TRANSACT_ITEMS = ITEMS
 # A held# record and its claims are freed in one transaction (see `release`).
 KEYS_PER_HELD_ITEM = TRANSACT_ITEMS - 1
 KEYS_PER_BATCH_GET = 100
 CLAIM_CONDITION = "attribute_not_exists(pk) OR request_id = :me OR expires_at < :now"
-CONDITION_FAILED = "ConditionalCheckFailed"
-TRANSIENT_ATTEMPTS = 5
-RETRY_PAUSE_SECONDS = 0.05
 
 
 def _server_pk(key: ServerKey) -> str:
@@ -50,27 +45,6 @@ def _claim_item(key: ServerKey, request_id: str, expires_at: int) -> dict[str, A
         "request_id": {"S": request_id},
         "expires_at": {"N": str(expires_at)},
     }
-
-
-def _reasons(refusal: ClientError) -> list[dict[str, Any]]:
-    """A cancelled transaction's reason for each of its items, in order ('None': it passed)."""
-    reasons: list[Any] = list(refusal.response.get("CancellationReasons", []))
-    return [dict(reason) for reason in reasons]
-
-
-class _Retries:
-    """A bounded wait before trying a refused transaction again (conflict, throttling)."""
-
-    def __init__(self) -> None:
-        self.attempts = 0
-
-    async def wait(self, refusal: ClientError) -> None:
-        """Wait a little longer each time; past the last attempt, raise the refusal, so the
-        runtime returns the message to be retried later."""
-        self.attempts += 1
-        if self.attempts > TRANSIENT_ATTEMPTS:
-            raise refusal
-        await asyncio.sleep(RETRY_PAUSE_SECONDS * 2**self.attempts * random.uniform(0.5, 1.0))
 
 
 class DynamoDiscoveryRepository:
@@ -188,37 +162,27 @@ class DynamoDiscoveryRepository:
         self, request_id: str, keys: Sequence[ServerKey], now: int, expires_at: int
     ) -> dict[ServerKey, str]:
         """Take up to a transaction's worth of servers; those held by another request, by holder."""
-        held: dict[ServerKey, str] = {}
-        pending = list(keys)
         values = {":me": {"S": request_id}, ":now": {"N": str(now)}}
-        retries = _Retries()
-        while pending:
-            puts = [
-                {
-                    "Put": {
-                        "TableName": self.table,
-                        "Item": _claim_item(key, request_id, expires_at),
-                        "ConditionExpression": CLAIM_CONDITION,
-                        "ExpressionAttributeValues": values,
-                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                    }
+        puts = [
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": _claim_item(key, request_id, expires_at),
+                    "ConditionExpression": CLAIM_CONDITION,
+                    "ExpressionAttributeValues": values,
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                 }
-                for key in pending
-            ]
-            refusal = await self._transact(puts)
-            if refusal is None:
-                return held
-            for key, reason in zip(pending, _reasons(refusal), strict=True):
-                if reason.get("Code") == CONDITION_FAILED:
-                    # The holder comes with the refusal (ALL_OLD); without it, report the
-                    # server held all the same: the operator retries, drsorch never races.
-                    holder = reason.get("Item", {}).get("request_id", {}).get("S")
-                    held[key] = str(holder or "another request")
-            still = [key for key in pending if key not in held]
-            if len(still) == len(pending):
-                await retries.wait(refusal)  # a conflict or a transient refusal
-            pending = still
-        return held
+            }
+            for key in keys
+        ]
+        refused = await write_unless_refused(self.client, puts)
+        # The holder comes with the refusal (ALL_OLD); without it, report the server held
+        # all the same: the operator retries, drsorch never races another request.
+        return {
+            key: str(reason.get("Item", {}).get("request_id", {}).get("S") or "another request")
+            for key, reason in zip(keys, refused, strict=True)
+            if reason is not None
+        }
 
     async def _release_record(self, request_id: str, record: dict[str, Any]) -> int:
         """Free the claims one held# record lists (those still this request's), then drop it."""
@@ -232,8 +196,20 @@ class DynamoDiscoveryRepository:
     async def _unclaim_run(
         self, request_id: str, keys: Sequence[ServerKey], record_sk: str | None
     ) -> None:
-        """Delete the claims still this request's; with `record_sk`, that record too, at once."""
-        pending = list(keys)
+        """Delete the claims still this request's (another may hold one now, or it expired
+        away: it is left alone); with `record_sk`, that record too, at once (a release
+        beside this one may have dropped it already, with its claims)."""
+        deletes = [
+            {
+                "Delete": {
+                    "TableName": self.table,
+                    "Key": {"pk": {"S": _server_pk(key)}, "sk": {"S": "claim"}},
+                    "ConditionExpression": "request_id = :me",
+                    "ExpressionAttributeValues": {":me": {"S": request_id}},
+                }
+            }
+            for key in keys
+        ]
         record = [
             {
                 "Delete": {
@@ -244,46 +220,7 @@ class DynamoDiscoveryRepository:
             }
             for sk in ([record_sk] if record_sk else [])
         ]
-        retries = _Retries()
-        while pending or record:
-            deletes = [
-                {
-                    "Delete": {
-                        "TableName": self.table,
-                        "Key": {"pk": {"S": _server_pk(key)}, "sk": {"S": "claim"}},
-                        "ConditionExpression": "request_id = :me",
-                        "ExpressionAttributeValues": {":me": {"S": request_id}},
-                    }
-                }
-                for key in pending
-            ]
-            refusal = await self._transact(deletes + record)
-            if refusal is None:
-                return
-            reasons = _reasons(refusal)
-            if record and reasons[-1].get("Code") == CONDITION_FAILED:
-                return  # another release freed this record's claims and dropped it
-            # Not this request's any more (another holds it, or it expired away): leave it.
-            gone = {
-                k
-                for k, r in zip(pending, reasons, strict=False)
-                if r.get("Code") == CONDITION_FAILED
-            }
-            if not gone:
-                await retries.wait(refusal)
-            pending = [key for key in pending if key not in gone]
-
-    async def _transact(self, items: list[Any]) -> ClientError | None:
-        """None when the transaction is written; its refusal when DynamoDB cancelled it."""
-        try:
-            await self.client.transact_write_items(TransactItems=items)
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-                raise
-            if len(_reasons(error)) != len(items):
-                raise
-            return error
-        return None
+        await write_unless_refused(self.client, deletes + record)
 
     async def _put(self, item: dict[str, Any]) -> None:
         await self.client.put_item(TableName=self.table, Item=item)
