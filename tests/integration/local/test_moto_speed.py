@@ -208,6 +208,29 @@ def test_xml_names_are_still_checked(endpoint: LocalEndpoint) -> None:
                 xmltodict.unparse({bad: 1})
 
 
+def test_dispatch_finds_modules_and_actions_as_moto_lists_them(endpoint: LocalEndpoint) -> None:
+    import inspect  # noqa: PLC0415
+    from pathlib import Path  # noqa: PLC0415
+
+    import moto  # noqa: PLC0415
+    from moto import backends  # noqa: PLC0415
+    from moto.core import responses  # noqa: PLC0415
+    from moto.dynamodb.responses import DynamoHandler  # noqa: PLC0415
+
+    assert getattr(backends.list_of_moto_modules, "drsorch_fast", False)
+    root = Path(moto.__file__).parent
+    listed = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("__"))
+    assert list(backends.list_of_moto_modules()) == listed
+    assert "dynamodb" in listed
+    for _ in range(2):  # the second time from what was remembered
+        found = responses.__dict__["method_names_from_class"](DynamoHandler)
+        assert found == [n for n, _ in inspect.getmembers(DynamoHandler, inspect.isfunction)]
+        assert "put_item" in found
+    # Over HTTP: a request is still routed to its service and its action.
+    dynamodb = client("dynamodb", region_name=REGION)
+    assert "TableNames" in dynamodb.list_tables()
+
+
 def _all(call: Any, **params: Any) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     while True:
