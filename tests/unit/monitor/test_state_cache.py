@@ -11,10 +11,12 @@ import asyncio
 import random
 from collections import Counter
 from dataclasses import replace
+from datetime import datetime
 
 from drsorch.contracts import Envelope, Event, RequestCompleted
 from drsorch.monitor.cache import StateCache
 from drsorch.monitor.handlers import handlers
+from drsorch.monitor.session import tick
 from drsorch.monitor.timers import MonitorTick, MonitorWake
 from drsorch.runtime import Outbox
 from support.monitor_builders import envelopes, servers, spec, target_configured
@@ -151,3 +153,56 @@ async def test_results_that_arrive_during_a_run_wait_for_it_and_keep_its_state_c
     kept = bus.deps.cache.peek(REQUEST)
     assert kept is not None and set(kept[1].configs) == {s.source_server_id for s in plan}
     assert _loads(bus) == loads, "nothing was read again"
+
+
+async def test_the_chunk_that_ends_a_burst_wakes_the_request_at_once() -> None:
+    bus = Bus()
+    plan = servers(40)
+    submit(bus, plan, spec(), configure=False)
+    await bus.run(lambda: bus.deps.cache.peek(REQUEST) is not None)
+    bus.timers.clear()
+    chunks = target_configured(plan, budget=6_000)
+    assert len(chunks) >= 3
+    for envelope in envelopes(chunks, REQUEST, "configured", "configurator"):
+        bus.send(envelope)
+    await bus.run(lambda: len(bus.timers) >= len(chunks))
+
+    wakes = [delay for kind, delay in bus.timers if kind == "MonitorWake"]
+    settle = bus.deps.settings.wake_delay_seconds
+    assert settle > 0
+    assert sorted(wakes) == [0] + [settle] * (len(chunks) - 1), wakes
+    # That wake's run starts every configured server at once, the burst whole.
+    first_wake = bus.clock.now()
+    await bus.run(lambda: bool(bus.world.start_calls))
+    assert bus.clock.now() == first_wake
+    assert sum(len(ids) for _, ids, _ in bus.world.start_calls) == len(plan)
+
+
+async def test_a_stale_tick_never_takes_the_lease_from_the_current_one() -> None:
+    bus = Bus()
+    submit(bus, servers(30, waves=3), spec(batch_size=4))
+    await bus.run(lambda: bool(bus.world.start_calls))
+    kept = bus.deps.cache.peek(REQUEST)
+    assert kept is not None
+    summary = kept[1].summary
+    assert summary.tick_seq > 1
+    current, stale = tick(summary, summary.tick_seq), tick(summary, summary.tick_seq - 1)
+    holders: list[str] = []
+    acquire = bus.store.acquire
+
+    async def recorded(request_id: str, holder: str, now: datetime, until: datetime) -> bool:
+        holders.append(holder.partition(":")[0])
+        return await acquire(request_id, holder, now, until)
+
+    bus.store.acquire = recorded  # type: ignore[method-assign]
+    outboxes = [Outbox(), Outbox()]
+    # Delivered together, the stale one first: had it taken the lease, the current one
+    # would have found it held and waited `lease_retry_seconds`.
+    for envelope, outbox in zip((stale, current), outboxes, strict=True):
+        await bus.handlers["MonitorTick"](envelope, outbox)
+
+    assert stale.event_id not in holders, "the stale tick took the lease"
+    assert outboxes[0].timers == [], "the stale tick scheduled something"
+    assert current.event_id in holders
+    ticks = [t.envelope.payload for t in outboxes[1].timers]
+    assert [t.seq for t in ticks if isinstance(t, MonitorTick)] == [summary.tick_seq + 1]

@@ -92,12 +92,11 @@ def handlers(deps: Dependencies) -> dict[str, Handler]:
             producer=PRODUCER,
             causation_id=envelope.event_id,
         )
-        outbox.schedule(wake, timedelta(seconds=deps.settings.wake_delay_seconds))
-
-    async def on_tick(envelope: Envelope[Event], outbox: Outbox) -> None:
-        payload = envelope.payload
-        assert isinstance(payload, MonitorTick)
-        await _drive(deps, envelope, outbox, payload)
+        # The chunk that ends a burst wakes the request at once; the others after the
+        # settle, so a chunk handled after that run still wakes one of its own.
+        last = payload.chunk.index == payload.chunk.count - 1
+        settle = 0 if last else deps.settings.wake_delay_seconds
+        outbox.schedule(wake, timedelta(seconds=settle))
 
     async def on_wake(envelope: Envelope[Event], outbox: Outbox) -> None:
         await _drive(deps, envelope, outbox, None)
@@ -107,9 +106,19 @@ def handlers(deps: Dependencies) -> dict[str, Handler]:
         PairsMatched.event_type: on_pairs_matched,
         TargetConfigured.event_type: on_target_configured,
         DrillRequested.event_type: _drill_requested(deps),
-        MonitorTick.event_type: on_tick,
+        MonitorTick.event_type: _tick_handler(deps),
         MonitorWake.event_type: on_wake,
     }
+
+
+def _tick_handler(deps: Dependencies) -> Handler:
+    async def on_tick(envelope: Envelope[Event], outbox: Outbox) -> None:
+        payload = envelope.payload
+        assert isinstance(payload, MonitorTick)
+        if not _known_superseded(deps, envelope, payload):
+            await _drive(deps, envelope, outbox, payload)
+
+    return on_tick
 
 
 def _drill_requested(deps: Dependencies) -> Handler:
@@ -185,6 +194,18 @@ async def _drive(
                 await _run(deps, session, state, outbox, version)
     finally:
         await session.release()
+
+
+def _known_superseded(deps: Dependencies, envelope: Envelope[Event], timer: MonitorTick) -> bool:
+    """A tick that this worker's last commit already numbered past: dropped without taking
+    the lease, so that it never holds off the current tick delivered beside it (which would
+    wait `lease_retry_seconds`). The number only grows, so a later one proves it stale;
+    the tick whose own run made that commit is let through, to replay what it sent."""
+    kept = deps.cache.peek(envelope.request_id)
+    if kept is None:
+        return False
+    summary = kept[1].summary
+    return summary.tick_seq > timer.seq and summary.last_cause != envelope.event_id
 
 
 async def _claim(

@@ -61,7 +61,8 @@ class MonitorSettings(BaseSettings):
     lease_retry_seconds: float = Field(default=2, ge=0.1, le=900)
     """Wait before a timer retries a request another handler holds."""
     wake_delay_seconds: float = Field(default=1, ge=0, le=900)
-    """Delay of the wake-up after configuration results arrive (lets a burst settle)."""
+    """Delay of the wake-up after a chunk of configuration results arrives (lets a burst
+    settle); the chunk that ends a burst wakes the request at once."""
     min_tick_seconds: float = Field(default=1, ge=0, le=900)
     """Shortest delay between two runs of one request."""
     sweep_seconds: float = Field(default=60, ge=1, le=3600)
