@@ -72,10 +72,21 @@ async def advance(
     unplanned = [r for r in records if r.planned is None]
     if unplanned:
         records = await _step(
-            request_id, request, deps, now, records, unplanned, hints, dry=True, reads=reads
+            request_id,
+            request,
+            deps,
+            now,
+            records,
+            unplanned,
+            hints,
+            dry=True,
+            reads=reads,
+            save=False,
         )
         new = {r.server_id for r in unplanned}
-        records = await plan_slots(request_id, request, deps, records, new=new)
+        records = await plan_slots(request_id, request, deps, records, new=new, save=False)
+        # The plan and its slots, in one write per pair.
+        await deps.store.save_pairs(request_id, [r for r in records if r.server_id in new])
     if any(r.planned is None for r in records):
         return StepResult([], _retry(deps, hints))
     plan_hash = launch_hash(request.spec, [(r.pair, _planned(r)) for r in records])
@@ -186,9 +197,11 @@ async def _step(  # noqa: PLR0917 - one pass, its inputs passed on together
     dry: bool,
     reads: _Reads,
     sent_in: int | None = None,
+    save: bool = True,
 ) -> list[PairRecord]:
-    """One pass over the waiting pairs, saved in one write per pair: with `sent_in`, the
-    results it settles are marked reported in that step in the same write."""
+    """One pass over the waiting pairs, saved in one write per pair (unless the caller
+    saves them): with `sent_in`, the results it settles are marked reported in that step
+    in the same write."""
     updated = await _configure(request_id, request, waiting, deps, hints, dry=dry, reads=reads)
     grace = timedelta(seconds=deps.settings.prepare_deadline_seconds)
     updated = [_settle_late(request, record, now, grace, dry=dry) for record in updated]
@@ -199,7 +212,8 @@ async def _step(  # noqa: PLR0917 - one pass, its inputs passed on together
             else r
             for r in updated
         ]
-    await deps.store.save_pairs(request_id, updated)
+    if save:
+        await deps.store.save_pairs(request_id, updated)
     by_id = {record.server_id: record for record in updated}
     return [by_id.get(record.server_id, record) for record in records]
 
@@ -316,9 +330,12 @@ class _Reads:
         )
 
     async def read(self, cloud: Cloud, spec: RequestSpec, pairs: Sequence[Pair]) -> None:
-        self.servers, self.unreadable = await _paired_servers(cloud, pairs)
-        self.failbacks = await _failback_listings(cloud, spec, pairs)
-        self.targets = await _launch_targets(cloud, spec, pairs)
+        # Reads only, none depending on another: all at once.
+        (self.servers, self.unreadable), self.failbacks, self.targets = await asyncio.gather(
+            _paired_servers(cloud, pairs),
+            _failback_listings(cloud, spec, pairs),
+            _launch_targets(cloud, spec, pairs),
+        )
         whole = (
             not self.unreadable
             and _listing_places(spec, pairs) <= self.failbacks.keys()
@@ -365,15 +382,22 @@ async def _paired_servers(
         )
     found: dict[str, SourceServer] = {}
     unreadable: dict[str, Waiting | str] = {}
-    for place, ids in by_place.items():
-        for start in range(0, len(ids), DESCRIBE_BATCH):
-            batch = ids[start : start + DESCRIBE_BATCH]
-            try:
-                found.update(await cloud.drs.source_servers(place, batch))
-            except Transient as exc:
-                unreadable.update(dict.fromkeys(batch, Waiting(str(exc), exc.retry_after)))
-            except (Refused, AccountUnreachable) as exc:
-                unreadable.update(dict.fromkeys(batch, f"cannot read servers in {place}: {exc}"))
+
+    async def read(place: Place, batch: list[str]) -> None:
+        try:
+            found.update(await cloud.drs.source_servers(place, batch))
+        except Transient as exc:
+            unreadable.update(dict.fromkeys(batch, Waiting(str(exc), exc.retry_after)))
+        except (Refused, AccountUnreachable) as exc:
+            unreadable.update(dict.fromkeys(batch, f"cannot read servers in {place}: {exc}"))
+
+    await asyncio.gather(
+        *(
+            read(place, ids[start : start + DESCRIBE_BATCH])
+            for place, ids in by_place.items()
+            for start in range(0, len(ids), DESCRIBE_BATCH)
+        )
+    )
     return found, unreadable
 
 
@@ -387,16 +411,19 @@ async def _failback_listings(
     pairs look their server up one by one and meet the error there, pair by pair.
     """
     listings: dict[Place, dict[str, list[SourceServer]]] = {}
-    for place in sorted(_listing_places(spec, pairs)):
+
+    async def listing(place: Place) -> None:
         try:
             listed = await cloud.drs.failback_servers(place)
         except (Transient, Refused, AccountUnreachable):
-            continue
+            return
         by_instance: dict[str, list[SourceServer]] = defaultdict(list)
         for server in listed:
             if server.aws_instance_id:
                 by_instance[server.aws_instance_id].append(server)
         listings[place] = by_instance
+
+    await asyncio.gather(*map(listing, sorted(_listing_places(spec, pairs))))
     return listings
 
 
@@ -420,8 +447,8 @@ async def _launch_targets(
     cloud: Cloud, spec: RequestSpec, pairs: Sequence[Pair]
 ) -> dict[Place, dict[str, TargetInstance]]:
     """The pairs' launch-into targets as EC2 reports them now, read per launch place in
-    batches (not once per pair). A place that cannot be read is left out: its pairs read
-    their target one by one and meet the error there, pair by pair."""
+    batches (not once per pair), every place at once. A place that cannot be read is left
+    out: its pairs read their target one by one and meet the error there, pair by pair."""
     wanted: dict[Place, list[str]] = defaultdict(list)
     for pair in pairs:
         if pair.target is not None and domain.launch_kind(spec, pair) == "launch_into":
@@ -429,11 +456,14 @@ async def _launch_targets(
                 pair.target.instance_id
             )
     seen: dict[Place, dict[str, TargetInstance]] = {}
-    for place, ids in wanted.items():
+
+    async def read(place: Place, ids: list[str]) -> None:
         try:
             seen[place] = await cloud.ec2.instances(place, ids)
         except (Transient, Refused, AccountUnreachable):
-            continue
+            return
+
+    await asyncio.gather(*(read(place, ids) for place, ids in wanted.items()))
     return seen
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -43,11 +44,15 @@ class Ec2Adapter:
         if not wanted:
             return {}
         client: EC2Client = await self._client_for("ec2", place)
-        found: dict[str, TargetInstance] = {}
-        for start in range(0, len(wanted), MAX_FILTER_VALUES):
-            batch = wanted[start : start + MAX_FILTER_VALUES]
-            found.update(await self._described(client, place, batch))
-        return found
+        # Every batch at once: each answer is long to write and to read (a whole instance
+        # description per ID), and EC2 and this process then share the work.
+        batches = await asyncio.gather(
+            *(
+                self._described(client, place, wanted[start : start + MAX_FILTER_VALUES])
+                for start in range(0, len(wanted), MAX_FILTER_VALUES)
+            )
+        )
+        return {k: v for batch in batches for k, v in batch.items()}
 
     async def _described(
         self, client: EC2Client, place: Place, ids: list[str]

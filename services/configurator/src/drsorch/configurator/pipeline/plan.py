@@ -28,9 +28,10 @@ async def plan_slots(
     records: list[PairRecord],
     *,
     new: set[str],
+    save: bool = True,
 ) -> list[PairRecord]:
     """The records, the newly planned (`new`) each saying its slot round, or rejected when
-    none can be had; what changed is saved."""
+    none can be had; what changed is saved (unless the caller saves it)."""
     spec = request.spec
     planned = [r for r in records if r.server_id in new and r.planned is not None]
     if deps.pipeline is None or spec.operation != "failback" or not planned:
@@ -69,7 +70,7 @@ async def plan_slots(
             out |= {r.server_id: _annotated(r, seen, index) for index, r in enumerate(queued)}
     finally:
         await deps.store.add_calls(request_id, calls)
-    if out:
+    if out and save:
         await deps.store.save_pairs(request_id, list(out.values()))
     return [out.get(r.server_id, r) for r in records]
 
