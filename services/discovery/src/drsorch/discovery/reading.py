@@ -113,8 +113,11 @@ async def _read_failback(
     recovery = await access.drs(account_id, spoke, spec.recovery_region, calls)
     primary = await access.drs(account_id, spoke, spec.primary_region, calls)
     ec2 = await access.ec2(account_id, spoke, spec.primary_region)
-    back, instances, jobs_here, jobs_there, targets = await asyncio.gather(
+    # Every FAILOVER server (`read`), not only those in scope: a server outside the scope
+    # still claims its original, and none may become another server's target by Name.
+    back, read, instances, jobs_here, jobs_there, targets = await asyncio.gather(
         primary.source_servers(),
+        recovery.source_servers(),
         recovery.recovery_instances(),
         recovery.active_jobs(),
         primary.active_jobs(),
@@ -122,9 +125,6 @@ async def _read_failback(
     )
     primary_others = [s for s in back if s.direction != FAILBACK]
     back = [s for s in back if s.direction == FAILBACK]
-    # Every FAILOVER server, not only those in scope: a server outside the scope still
-    # claims its original, and none may become another server's target by Name.
-    read = await recovery.source_servers()
     servers = [s for s in read if s.direction != FAILBACK]
     return AccountReading(
         account_id=account_id,
