@@ -27,13 +27,13 @@ from botocore.exceptions import ClientError
 from drsorch.configurator.adapters.errors import code_of
 from drsorch.configurator.records import PairRecord, PreviousSettings, RequestRecord
 from drsorch.contracts.types import Place
+from drsorch.runtime.batch_writes import write_all
 from drsorch.runtime.transactions import ITEMS, write_unless_refused
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient
 
 CALLS_PREFIX = "calls_"
-BATCH = 25  # BatchWriteItem's limit
 TRANSACTION = ITEMS
 TRANSACTION_ATTEMPTS = 5
 
@@ -107,19 +107,12 @@ class DynamoStore:
             self._item(request_id, f"pair#{record.server_id}", record.model_dump_json())
             for record in pairs
         ]
-        for start in range(0, len(items), BATCH):
-            await self._write(
-                [{"PutRequest": {"Item": item}} for item in items[start : start + BATCH]]
-            )
+        await self._write([{"PutRequest": {"Item": item}} for item in items])
 
-    async def _write(self, requests: list[dict[str, Any]]) -> None:
-        pending: dict[str, Any] = {self.table: requests}
-        for _ in range(10):
-            response = await self.client.batch_write_item(RequestItems=pending)
-            pending = dict(response.get("UnprocessedItems") or {})
-            if not pending:
-                return
-        raise RuntimeError(f"DynamoDB left {len(pending[self.table])} items unwritten")
+    async def _write(self, requests: Sequence[dict[str, Any]]) -> None:
+        left = await write_all(self.client, self.table, requests)
+        if left:
+            raise RuntimeError(f"DynamoDB left {left} items unwritten")
 
     async def add_calls(self, request_id: str, calls: Counter[str]) -> None:
         counted = {op: n for op, n in calls.items() if n > 0}
@@ -185,8 +178,7 @@ class DynamoStore:
             {"PutRequest": {"Item": self._item(request_id, sk, text, expires=False)}}
             for sk, text in items.items()
         ]
-        for start in range(0, len(requests), BATCH):
-            await self._write(requests[start : start + BATCH])
+        await self._write(requests)
 
     async def _put_absent(self, items: Sequence[dict[str, Any]]) -> list[dict[str, Any] | None]:
         """Write each item whose key the table does not hold yet; for each, the item found

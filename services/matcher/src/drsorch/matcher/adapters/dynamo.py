@@ -24,11 +24,11 @@ from typing import TYPE_CHECKING, Any
 from drsorch.matcher.errors import StoreError
 from drsorch.matcher.ports import PlanSummary, SavedPlan
 from drsorch.matcher.records import FailoverPair, Plan
+from drsorch.runtime.batch_writes import write_all
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient
 
-WRITE_BATCH = 25
 READ_BATCH = 100
 ATTEMPTS = 5
 Item = dict[str, Any]
@@ -50,7 +50,10 @@ class DynamoPlanRepository:
 
     async def save_plan(self, summary: PlanSummary, plan: Plan) -> None:
         expires = {"N": str(int(time.time() + self.plan_ttl.total_seconds()))}
-        await self._write(_plan_items(summary, plan, expires))
+        head, *rows = _plan_items(summary, plan, expires)
+        # The summary last: a plan is there only once every row of it is.
+        await self._write(rows)
+        await self._write([head])
 
     async def plan(self, request_id: str, servers: Sequence[str] | None = None) -> SavedPlan | None:
         items = (
@@ -117,19 +120,11 @@ class DynamoPlanRepository:
     async def _write(self, items: list[Item]) -> None:
         # One batch may not hold two writes of one key: the last of each key wins.
         unique = {(i["pk"]["S"], i["sk"]["S"]): i for i in items}
-        rows = list(unique.values())
-        for start in range(0, len(rows), WRITE_BATCH):
-            requests = [{"PutRequest": {"Item": i}} for i in rows[start : start + WRITE_BATCH]]
-            await self._write_batch(requests)
-
-    async def _write_batch(self, requests: list[Any]) -> None:
-        for attempt in range(ATTEMPTS):
-            answer = await self.client.batch_write_item(RequestItems={self.table: requests})
-            requests = list(answer.get("UnprocessedItems", {}).get(self.table, []))
-            if not requests:
-                return
-            await asyncio.sleep(0.05 * 2**attempt)  # DynamoDB asks callers to back off
-        raise StoreError(f"{self.table}: {len(requests)} writes left unprocessed")
+        left = await write_all(
+            self.client, self.table, [{"PutRequest": {"Item": i}} for i in unique.values()]
+        )
+        if left:
+            raise StoreError(f"{self.table}: {left} writes left unprocessed")
 
     async def _read_keys(self, keys: list[dict[str, str]]) -> list[Item]:
         """The items of at most 100 (pk, sk) keys that exist, read consistently."""

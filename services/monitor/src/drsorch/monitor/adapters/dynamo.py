@@ -15,12 +15,12 @@ from drsorch.monitor.cache import fresh_version
 from drsorch.monitor.domain.records import BatchRecord, RequestState, ServerRecord, Summary
 from drsorch.monitor.errors import AwsFailure
 from drsorch.monitor.ports import Armed, Emission, Head
+from drsorch.runtime.batch_writes import write_all
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient
 
 Item = dict[str, Any]
-_BATCH_WRITE = 25  # DynamoDB's BatchWriteItem limit
 _UNPROCESSED_ROUNDS = 8
 ARMED_PK = "armed"
 """The partition of every running request's next tick (`sk` = request ID), for the sweep."""
@@ -192,8 +192,9 @@ class DynamoStore:
         seen: str | None = None,
     ) -> str | None:
         layout = self._layout(request_id)
-        items = [layout.result(result) for result in results]
-        await self._put_all([*items, layout.calls(event_id, api_calls, plan_hash)])
+        # The plan hash first: a run that sees these results checks their approval.
+        await self._put_all([layout.calls(event_id, api_calls, plan_hash)])
+        await self._put_all([layout.result(result) for result in results])
         version = fresh_version()
         if seen is not None and await self.claim(request_id, seen, version):
             return version
@@ -323,12 +324,6 @@ class DynamoStore:
         await self._write_all([{"PutRequest": {"Item": item}} for item in items])
 
     async def _write_all(self, requests: Sequence[Item]) -> None:
-        for start in range(0, len(requests), _BATCH_WRITE):
-            pending: list[Any] = list(requests[start : start + _BATCH_WRITE])
-            for _ in range(_UNPROCESSED_ROUNDS):
-                answer = await self.client.batch_write_item(RequestItems={self.table: pending})
-                pending = list(answer.get("UnprocessedItems", {}).get(self.table, []))
-                if not pending:
-                    break
-            if pending:
-                raise AwsFailure(f"DynamoDB left {len(pending)} writes to {self.table} unprocessed")
+        left = await write_all(self.client, self.table, requests, rounds=_UNPROCESSED_ROUNDS)
+        if left:
+            raise AwsFailure(f"DynamoDB left {left} writes to {self.table} unprocessed")
