@@ -7,7 +7,7 @@ pauses a little longer before each new try of what is left, as DynamoDB asks.
 
 The writes are in no order, across calls as within one: a caller whose readers must
 see some writes only after others calls `write_all` once for each group, in order.
-If a call fails, the others are cancelled and the error is raised.
+If a call fails, the others are cancelled and its error is raised.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
+
+from drsorch.runtime import together
 
 BATCH = 25  # BatchWriteItem's limit
 AT_ONCE = 8
@@ -48,12 +50,7 @@ async def write_all(
                 return 0
         return len(pending)
 
-    try:
-        async with asyncio.TaskGroup() as group:
-            tasks = [
-                group.create_task(batch(list(requests[start : start + BATCH])))
-                for start in range(0, len(requests), BATCH)
-            ]
-    except ExceptionGroup as failed:  # the first failure, as one call alone would raise it
-        raise failed.exceptions[0] from None
-    return sum(task.result() for task in tasks)
+    left = await together.at_once(
+        batch(list(requests[start : start + BATCH])) for start in range(0, len(requests), BATCH)
+    )
+    return sum(left)

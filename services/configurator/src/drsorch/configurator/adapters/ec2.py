@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +10,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from drsorch.configurator.adapters.errors import translate
 from drsorch.configurator.domain import TargetInstance
 from drsorch.contracts.types import LAUNCH_INTO_TAG_KEY, LAUNCH_INTO_TAG_VALUE, Place
+from drsorch.runtime.together import at_once
 
 if TYPE_CHECKING:
     from types_aiobotocore_ec2 import EC2Client
@@ -46,11 +46,9 @@ class Ec2Adapter:
         client: EC2Client = await self._client_for("ec2", place)
         # Every batch at once: each answer is long to write and to read (a whole instance
         # description per ID), and EC2 and this process then share the work.
-        batches = await asyncio.gather(
-            *(
-                self._described(client, place, wanted[start : start + MAX_FILTER_VALUES])
-                for start in range(0, len(wanted), MAX_FILTER_VALUES)
-            )
+        batches = await at_once(
+            self._described(client, place, wanted[start : start + MAX_FILTER_VALUES])
+            for start in range(0, len(wanted), MAX_FILTER_VALUES)
         )
         return {k: v for batch in batches for k, v in batch.items()}
 

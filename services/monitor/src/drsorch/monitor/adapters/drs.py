@@ -17,6 +17,7 @@ from drsorch.monitor.domain.facts import (
     Replication,
 )
 from drsorch.monitor.domain.readiness import duration_seconds
+from drsorch.runtime.together import at_once
 
 if TYPE_CHECKING:
     from drsorch.monitor.adapters.cloud import AwsCloud
@@ -90,14 +91,20 @@ class DrsAdapter:
                 return items
             kwargs["nextToken"] = token
 
+    async def _chunked(
+        self, ids: Sequence[str], size: int, operation: str, method: str, key: str
+    ) -> list[dict[str, Any]]:
+        """The items of a filtered list call over `ids`, `size` IDs a filter, every filter
+        at once."""
+        parts = await at_once(
+            self._pages(operation, method, filters={key: chunk}, maxResults=PAGE)
+            for chunk in _chunks(ids, size)
+        )
+        return [item for part in parts for item in part]
+
     async def jobs(self, job_ids: Sequence[str]) -> list[RecoveryJob]:
-        found: list[RecoveryJob] = []
-        for chunk in _chunks(job_ids, MAX_JOB_IDS):
-            items = await self._pages(
-                "DescribeJobs", "describe_jobs", filters={"jobIDs": chunk}, maxResults=PAGE
-            )
-            found.extend(parse_job(item) for item in items)
-        return found
+        items = await self._chunked(job_ids, MAX_JOB_IDS, "DescribeJobs", "describe_jobs", "jobIDs")
+        return [parse_job(item) for item in items]
 
     async def recent_jobs(self, window: timedelta) -> list[RecoveryJob]:
         # DescribeJobs lists newest first: read pages until they reach past the window,
@@ -181,37 +188,33 @@ class DrsAdapter:
         return JobLog(failures, launched_into)
 
     async def recovery_instances(self, server_ids: Sequence[str]) -> list[RecoveryInstance]:
-        found: list[RecoveryInstance] = []
-        for chunk in _chunks(server_ids, MAX_SERVER_IDS):
-            items = await self._pages(
-                "DescribeRecoveryInstances",
-                "describe_recovery_instances",
-                filters={"sourceServerIDs": chunk},
-                maxResults=PAGE,
+        items = await self._chunked(
+            server_ids,
+            MAX_SERVER_IDS,
+            "DescribeRecoveryInstances",
+            "describe_recovery_instances",
+            "sourceServerIDs",
+        )
+        return [
+            RecoveryInstance(
+                recovery_instance_id=item["recoveryInstanceID"],
+                source_server_id=item.get("sourceServerID", ""),
+                ec2_instance_id=item.get("ec2InstanceID"),
+                ec2_state=item.get("ec2InstanceState"),
+                job_id=item.get("jobID"),
             )
-            found.extend(
-                RecoveryInstance(
-                    recovery_instance_id=item["recoveryInstanceID"],
-                    source_server_id=item.get("sourceServerID", ""),
-                    ec2_instance_id=item.get("ec2InstanceID"),
-                    ec2_state=item.get("ec2InstanceState"),
-                    job_id=item.get("jobID"),
-                )
-                for item in items
-            )
-        return found
+            for item in items
+        ]
 
     async def _source_servers(self, server_ids: Sequence[str]) -> list[dict[str, Any]]:
         """DescribeSourceServers items of these servers, 200 IDs a filter."""
-        items: list[dict[str, Any]] = []
-        for chunk in _chunks(server_ids, MAX_SERVER_IDS):
-            items += await self._pages(
-                "DescribeSourceServers",
-                "describe_source_servers",
-                filters={"sourceServerIDs": chunk},
-                maxResults=PAGE,
-            )
-        return items
+        return await self._chunked(
+            server_ids,
+            MAX_SERVER_IDS,
+            "DescribeSourceServers",
+            "describe_source_servers",
+            "sourceServerIDs",
+        )
 
     async def origins(self, server_ids: Sequence[str]) -> dict[str, str | None]:
         found: dict[str, str | None] = {}

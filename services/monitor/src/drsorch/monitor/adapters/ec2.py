@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from drsorch.contracts.types import Place
 from drsorch.monitor.domain.facts import Instance
+from drsorch.runtime.together import at_once
 
 if TYPE_CHECKING:
     from drsorch.monitor.adapters.cloud import AwsCloud
@@ -22,27 +23,28 @@ class Ec2Adapter:
         self.place = place
 
     async def instances(self, instance_ids: Sequence[str]) -> dict[str, Instance]:
-        found: dict[str, Instance] = {}
         ids = list(dict.fromkeys(instance_ids))
-        for start in range(0, len(ids), MAX_FILTER_VALUES):
-            kwargs: dict[str, Any] = {
-                "Filters": [
-                    {"Name": "instance-id", "Values": ids[start : start + MAX_FILTER_VALUES]}
-                ]
-            }
-            while True:
-                page = await self.cloud.call(
-                    "ec2", self.place, "DescribeInstances", "describe_instances", **kwargs
-                )
-                for reservation in page.get("Reservations", []):
-                    for raw in reservation.get("Instances", []):
-                        instance = _instance(raw)
-                        found[instance.instance_id] = instance
-                token = page.get("NextToken")
-                if not token:
-                    break
-                kwargs["NextToken"] = token
-        return found
+        parts = await at_once(
+            self._described(ids[start : start + MAX_FILTER_VALUES])
+            for start in range(0, len(ids), MAX_FILTER_VALUES)
+        )
+        return {k: v for part in parts for k, v in part.items()}
+
+    async def _described(self, ids: list[str]) -> dict[str, Instance]:
+        found: dict[str, Instance] = {}
+        kwargs: dict[str, Any] = {"Filters": [{"Name": "instance-id", "Values": ids}]}
+        while True:
+            page = await self.cloud.call(
+                "ec2", self.place, "DescribeInstances", "describe_instances", **kwargs
+            )
+            for reservation in page.get("Reservations", []):
+                for raw in reservation.get("Instances", []):
+                    instance = _instance(raw)
+                    found[instance.instance_id] = instance
+            token = page.get("NextToken")
+            if not token:
+                return found
+            kwargs["NextToken"] = token
 
 
 def _instance(raw: dict[str, Any]) -> Instance:
