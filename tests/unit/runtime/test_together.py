@@ -51,3 +51,18 @@ async def test_the_first_failure_is_raised_as_itself_and_the_others_are_cancelle
     with pytest.raises(KeyError, match="gone"):
         await at_once([waits(1), fails(), waits(2)])
     assert sorted(cancelled) == [1, 2]
+
+
+class _Stop(BaseException):
+    """Not an `Exception`: as a process's end would be."""
+
+
+async def test_a_base_exception_is_raised_as_itself_too() -> None:
+    async def stops() -> int:
+        raise _Stop
+
+    async def fine() -> int:
+        return 1
+
+    with pytest.raises(_Stop):
+        await at_once([fine(), stops()])

@@ -3,7 +3,7 @@
 `asyncio.gather` raises the first failure but leaves the others running unobserved;
 a `TaskGroup` cancels them, but raises an `ExceptionGroup` that callers written for
 one call's errors (a `ClientError`, a service's own error) would not catch. `at_once`
-cancels the others and raises the first failure itself.
+cancels the others and raises the first failure itself, an `Exception` or not.
 """
 
 from __future__ import annotations
@@ -24,6 +24,6 @@ async def at_once(awaitables: Iterable[Awaitable[T]]) -> list[T]:
     try:
         async with asyncio.TaskGroup() as group:
             tasks = [group.create_task(run(a)) for a in awaitables]
-    except ExceptionGroup as failed:
+    except BaseExceptionGroup as failed:
         raise failed.exceptions[0] from None
     return [task.result() for task in tasks]
