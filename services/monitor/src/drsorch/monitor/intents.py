@@ -23,6 +23,7 @@ from drsorch.monitor.domain.records import (
 )
 from drsorch.monitor.errors import AwsFailure, LeaseLost, StartRefused, Throttled
 from drsorch.monitor.run import Run, each_place, group_by
+from drsorch.runtime.together import at_once
 
 log = logging.getLogger("drsorch.monitor")
 
@@ -62,44 +63,53 @@ def _drop_if_settled(run: Run, batch: BatchRecord) -> None:
 
 
 async def intend(
-    run: Run, place: Place, members: Sequence[Candidate], jobs: Sequence[RecoveryJob]
-) -> BatchRecord:
-    """Record the intent to start one batch (a conditional write) and mark its servers
-    (kept by the caller's next `run.flush()`, which must come before the batch's call)."""
+    run: Run, place: Place, planned: Sequence[Sequence[Candidate]], jobs: Sequence[RecoveryJob]
+) -> list[BatchRecord]:
+    """Record the intent to start each planned batch (conditional writes, at once) and mark
+    their servers (kept by the caller's next `run.flush()`, which must come before any
+    batch's call)."""
     state, wave = run.state, run.state.summary.wave
     assert wave is not None
-    index = 1 + max((b.index for b in state.batches.values() if b.wave == wave), default=-1)
-    launching = frozenset(c.launching_server_id for c in members)
+    first = 1 + max((b.index for b in state.batches.values() if b.wave == wave), default=-1)
     settle = timedelta(seconds=run.deps.settings.intent_settle_seconds)
-    batch = BatchRecord(
-        key=batch_key(wave, index),
-        wave=wave,
-        index=index,
-        account_id=place.account_id,
-        region=place.region,
-        members=tuple(
-            Member(
-                source_server_id=c.source_server_id,
-                launching_server_id=c.launching_server_id,
-                expected_instance_id=c.expected_instance_id,
-                volumes_before=c.volumes_before,
-            )
-            for c in members
-        ),
-        drill=state.spec.drill,
-        intent_at=run.now,
-        prior_job_ids=planning.prior_jobs(launching, jobs),
-        next_poll_at=run.now + settle,
-    )
-    if not await run.deps.store.record_intent(state.summary.request_id, batch):
-        raise LeaseLost(f"batch {batch.key} was recorded by another handler")
-    state.batches[batch.key] = batch
-    for c in members:
-        record = state.servers[c.source_server_id]
-        state.put_server(
-            record.model_copy(update={"phase": ServerPhase.IN_BATCH, "batch_key": batch.key})
+    batches = [
+        BatchRecord(
+            key=batch_key(wave, index),
+            wave=wave,
+            index=index,
+            account_id=place.account_id,
+            region=place.region,
+            members=tuple(
+                Member(
+                    source_server_id=c.source_server_id,
+                    launching_server_id=c.launching_server_id,
+                    expected_instance_id=c.expected_instance_id,
+                    volumes_before=c.volumes_before,
+                )
+                for c in members
+            ),
+            drill=state.spec.drill,
+            intent_at=run.now,
+            prior_job_ids=planning.prior_jobs(
+                frozenset(c.launching_server_id for c in members), jobs
+            ),
+            next_poll_at=run.now + settle,
         )
-    return batch
+        for index, members in enumerate(planned, start=first)
+    ]
+    request_id = state.summary.request_id
+    recorded = await at_once(run.deps.store.record_intent(request_id, b) for b in batches)
+    for batch, kept in zip(batches, recorded, strict=True):
+        if not kept:
+            raise LeaseLost(f"batch {batch.key} was recorded by another handler")
+    for batch in batches:
+        state.batches[batch.key] = batch
+        for member in batch.members:
+            record = state.servers[member.source_server_id]
+            state.put_server(
+                record.model_copy(update={"phase": ServerPhase.IN_BATCH, "batch_key": batch.key})
+            )
+    return batches
 
 
 async def _start_recovery(run: Run, batch: BatchRecord) -> RecoveryJob:

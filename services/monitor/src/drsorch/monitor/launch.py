@@ -70,7 +70,7 @@ async def _start_in(run: Run, place: Place, candidates: list[Candidate], flush: 
         return
     # Every intent is written before any call, then the batches start at once: the
     # next job starts as soon as DRS answers, not after the writes of the one before.
-    batches = [await intend(run, place, members, jobs) for members in planned]
+    batches = await intend(run, place, planned, jobs)
     await run.flush()
     await call_all(run, batches)
 
