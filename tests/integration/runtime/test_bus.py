@@ -279,6 +279,10 @@ async def test_an_unknown_version_is_parked_at_once(
 ) -> None:
     envelope = wrap(request(), "req-version-0001")
     body = envelope.to_json().replace(f'"version":{envelope.version}', '"version":7')
+
+    def parked_line() -> list[logging.LogRecord]:
+        return [r for r in caplog.records if getattr(r, "reason", "") == "unknown-version"]
+
     with caplog.at_level(logging.ERROR, logger="drsorch"):
         client("sns").publish(
             TopicArn=topology.requests_topic_arn,
@@ -289,11 +293,12 @@ async def test_an_unknown_version_is_parked_at_once(
             },
         )
         dead = await asyncio.to_thread(parked, topology.discovery.dead_letter_queue_url)
+        # Logged once the park is done, which can be after the message shows there.
+        line = (await asyncio.to_thread(wait_for, parked_line))[0]
     attrs = {k: v["StringValue"] for k, v in dead[0]["MessageAttributes"].items()}
     assert attrs["drsorch_park_reason"] == "unknown-version"
     assert "v7" in attrs["drsorch_park_detail"]
     assert envelope.event_id not in workers.requests  # never handled, never retried
-    line = next(r for r in caplog.records if getattr(r, "reason", "") == "unknown-version")
     assert line.__dict__["event_id"] == envelope.event_id
     assert line.__dict__["receive_count"] == 1
 
