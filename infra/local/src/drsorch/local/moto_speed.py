@@ -28,7 +28,8 @@ than with the answer:
   third of the endpoint's time for a small request.
 - Answers: moto's serializer derives every value's name aliases and checks its path
   against every rewrite rule of the protocol, per value; both are remembered for the
-  one answer being written. xmltodict checks each element name character by character;
+  one answer being written, and the aliases are looked up inline rather than through two
+  helper calls each. xmltodict checks each element name character by character;
   a name that passed once is remembered.
 
 All are patched once per process, at plugin install; `drsorch_fast` marks a patched
@@ -40,7 +41,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from typing import Any
 
 _QUERIED = threading.local()  # the (table, partition key) a Query on this thread reads
@@ -321,12 +322,7 @@ def _fast_value_picking() -> None:
             except Exception:  # noqa: BLE001 - moto stops at the first alias that answers
                 return get_value_as_moto_does(self, value, key, shape)
             aliases[(type(value), key, shape, parent)] = found
-        for possible_key in found:
-            picked = get_value(value, possible_key, missing)
-            if picked is not missing:
-                break
-        else:
-            picked = None
+        picked = _first_present(value, found, missing, get_value)
         full_path = f"{key_path}.{key}"
         transform: Any = transforms.get(full_path)
         if transform is None:
@@ -343,6 +339,29 @@ def _fast_value_picking() -> None:
 
     get_value_remembered.drsorch_fast = True  # type: ignore[attr-defined]
     serializer.get_value = get_value_remembered  # type: ignore[method-assign]
+
+
+def _first_present(
+    value: Any, keys: tuple[Any, ...], missing: Any, get_value: Callable[..., Any]
+) -> Any:
+    """The value under the first of `keys` that `value` has, else None: moto's `get_value`
+    for each key in turn, inlined (two calls a key, ~140 keys per instance a
+    DescribeInstances writes). A dotted key walks (by `get_value`); any other is an item
+    or an attribute, as the value offers."""
+    indexed = hasattr(value, "__getitem__")
+    for key in keys:
+        if isinstance(key, str) and "." in key:
+            picked = get_value(value, key, missing)
+        elif not indexed:
+            picked = getattr(value, str(key), missing)
+        else:
+            try:
+                picked = value[key]
+            except (KeyError, IndexError, TypeError, AttributeError):
+                picked = missing
+        if picked is not missing:
+            return picked
+    return None
 
 
 def _fast_xml_names() -> None:
