@@ -19,7 +19,7 @@ from drsorch.monitor.handlers import handlers
 from drsorch.monitor.session import tick
 from drsorch.monitor.timers import MonitorTick, MonitorWake
 from drsorch.runtime import Outbox
-from support.monitor_builders import envelopes, servers, spec, target_configured
+from support.monitor_builders import Server, envelopes, servers, spec, target_configured
 from support.monitor_bus import Bus
 from support.monitor_scenarios import REQUEST, submit
 
@@ -48,6 +48,15 @@ async def _kept_matches_table(bus: Bus, cache: StateCache) -> bool:
     bus.store.reads.pop()  # the check's own read
     assert kept[1] == loaded, "the kept state differs from what the table holds"
     return True
+
+
+async def _planned_and_kept(count: int) -> tuple[Bus, list[Server]]:
+    """A request of `count` servers planned, not configured, and its state kept by the worker."""
+    bus = Bus()
+    plan = servers(count)
+    submit(bus, plan, spec(), configure=False)
+    await bus.run(lambda: bus.deps.cache.peek(REQUEST) is not None)
+    return bus, plan
 
 
 async def test_runs_reuse_their_own_commit_and_what_they_keep_equals_the_table() -> None:
@@ -85,10 +94,7 @@ async def test_two_workers_never_act_on_a_copy_the_other_made_stale() -> None:
 
 
 async def test_results_that_arrive_after_a_kept_run_reach_the_next_run() -> None:
-    bus = Bus()
-    plan = servers(6)
-    submit(bus, plan, spec(), configure=False)
-    await bus.run(lambda: bus.deps.cache.peek(REQUEST) is not None)
+    bus, plan = await _planned_and_kept(6)
     assert not bus.world.start_calls, "nothing is configured yet: nothing may start"
     loads = _loads(bus)
     submit(bus, plan, spec(), with_estate=False)  # the same plan again, and its results
@@ -103,10 +109,7 @@ async def test_results_that_arrive_after_a_kept_run_reach_the_next_run() -> None
 
 
 async def test_results_another_worker_keeps_make_this_workers_copy_stale() -> None:
-    bus = Bus()
-    plan = servers(6)
-    submit(bus, plan, spec(), configure=False)
-    await bus.run(lambda: bus.deps.cache.peek(REQUEST) is not None)
+    bus, plan = await _planned_and_kept(6)
     loads = _loads(bus)
     first, second = bus.handlers, handlers(replace(bus.deps, cache=StateCache()))
     submit(bus, plan, spec(), with_estate=False)
@@ -121,10 +124,7 @@ async def test_results_another_worker_keeps_make_this_workers_copy_stale() -> No
 
 
 async def test_results_that_arrive_during_a_run_wait_for_it_and_keep_its_state_current() -> None:
-    bus = Bus()
-    plan = servers(6)
-    submit(bus, plan, spec(), configure=False)
-    await bus.run(lambda: bus.deps.cache.peek(REQUEST) is not None)
+    bus, plan = await _planned_and_kept(6)
     loads = _loads(bus)
     configured = target_configured(plan, spec().launch_region)
     configured_events = list(envelopes(configured, REQUEST, "c", "configurator"))
@@ -156,10 +156,7 @@ async def test_results_that_arrive_during_a_run_wait_for_it_and_keep_its_state_c
 
 
 async def test_the_chunk_that_ends_a_burst_wakes_the_request_at_once() -> None:
-    bus = Bus()
-    plan = servers(40)
-    submit(bus, plan, spec(), configure=False)
-    await bus.run(lambda: bus.deps.cache.peek(REQUEST) is not None)
+    bus, plan = await _planned_and_kept(40)
     bus.timers.clear()
     chunks = target_configured(plan, budget=6_000)
     assert len(chunks) >= 3
