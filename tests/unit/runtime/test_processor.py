@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -194,9 +194,7 @@ async def test_timers_are_sent_to_the_own_queue_with_their_delay() -> None:
     short, long = queue.sent
     assert (short.delay_seconds, ATTR_DUE_AT in short.attributes) == (120, False)
     assert long.delay_seconds == 900
-    assert int(long.attributes[ATTR_DUE_AT]) == int(
-        (clock.now() + timedelta(minutes=40)).timestamp()
-    )
+    assert float(long.attributes[ATTR_DUE_AT]) == (clock.now() + timedelta(minutes=40)).timestamp()
     assert short.attributes["type"] == "Tick"
 
 
@@ -228,6 +226,69 @@ async def test_a_timer_arriving_early_is_sent_on_for_the_rest_of_its_delay() -> 
         await processor.process(inbound(body, attrs={ATTR_DUE_AT: due}))
     ).outcome is Outcome.HANDLED
     assert ticks == [1]
+
+
+async def test_a_timer_of_a_fraction_of_a_second_fires_at_its_due_time_not_before() -> None:
+    """SQS delays whole seconds: a 1.5 s timer is sent for 1 s with its due time, and the
+    consumer holds it for the half second left instead of handling it early."""
+    ticks: list[datetime] = []
+    held: list[float] = []
+    queue, clock = FakeQueue(), FakeClock()
+
+    async def on_tick(envelope: Envelope[Event], outbox: Outbox) -> None:
+        ticks.append(clock.now())
+
+    async def schedule(envelope: Envelope[Event], outbox: Outbox) -> None:
+        tick = Envelope.wrap(Tick(n=1), request_id=envelope.request_id, step="t", producer="unit")
+        outbox.schedule(tick, timedelta(seconds=1.5))
+
+    async def sleep(seconds: float) -> None:
+        held.append(seconds)
+        clock.advance(timedelta(seconds=seconds))
+
+    processor = MessageProcessor(
+        Service("unit", TEST_EVENTS, {"Ping": schedule, "Tick": on_tick}),
+        queue,
+        FakePublisher(),
+        MemoryInbox(),
+        max_receives=3,
+        clock=clock,
+        sleep=sleep,
+    )
+    sent_at = clock.now()
+    assert (await processor.process(inbound(ping(1).to_json()))).outcome is Outcome.HANDLED
+    (timer,) = queue.sent
+    assert timer.delay_seconds == 1
+    assert float(timer.attributes[ATTR_DUE_AT]) == (sent_at + timedelta(seconds=1.5)).timestamp()
+    clock.advance(timedelta(seconds=1))  # SQS delivers it after its whole second
+    arrived = inbound(timer.body, attrs=timer.attributes, message_id="m-2")
+    assert (await processor.process(arrived)).outcome is Outcome.HANDLED
+    assert held == [pytest.approx(0.5)]
+    assert ticks == [sent_at + timedelta(seconds=1.5)]
+
+
+async def test_a_timer_more_than_a_second_early_is_sent_on_not_held() -> None:
+    queue, clock = FakeQueue(), FakeClock()
+    held: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        held.append(seconds)
+
+    processor = MessageProcessor(
+        Service("unit", TEST_EVENTS, {"Tick": Recorder()}),
+        queue,
+        FakePublisher(),
+        MemoryInbox(),
+        max_receives=3,
+        clock=clock,
+        sleep=sleep,
+    )
+    body = Envelope.wrap(Tick(n=1), request_id="req-test-0001", step="t", producer="unit").to_json()
+    due = f"{(clock.now() + timedelta(seconds=2.25)).timestamp():.3f}"
+    early = await processor.process(inbound(body, attrs={ATTR_DUE_AT: due}))
+    assert early.outcome is Outcome.DEFERRED
+    assert (queue.sent[0].delay_seconds, queue.sent[0].attributes[ATTR_DUE_AT]) == (2, due)
+    assert held == []
 
 
 class _Exploding:

@@ -10,9 +10,11 @@ inbox records the event. The caller deletes or returns the message by outcome.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -98,6 +100,7 @@ class MessageProcessor:
         clock: Clock | None = None,
         renew_after: int | None = None,
         senders: Senders | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.service = service
         self.queue = queue
@@ -110,6 +113,7 @@ class MessageProcessor:
         """Delay of a renewed copy: the inbox lease, so a dead holder's lease has expired."""
         self._renewed: set[str] = set()
         self.senders = senders
+        self._sleep = sleep
         """Who may send each event type; every driver passes it (`open_runtime`). None only
         in unit tests of the other rules, whose fakes have no topics."""
 
@@ -329,6 +333,8 @@ class MessageProcessor:
         return Processed(Outcome.PARKED, f"{reason}: {detail}")
 
     async def _defer_if_early(self, message: InboundMessage) -> Processed | None:
+        """A timer that arrived before its due time: sent on while it is more than a second
+        early (SQS delays whole seconds), held here for the fraction left otherwise."""
         due = message.attributes.get(ATTR_DUE_AT)
         if not due:
             return None
@@ -338,7 +344,10 @@ class MessageProcessor:
             remaining = math.nan
         if not math.isfinite(remaining):
             return await self._park(message, "bad-due-at", f"{ATTR_DUE_AT}={due[:64]!r}", None)
+        if remaining <= 0:
+            return None
         if remaining <= 1:
+            await self._sleep(remaining)
             return None
         attributes = dict(message.attributes)
         await self.queue.send(

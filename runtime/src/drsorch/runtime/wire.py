@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 
 from drsorch.contracts import Envelope, Event
@@ -34,13 +35,17 @@ def attributes_for(envelope: Envelope[Event]) -> dict[str, str]:
 def outgoing_timer(envelope: Envelope[Event], delay: timedelta, now: datetime) -> OutgoingMessage:
     """A self-message due `delay` from `now`.
 
-    SQS delays at most 15 minutes; a longer timer carries its due time and is sent
-    on again by the consumer each time it arrives early.
+    SQS delays in whole seconds, at most 15 minutes. A timer that is not a whole number
+    of seconds, or is longer, carries its due time: it is sent with the whole seconds,
+    and the consumer holds it for the fraction left (`MessageProcessor`), or sends it on
+    again while it arrives more than a second early. Without that, a 1.5 s wait fired
+    after 1 s, found nothing due, and asked again for the 0.5 s left, which SQS made 0 s.
     """
-    seconds = max(0, int(delay.total_seconds()))
+    total = max(0.0, delay.total_seconds())
+    seconds = math.floor(total)
     attributes = attributes_for(envelope)
-    if seconds > MAX_DELAY_SECONDS:
-        attributes[ATTR_DUE_AT] = str(int((now + delay).timestamp()))
+    if seconds > MAX_DELAY_SECONDS or total != seconds:
+        attributes[ATTR_DUE_AT] = f"{(now + delay).timestamp():.3f}"
     return OutgoingMessage(
         body=envelope.to_json(),
         attributes=attributes,
