@@ -73,6 +73,9 @@ def default_plugins() -> list[Plugin]:
     from drsorch.local.iam_enforce import install as install_iam  # noqa: PLC0415
 
     plugins.append(install_iam)
+    from drsorch.local.sqs_timers import install as install_sqs_timers  # noqa: PLC0415
+
+    plugins.append(install_sqs_timers)
     from drsorch.local.moto_speed import install as install_moto_speed  # noqa: PLC0415
 
     plugins.append(install_moto_speed)
