@@ -37,6 +37,11 @@ def test_the_patches_are_installed(endpoint: LocalEndpoint) -> None:
 
     assert getattr(InstanceBackend.describe_instances, "drsorch_fast", False)
     assert getattr(InstanceBackend.get_reservations_by_instance_ids, "drsorch_fast", False)
+    assert getattr(InstanceBackend.get_instance, "drsorch_fast", False)
+    assert getattr(InstanceBackend.get_multi_instances_by_id, "drsorch_fast", False)
+    from moto.ec2.models.amis import AmiBackend  # noqa: PLC0415
+
+    assert getattr(AmiBackend.describe_images, "drsorch_fast", False)
     assert getattr(ResponseSerializer.get_value, "drsorch_fast", False)
 
 
@@ -154,6 +159,48 @@ def test_instances_named_by_id_answer_as_moto_selects_them_from_all(
         ec2.describe_instances(InstanceIds=[ids[0], unknown])
     assert raised.value.response["Error"]["Code"] == "InvalidInstanceID.NotFound"
     assert unknown in raised.value.response["Error"]["Message"]
+
+
+def test_instances_and_images_found_by_id_are_those_moto_finds_among_all(
+    endpoint: LocalEndpoint,
+) -> None:
+    from moto.ec2.exceptions import InvalidInstanceIdError  # noqa: PLC0415
+    from moto.ec2.models import ec2_backends  # noqa: PLC0415
+    from moto.ec2.utils import generic_filter  # noqa: PLC0415
+
+    ec2 = client("ec2", region_name=REGION)
+    ids = _launch_marked(ec2, uuid.uuid4().hex[:8], [2, 1, 3])
+    account = client("sts", region_name=REGION).get_caller_identity()["Account"]
+    backend = ec2_backends[account][REGION]
+    everyone = {i.id: i for i in backend.all_instances()}  # moto's own walk
+    for instance_id in ids:
+        assert backend.get_instance(instance_id) is everyone[instance_id]
+    named = [ids[4], ids[0], ids[2], ids[0]]
+    assert backend.get_multi_instances_by_id(named) == [everyone[i] for i in named]
+    stopped = [{"name": "instance-state-name", "values": ["stopped"]}]
+    ec2.stop_instances(InstanceIds=ids[:2])  # through the patched lookup, over HTTP
+    assert backend.get_multi_instances_by_id(ids, stopped) == [everyone[i] for i in ids[:2]]
+    unknown = "i-0000000000" + uuid.uuid4().hex[:7]
+    with pytest.raises(InvalidInstanceIdError):
+        backend.get_instance(unknown)
+    with pytest.raises(InvalidInstanceIdError):
+        backend.get_multi_instances_by_id([ids[0], unknown])
+    with pytest.raises(ClientError) as raised:
+        ec2.start_instances(InstanceIds=[ids[0], unknown])
+    assert raised.value.response["Error"]["Code"] == "InvalidInstanceID.NotFound"
+
+    images = list(backend.amis.values())
+    for image in images[:5]:
+        for wanted in (image.id, [image.id]):
+            mine = backend.describe_images(filters={"image-id": wanted})
+            assert mine == generic_filter({"image-id": wanted}, images)
+    pattern = images[0].id[:-2] + "*"
+    assert backend.describe_images(filters={"image-id": pattern}) == generic_filter(
+        {"image-id": pattern}, images
+    )
+    assert backend.describe_images(filters={"image-id": "ami-00000000000000000"}) == []
+    launched = everyone[ids[0]]
+    assert launched.architecture == backend.amis[launched.image_id].architecture
 
 
 def test_answers_are_serialized_as_moto_serializes_them(endpoint: LocalEndpoint) -> None:

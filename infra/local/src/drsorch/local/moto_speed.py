@@ -21,6 +21,11 @@ than with the answer:
 - EC2: a DescribeInstances that names instances (`InstanceIds` or an `instance-id`
   filter) copies only the reservations holding them, not all of the region's, before
   moto's own filters run.
+- EC2: each instance moto creates looks its image up with a filter that fnmatches one ID
+  against all of moto's ~1,300 images, and attaching a volume, or stopping or starting
+  an instance, finds it by copying every reservation first. The 500 launches of one DRS
+  round, which the emulator applies at once, took 4.7 s; 0.4 s here. An exact image ID
+  is looked up by key, and instances are found without the copies.
 - Every request: moto's dispatcher asks whether the host names a moto module by listing
   moto's package directory (a `stat` per module, ~200 of them) under its one lock, and
   its response class lists its own methods by introspection to find the action. Both
@@ -57,6 +62,8 @@ def install(dispatcher: Any, admin: MutableMapping[str, Any]) -> None:
     _fast_partition_query()
     _fast_transactions()
     _fast_instance_lookup()
+    _fast_instance_by_id()
+    _fast_image_lookup()
     _fast_value_picking()
     _fast_xml_names()
 
@@ -279,8 +286,82 @@ def _fast_instance_lookup() -> None:
 
     describe_instances.drsorch_fast = True  # type: ignore[attr-defined]
     get_reservations_by_instance_ids.drsorch_fast = True  # type: ignore[attr-defined]
+
     InstanceBackend.describe_instances = describe_instances  # type: ignore[method-assign]
     InstanceBackend.get_reservations_by_instance_ids = get_reservations_by_instance_ids  # type: ignore[method-assign]
+
+
+def _fast_instance_by_id() -> None:
+    from moto.ec2.exceptions import InvalidInstanceIdError  # noqa: PLC0415 - moto is heavy
+    from moto.ec2.models.instances import InstanceBackend  # noqa: PLC0415
+
+    if getattr(InstanceBackend.get_instance, "drsorch_fast", False):
+        return
+
+    def get_instance(self: Any, instance_id: str) -> Any:
+        # moto's walks `all_instances`, which copies every reservation first.
+        for reservation in self.reservations.copy().values():
+            for instance in reservation.instances:
+                if instance.id == instance_id:
+                    return instance
+        raise InvalidInstanceIdError(instance_id)
+
+    def get_multi_instances_by_id(
+        self: Any, instance_ids: list[str], filters: Any = None
+    ) -> list[Any]:
+        # moto's own steps, without first copying every reservation.
+        everyone = {
+            instance.id: instance
+            for reservation in self.reservations.copy().values()
+            for instance in reservation.instances
+        }
+        missing = [i for i in instance_ids if i not in everyone]
+        if missing:
+            raise InvalidInstanceIdError(missing)
+        return [everyone[i] for i in instance_ids if everyone[i].applies(filters)]
+
+    get_instance.drsorch_fast = True  # type: ignore[attr-defined]
+    get_multi_instances_by_id.drsorch_fast = True  # type: ignore[attr-defined]
+    InstanceBackend.get_instance = get_instance  # type: ignore[method-assign]
+    InstanceBackend.get_multi_instances_by_id = get_multi_instances_by_id  # type: ignore[method-assign]
+
+
+_WILDCARDS = frozenset("*?[")
+
+
+def _fast_image_lookup() -> None:
+    from moto.ec2.models.amis import AmiBackend  # noqa: PLC0415 - moto is heavy
+
+    if getattr(AmiBackend.describe_images, "drsorch_fast", False):
+        return
+    describe_as_moto_does = AmiBackend.describe_images
+
+    def describe_images(
+        self: Any,
+        ami_ids: list[str] | None = None,
+        filters: dict[str, Any] | None = None,
+        exec_users: list[str] | None = None,
+        owners: list[str] | None = None,
+    ) -> list[Any]:
+        wanted = (filters or {}).get("image-id")
+        if isinstance(wanted, list) and len(wanted) == 1:
+            wanted = wanted[0]
+        if (
+            ami_ids
+            or exec_users
+            or owners
+            or list(filters or {}) != ["image-id"]
+            or not isinstance(wanted, str)
+            or _WILDCARDS & set(wanted)
+        ):
+            return describe_as_moto_does(self, ami_ids, filters, exec_users, owners)
+        # One exact image ID (every instance moto creates asks so): what moto's filter,
+        # an fnmatch of that ID against every image's, keeps.
+        image = self.amis.get(wanted)
+        return [] if image is None else [image]
+
+    describe_images.drsorch_fast = True  # type: ignore[attr-defined]
+    AmiBackend.describe_images = describe_images  # type: ignore[method-assign]
 
 
 def _fast_value_picking() -> None:
