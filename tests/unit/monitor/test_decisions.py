@@ -365,6 +365,10 @@ def test_a_job_is_polled_when_one_of_its_kind_ran_as_long_and_closely_after() ->
     assert poll_at(1000, typical) == 1005
     assert poll_at(1005, typical) == 1015
     assert poll_at(100, typical) == 115, "young: the usual interval"
-    # Past both: polled again within poll_min, then less and less often.
-    assert poll_at(1015, typical) == 1030
+    # Past both: polled again after an eighth of poll_min, then after as long again as
+    # it is late, up to poll_min; much later, less and less often.
+    polls = [1015.0]
+    while polls[-1] < 1040:
+        polls.append(poll_at(polls[-1], typical))
+    assert polls == [1015, 1016.875, 1018.75, 1022.5, 1030, 1045]
     assert poll_at(1015 + 3000, typical) == 1015 + 3000 + 60

@@ -73,6 +73,10 @@ def typical_run(batches: Iterable[BatchRecord], like: BatchRecord) -> Typical | 
     return Typical(low=min(max(lows, default=high), high), high=high)
 
 
+OVERDUE_FIRST = 1 / 8
+"""A job past its kind's longest run is polled again after this share of `poll_min`."""
+
+
 def next_poll(
     batch: BatchRecord, now: datetime, pacing: Pacing, typical: Typical | None
 ) -> datetime:
@@ -80,9 +84,11 @@ def next_poll(
 
     The interval grows with the job's age (`poll_interval`). Once a job of its kind has
     been seen completed in this request, this one is also polled when it has run as long
-    as the guess, and as the longest bound; after that as if it had started anew then,
-    so the end of a job that runs a little longer is seen within `poll_min`, and one
-    that runs much longer is polled less and less often again."""
+    as the guess, and as the longest bound. Past that bound it is polled again after
+    `OVERDUE_FIRST` of `poll_min`, then after as long again as it is late (so a job that
+    ends a moment past the bound, as one answered a moment sooner than its kind's does,
+    is seen at once), up to the interval of a job started anew at the bound: one that
+    runs much longer is polled less and less often again."""
     started = batch.started_at or batch.intent_at
     regular = now + poll_interval(now - started, pacing)
     if typical is None:
@@ -91,7 +97,9 @@ def next_poll(
     ahead = [t for t in (answered + typical.guess, answered + typical.high) if t > now]
     if ahead:
         return min(regular, *ahead)
-    return now + poll_interval(now - (answered + typical.high), pacing)
+    late = now - (answered + typical.high)
+    soon = max(timedelta(seconds=pacing.poll_min * OVERDUE_FIRST), late)
+    return now + min(poll_interval(late, pacing), soon)
 
 
 def timed_out(batch: BatchRecord, now: datetime, timeout_seconds: int) -> bool:
