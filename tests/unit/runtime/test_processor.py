@@ -12,6 +12,7 @@ from drsorch.runtime import MessageProcessor, Outbox, Outcome, RetryPolicy, Serv
 from drsorch.runtime.inbox import MemoryInbox
 from drsorch.runtime.messages import ATTR_DUE_AT, ATTR_RENEWALS, unwrap
 from drsorch.runtime.processor import MAX_RENEWALS
+from drsorch.runtime.service import Handler
 from support.events import TEST_EVENTS, Ping, Pong, Tick, ping
 from support.runtime_fakes import FakeClock, FakePublisher, FakeQueue, inbound
 from unit.contracts.samples import spec
@@ -228,12 +229,32 @@ async def test_a_timer_arriving_early_is_sent_on_for_the_rest_of_its_delay() -> 
     assert ticks == [1]
 
 
+def _holding(
+    handlers: dict[str, Handler],
+) -> tuple[MessageProcessor, FakeQueue, FakeClock, list[float]]:
+    """A processor whose pauses are recorded and move its fake clock on."""
+    queue, clock, held = FakeQueue(), FakeClock(), []
+
+    async def sleep(seconds: float) -> None:
+        held.append(seconds)
+        clock.advance(timedelta(seconds=seconds))
+
+    processor = MessageProcessor(
+        Service("unit", TEST_EVENTS, handlers),
+        queue,
+        FakePublisher(),
+        MemoryInbox(),
+        max_receives=3,
+        clock=clock,
+        sleep=sleep,
+    )
+    return processor, queue, clock, held
+
+
 async def test_a_timer_of_a_fraction_of_a_second_fires_at_its_due_time_not_before() -> None:
     """SQS delays whole seconds: a 1.5 s timer is sent for 1 s with its due time, and the
     consumer holds it for the half second left instead of handling it early."""
     ticks: list[datetime] = []
-    held: list[float] = []
-    queue, clock = FakeQueue(), FakeClock()
 
     async def on_tick(envelope: Envelope[Event], outbox: Outbox) -> None:
         ticks.append(clock.now())
@@ -242,19 +263,7 @@ async def test_a_timer_of_a_fraction_of_a_second_fires_at_its_due_time_not_befor
         tick = Envelope.wrap(Tick(n=1), request_id=envelope.request_id, step="t", producer="unit")
         outbox.schedule(tick, timedelta(seconds=1.5))
 
-    async def sleep(seconds: float) -> None:
-        held.append(seconds)
-        clock.advance(timedelta(seconds=seconds))
-
-    processor = MessageProcessor(
-        Service("unit", TEST_EVENTS, {"Ping": schedule, "Tick": on_tick}),
-        queue,
-        FakePublisher(),
-        MemoryInbox(),
-        max_receives=3,
-        clock=clock,
-        sleep=sleep,
-    )
+    processor, queue, clock, held = _holding({"Ping": schedule, "Tick": on_tick})
     sent_at = clock.now()
     assert (await processor.process(inbound(ping(1).to_json()))).outcome is Outcome.HANDLED
     (timer,) = queue.sent
@@ -268,21 +277,7 @@ async def test_a_timer_of_a_fraction_of_a_second_fires_at_its_due_time_not_befor
 
 
 async def test_a_timer_more_than_a_second_early_is_sent_on_not_held() -> None:
-    queue, clock = FakeQueue(), FakeClock()
-    held: list[float] = []
-
-    async def sleep(seconds: float) -> None:
-        held.append(seconds)
-
-    processor = MessageProcessor(
-        Service("unit", TEST_EVENTS, {"Tick": Recorder()}),
-        queue,
-        FakePublisher(),
-        MemoryInbox(),
-        max_receives=3,
-        clock=clock,
-        sleep=sleep,
-    )
+    processor, queue, clock, held = _holding({"Tick": Recorder()})
     body = Envelope.wrap(Tick(n=1), request_id="req-test-0001", step="t", producer="unit").to_json()
     due = f"{(clock.now() + timedelta(seconds=2.25)).timestamp():.3f}"
     early = await processor.process(inbound(body, attrs={ATTR_DUE_AT: due}))
