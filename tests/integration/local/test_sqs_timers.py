@@ -18,7 +18,6 @@ from support.aws import client
 
 pytestmark = pytest.mark.integration
 REGION = "eu-west-3"
-ACCOUNT = "123456789012"
 
 
 def test_a_wait_ends_when_a_delayed_message_becomes_receivable(endpoint: LocalEndpoint) -> None:
@@ -28,7 +27,8 @@ def test_a_wait_ends_when_a_delayed_message_becomes_receivable(endpoint: LocalEn
     sqs = client("sqs", region_name=REGION)
     url = sqs.create_queue(QueueName=f"timers-{uuid.uuid4().hex[:8]}")["QueueUrl"]
     sqs.send_message(QueueUrl=url, MessageBody="later", DelaySeconds=1)
-    queue = sqs_backends[ACCOUNT][REGION].get_queue(url.rsplit("/", 1)[1])
+    account = client("sts", region_name=REGION).get_caller_identity()["Account"]
+    queue = sqs_backends[account][REGION].get_queue(url.rsplit("/", 1)[1])
     (message,) = queue._messages
     message.delayed_until = unix_time_millis() + 200  # due in 0.2 s, no one notifies
     started = time.monotonic()

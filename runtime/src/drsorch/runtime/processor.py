@@ -113,9 +113,9 @@ class MessageProcessor:
         """Delay of a renewed copy: the inbox lease, so a dead holder's lease has expired."""
         self._renewed: set[str] = set()
         self.senders = senders
-        self._sleep = sleep
         """Who may send each event type; every driver passes it (`open_runtime`). None only
         in unit tests of the other rules, whose fakes have no topics."""
+        self._sleep = sleep
 
     def _log(
         self,

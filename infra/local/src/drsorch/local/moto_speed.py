@@ -286,7 +286,6 @@ def _fast_instance_lookup() -> None:
 
     describe_instances.drsorch_fast = True  # type: ignore[attr-defined]
     get_reservations_by_instance_ids.drsorch_fast = True  # type: ignore[attr-defined]
-
     InstanceBackend.describe_instances = describe_instances  # type: ignore[method-assign]
     InstanceBackend.get_reservations_by_instance_ids = get_reservations_by_instance_ids  # type: ignore[method-assign]
 
