@@ -372,3 +372,22 @@ def test_a_job_is_polled_when_one_of_its_kind_ran_as_long_and_closely_after() ->
         polls.append(poll_at(polls[-1], typical))
     assert polls == [1015, 1016.875, 1018.75, 1022.5, 1030, 1045]
     assert poll_at(1015 + 3000, typical) == 1015 + 3000 + 60
+
+
+def test_each_poll_of_a_job_still_running_halves_what_is_left_of_its_window() -> None:
+    pace = pacing.Pacing(poll_min=15, poll_max=300, poll_growth=0.02)
+    job = _running(0)
+    typical = pacing.Typical(low=timedelta(seconds=985), high=timedelta(seconds=1015))
+
+    def seen_running_at(now_s: float) -> float:
+        now = NOW + timedelta(seconds=now_s)
+        polled = job.model_copy(update={"running_seen_at": now})
+        return (pacing.next_poll(polled, now, pace, typical) - NOW).total_seconds()
+
+    polls = [1000.0]
+    while polls[-1] < 1015:
+        polls.append(seen_running_at(polls[-1]))
+    # 15 s left, then 7.5, 3.75 and 1.875: at an eighth of poll_min the window's end.
+    assert polls == [1000, 1007.5, 1011.25, 1013.125, 1015]
+    assert seen_running_at(1015) == 1016.875, "past the bound: as before"
+    assert seen_running_at(970) == 989.4, "before the window: the age-based poll first"

@@ -83,23 +83,37 @@ def next_poll(
     """When to poll a running job again: never later than its age-based interval.
 
     The interval grows with the job's age (`poll_interval`). Once a job of its kind has
-    been seen completed in this request, this one is also polled when it has run as long
-    as the guess, and as the longest bound. Past that bound it is polled again after
-    `OVERDUE_FIRST` of `poll_min`, then after as long again as it is late (so a job that
-    ends a moment past the bound, as one answered a moment sooner than its kind's does,
-    is seen at once), up to the interval of a job started anew at the bound: one that
-    runs much longer is polled less and less often again."""
+    been seen completed in this request, this one is also polled halfway through what is
+    left of the window its end is expected in (its kind's run times, from its own last
+    poll on: each poll halves it, down to `OVERDUE_FIRST` of `poll_min`), and at the
+    window's end. Past that bound it is polled again after `OVERDUE_FIRST` of
+    `poll_min`, then after as long again as it is late (so a job that ends a moment past
+    the bound, as one answered a moment sooner than its kind's does, is seen at once), up
+    to the interval of a job started anew at the bound: one that runs much longer is
+    polled less and less often again."""
     started = batch.started_at or batch.intent_at
     regular = now + poll_interval(now - started, pacing)
     if typical is None:
         return regular
     answered = batch.answered_at or started
-    ahead = [t for t in (answered + typical.guess, answered + typical.high) if t > now]
+    window = _own_window(batch, answered, typical)
+    finest = timedelta(seconds=pacing.poll_min * OVERDUE_FIRST)
+    guess = window.guess if window.high - window.low > finest else window.high
+    ahead = [t for t in (answered + guess, answered + typical.high) if t > now]
     if ahead:
         return min(regular, *ahead)
     late = now - (answered + typical.high)
     soon = max(timedelta(seconds=pacing.poll_min * OVERDUE_FIRST), late)
     return now + min(poll_interval(late, pacing), soon)
+
+
+def _own_window(batch: BatchRecord, answered: datetime, typical: Typical) -> Typical:
+    """Its kind's window, narrowed by this job's own last poll: still running then, so
+    its end lies after that. Each poll at the guess halves what is left of the window."""
+    if batch.running_seen_at is None:
+        return typical
+    running = batch.running_seen_at - answered
+    return Typical(low=min(max(typical.low, running), typical.high), high=typical.high)
 
 
 def timed_out(batch: BatchRecord, now: datetime, timeout_seconds: int) -> bool:
