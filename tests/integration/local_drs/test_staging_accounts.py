@@ -157,6 +157,28 @@ def test_the_replicating_quota_counts_a_server_where_it_replicates(world: DrsWor
     assert extra in {s["sourceServerID"] for s in drs.describe_source_servers()["items"]}
 
 
+def test_the_admin_count_of_replicating_servers_is_the_quota_s_own(world: DrsWorld) -> None:
+    drs = world.drs(RECOVERY)
+    drs.initialize_service()
+    own = _staged(world, ACCOUNT, 3)
+    seed.trust_staging_account(ACCOUNT, STAGING)
+    for server_id in _staged(world, STAGING, 2):
+        drs.create_extended_source_server(sourceServerArn=_arn(STAGING, server_id))
+    drs.stop_replication(sourceServerID=own[0])
+
+    def counts() -> dict[tuple[str, str], int]:
+        places = world.admin("GET", "/replicating")["places"]
+        return {(p["account"], p["region"]): p["replicating"] for p in places}
+
+    # Extended servers replicate in their staging account, counted there only.
+    assert counts() == {(ACCOUNT, RECOVERY): 2, (STAGING, RECOVERY): 2}
+    world.settings({"quotas": {"replicating_servers": 2}})
+    with pytest.raises(drs.exceptions.ServiceQuotaExceededException):
+        drs.start_replication(sourceServerID=own[0])  # the quota sees the same 2
+    drs.stop_replication(sourceServerID=own[1])
+    assert counts()[(ACCOUNT, RECOVERY)] == 1
+
+
 def test_a_deleted_staging_server_reads_extension_error(world: DrsWorld) -> None:
     drs = world.drs(RECOVERY)
     drs.initialize_service()

@@ -7,6 +7,7 @@ GET    /_drsorch/drs/calls           the call log; ?operation=&account=&since=<s
 DELETE /_drsorch/drs/calls           empty the call log
 POST   /_drsorch/drs/reset           forget all DRS state, calls and scheduled work
 GET    /_drsorch/drs/clock           simulated now, scale, next scheduled event
+GET    /_drsorch/drs/replicating     source servers replicating per account and region
 POST   /_drsorch/drs/clock/advance   {"seconds": N}: move the clock, apply what fell due
 """
 
@@ -21,6 +22,7 @@ from pydantic import ValidationError as SettingsError
 
 from drsorch.local.drs.clock import iso
 from drsorch.local.drs.core import Emulator
+from drsorch.local.drs.ops_servers import replicating_count
 from drsorch.local.drs.settings import EmulatorSettings
 from drsorch.local.wsgi import StartResponse, json_response
 
@@ -124,6 +126,19 @@ def _advance(
     return _clock(emu, body, query)
 
 
+def _replicating(
+    emu: Emulator, body: dict[str, Any], query: Mapping[str, list[str]]
+) -> tuple[int, object]:
+    """Per account and region, the source servers replicating there as the replication
+    quota counts them, as the state stands: an observer's look changes no timing."""
+    with emu.lock:
+        places = [
+            {"account": account, "region": region, "replicating": replicating_count(state)}
+            for (account, region), state in sorted(emu.regions.items())
+        ]
+    return 200, {"places": places}
+
+
 ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/settings"): _get_settings,
     ("PUT", "/settings"): _put_settings,
@@ -133,6 +148,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/reset"): _reset,
     ("GET", "/clock"): _clock,
     ("POST", "/clock/advance"): _advance,
+    ("GET", "/replicating"): _replicating,
 }
 
 

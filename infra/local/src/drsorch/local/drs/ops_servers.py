@@ -108,7 +108,7 @@ def update_launch_configuration(ctx: OpContext, params: Mapping[str, Any]) -> di
     return views.launch_configuration(server.source_server_id, launch)
 
 
-def _replicating_count(state: RegionState) -> int:
+def replicating_count(state: RegionState) -> int:
     """Servers replicating in this account and region; an extended server replicates in
     its staging account and is counted there."""
     return sum(
@@ -131,7 +131,7 @@ def _managed_in_staging(server: SourceServer, operation: str) -> None:
 def check_replication_quota(ctx: OpContext, state: RegionState) -> None:
     """ServiceQuotaExceededException when one more replicating server is too many."""
     quota = ctx.emu.settings.quotas.replicating_servers
-    if _replicating_count(state) + 1 > quota:
+    if replicating_count(state) + 1 > quota:
         raise ServiceQuotaExceededError(
             f"At most {quota} source servers may replicate in {state.region}"
             f" (account {state.account_id})",
