@@ -1,8 +1,9 @@
 """Large estates at DRS's quota bounds: one JSON line per case (`make bench-scale`).
 
-Each case seeds an estate on an in-process endpoint, runs the four services as
-in-process workers, plans the request, signs its approval as an approver does, and
-applies it. Every figure comes from the DRS emulator's own state and call log:
+Each case seeds an estate on an endpoint in a process of its own (as AWS is apart from a
+deployment), runs the four services as a process each (as they are deployed), plans the
+request, signs its approval as an approver does, and applies it. Every figure comes
+from DRS's own answers and the emulator's call log:
 
 - `quota_errors`: calls DRS refused with ServiceQuotaExceeded;
 - `max_replicating_per_place`: the most source servers replicating at once in one
@@ -30,11 +31,13 @@ import json
 import math
 import os
 import sys
+import tempfile
 import threading
 import time
+import urllib.request
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, redirect_stdout
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,9 +47,10 @@ import boto3
 from aiobotocore.session import get_session
 
 from bench import overhead, pipeline
-from bench.local import deploy, endpoint
+from bench.local import deploy, endpoint_process
+from bench.monitor import worker_env
 from drsorch.cli.approval import KmsSigner, sign_approval
-from drsorch.configurator.bootstrap import build_with as configurator
+from drsorch.cli.workers import Workers
 from drsorch.configurator.settings import ConfiguratorSettings
 from drsorch.contracts import (
     EVENTS,
@@ -62,15 +66,9 @@ from drsorch.contracts import (
     Scope,
     Topic,
 )
-from drsorch.discovery.bootstrap import build as discovery
 from drsorch.local.deploy import StackOutputs
-from drsorch.local.drs.emulator import default_emulator
-from drsorch.local.drs.state import NOT_REPLICATING
-from drsorch.local.estate import parse_estate, seed_estate
-from drsorch.matcher.bootstrap import build as matcher
-from drsorch.monitor.bootstrap import build_with as monitor
 from drsorch.monitor.settings import MonitorSettings
-from drsorch.runtime import RuntimeSettings, serve
+from drsorch.runtime import RuntimeSettings
 from drsorch.runtime.approvals import APPROVALS_KEY_OUTPUT
 from drsorch.runtime.sns import SnsPublisher
 
@@ -168,26 +166,28 @@ def monitor_settings() -> MonitorSettings:
     return MonitorSettings.model_validate(scaled)
 
 
-class Sampler:
-    """The most servers replicating at once per account and region, read from DRS's state."""
+def _admin(url: str, path: str) -> Any:
+    """The JSON of a DRS emulator admin route (`/_drsorch/drs/...`)."""
+    with urllib.request.urlopen(f"{url}/_drsorch/drs{path}", timeout=60) as answer:
+        return json.load(answer)
 
-    def __init__(self, interval: float = 0.2) -> None:
+
+class Sampler:
+    """The most servers replicating at once per account and region, as DRS's quota counts
+    them (the emulator's admin route)."""
+
+    def __init__(self, url: str, interval: float = 0.2) -> None:
         self.peak: Counter[tuple[str, str]] = Counter()
+        self._url = url
         self._interval = interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
-        emulator = default_emulator()
         while not self._stop.wait(self._interval):
-            with emulator.lock:
-                for key, state in emulator.regions.items():
-                    count = sum(
-                        1
-                        for s in state.servers.values()
-                        if s.staging is None and s.replication.state not in NOT_REPLICATING
-                    )
-                    self.peak[key] = max(self.peak[key], count)
+            for place in _admin(self._url, "/replicating")["places"]:
+                key = (place["account"], place["region"])
+                self.peak[key] = max(self.peak[key], place["replicating"])
 
     @contextmanager
     def running(self) -> Iterator[Sampler]:
@@ -287,19 +287,15 @@ class Ran:
     verify_error: str | None = None
 
 
-async def run_case(case: Case, topology: StackOutputs) -> Ran:
-    """Plan, approve and apply the case's request (and, for a drill, wait for its evidence)."""
-    stop = asyncio.Event()
+async def run_case(case: Case, topology: StackOutputs, logs: Path) -> Ran:
+    """Plan, approve and apply the case's request (and, for a drill, wait for its evidence),
+    the services running as a process each, logging into `logs`."""
     settings = RuntimeSettings(
         stack_name=topology.stack_name, wait_seconds=1, retry_base_seconds=1, pollers=2
     )
-    workers: list[tuple[str, Callable[..., Any]]] = [
-        ("discovery", discovery),
-        ("matcher", matcher),
-        ("configurator", configurator(ConfiguratorSettings(retry_seconds=1))),
-        ("monitor", monitor(monitor_settings())),
-    ]
-    tasks = [asyncio.create_task(serve(n, b, stop, settings)) for n, b in workers]
+    fleet = Workers(logs)
+    fleet.start(worker_env(settings, ConfiguratorSettings(retry_seconds=1), monitor_settings()))
+    await asyncio.to_thread(fleet.wait_ready, 120)
     url = observer(topology, f"{topology.stack_name}-observer")
     spec = RequestSpec(
         operation=case.operation,  # type: ignore[arg-type]
@@ -332,55 +328,77 @@ async def run_case(case: Case, topology: StackOutputs) -> Ran:
                 ran.verify_error = str(exc)
         return ran
     finally:
-        stop.set()
-        await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout=60)
+        await asyncio.to_thread(fleet.stop)
 
 
-def launch_phase(case: Case, chunks: list[RequestCompleted]) -> tuple[float | None, float | None]:
+@dataclass(frozen=True)
+class _Job:
+    """A LAUNCH job as DescribeJobs tells it, its times in simulated seconds."""
+
+    place: tuple[str, str]
+    job_id: str
+    created: float
+    ended: float
+    participants: tuple[str, ...]
+
+
+def _launch_jobs() -> list[_Job]:
+    """The ended LAUNCH jobs of the hub's recovery region, where every case launches."""
+    drs = boto3.client("drs", region_name=RECOVERY)
+    pages = drs.get_paginator("describe_jobs").paginate()
+    return [
+        _Job(
+            place=(HUB, RECOVERY),
+            job_id=job["jobID"],
+            created=_seconds(job["creationDateTime"]),
+            ended=_seconds(job["endDateTime"]),
+            participants=tuple(p["sourceServerID"] for p in job["participatingServers"]),
+        )
+        for page in pages
+        for job in page["items"]
+        if job["type"] == "LAUNCH" and job.get("endDateTime")
+    ]
+
+
+def _seconds(text: str) -> float:
+    return datetime.fromisoformat(text).timestamp()
+
+
+def launch_phase(chunks: list[RequestCompleted]) -> tuple[float | None, float | None]:
     """(launch phase in simulated seconds, its ratio to the quota lower bound)."""
     waves: dict[str, str] = {}
     for line in (line for chunk in chunks for line in chunk.servers):
         waves[line.server.source_server_id] = str(line.server.wave)
         if line.launching_server_id is not None:
             waves[line.launching_server_id] = str(line.server.wave)
-    emulator = default_emulator()
-    with emulator.lock:
-        jobs = [
-            (key, job)
-            for key, state in emulator.regions.items()
-            for job in state.jobs.values()
-            if job.job_type == "LAUNCH" and job.end_ms is not None
-        ]
+    jobs = _launch_jobs()
     if not jobs:
         return None, None
-    first = min(job.created_ms for _, job in jobs)
-    last = max(job.end_ms or 0 for _, job in jobs)
-    duration = min((job.end_ms or 0) - job.created_ms for _, job in jobs) / 1000
+    first = min(job.created for job in jobs)
+    last = max(job.ended for job in jobs)
+    duration = min(job.ended - job.created for job in jobs)
     per_wave: dict[str, Counter[tuple[str, str]]] = defaultdict(Counter)
-    for key, job in jobs:
+    for job in jobs:
         for server_id in job.participants:
-            per_wave[str(waves.get(server_id))][key] += 1
+            per_wave[str(waves.get(server_id))][job.place] += 1
     rounds = sum(
         max(math.ceil(n / SERVERS_IN_ACTIVE_JOBS) for n in places.values())
         for places in per_wave.values()
     )
-    phase = (last - first) / 1000
+    phase = last - first
     if os.environ.get("BENCH_SCALE_JOBS"):  # the job timeline, to see where gaps are
-        for key, job in sorted(jobs, key=lambda kj: kj[1].created_ms):
-            begin, end = job.created_ms - first, (job.end_ms or 0) - first
+        for job in sorted(jobs, key=lambda j: j.created):
             print(
-                f"  {key[0]} {job.job_id} {len(job.participants):>4} servers "
-                f"{begin / 1000:8.1f} -> {end / 1000:8.1f}",
+                f"  {job.place[0]} {job.job_id} {len(job.participants):>4} servers "
+                f"{job.created - first:8.1f} -> {job.ended - first:8.1f}",
                 file=sys.stderr,
             )
-    return phase, phase / (rounds * duration)
+    return round(phase, 3), phase / (rounds * duration)
 
 
-def figures(case: Case, ran: Ran, peak: Counter[Any]) -> dict[str, Any]:
+def figures(case: Case, ran: Ran, peak: Counter[Any], url: str) -> dict[str, Any]:
     chunks = ran.chunks
-    emulator = default_emulator()
-    with emulator.lock:
-        records = list(emulator.calls.records())
+    records = _admin(url, "/calls")["calls"]
     outcomes = Counter(line.outcome for chunk in chunks for line in chunk.servers)
     count = _count(case)
     line: dict[str, Any] = {
@@ -389,11 +407,13 @@ def figures(case: Case, ran: Ran, peak: Counter[Any]) -> dict[str, Any]:
         "status": chunks[0].status,
         "recovered": outcomes.get("recovered", 0),
         "outcomes": dict(outcomes),
-        "quota_errors": sum(1 for r in records if r.error_code == "ServiceQuotaExceededException"),
+        "quota_errors": sum(
+            1 for r in records if r["error_code"] == "ServiceQuotaExceededException"
+        ),
         "max_replicating_per_place": max(peak.values(), default=0),
         "drs_calls_per_server": round(len(records) / count, 2),
     }
-    phase, ratio = launch_phase(case, chunks)
+    phase, ratio = launch_phase(chunks)
     line["launch_phase_s"] = phase
     line["launch_phase_ratio"] = None if ratio is None else round(ratio, 3)
     line["wall_s"] = round(ran.wall, 1)
@@ -421,17 +441,17 @@ def main() -> None:
     for case in CASES:
         if wanted and case.name not in wanted:
             continue
-        with endpoint(PRIMARY):
-            seed_estate(parse_estate(estate(case), f"bench-{case.name}"))
+        with (
+            endpoint_process(PRIMARY, estate(case), f"bench-{case.name}") as (url, _),
+            tempfile.TemporaryDirectory() as folder,
+        ):
             topology = deploy("bscale")
-            # The services' metric lines (EMF, on stdout) are not the bench's figures.
-            with (
-                Sampler().running() as sampler,
-                Path(os.environ.get("BENCH_SCALE_LOG", os.devnull)).open("w") as quiet,
-                redirect_stdout(quiet),
-            ):
-                ran = asyncio.run(run_case(case, topology))
-            print(json.dumps(figures(case, ran, sampler.peak)), flush=True)
+            # The services' logs (and metric lines) are not the bench's figures: kept in
+            # BENCH_SCALE_LOGS (a folder) when it is set.
+            logs = Path(os.environ.get("BENCH_SCALE_LOGS") or folder) / case.name
+            with Sampler(url).running() as sampler:
+                ran = asyncio.run(run_case(case, topology, logs))
+            print(json.dumps(figures(case, ran, sampler.peak, url)), flush=True)
     if not wanted or PIPELINE in wanted:
         pipeline.main()
     if not wanted or OVERHEAD in wanted:
