@@ -9,6 +9,7 @@ monitor's intent in the store, and never carries tags.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import random
 from collections import Counter
@@ -230,6 +231,7 @@ class FakeDrs:
 
     async def jobs(self, job_ids: Sequence[str]) -> list[RecoveryJob]:
         self._call("DescribeJobs")
+        await asyncio.sleep(0)  # the loop runs others while DRS answers, as over HTTP
         return [self.world.view(self.world.jobs[i]) for i in job_ids if i in self.world.jobs]
 
     async def recent_jobs(self, window: timedelta) -> list[RecoveryJob]:
@@ -297,11 +299,15 @@ class FakeDrs:
 @dataclass
 class FakeEc2:
     instances: dict[Place, dict[str, Instance]] = field(default_factory=dict)
+    order: list[str] | None = None
+    """Where DescribeInstances is noted beside the DRS calls (the world's `order`)."""
 
     def add(self, place: Place, instance: Instance) -> None:
         self.instances.setdefault(place, {})[instance.instance_id] = instance
 
     async def instances_in(self, place: Place, ids: Sequence[str]) -> dict[str, Instance]:
+        if self.order is not None:
+            self.order.append("DescribeInstances")
         held = self.instances.get(place, {})
         return {i: held[i] for i in ids if i in held}
 

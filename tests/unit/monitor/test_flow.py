@@ -597,6 +597,29 @@ async def test_the_next_batch_starts_when_a_job_ends_not_a_growing_poll_later() 
     assert gaps[-1] <= 1, gaps
 
 
+async def test_the_targets_that_launch_next_are_read_while_drs_is_polled() -> None:
+    # Quota for one job of 10 at a time, every server into its own target: the run that
+    # sees a job end has already asked EC2 for the next batch's targets beside its poll.
+    settings = fast_settings(max_servers_in_active_jobs=10)
+    bus = Bus(settings=settings)
+    bus.world.servers_in_active_jobs = 10
+    bus.ec2.order = bus.world.order
+    submit(bus, servers(30), spec(batch_size=10))
+    await bus.run(bus.ended)
+
+    assert report(bus).status == "SUCCEEDED"
+    calls = [c for c in bus.world.order if c != "DescribeSourceServers"]
+    starts = [i for i, call in enumerate(calls) if call == "StartRecovery"]
+    assert len(starts) == 3
+    # Until a job of their kind has ended, no poll is expected to see one end: the check
+    # right before StartRecovery asks EC2 itself, after the capacity scan.
+    for start in starts[:2]:
+        assert calls[start - 2 : start] == ["DescribeJobs", "DescribeInstances"]
+    # Then the poll, EC2 asked while DRS answers it, the capacity scan: no read after it.
+    third = starts[2]
+    assert calls[third - 3 : third] == ["DescribeJobs", "DescribeInstances", "DescribeJobs"]
+
+
 async def test_a_job_that_ended_frees_its_quota_before_its_landings_are_proven() -> None:
     # Quota for one job of 10 at a time: each run that sees a job end starts the next
     # batch of the wave first, then reads the ended job's log and recovery instances.

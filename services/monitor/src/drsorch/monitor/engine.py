@@ -19,7 +19,7 @@ from drsorch.monitor.domain.records import BatchStatus, RequestPhase, ServerPhas
 from drsorch.monitor.errors import AwsFailure, Throttled
 from drsorch.monitor.gate import check_readiness
 from drsorch.monitor.intents import reconcile
-from drsorch.monitor.launch import start_batches
+from drsorch.monitor.launch import read_targets_ahead, start_batches
 from drsorch.monitor.run import Run
 from drsorch.monitor.watch import finish_jobs, poll_jobs
 
@@ -43,6 +43,8 @@ async def advance(run: Run) -> float | None:
             "DRS throttled; backing off",
             extra={"request_id": state.summary.request_id, "retry_after": exc.retry_after},
         )
+    finally:
+        await run.drop_read_ahead()
     _count_calls(run)
     cancel.skip_waiting(state, run.now)  # servers a refused batch gave back
     waves.progress(state, run.now)
@@ -56,7 +58,7 @@ async def advance(run: Run) -> float | None:
 async def _steps(run: Run) -> None:
     state = run.state
     waves.progress(state, run.now)
-    classify(state, run.now)
+    read_targets_ahead(run, classify(state, run.now))
     ended = await poll_jobs(run)
     await reconcile(run)
     # A completed job's quota is free in DRS now: the next batches of the wave start

@@ -1,5 +1,5 @@
 """Filling batches: the current wave's ready servers, within DRS quotas, their targets
-checked right before launch."""
+checked in the run that launches them, right before StartRecovery."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from datetime import timedelta
 
 from drsorch.contracts.types import Place
 from drsorch.monitor.domain import planning
+from drsorch.monitor.domain.pacing import typical_run
 from drsorch.monitor.domain.planning import Candidate, Capacity, Limits
-from drsorch.monitor.domain.records import ServerPhase
+from drsorch.monitor.domain.records import BatchStatus, ServerPhase
 from drsorch.monitor.domain.selection import Launch, target_refusal
 from drsorch.monitor.intents import call_all, intend
 from drsorch.monitor.run import Run, each_place, group_by
@@ -32,6 +33,38 @@ async def start_batches(run: Run, launches: Mapping[str, Launch]) -> None:
         await _start_in(run, place, [_candidate(key, ready[key]) for key in sorted(keys)], flush)
 
     await each_place(run, group_by(ready, lambda key: ready[key].place), start)
+
+
+def read_targets_ahead(run: Run, launches: Mapping[str, Launch]) -> None:
+    """Beside a job poll that may see jobs end, start reading the launch-into targets of
+    the servers that would launch next (per place, up to the servers DRS lets be in
+    active jobs). The check right before StartRecovery then uses EC2's answer from this
+    same run, read while DRS was asked about the jobs, instead of asking only after."""
+    summary = run.state.summary
+    if summary.wave is None or summary.cancelled_by is not None or not _an_end_is_due(run):
+        return
+    waves = [run.state.servers[key].wave for key in launches]
+    wave = min((w for w in waves if w >= summary.wave), default=None)
+    following = sorted(key for key in launches if run.state.servers[key].wave == wave)
+    limit = run.deps.settings.max_servers_in_active_jobs
+    for place, keys in group_by(following, lambda key: launches[key].place).items():
+        targets = (launches[key].expected_instance_id for key in keys[:limit])
+        run.read_instances_ahead(place, (t for t in targets if t))
+
+
+def _an_end_is_due(run: Run) -> bool:
+    """Whether this run polls a job that has run as long as the shortest of its kind
+    seen ending could have."""
+    batches = run.state.batches.values()
+    for batch in batches:
+        if batch.status is not BatchStatus.STARTED or batch.answered_at is None:
+            continue
+        if batch.next_poll_at is not None and batch.next_poll_at > run.now:
+            continue
+        typical = typical_run(batches, batch)
+        if typical is not None and run.now - batch.answered_at >= typical.low:
+            return True
+    return False
 
 
 def _candidate(key: str, launch: Launch) -> Candidate:
@@ -76,10 +109,11 @@ async def _start_in(run: Run, place: Place, candidates: list[Candidate], flush: 
 
 
 async def _verified(run: Run, place: Place, candidates: list[Candidate]) -> list[Candidate]:
-    """The candidates whose launch-into target is still safe to launch into; the others
-    are rejected, and never launched."""
+    """The candidates whose launch-into target is still safe to launch into, by EC2's
+    answer in this run (asked beside its job polls, or now); the others are rejected,
+    and never launched."""
     targets = sorted({c.expected_instance_id for c in candidates if c.expected_instance_id})
-    seen = await run.ec2(place).instances(targets) if targets else {}
+    seen = await run.instances(place, targets) if targets else {}
     kept = []
     for candidate in candidates:
         expected = candidate.expected_instance_id

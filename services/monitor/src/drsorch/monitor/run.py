@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -11,7 +12,7 @@ from typing import TypeVar
 
 from drsorch.contracts import Event
 from drsorch.contracts.types import Place
-from drsorch.monitor.domain.facts import RecoveryJob
+from drsorch.monitor.domain.facts import Instance, RecoveryJob
 from drsorch.monitor.domain.pacing import Pacing
 from drsorch.monitor.domain.records import RequestState
 from drsorch.monitor.errors import AwsFailure, Throttled
@@ -37,6 +38,14 @@ def pacing(deps: Dependencies) -> Pacing:
     )
 
 
+@dataclass(frozen=True)
+class ReadAhead:
+    """EC2's answer for some instances, asked beside this run's job polls."""
+
+    instance_ids: frozenset[str]
+    answer: asyncio.Task[dict[str, Instance]]
+
+
 @dataclass
 class Run:
     """A run's context: the request's state, AWS as the request sees it, and wake-up hints."""
@@ -48,6 +57,7 @@ class Run:
     now: datetime
     hints: list[datetime] = field(default_factory=list)
     scans: dict[Place, list[RecoveryJob]] = field(default_factory=dict)
+    read_ahead: dict[Place, ReadAhead] = field(default_factory=dict)
 
     @property
     def pacing(self) -> Pacing:
@@ -72,6 +82,40 @@ class Run:
 
     def forget_scan(self, place: Place) -> None:
         self.scans.pop(place, None)
+
+    def read_instances_ahead(self, place: Place, instance_ids: Iterable[str]) -> None:
+        """Start asking EC2 for these instances now, for `instances` later in this run."""
+        ids = sorted(set(instance_ids))
+        if ids and place not in self.read_ahead:
+            answer = asyncio.create_task(self.ec2(place).instances(ids))
+            self.read_ahead[place] = ReadAhead(frozenset(ids), answer)
+
+    async def instances(self, place: Place, instance_ids: Sequence[str]) -> dict[str, Instance]:
+        """EC2's facts of these instances, read in this run: the place's read-ahead answers
+        for what it asked (once), EC2 is asked now for the rest (or for all, had the
+        read-ahead failed)."""
+        missing = list(dict.fromkeys(instance_ids))
+        found: dict[str, Instance] = {}
+        ahead = self.read_ahead.pop(place, None)
+        if ahead is not None:
+            try:
+                answer = await ahead.answer
+            except AwsFailure:
+                answer = None
+            if answer is not None:
+                found = {i: answer[i] for i in missing if i in answer}
+                missing = [i for i in missing if i not in ahead.instance_ids]
+        if missing:
+            found.update(await self.ec2(place).instances(missing))
+        return found
+
+    async def drop_read_ahead(self) -> None:
+        """Cancel what nothing in the run used: a later run asks EC2 anew."""
+        unused = [ahead.answer for ahead in self.read_ahead.values()]
+        self.read_ahead.clear()
+        for answer in unused:
+            answer.cancel()
+        await asyncio.gather(*unused, return_exceptions=True)
 
     async def emit(self, event: Event, step: str) -> None:
         await self.session.emit(self.state.summary, event, step)
