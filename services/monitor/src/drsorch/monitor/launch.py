@@ -45,7 +45,10 @@ def read_targets_ahead(run: Run, launches: Mapping[str, Launch]) -> None:
         return
     waves = [run.state.servers[key].wave for key in launches]
     wave = min((w for w in waves if w >= summary.wave), default=None)
-    following = sorted(key for key in launches if run.state.servers[key].wave == wave)
+    following = sorted(
+        (key for key in launches if run.state.servers[key].wave == wave),
+        key=lambda key: (run.state.servers[key].ready_since is None, key),  # ready first
+    )
     limit = run.deps.settings.max_servers_in_active_jobs
     for place, keys in group_by(following, lambda key: launches[key].place).items():
         targets = (launches[key].expected_instance_id for key in keys[:limit])
