@@ -178,6 +178,8 @@ class Sampler:
 
     def __init__(self, url: str, interval: float = 0.2) -> None:
         self.peak: Counter[tuple[str, str]] = Counter()
+        self.missed = 0
+        """Looks that failed (the peak may be understated when it is not 0)."""
         self._url = url
         self._interval = interval
         self._stop = threading.Event()
@@ -185,7 +187,12 @@ class Sampler:
 
     def _run(self) -> None:
         while not self._stop.wait(self._interval):
-            for place in _admin(self._url, "/replicating")["places"]:
+            try:
+                places = _admin(self._url, "/replicating")["places"]
+            except OSError:
+                self.missed += 1  # a look lost, not the sampler: said in the figures
+                continue
+            for place in places:
                 key = (place["account"], place["region"])
                 self.peak[key] = max(self.peak[key], place["replicating"])
 
@@ -293,10 +300,6 @@ async def run_case(case: Case, topology: StackOutputs, logs: Path) -> Ran:
     settings = RuntimeSettings(
         stack_name=topology.stack_name, wait_seconds=1, retry_base_seconds=1, pollers=2
     )
-    fleet = Workers(logs)
-    fleet.start(worker_env(settings, ConfiguratorSettings(retry_seconds=1), monitor_settings()))
-    await asyncio.to_thread(fleet.wait_ready, 120)
-    url = observer(topology, f"{topology.stack_name}-observer")
     spec = RequestSpec(
         operation=case.operation,  # type: ignore[arg-type]
         scope=Scope(selector={"app": "scale"}),
@@ -306,7 +309,11 @@ async def run_case(case: Case, topology: StackOutputs, logs: Path) -> Ran:
         requested_by="bench-scale",
         drill=case.drill,
     )
-    try:
+    fleet = Workers(logs)
+    try:  # the workers lead sessions of their own: stopped here whatever happens
+        fleet.start(worker_env(settings, ConfiguratorSettings(retry_seconds=1), monitor_settings()))
+        await asyncio.to_thread(fleet.wait_ready, 120)
+        url = observer(topology, f"{topology.stack_name}-observer")
         plan_id, apply_id = f"req-{case.name}-plan", f"req-{case.name}"
         await publish(topology, spec.model_copy(update={"plan_only": True}), plan_id)
         (planned, *_) = await completed(url, plan_id, within=1800)
@@ -396,7 +403,7 @@ def launch_phase(chunks: list[RequestCompleted]) -> tuple[float | None, float | 
     return round(phase, 3), phase / (rounds * duration)
 
 
-def figures(case: Case, ran: Ran, peak: Counter[Any], url: str) -> dict[str, Any]:
+def figures(case: Case, ran: Ran, sampler: Sampler, url: str) -> dict[str, Any]:
     chunks = ran.chunks
     records = _admin(url, "/calls")["calls"]
     outcomes = Counter(line.outcome for chunk in chunks for line in chunk.servers)
@@ -410,9 +417,11 @@ def figures(case: Case, ran: Ran, peak: Counter[Any], url: str) -> dict[str, Any
         "quota_errors": sum(
             1 for r in records if r["error_code"] == "ServiceQuotaExceededException"
         ),
-        "max_replicating_per_place": max(peak.values(), default=0),
+        "max_replicating_per_place": max(sampler.peak.values(), default=0),
         "drs_calls_per_server": round(len(records) / count, 2),
     }
+    if sampler.missed:
+        line["replicating_looks_missed"] = sampler.missed
     phase, ratio = launch_phase(chunks)
     line["launch_phase_s"] = phase
     line["launch_phase_ratio"] = None if ratio is None else round(ratio, 3)
@@ -451,7 +460,7 @@ def main() -> None:
             logs = Path(os.environ.get("BENCH_SCALE_LOGS") or folder) / case.name
             with Sampler(url).running() as sampler:
                 ran = asyncio.run(run_case(case, topology, logs))
-            print(json.dumps(figures(case, ran, sampler.peak, url)), flush=True)
+            print(json.dumps(figures(case, ran, sampler, url)), flush=True)
     if not wanted or PIPELINE in wanted:
         pipeline.main()
     if not wanted or OVERHEAD in wanted:

@@ -1,5 +1,5 @@
 """Filling batches: the current wave's ready servers, within DRS quotas, their targets
-checked in the run that launches them, right before StartRecovery."""
+checked right before the intents and StartRecovery of the run that plans the batches."""
 
 from __future__ import annotations
 

@@ -38,12 +38,18 @@ def pacing(deps: Dependencies) -> Pacing:
     )
 
 
+READ_AHEAD_FRESH = timedelta(seconds=5)
+"""How long after it was asked a read-ahead answer may still stand for EC2's state: a
+run whose launch comes later (a long landing proof first, a throttled retry) asks anew."""
+
+
 @dataclass(frozen=True)
 class ReadAhead:
     """EC2's answer for some instances, asked beside this run's job polls."""
 
     instance_ids: frozenset[str]
     answer: asyncio.Task[dict[str, Instance]]
+    asked_at: datetime
 
 
 @dataclass
@@ -88,21 +94,23 @@ class Run:
         ids = sorted(set(instance_ids))
         if ids and place not in self.read_ahead:
             answer = asyncio.create_task(self.ec2(place).instances(ids))
-            self.read_ahead[place] = ReadAhead(frozenset(ids), answer)
+            self.read_ahead[place] = ReadAhead(frozenset(ids), answer, self.deps.clock.now())
 
     async def instances(self, place: Place, instance_ids: Sequence[str]) -> dict[str, Instance]:
         """EC2's facts of these instances, read in this run: the place's read-ahead answers
-        for what it asked (once), EC2 is asked now for the rest (or for all, had the
-        read-ahead failed)."""
+        for what it asked (once, and only within `READ_AHEAD_FRESH` of asking), EC2 is
+        asked now for the rest (or for all, had the read-ahead failed or aged)."""
         missing = list(dict.fromkeys(instance_ids))
         found: dict[str, Instance] = {}
         ahead = self.read_ahead.pop(place, None)
         if ahead is not None:
             try:
                 answer = await ahead.answer
+            except Throttled:
+                raise  # asking again at once would only be throttled again
             except AwsFailure:
                 answer = None
-            if answer is not None:
+            if answer is not None and self.deps.clock.now() - ahead.asked_at <= READ_AHEAD_FRESH:
                 found = {i: answer[i] for i in missing if i in answer}
                 missing = [i for i in missing if i not in ahead.instance_ids]
         if missing:
