@@ -8,13 +8,16 @@ estate seeded), and `deploy` puts the drsorch stack on it.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import multiprocessing
 import os
+import urllib.request
 import warnings
 from collections.abc import Iterator
 from multiprocessing.connection import Connection
 from multiprocessing.synchronize import Event
+from typing import Any
 
 import boto3
 
@@ -97,3 +100,10 @@ def deploy(name: str) -> StackOutputs:
         stack_name=name,
         parameters={"Prefix": name},
     )
+
+
+def drs_admin(url: str, path: str, method: str = "GET") -> Any:
+    """The JSON answer of a DRS emulator admin route (`/_drsorch/drs/...`) at `url`."""
+    request = urllib.request.Request(f"{url}/_drsorch/drs{path}", method=method)
+    with urllib.request.urlopen(request, timeout=60) as answer:
+        return json.load(answer)

@@ -23,13 +23,12 @@ import re
 import sys
 import tempfile
 import time
-import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 from bench import economy, monitor
-from bench.local import deploy, endpoint, endpoint_process
+from bench.local import deploy, drs_admin, endpoint, endpoint_process
 from drsorch.cli.workers import Workers
 from drsorch.configurator.settings import ConfiguratorSettings
 from drsorch.local.estate import parse_estate, seed_estate
@@ -70,12 +69,9 @@ def _operations(url: str, *, clear: bool = False) -> list[str]:
     """The operations of the emulator's call log (every call DRS received); emptied after."""
     if not APART:
         return [record.operation for record in economy.calls_so_far(clear=clear)]
-    with urllib.request.urlopen(f"{url}/_drsorch/drs/calls", timeout=60) as answer:
-        operations = [str(call["operation"]) for call in json.load(answer)["calls"]]
+    operations = [str(call["operation"]) for call in drs_admin(url, "/calls")["calls"]]
     if clear:
-        request = urllib.request.Request(f"{url}/_drsorch/drs/calls", method="DELETE")
-        with urllib.request.urlopen(request, timeout=60):
-            pass
+        drs_admin(url, "/calls", method="DELETE")
     return operations
 
 

@@ -189,7 +189,8 @@ async def run(topology: StackOutputs, case: str) -> list[RequestCompleted]:
         await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout=60)
 
 
-def _simulated(text: str) -> float:
+def simulated_seconds(text: str) -> float:
+    """A DRS timestamp (the emulator's simulated clock) in epoch seconds."""
     return datetime.fromisoformat(text).timestamp()
 
 
@@ -208,14 +209,16 @@ def measure(report: list[RequestCompleted], servers: int, case: str) -> dict[str
             replicating.discard(call["arguments"]["sourceServerID"])
         most = max(most, len(replicating))
     reversed_at = [
-        _simulated(c["simulated_time"])
+        simulated_seconds(c["simulated_time"])
         for c in log
         if c["operation"] == "ReverseReplication" and c["status"] < 300
     ]
     drs = boto3.client("drs", region_name=PRIMARY)
     jobs = [j for p in drs.get_paginator("describe_jobs").paginate() for j in p["items"]]
     ends = [
-        _simulated(j["endDateTime"]) for j in jobs if j["type"] == "LAUNCH" and "endDateTime" in j
+        simulated_seconds(j["endDateTime"])
+        for j in jobs
+        if j["type"] == "LAUNCH" and "endDateTime" in j
     ]
     lines = [line for chunk in report for line in chunk.servers]
     per_wave = [sum(1 for line in lines if line.server.wave == w) for w in WAVES]

@@ -34,7 +34,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -47,8 +46,9 @@ import boto3
 from aiobotocore.session import get_session
 
 from bench import overhead, pipeline
-from bench.local import deploy, endpoint_process
+from bench.local import deploy, drs_admin, endpoint_process
 from bench.monitor import worker_env
+from bench.pipeline import simulated_seconds
 from drsorch.cli.approval import KmsSigner, sign_approval
 from drsorch.cli.workers import Workers
 from drsorch.configurator.settings import ConfiguratorSettings
@@ -166,12 +166,6 @@ def monitor_settings() -> MonitorSettings:
     return MonitorSettings.model_validate(scaled)
 
 
-def _admin(url: str, path: str) -> Any:
-    """The JSON of a DRS emulator admin route (`/_drsorch/drs/...`)."""
-    with urllib.request.urlopen(f"{url}/_drsorch/drs{path}", timeout=60) as answer:
-        return json.load(answer)
-
-
 class Sampler:
     """The most servers replicating at once per account and region, as DRS's quota counts
     them (the emulator's admin route)."""
@@ -188,7 +182,7 @@ class Sampler:
     def _run(self) -> None:
         while not self._stop.wait(self._interval):
             try:
-                places = _admin(self._url, "/replicating")["places"]
+                places = drs_admin(self._url, "/replicating")["places"]
             except OSError:
                 self.missed += 1  # a look lost, not the sampler: said in the figures
                 continue
@@ -357,18 +351,14 @@ def _launch_jobs() -> list[_Job]:
         _Job(
             place=(HUB, RECOVERY),
             job_id=job["jobID"],
-            created=_seconds(job["creationDateTime"]),
-            ended=_seconds(job["endDateTime"]),
+            created=simulated_seconds(job["creationDateTime"]),
+            ended=simulated_seconds(job["endDateTime"]),
             participants=tuple(p["sourceServerID"] for p in job["participatingServers"]),
         )
         for page in pages
         for job in page["items"]
         if job["type"] == "LAUNCH" and job.get("endDateTime")
     ]
-
-
-def _seconds(text: str) -> float:
-    return datetime.fromisoformat(text).timestamp()
 
 
 def launch_phase(chunks: list[RequestCompleted]) -> tuple[float | None, float | None]:
@@ -405,7 +395,7 @@ def launch_phase(chunks: list[RequestCompleted]) -> tuple[float | None, float | 
 
 def figures(case: Case, ran: Ran, sampler: Sampler, url: str) -> dict[str, Any]:
     chunks = ran.chunks
-    records = _admin(url, "/calls")["calls"]
+    records = drs_admin(url, "/calls")["calls"]
     outcomes = Counter(line.outcome for chunk in chunks for line in chunk.servers)
     count = _count(case)
     line: dict[str, Any] = {

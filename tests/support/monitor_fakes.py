@@ -219,6 +219,14 @@ class FakeDrsWorld:
         return new
 
 
+async def _next_turn() -> None:
+    """Give the event loop one turn, as a call waiting on its answer does (no time passes)."""
+    loop = asyncio.get_running_loop()
+    turn = loop.create_future()
+    loop.call_soon(turn.set_result, None)
+    await turn
+
+
 @dataclass
 class FakeDrs:
     world: FakeDrsWorld
@@ -231,7 +239,7 @@ class FakeDrs:
 
     async def jobs(self, job_ids: Sequence[str]) -> list[RecoveryJob]:
         self._call("DescribeJobs")
-        await asyncio.sleep(0)  # the loop runs others while DRS answers, as over HTTP
+        await _next_turn()  # the loop runs others while DRS answers, as over HTTP
         return [self.world.view(self.world.jobs[i]) for i in job_ids if i in self.world.jobs]
 
     async def recent_jobs(self, window: timedelta) -> list[RecoveryJob]:
