@@ -93,10 +93,14 @@ class Bus:
         self.crash_when: Callable[[Envelope[Event]], bool] | None = None
         self._seq = itertools.count()
         self.pauses: list[float] = []
+        self.during_pause: Callable[[], None] | None = None
+        """Called in each pause of a run (what changes in the world while it waits)."""
 
     async def _pause(self, seconds: float) -> None:
         self.pauses.append(seconds)
         self.clock.advance(seconds)
+        if self.during_pause is not None:
+            self.during_pause()
 
     def send(self, envelope: Envelope[Event], delay: float = 0, receives: int = 0) -> None:
         due = self.clock.now().timestamp() + delay

@@ -2,7 +2,8 @@
 
 Adapters turn AWS errors into these, so the workflow never reads a botocore error
 code. `Throttled` and `AwsFailure` make the request wait (a delayed self-message, never
-a sleep); `StartRefused` puts a batch's servers back to wait; `RequestBusy` and
+a sleep); `StartRefused` puts a batch's servers back to wait;
+`TargetsChanged` and `TargetsUnread` stop a StartRecovery before it is made; `RequestBusy` and
 `LeaseLost` mean another handler holds the request.
 """
 
@@ -31,6 +32,20 @@ class Unreachable(AwsFailure):
 
 class StartRefused(MonitorError):
     """StartRecovery was refused (ConflictException, ServiceQuotaExceeded): no job exists."""
+
+
+class TargetsChanged(MonitorError):
+    """A batch's launch-into targets, read again right before a StartRecovery that did not
+    follow their check at once, are no longer safe: DRS was not called."""
+
+    def __init__(self, refusals: dict[str, str]) -> None:
+        super().__init__("; ".join(refusals.values()))
+        self.refusals = refusals
+        """Source server ID -> why its target may not be launched into now."""
+
+
+class TargetsUnread(MonitorError):
+    """EC2 could not be read right before StartRecovery: DRS was not called."""
 
 
 class RequestBusy(MonitorError):

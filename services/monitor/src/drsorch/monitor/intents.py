@@ -1,6 +1,11 @@
 """Starting a batch exactly once: its intent is recorded (a conditional write) before
 StartRecovery, and an intent left by a crash is reconciled with DescribeJobs before
 DRS is called again.
+
+A StartRecovery that does not follow the check of its batch's launch-into targets at
+once (an intent settled in a later run, a call again after DRS throttled one) reads the
+targets from EC2 again first: a target started, untagged or gone since is never handed
+to DRS (design §4).
 """
 
 from __future__ import annotations
@@ -21,7 +26,15 @@ from drsorch.monitor.domain.records import (
     ServerPhase,
     batch_key,
 )
-from drsorch.monitor.errors import AwsFailure, LeaseLost, StartRefused, Throttled
+from drsorch.monitor.domain.selection import start_refusal
+from drsorch.monitor.errors import (
+    AwsFailure,
+    LeaseLost,
+    StartRefused,
+    TargetsChanged,
+    TargetsUnread,
+    Throttled,
+)
 from drsorch.monitor.run import Run, each_place, group_by
 from drsorch.runtime.together import at_once
 
@@ -112,15 +125,20 @@ async def intend(
     return batches
 
 
-async def _start_recovery(run: Run, batch: BatchRecord) -> RecoveryJob:
+async def _start_recovery(run: Run, batch: BatchRecord, *, checked: bool) -> RecoveryJob:
     """StartRecovery, retried while DRS throttles it: a 429 is a refusal DRS answered
     before acting, so no job exists and calling again cannot make a second one. Any
-    other failure is left to the intent's reconciliation, never retried blindly."""
+    other failure is left to the intent's reconciliation, never retried blindly.
+
+    Unless `checked` (its targets were read for this run's own plan of it), and after
+    every pause, the batch's targets are read from EC2 again before the call."""
     settings = run.deps.settings
     ids = sorted(batch.launching_ids)
     snapshots = await _recovery_snapshots(run, batch, ids)
     attempt = 1
     while True:
+        if not checked:
+            await _check_targets(run, batch)
         await run.session.renew()
         try:
             return await run.drs(batch.place).start_recovery(
@@ -138,6 +156,30 @@ async def _start_recovery(run: Run, batch: BatchRecord) -> RecoveryJob:
             )
             await run.deps.pause(pause)
             attempt += 1
+            checked = False
+
+
+async def _check_targets(run: Run, batch: BatchRecord) -> None:
+    """The batch's launch-into targets, as EC2 holds them now, must all still be safe to
+    launch into; otherwise DRS is not called (`TargetsChanged`, or `TargetsUnread` when
+    EC2 could not be read). EC2's throttling is the run's, as DRS's is."""
+    targets = {m.source_server_id: m.expected_instance_id for m in batch.members}
+    wanted = sorted({target for target in targets.values() if target})
+    if not wanted:
+        return
+    try:
+        seen = await run.ec2(batch.place).instances(wanted)
+    except Throttled:
+        raise
+    except AwsFailure as exc:
+        raise TargetsUnread(str(exc)) from exc
+    refusals = {
+        server: refusal
+        for server, target in targets.items()
+        if target and (refusal := start_refusal(target, seen.get(target), batch.place))
+    }
+    if refusals:
+        raise TargetsChanged(refusals)
 
 
 async def _recovery_snapshots(run: Run, batch: BatchRecord, ids: Sequence[str]) -> dict[str, str]:
@@ -161,20 +203,22 @@ async def _recovery_snapshots(run: Run, batch: BatchRecord, ids: Sequence[str]) 
 
 
 async def call(run: Run, batch: BatchRecord) -> None:
-    """StartRecovery for an intended batch, once; what DRS says decides what follows."""
-    await call_all(run, [batch])
+    """StartRecovery for an intended batch of an earlier run, once, its targets read
+    again first; what DRS says decides what follows."""
+    await call_all(run, [batch], checked=False)
 
 
-async def call_all(run: Run, batches: Sequence[BatchRecord]) -> None:
+async def call_all(run: Run, batches: Sequence[BatchRecord], *, checked: bool) -> None:
     """StartRecovery for intended batches (their intents and servers already written), all
     at once: each batch's call is its own, once. What DRS said to each is then settled in
-    the batches' order and written together; a throttled one stops the run after that."""
+    the batches' order and written together; a throttled one stops the run after that.
+    `checked`: the batches' targets were just read for this run's plan of them."""
     outcomes = await asyncio.gather(
-        *(_attempt(run, batch) for batch in batches), return_exceptions=True
+        *(_attempt(run, batch, checked=checked) for batch in batches), return_exceptions=True
     )
     for outcome in outcomes:  # a lost lease: the holder reconciles the intents, not us
         if isinstance(outcome, BaseException) and not isinstance(
-            outcome, AwsFailure | StartRefused
+            outcome, AwsFailure | StartRefused | TargetsChanged | TargetsUnread
         ):
             raise outcome
     throttled: Throttled | None = None
@@ -182,23 +226,37 @@ async def call_all(run: Run, batches: Sequence[BatchRecord]) -> None:
         if isinstance(outcome, Throttled):
             run.state.put_batch(batch.model_copy(update={"next_poll_at": run.now}))
             throttled = throttled or outcome
-        elif isinstance(outcome, StartRefused):
-            if batch.uncertain:
-                _still_uncertain(run, batch, str(outcome))
-            else:
-                _refused(run, batch, str(outcome))
-        elif isinstance(outcome, AwsFailure):
-            _unknown(run, batch, outcome)
-        elif isinstance(outcome, RecoveryJob):
+        elif not isinstance(outcome, BaseException):
             await _adopted(run, batch, outcome)
+        else:
+            _not_started(run, batch, outcome)
     await run.flush()
     if throttled is not None:
         raise throttled
 
 
-async def _attempt(run: Run, batch: BatchRecord) -> RecoveryJob:
+def _not_started(run: Run, batch: BatchRecord, outcome: BaseException) -> None:
+    """What follows a batch's call that made no job, or may have made one unseen."""
+    if isinstance(outcome, TargetsChanged):
+        if batch.uncertain and not _waited_out(run, batch):
+            # Its own job, not listed yet, may be what started the targets: look again.
+            _still_uncertain(run, batch, str(outcome))
+        else:
+            _targets_changed(run, batch, outcome.refusals)
+    elif isinstance(outcome, TargetsUnread):
+        _unread(run, batch, outcome)
+    elif isinstance(outcome, StartRefused):
+        if batch.uncertain:
+            _still_uncertain(run, batch, str(outcome))
+        else:
+            _refused(run, batch, str(outcome))
+    elif isinstance(outcome, AwsFailure):
+        _unknown(run, batch, outcome)
+
+
+async def _attempt(run: Run, batch: BatchRecord, *, checked: bool) -> RecoveryJob:
     try:
-        return await _start_recovery(run, batch)
+        return await _start_recovery(run, batch, checked=checked)
     finally:
         run.forget_scan(batch.place)
 
@@ -212,6 +270,42 @@ def _unknown(run: Run, batch: BatchRecord, exc: AwsFailure) -> None:
         )
     )
     log.warning("StartRecovery failed; the intent will be reconciled", extra={"error": str(exc)})
+
+
+def _unread(run: Run, batch: BatchRecord, exc: TargetsUnread) -> None:
+    """DRS was not called: the intent stands, and is settled again later."""
+    later = run.deps.settings.error_retry_seconds
+    run.state.put_batch(
+        batch.model_copy(update={"next_poll_at": run.now + timedelta(seconds=later)})
+    )
+    run.wake_in(later)
+    log.warning(
+        "launch-into targets could not be read before StartRecovery; DRS was not called",
+        extra={"request_id": run.state.summary.request_id, "error": str(exc)},
+    )
+
+
+def _targets_changed(run: Run, batch: BatchRecord, refusals: dict[str, str]) -> None:
+    """DRS was not called: a server whose target is no longer safe is rejected with what
+    EC2 holds now, and the rest of the batch waits to start again (their targets checked
+    anew then)."""
+    log.warning(
+        "launch-into targets changed before StartRecovery; DRS was not called",
+        extra={"request_id": run.state.summary.request_id, "refusals": refusals},
+    )
+    run.state.put_batch(
+        batch.model_copy(update={"status": BatchStatus.REFUSED, "refusal": str(refusals)[:1024]})
+    )
+    for member in batch.members:
+        record = run.state.servers[member.source_server_id]
+        refusal = refusals.get(member.source_server_id)
+        if refusal is not None:
+            run.state.put_server(record.decide("rejected", refusal, run.now))
+        else:
+            run.state.put_server(
+                record.model_copy(update={"phase": ServerPhase.WAITING, "batch_key": None})
+            )
+    run.wake_in(0)
 
 
 async def adopt(run: Run, batch: BatchRecord, job: RecoveryJob) -> None:
@@ -249,6 +343,12 @@ def _still_uncertain(run: Run, batch: BatchRecord, reason: str) -> None:
     )
     settle = timedelta(seconds=run.deps.settings.intent_settle_seconds)
     run.state.put_batch(batch.model_copy(update={"next_poll_at": run.now + settle}))
+
+
+def _waited_out(run: Run, batch: BatchRecord) -> bool:
+    """Whether an unanswered call's job would be listed by now, had the call made one."""
+    settle = timedelta(seconds=run.deps.settings.intent_settle_seconds)
+    return batch.intent_at + settle * cancel.UNCERTAIN_PATIENCE <= run.now
 
 
 def _refused(run: Run, batch: BatchRecord, reason: str) -> None:

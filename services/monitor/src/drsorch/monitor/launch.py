@@ -12,7 +12,7 @@ from drsorch.monitor.domain import planning
 from drsorch.monitor.domain.pacing import typical_run
 from drsorch.monitor.domain.planning import Candidate, Capacity, Limits
 from drsorch.monitor.domain.records import BatchStatus, ServerPhase
-from drsorch.monitor.domain.selection import Launch, target_refusal
+from drsorch.monitor.domain.selection import Launch, start_refusal
 from drsorch.monitor.intents import call_all, intend
 from drsorch.monitor.run import Run, each_place, group_by
 
@@ -108,7 +108,7 @@ async def _start_in(run: Run, place: Place, candidates: list[Candidate], flush: 
     # next job starts as soon as DRS answers, not after the writes of the one before.
     batches = await intend(run, place, planned, jobs)
     await run.flush()
-    await call_all(run, batches)
+    await call_all(run, batches, checked=True)
 
 
 async def _verified(run: Run, place: Place, candidates: list[Candidate]) -> list[Candidate]:
@@ -121,12 +121,11 @@ async def _verified(run: Run, place: Place, candidates: list[Candidate]) -> list
     for candidate in candidates:
         expected = candidate.expected_instance_id
         instance = seen.get(expected) if expected else None
-        refusal = target_refusal(expected, instance, place) if expected else None
+        refusal = start_refusal(expected, instance, place) if expected else None
         if refusal is None:
             volumes = instance.volume_ids if instance is not None else ()
             kept.append(replace(candidate, volumes_before=volumes))
             continue
         record = run.state.servers[candidate.source_server_id]
-        reason = f"checked right before StartRecovery: {refusal}"
-        run.state.put_server(record.decide("rejected", reason, run.now))
+        run.state.put_server(record.decide("rejected", refusal, run.now))
     return kept

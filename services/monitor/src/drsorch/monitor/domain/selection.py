@@ -109,6 +109,12 @@ def _target_problem(
     return None
 
 
+def start_refusal(instance_id: str, instance: Instance | None, place: Place) -> str | None:
+    """Why a server is rejected when its target fails the check right before StartRecovery."""
+    refusal = target_refusal(instance_id, instance, place)
+    return None if refusal is None else f"checked right before StartRecovery: {refusal}"
+
+
 def target_refusal(instance_id: str, instance: Instance | None, place: Place) -> str | None:
     """Why DRS must not launch into this instance now (design §4), or None when it may.
 
