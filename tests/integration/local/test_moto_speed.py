@@ -43,6 +43,9 @@ def test_the_patches_are_installed(endpoint: LocalEndpoint) -> None:
 
     assert getattr(AmiBackend.describe_images, "drsorch_fast", False)
     assert getattr(ResponseSerializer.get_value, "drsorch_fast", False)
+    from moto.core.serialize import EC2Serializer  # noqa: PLC0415
+
+    assert getattr(EC2Serializer._serialize_body, "drsorch_fast", False)
 
 
 def test_instances_carry_their_own_tags_and_tag_filters_still_select(
@@ -245,8 +248,74 @@ def test_answers_are_serialized_as_moto_serializes_them(endpoint: LocalEndpoint)
         assert ids[1] in bodies[0] or operation != "DescribeInstances"
 
 
-def test_xml_names_are_still_checked(endpoint: LocalEndpoint) -> None:
+def _as_xmltodict_writes(body: Any) -> str:
     import xmltodict  # type: ignore[import-untyped]  # noqa: PLC0415
+
+    return str(xmltodict.unparse(body, full_document=True, short_empty_elements=True))
+
+
+def test_ec2_answers_are_written_byte_for_byte_as_xmltodict_writes_them(
+    endpoint: LocalEndpoint,
+) -> None:
+    from moto.core.serialize import EC2Serializer, XFormedAttributePicker  # noqa: PLC0415
+    from moto.core.utils import get_service_model  # noqa: PLC0415
+    from moto.ec2.models import ec2_backends  # noqa: PLC0415
+    from moto.ec2.responses._base_response import EC2BaseResponse  # noqa: PLC0415
+
+    from drsorch.local.moto_speed import UnknownShape, xml_document  # noqa: PLC0415
+
+    bodies: list[Any] = []
+
+    class Keeping(EC2Serializer):
+        def _serialize_body(self, body: Any) -> str:
+            bodies.append(body)
+            return ""
+
+    ec2 = client("ec2", region_name=REGION)
+    ids = _launch_marked(ec2, uuid.uuid4().hex[:8], [2, 3])
+    ec2.stop_instances(InstanceIds=ids[:1])
+    ec2.create_tags(Resources=ids[1:2], Tags=[{"Key": "Name", "Value": 'a & <b> "c" é'}])
+    account = client("sts", region_name=REGION).get_caller_identity()["Account"]
+    backend = ec2_backends[account][REGION]
+    model = get_service_model("ec2")
+    transformers = EC2BaseResponse.RESPONSE_KEY_PATH_TO_TRANSFORMER
+    results = {
+        "DescribeInstances": {
+            "Reservations": backend.get_reservations_by_instance_ids(ids),
+            "NextToken": None,
+        },
+        "DescribeVolumes": {"Volumes": list(backend.describe_volumes()), "NextToken": None},
+        "DescribeImages": {"Images": list(backend.describe_images(owners=["amazon"]))[:20]},
+        "StopInstances": {"StoppingInstances": []},
+    }
+    for operation, result in results.items():
+        Keeping(
+            operation_model=model.operation_model(operation),
+            value_picker=XFormedAttributePicker(response_transformers=transformers),
+        ).serialize(result)
+    assert len(bodies) == len(results)
+    made_up = [
+        {"R": {"@a": None, "@b": 'q"<&>', "#text": 7, "x": [None, "", 0, 1.5, True, False]}},
+        {"R": {"e": [], "f": {"#text": None}, "g": {"#text": "t", "h": "u"}, "i": ["j", {}]}},
+        {"R": None},
+        {"R": []},
+        {"R": ["only"]},
+    ]
+    for body in [*bodies, *made_up]:
+        assert xml_document(body) == _as_xmltodict_writes(body)
+    namespaces = {"R": {"@xmlns": {"a": "urn:a"}}}
+    unusual_shapes = ({"R": {"#comment": "c"}}, {"R": b"x"}, {"R": {"s": ()}}, namespaces)
+    for unusual in (*unusual_shapes, {"R": [1, 2]}):
+        with pytest.raises(UnknownShape):
+            xml_document(unusual)
+    # The serializer writes what xmltodict writes for those too: it leaves them to it.
+    serializer = EC2Serializer(operation_model=model.operation_model("StopInstances"))
+    for unusual in unusual_shapes:
+        assert serializer._serialize_body(unusual) == _as_xmltodict_writes(unusual)
+
+
+def test_xml_names_are_still_checked(endpoint: LocalEndpoint) -> None:
+    import xmltodict  # noqa: PLC0415
 
     for _ in range(2):  # the second time from what was remembered
         assert "<ok>1</ok>" in xmltodict.unparse({"ok": 1})
