@@ -37,7 +37,7 @@ from drsorch.monitor.domain.records import (
     ServerRecord,
     Summary,
 )
-from drsorch.monitor.errors import StartRefused, Throttled
+from drsorch.monitor.errors import AwsFailure, StartRefused, Throttled
 from drsorch.monitor.ports import Armed, Emission, Head
 
 
@@ -309,6 +309,8 @@ class FakeEc2:
     instances: dict[Place, dict[str, Instance]] = field(default_factory=dict)
     order: list[str] | None = None
     """Where DescribeInstances is noted beside the DRS calls (the world's `order`)."""
+    fail_next: int = 0
+    """How many of the next DescribeInstances fail (an error past the client's retries)."""
 
     def add(self, place: Place, instance: Instance) -> None:
         self.instances.setdefault(place, {})[instance.instance_id] = instance
@@ -316,6 +318,11 @@ class FakeEc2:
     async def instances_in(self, place: Place, ids: Sequence[str]) -> dict[str, Instance]:
         if self.order is not None:
             self.order.append("DescribeInstances")
+        if self.fail_next > 0:
+            self.fail_next -= 1
+            if self.order is not None:
+                self.order.append("failed")
+            raise AwsFailure("DescribeInstances: InternalError")
         held = self.instances.get(place, {})
         return {i: held[i] for i in ids if i in held}
 

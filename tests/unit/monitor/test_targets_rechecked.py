@@ -53,6 +53,34 @@ async def test_a_target_started_during_a_throttled_start_s_pause_is_never_launch
     assert [lines[s.source_server_id].outcome for s in (plan[0], plan[2])] == ["recovered"] * 2
 
 
+async def test_when_ec2_cannot_be_read_before_a_retried_start_drs_is_not_called() -> None:
+    bus = Bus()
+    bus.world.retry_after = 1
+    bus.world.throttle["StartRecovery"] = 1
+    bus.ec2.order = bus.world.order  # EC2's reads in line with DRS's calls
+    plan = servers(2)
+    submit(bus, plan, spec())
+
+    def ec2_fails() -> None:
+        bus.during_pause = None
+        bus.ec2.fail_next = 1
+
+    bus.during_pause = ec2_fails
+    await bus.run(bus.ended)
+
+    assert {line.outcome for line in _report(bus).servers} == {"recovered"}
+    assert len(bus.world.start_calls) == 1
+    calls = [c for c in bus.world.order if c in ("StartRecovery", "DescribeInstances", "failed")]
+    failed = calls.index("failed")
+    assert calls[failed - 2 : failed + 3] == [
+        "StartRecovery",  # throttled
+        "DescribeInstances",  # the check after the pause fails: no call
+        "failed",
+        "DescribeInstances",  # a later run reads the targets, then calls
+        "StartRecovery",
+    ]
+
+
 async def test_an_intent_settled_in_a_later_run_reads_its_targets_again() -> None:
     bus = Bus()
     bus.world.retry_after = 1
