@@ -64,6 +64,10 @@ def _volumes(instance_ids: list[str]) -> dict[str, frozenset[str]]:
     }
 
 
+def _throttled_starts() -> int:
+    return sum(1 for c in calls("StartRecovery") if c["error_code"] == "ThrottlingException")
+
+
 def _throttled_starts_named(count: int) -> bool:
     named = {
         s["sourceServerID"]
@@ -119,6 +123,10 @@ async def outcome(
         ec2.delete_tags(
             Resources=[servers[UNTAGGED].original_instance_id], Tags=[{"Key": "AWSDRS"}]
         )
+        # A call logged after the change may have been checked before it; the one after
+        # that was checked after it. Only then does DRS answer again.
+        after = _throttled_starts() + 2
+        await asyncio.to_thread(wait_for, lambda: _throttled_starts() >= after, timeout=120)
         emulator_settings({"faults": {"operations": {}}})
         applied = await completed(observer, "req-x7-apply", within=300)
     return {"applied": applied, "servers": servers, "before": before, "after": _volumes(originals)}

@@ -9,10 +9,11 @@ from collections.abc import Sequence
 
 from drsorch.contracts import RequestCompleted
 from drsorch.contracts.types import Place
+from drsorch.monitor.domain import cancel
 from drsorch.monitor.domain.facts import Instance
 from drsorch.monitor.errors import AwsFailure
 from support.monitor_builders import HUB, PRIMARY, Server, private_ip, servers, spec
-from support.monitor_bus import Bus
+from support.monitor_bus import Bus, Crash
 from support.monitor_scenarios import TAGGED, submit
 
 HERE = Place(HUB, PRIMARY)
@@ -93,7 +94,14 @@ async def test_an_intent_settled_in_a_later_run_reads_its_targets_again() -> Non
     # target loses its launch-into tag.
     untagged = Instance(plan[2].target_instance_id, "stopped", private_ip(3), {})
     bus.ec2.add(HERE, untagged)
+    changed_at = bus.clock.now()
     await bus.run(bus.ended)
+
+    # Its calls were all throttled, so no job of it can exist: the rest start at once,
+    # not after the patience an unanswered call's job is given to show.
+    started = min(job.created_at for job in bus.world.jobs.values())
+    patience = bus.settings.intent_settle_seconds * cancel.UNCERTAIN_PATIENCE
+    assert (started - changed_at).total_seconds() < patience / 2
 
     assert _launched(bus) == {plan[0].launching_server_id, plan[1].launching_server_id}
     lines = {line.server.source_server_id: line for line in _report(bus).servers}
@@ -107,6 +115,7 @@ async def test_an_intent_settled_in_a_later_run_reads_its_targets_again() -> Non
 async def test_a_target_its_own_unanswered_job_started_keeps_the_intent_until_the_job_shows() -> (
     None
 ):
+    """Not the re-read itself: what follows it when the batch's last call went unanswered."""
     bus = Bus()
     bus.world.listing_lag_seconds = 90  # past the intent's settle, within its patience
     plan = servers(2)
@@ -144,3 +153,45 @@ async def test_an_unanswered_start_whose_targets_changed_is_given_up_once_waited
     assert lines[plan[0].source_server_id].outcome == "rejected"
     assert "is running" in str(lines[plan[0].source_server_id].reason)
     assert lines[plan[1].source_server_id].outcome == "recovered"
+
+
+async def test_an_intent_aged_by_throttling_waits_for_its_unanswered_call_s_job_from_the_call() -> (
+    None
+):
+    bus = Bus()
+    bus.world.retry_after = 1
+    # Minutes of throttled runs age the intent past its patience before the call that
+    # goes unanswered; its job then lists late, and has started one target meanwhile.
+    bus.world.throttle["StartRecovery"] = bus.settings.start_throttle_attempts * 45
+    bus.world.listing_lag_seconds = 90
+    plan = servers(2)
+    submit(bus, plan, spec())
+
+    def unanswered(place: Place, ids: Sequence[str]) -> None:
+        bus.world.after_start = None
+        _started_by_hand(bus, plan[0])  # by the job itself, launching into it
+        raise AwsFailure("StartRecovery: connection reset")
+
+    bus.world.after_start = unanswered
+    await bus.run(bus.ended)
+
+    assert len(bus.world.start_calls) == 1, "no server started a second time"
+    assert {line.outcome for line in _report(bus).servers} == {"recovered"}
+
+
+async def test_an_intent_a_crash_left_is_settled_as_a_call_that_may_have_been_made() -> None:
+    bus = Bus()
+    bus.world.listing_lag_seconds = 90  # DescribeJobs lists the job past the intent's settle
+    plan = servers(2)
+    submit(bus, plan, spec())
+
+    def crash(place: Place, ids: Sequence[str]) -> None:
+        bus.world.after_start = None
+        _started_by_hand(bus, plan[0])  # by the job the call made
+        raise Crash
+
+    bus.world.after_start = crash
+    await bus.run(bus.ended)
+
+    assert len(bus.world.start_calls) == 1, "no server started a second time"
+    assert {line.outcome for line in _report(bus).servers} == {"recovered"}

@@ -63,9 +63,17 @@ async def reconcile(run: Run) -> None:
             elif run.state.summary.cancelled_by is not None:
                 _drop_if_settled(run, batch)
             else:
-                await call(run, batch)
+                await call(run, _possibly_called(batch))
 
     await each_place(run, group_by(due, lambda b: b.place), settle)
+
+
+def _possibly_called(batch: BatchRecord) -> BatchRecord:
+    """An intent neither answered nor known unsent was left by a crash, maybe after its
+    call: it is settled as an unanswered call's, from its intent on."""
+    if batch.uncertain or batch.unsent:
+        return batch
+    return batch.model_copy(update={"uncertain": True, "uncertain_since": batch.intent_at})
 
 
 def _drop_if_settled(run: Run, batch: BatchRecord) -> None:
@@ -172,7 +180,7 @@ async def _check_targets(run: Run, batch: BatchRecord) -> None:
     except Throttled:
         raise
     except AwsFailure as exc:
-        raise TargetsUnread(str(exc)) from exc
+        raise TargetsUnread(f"launch-into targets not read before StartRecovery: {exc}") from exc
     refusals = {
         server: refusal
         for server, target in targets.items()
@@ -224,7 +232,7 @@ async def call_all(run: Run, batches: Sequence[BatchRecord], *, checked: bool) -
     throttled: Throttled | None = None
     for batch, outcome in zip(batches, outcomes, strict=True):
         if isinstance(outcome, Throttled):
-            run.state.put_batch(batch.model_copy(update={"next_poll_at": run.now}))
+            run.state.put_batch(batch.model_copy(update={"next_poll_at": run.now, "unsent": True}))
             throttled = throttled or outcome
         elif not isinstance(outcome, BaseException):
             await _adopted(run, batch, outcome)
@@ -237,17 +245,13 @@ async def call_all(run: Run, batches: Sequence[BatchRecord], *, checked: bool) -
 
 def _not_started(run: Run, batch: BatchRecord, outcome: BaseException) -> None:
     """What follows a batch's call that made no job, or may have made one unseen."""
-    if isinstance(outcome, TargetsChanged):
+    if isinstance(outcome, TargetsChanged | TargetsUnread | StartRefused):
         if batch.uncertain and not _waited_out(run, batch):
-            # Its own job, not listed yet, may be what started the targets: look again.
+            # Its own job, not listed yet, may be what holds the servers or started the
+            # targets: look for it again, never give the servers back yet.
             _still_uncertain(run, batch, str(outcome))
-        else:
+        elif isinstance(outcome, TargetsChanged):
             _targets_changed(run, batch, outcome.refusals)
-    elif isinstance(outcome, TargetsUnread):
-        _unread(run, batch, outcome)
-    elif isinstance(outcome, StartRefused):
-        if batch.uncertain:
-            _still_uncertain(run, batch, str(outcome))
         else:
             _refused(run, batch, str(outcome))
     elif isinstance(outcome, AwsFailure):
@@ -266,23 +270,14 @@ def _unknown(run: Run, batch: BatchRecord, exc: AwsFailure) -> None:
     later = max(run.deps.settings.intent_settle_seconds, run.deps.settings.error_retry_seconds)
     run.state.put_batch(
         batch.model_copy(
-            update={"next_poll_at": run.now + timedelta(seconds=later), "uncertain": True}
+            update={
+                "next_poll_at": run.now + timedelta(seconds=later),
+                "uncertain": True,
+                "uncertain_since": run.now,
+            }
         )
     )
     log.warning("StartRecovery failed; the intent will be reconciled", extra={"error": str(exc)})
-
-
-def _unread(run: Run, batch: BatchRecord, exc: TargetsUnread) -> None:
-    """DRS was not called: the intent stands, and is settled again later."""
-    later = run.deps.settings.error_retry_seconds
-    run.state.put_batch(
-        batch.model_copy(update={"next_poll_at": run.now + timedelta(seconds=later)})
-    )
-    run.wake_in(later)
-    log.warning(
-        "launch-into targets could not be read before StartRecovery; DRS was not called",
-        extra={"request_id": run.state.summary.request_id, "error": str(exc)},
-    )
 
 
 def _targets_changed(run: Run, batch: BatchRecord, refusals: dict[str, str]) -> None:
@@ -334,11 +329,12 @@ async def _adopted(run: Run, batch: BatchRecord, job: RecoveryJob) -> None:
 
 
 def _still_uncertain(run: Run, batch: BatchRecord, reason: str) -> None:
-    """Refused after an unanswered call: the servers are likely busy in this batch's own
-    job, which DescribeJobs does not list yet. Keep the intent and reconcile again; giving
-    the servers back to the queue could start them a second time once that job ends."""
+    """Refused (by DRS, or by the targets' check) after an unanswered call: the servers are
+    likely busy in this batch's own job, which DescribeJobs does not list yet. Keep the
+    intent and reconcile again; giving the servers back to the queue could start them a
+    second time once that job ends."""
     log.warning(
-        "StartRecovery refused after an unanswered call; the intent is kept and reconciled",
+        "not started after an unanswered call; the intent is kept and reconciled",
         extra={"request_id": run.state.summary.request_id, "reason": reason},
     )
     settle = timedelta(seconds=run.deps.settings.intent_settle_seconds)
@@ -348,7 +344,7 @@ def _still_uncertain(run: Run, batch: BatchRecord, reason: str) -> None:
 def _waited_out(run: Run, batch: BatchRecord) -> bool:
     """Whether an unanswered call's job would be listed by now, had the call made one."""
     settle = timedelta(seconds=run.deps.settings.intent_settle_seconds)
-    return batch.intent_at + settle * cancel.UNCERTAIN_PATIENCE <= run.now
+    return cancel.patience_over(batch, settle, run.now)
 
 
 def _refused(run: Run, batch: BatchRecord, reason: str) -> None:

@@ -54,8 +54,7 @@ def drop_unstarted(
     skipped) rather than waited for. Never called for a request that is not cancelled."""
     who = state.summary.cancelled_by
     assert who is not None
-    patience = settle * (UNCERTAIN_PATIENCE if batch.uncertain else 1)
-    if batch.intent_at + patience > now:
+    if not patience_over(batch, settle, now):
         return False
     why = reason(who)
     state.put_batch(batch.model_copy(update={"status": BatchStatus.REFUSED, "refusal": why}))
@@ -64,6 +63,14 @@ def drop_unstarted(
         if record.phase is not ServerPhase.DONE:
             state.put_server(record.decide("skipped", why, now))
     return True
+
+
+def patience_over(batch: BatchRecord, settle: timedelta, now: datetime) -> bool:
+    """Whether a job this intent's call made would be listed by now: a settle after the
+    intent, or `UNCERTAIN_PATIENCE` of them after its last unanswered call."""
+    if not batch.uncertain:
+        return batch.intent_at + settle <= now
+    return (batch.uncertain_since or batch.intent_at) + settle * UNCERTAIN_PATIENCE <= now
 
 
 def counts(state: RequestState) -> tuple[int, int, int]:

@@ -135,6 +135,13 @@ class BatchRecord(_Record):
     uncertain: bool = False
     """A StartRecovery of this batch went unanswered: a job may exist that DescribeJobs
     does not list yet, so a refusal now means "wait and reconcile", not "start again"."""
+    uncertain_since: AwareDatetime | None = None
+    """When the last unanswered StartRecovery of this batch was made (its intent, for one
+    a crash left): how long its job may take to be listed is counted from then."""
+    unsent: bool = False
+    """Every StartRecovery of this batch so far was refused before DRS acted (throttled):
+    no job of it exists. An intent a later run finds without this, or an answer, may have
+    been called before a crash."""
 
     @property
     def place(self) -> Place:
