@@ -44,6 +44,10 @@ class Emulator:
         self.calls = CallLog(self._settings.call_log_limit)
         self.raw_records = RawRecords()
         """Test hook only (`raw.inject`): records answered as given, not as seeded."""
+        self.wakeup = threading.Event()
+        """Set when the schedule or the clock changed (for `runner`)."""
+        self.runner: threading.Thread | None = None
+        """The thread that applies scheduled work when due (`drs.runner.start`), if any."""
         self._start_fresh()
 
     def _start_fresh(self) -> None:
@@ -75,11 +79,13 @@ class Emulator:
             self.calls.limit = settings.call_log_limit
             self.fault_counts.clear()
             self.faults_applied_ms = self.clock.now_ms()
+            self.wakeup.set()
 
     def reset(self) -> None:
         """Forget all DRS state, calls and scheduled work; restart the clock."""
         with self.lock:
             self._start_fresh()
+            self.wakeup.set()
 
     def now_ms(self) -> int:
         """Simulated now, in epoch milliseconds."""
@@ -96,6 +102,7 @@ class Emulator:
     def schedule(self, when_ms: int, event: Event) -> None:
         """Have `event` happen at simulated time `when_ms`."""
         self.scheduler.at(when_ms, event)
+        self.wakeup.set()
 
     def run_due(self) -> int:
         """Apply everything due by the simulated now; returns how many events ran."""
@@ -111,6 +118,7 @@ class Emulator:
         with self.lock:
             now = self.clock.advance(seconds)
             self.run_due()
+            self.wakeup.set()
             return now
 
     def draw(self, spread: DurationRange, *key: object) -> int:

@@ -1,9 +1,9 @@
 """A discrete-event queue on the simulated clock.
 
 Jobs and replication schedule what happens next; whenever the emulator is touched
-(an API call, an admin call, a seed), everything due by the simulated now is
-applied in time order. No background thread is needed, and the order is
-deterministic: ties are broken by the order things were scheduled.
+(an API call, an admin call, a seed), and in the endpoint when it falls due
+(`runner`), everything due by the simulated now is applied in time order. The order
+is deterministic: ties are broken by the order things were scheduled.
 """
 
 from __future__ import annotations

@@ -115,7 +115,9 @@ def register(dispatcher: DomainDispatcherApplication) -> None:
 
 def install(dispatcher: DomainDispatcherApplication, admin: MutableMapping[str, Any]) -> None:
     """The local endpoint's plugin: DRS on the same port, admin routes under /_drsorch/drs."""
+    from drsorch.local.drs import runner  # noqa: PLC0415
     from drsorch.local.drs.admin import ADMIN_PATH, AdminApp  # noqa: PLC0415
 
     register(dispatcher)
     admin[ADMIN_PATH] = AdminApp(default_emulator())
+    runner.start(default_emulator())
