@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -265,3 +266,14 @@ def test_the_seed_command_reports_what_it_made(
     assert out.startswith("estate 'small': 6 servers in ")
     assert "123456789012  us-west-2      DRS source server (FAILOVER)        6" in out
     assert len(source_servers(aws.drs(RECOVERY))) == 6
+
+
+def test_a_seeded_estate_is_left_alone_by_collections_until_the_endpoint_resets(
+    aws: Clients, endpoint: LocalEndpoint
+) -> None:
+    seed_estate(load_estate(estates_dir() / "small.yaml"))
+    assert gc.get_freeze_count() > 0, "what seeding made is kept out of every collection"
+
+    endpoint.reset()
+
+    assert gc.get_freeze_count() == 0, "a forgotten estate is collected as usual again"

@@ -13,6 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 
+from drsorch.local import heap
 from drsorch.local.drs.calls import CallLog
 from drsorch.local.drs.clock import RealClock, SimClock
 from drsorch.local.drs.ec2_port import Ec2Port
@@ -82,10 +83,12 @@ class Emulator:
             self.wakeup.set()
 
     def reset(self) -> None:
-        """Forget all DRS state, calls and scheduled work; restart the clock."""
+        """Forget all DRS state, calls and scheduled work; restart the clock. What an
+        estate's seeding kept from the garbage collector is let go (`heap`)."""
         with self.lock:
             self._start_fresh()
             self.wakeup.set()
+        heap.let_go()
 
     def now_ms(self) -> int:
         """Simulated now, in epoch milliseconds."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 
+from drsorch.local import heap
 from drsorch.local.drs import seed as drs
 from drsorch.local.drs.settings import ServerFault
 from drsorch.local.estate.checks import check_estate
@@ -60,6 +61,7 @@ def seed_estate(estate: Estate) -> SeedReport:
                 faults[seeded.launching_source_server_id] = fault
     if faults:
         _add_faults(faults)
+    heap.keep_estate()
     return SeedReport(
         estate=estate.name,
         seconds=time.perf_counter() - started,
