@@ -206,27 +206,22 @@ def test_instances_and_images_found_by_id_are_those_moto_finds_among_all(
     assert launched.architecture == backend.amis[launched.image_id].architecture
 
 
-def test_answers_are_serialized_as_moto_serializes_them(endpoint: LocalEndpoint) -> None:
-    from moto.core.serialize import EC2Serializer, XFormedAttributePicker  # noqa: PLC0415
+def _ec2_answers() -> tuple[Any, Any, dict[str, Any], list[str]]:
+    """EC2's model, moto's response transformers, and results of a few EC2 operations as
+    moto's backend gives them (instances stopped, tagged with text to escape, untagged)."""
     from moto.core.utils import get_service_model  # noqa: PLC0415
     from moto.ec2.models import ec2_backends  # noqa: PLC0415
     from moto.ec2.responses._base_response import EC2BaseResponse  # noqa: PLC0415
 
-    class AsMotoPicks(XFormedAttributePicker):
-        """Not moto's class exactly: the serializer looks values up with moto's own code."""
-
     ec2 = client("ec2", region_name=REGION)
-    mark = uuid.uuid4().hex[:8]
-    ids = _launch_marked(ec2, mark, [3, 2])
+    ids = _launch_marked(ec2, uuid.uuid4().hex[:8], [3, 2])
     image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
     untagged = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1)["Instances"][0]
     ids.append(untagged["InstanceId"])
     ec2.stop_instances(InstanceIds=ids[:1])
-    ec2.create_tags(Resources=ids[1:2], Tags=[{"Key": "Name", "Value": "a & <b>"}])
+    ec2.create_tags(Resources=ids[1:2], Tags=[{"Key": "Name", "Value": 'a & <b> "c" é'}])
     account = client("sts", region_name=REGION).get_caller_identity()["Account"]
     backend = ec2_backends[account][REGION]
-    model = get_service_model("ec2")
-    transformers = EC2BaseResponse.RESPONSE_KEY_PATH_TO_TRANSFORMER
     results = {
         "DescribeInstances": {
             "Reservations": backend.get_reservations_by_instance_ids(ids),
@@ -235,7 +230,19 @@ def test_answers_are_serialized_as_moto_serializes_them(endpoint: LocalEndpoint)
         "DescribeVolumes": {"Volumes": list(backend.describe_volumes()), "NextToken": None},
         "DescribeSubnets": {"Subnets": list(backend.describe_subnets()), "NextToken": None},
         "DescribeImages": {"Images": list(backend.describe_images(owners=["amazon"]))[:20]},
+        "StopInstances": {"StoppingInstances": []},
     }
+    model = get_service_model("ec2")
+    return model, EC2BaseResponse.RESPONSE_KEY_PATH_TO_TRANSFORMER, results, ids
+
+
+def test_answers_are_serialized_as_moto_serializes_them(endpoint: LocalEndpoint) -> None:
+    from moto.core.serialize import EC2Serializer, XFormedAttributePicker  # noqa: PLC0415
+
+    class AsMotoPicks(XFormedAttributePicker):
+        """Not moto's class exactly: the serializer looks values up with moto's own code."""
+
+    model, transformers, results, ids = _ec2_answers()
     for operation, result in results.items():
         bodies = [
             EC2Serializer(
@@ -258,9 +265,6 @@ def test_ec2_answers_are_written_byte_for_byte_as_xmltodict_writes_them(
     endpoint: LocalEndpoint,
 ) -> None:
     from moto.core.serialize import EC2Serializer, XFormedAttributePicker  # noqa: PLC0415
-    from moto.core.utils import get_service_model  # noqa: PLC0415
-    from moto.ec2.models import ec2_backends  # noqa: PLC0415
-    from moto.ec2.responses._base_response import EC2BaseResponse  # noqa: PLC0415
 
     from drsorch.local.moto_speed import UnknownShape, xml_document  # noqa: PLC0415
 
@@ -271,23 +275,7 @@ def test_ec2_answers_are_written_byte_for_byte_as_xmltodict_writes_them(
             bodies.append(body)
             return ""
 
-    ec2 = client("ec2", region_name=REGION)
-    ids = _launch_marked(ec2, uuid.uuid4().hex[:8], [2, 3])
-    ec2.stop_instances(InstanceIds=ids[:1])
-    ec2.create_tags(Resources=ids[1:2], Tags=[{"Key": "Name", "Value": 'a & <b> "c" é'}])
-    account = client("sts", region_name=REGION).get_caller_identity()["Account"]
-    backend = ec2_backends[account][REGION]
-    model = get_service_model("ec2")
-    transformers = EC2BaseResponse.RESPONSE_KEY_PATH_TO_TRANSFORMER
-    results = {
-        "DescribeInstances": {
-            "Reservations": backend.get_reservations_by_instance_ids(ids),
-            "NextToken": None,
-        },
-        "DescribeVolumes": {"Volumes": list(backend.describe_volumes()), "NextToken": None},
-        "DescribeImages": {"Images": list(backend.describe_images(owners=["amazon"]))[:20]},
-        "StopInstances": {"StoppingInstances": []},
-    }
+    model, transformers, results, _ = _ec2_answers()
     for operation, result in results.items():
         Keeping(
             operation_model=model.operation_model(operation),
