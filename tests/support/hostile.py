@@ -119,6 +119,7 @@ def landings(
         for launcher in (
             server.source_server_id,
             server.failback_source_server_id,
+            server.earlier_failback_server_id,  # T10: re-pointed by a ReverseReplication
             *server.failback_duplicate_ids,
         ):
             if launcher:

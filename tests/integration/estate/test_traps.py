@@ -22,6 +22,7 @@ from integration.estate.test_seed import (
     Clients,
     instances,
     name_of,
+    recovery_instances,
     source_servers,
 )
 
@@ -59,6 +60,10 @@ accounts:
       - {name: web-09, tags: {app: shop}, recovery: {state: stopped}}
       - {name: web-10, tags: {app: shop}, faults: {land_in: {instance: arm-box}}}
       - {name: web-11, tags: {app: shop}, faults: {land_in: new}, expect: new-instance}
+      - {name: web-12, tags: {app: shop}, reverse_replication: {earlier_landing: true}}
+      - name: web-13
+        tags: {app: shop}
+        reverse_replication: {started: false, earlier_landing: true}
       - name: billing-01
         tags: {app: billing}
         original: {name: web-01}
@@ -176,6 +181,51 @@ def test_two_failback_servers_replicate_one_recovery_instance(
     assert {s["dataReplicationInfo"]["dataReplicationState"] for s in replicating} == {"CONTINUOUS"}
 
 
+def test_an_earlier_round_trip_s_landing_is_listed_launched_before_the_replication_began(
+    seeded: SeedReport, aws: Clients
+) -> None:
+    """T10: DRS still lists an earlier failback's launch into the original, never retired;
+    only DRS's own times tell it from this failback's landing."""
+    drs = aws.drs(PRIMARY)
+    listed = {s["sourceServerID"]: s for s in source_servers(drs)}
+    records = {r["recoveryInstanceID"]: r for r in recovery_instances(drs)}
+    for name, replicating in (("web-12", True), ("web-13", False)):
+        web = seeded.server(name)
+        failback = listed[str(web.earlier_failback_server_id)]
+        landing = records[str(web.earlier_landing_id)]
+        assert landing["sourceServerID"] == failback["sourceServerID"]
+        assert landing["ec2InstanceID"] == web.original_instance_id
+        [job] = drs.describe_jobs(filters={"jobIDs": [landing["jobID"]]})["items"]
+        assert job["status"] == "COMPLETED"
+        assert [p["launchStatus"] for p in job["participatingServers"]] == ["LAUNCHED"]
+        began = failback["dataReplicationInfo"]["dataReplicationInitiation"]["startDateTime"]
+        assert job["creationDateTime"] < began
+        state = failback["dataReplicationInfo"]["dataReplicationState"]
+        assert (state == "CONTINUOUS") is replicating, (name, state)
+    assert seeded.server("web-12").earlier_failback_server_id == (
+        seeded.server("web-12").failback_source_server_id
+    )
+
+
+def test_reverse_replication_re_points_the_failback_server_an_earlier_round_trip_left(
+    seeded: SeedReport, aws: Clients
+) -> None:
+    # Changes web-13 only, which no other test here reads.
+    web = seeded.server("web-13")
+    answer = aws.drs(RECOVERY).reverse_replication(recoveryInstanceID=web.recovery_instance_id)
+    assert answer["reversedDirectionSourceServerArn"].endswith(str(web.earlier_failback_server_id))
+    [server] = aws.drs(PRIMARY).describe_source_servers(
+        filters={"sourceServerIDs": [str(web.earlier_failback_server_id)]}
+    )["items"]
+    assert hint(server) == web.recovery_ec2_instance_id
+    began = server["dataReplicationInfo"]["dataReplicationInitiation"]["startDateTime"]
+    landing = aws.drs(PRIMARY).describe_recovery_instances(
+        filters={"recoveryInstanceIDs": [str(web.earlier_landing_id)]}
+    )["items"]
+    [job] = aws.drs(PRIMARY).describe_jobs(filters={"jobIDs": [landing[0]["jobID"]]})["items"]
+    assert job["creationDateTime"] < began
+
+
 def test_an_instance_architecture_can_differ_from_its_server(
     seeded: SeedReport, aws: Clients
 ) -> None:
@@ -259,6 +309,8 @@ def test_the_report_gives_every_server_its_ground_truth_and_instances(
         "web-09": "land-in-original",
         "web-10": "land-in-original",
         "web-11": "new-instance",
+        "web-12": "land-in-original",
+        "web-13": "land-in-original",
         "billing-01": "must-not-launch",
     }
     web = seeded.server("web-08")

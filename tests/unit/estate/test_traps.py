@@ -265,7 +265,10 @@ def test_the_hostile_example_lays_every_trap_twice_and_declares_every_expectatio
     every = [server for account in plan.accounts for server in account.servers]
     assert 50 <= len(every) <= 70
     assert all(server.expect.declared for server in every)
-    assert all(server.phase == "failed_over" and server.reverse for server in every)
+    assert all(server.phase == "failed_over" for server in every)
+    # Reverse replication runs for every server but one, whose earlier round trip's FAILBACK
+    # server is re-pointed by the failback's own ReverseReplication (T10).
+    assert [s.name for s in every if not s.reverse] == ["billing-worker-04"]
     names = {(a.id, s.name) for a in plan.accounts for s in a.servers}
     laid: dict[str, list[object]] = {
         "terminated original": [s for s in every if s.original.state == "terminated"],
@@ -289,6 +292,7 @@ def test_the_hostile_example_lays_every_trap_twice_and_declares_every_expectatio
         "stopped recovery instance": [
             s for s in every if s.recovery and s.recovery.state == "stopped"
         ],
+        "earlier landing, never retired": [s for s in every if s.earlier_landing],
     }
     assert {trap: len(found) >= 2 for trap, found in laid.items()} == dict.fromkeys(laid, True)
     assert not any(s.presets.has_faults for s in every)  # no wrong landing by the emulator

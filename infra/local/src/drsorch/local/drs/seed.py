@@ -118,6 +118,17 @@ def start_reverse_replication(
     )
 
 
+def add_earlier_landing(
+    account_id: str, region: str, recovery_instance_id: str, *, days_ago: int = 40
+) -> tuple[str, str]:
+    """An earlier round trip's failback, never retired: the server's FAILBACK server and
+    its record of a launch into the original by a job completed `days_ago` days ago.
+    Returns (FAILBACK server ID, that recovery instance's ID)."""
+    return seeding.add_earlier_landing(
+        default_emulator(), account_id, region, recovery_instance_id, days_ago=days_ago
+    )
+
+
 def add_failback_duplicate(
     account_id: str,
     region: str,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -12,7 +13,18 @@ from drsorch.local.drs.errors import DrsError, not_found
 from drsorch.local.drs.failback import find_reversed, reverse
 from drsorch.local.drs.rules import LAUNCH_INTO_TAG_KEY, LAUNCH_INTO_TAG_VALUE
 from drsorch.local.drs.servers import add_source_server, arn, initialize
-from drsorch.local.drs.state import Disk, LastLaunch, Origin, RecoveryInstance, Replication
+from drsorch.local.drs.state import (
+    Disk,
+    Job,
+    JobLogItem,
+    LastLaunch,
+    Origin,
+    ParticipatingServer,
+    RecoveryInstance,
+    RegionState,
+    Replication,
+    SourceServer,
+)
 
 HOLDS_NO_POINTS = frozenset({"INITIATING", "INITIAL_SYNC", "STOPPED", "DISCONNECTED"})
 
@@ -132,6 +144,106 @@ def start_reverse_replication(
         except DrsError as error:
             raise SeedError(error.message) from error
         return server.source_server_id
+
+
+def add_earlier_landing(
+    emu: Emulator, account_id: str, region: str, recovery_instance_id: str, *, days_ago: int
+) -> tuple[str, str]:
+    """An earlier round trip's failback of this recovery instance's server, never retired.
+
+    Its FAILBACK server in the origin region (the one replicating the recovery instance
+    back, if reverse replication is started; else one whose replication was stopped after
+    that round trip, which the next ReverseReplication re-points), and that server's record
+    of a launch into the original, by a LAUNCH job DRS completed `days_ago` days ago, which
+    that round trip re-protected (its FAILOVER server replicating the original again).
+    Returns (FAILBACK server ID, recovery instance ID of the earlier landing).
+    """
+    with emu.lock:
+        emu.run_due()
+        state = emu.region(account_id, region)
+        instance = state.recovery_instances.get(recovery_instance_id)
+        if instance is None:
+            raise SeedError(str(not_found("recovery_instance", recovery_instance_id)))
+        source = state.servers[instance.source_server_id]
+        home = emu.region(account_id, source.origin.region)
+        original = emu.ec2.describe(account_id, home.region, [source.origin.instance_id])
+        ec2 = original.get(source.origin.instance_id)
+        if ec2 is None or source.origin.account_id != account_id:
+            raise SeedError(f"the original of {source.source_server_id} is not in {account_id}")
+        then = emu.now_ms() - days_ago * 86_400_000
+        failback = find_reversed(emu, state, instance) or _stopped_failback(emu, state, source)
+        job_id = emu.ids.job(account_id, home.region)
+        landing_id = emu.ids.recovery_instance(account_id, home.region)
+        ended = then + 3_600_000
+        job = Job(
+            job_id=job_id,
+            arn=arn(home, "job", job_id),
+            job_type="LAUNCH",
+            initiated_by="START_RECOVERY",
+            created_ms=then,
+            seq=len(home.jobs),
+            is_drill=False,
+            participants={
+                failback.source_server_id: ParticipatingServer(
+                    failback.source_server_id, "LAUNCHED", landing_id, then
+                )
+            },
+            status="COMPLETED",
+            end_ms=ended,
+        )
+        job.log.extend(
+            [
+                JobLogItem(then, "JOB_START"),
+                JobLogItem(then, "LAUNCH_START", {"sourceServerID": failback.source_server_id}),
+                JobLogItem(ended, "JOB_END"),
+            ]
+        )
+        home.jobs[job_id] = job
+        home.recovery_instances[landing_id] = RecoveryInstance(
+            recovery_instance_id=landing_id,
+            arn=arn(home, "recovery-instance", landing_id),
+            source_server_id=failback.source_server_id,
+            ec2_instance_id=source.origin.instance_id,
+            job_id=job_id,
+            is_drill=False,
+            launched_into=True,
+            point_in_time_ms=then,
+            ready_ms=then,
+            availability_zone=ec2.availability_zone,
+            # That round trip re-protected it: the FAILOVER server replicates the original.
+            reversed_server=(region, source.source_server_id),
+            failback_started_ms=ended,
+        )
+        failback.recovery_instance_id = landing_id
+        failback.last_launch = LastLaunch(job_id, "RECOVERY", then, "LAUNCHED")
+        failback.last_launch_result = "SUCCEEDED"
+        return failback.source_server_id, landing_id
+
+
+def _stopped_failback(emu: Emulator, state: RegionState, source: SourceServer) -> SourceServer:
+    """The FAILBACK server an earlier round trip left, its replication stopped; it replicated
+    that round trip's recovery instance, long terminated."""
+    home = emu.region(state.account_id, source.origin.region)
+    earlier = "i-0" + hashlib.sha256(source.arn.encode()).hexdigest()[:16]
+    server = add_source_server(
+        emu,
+        home,
+        hostname=source.hostname,
+        origin=Origin(
+            account_id=state.account_id,
+            region=state.region,
+            availability_zone=state.region + source.origin.availability_zone[-1:],
+            instance_id=earlier,
+        ),
+        direction="FAILBACK",
+        architecture=source.architecture,
+        disks=[Disk(disk.device_name, disk.size_bytes) for disk in source.disks],
+        private_ip=None,
+        tags={},
+        replication=Replication(state="STOPPED"),
+    )
+    server.reversed_arn, source.reversed_arn = source.arn, server.arn
+    return server
 
 
 def set_launch_into_source_instance(

@@ -211,6 +211,13 @@ def _traps(loc: Loc, body: ServerBody, *, protected: bool) -> Iterator[Issue]:
     if reverse is not None and reverse.duplicates and not reverse.started:
         message = "duplicates are FAILBACK servers of a started reverse replication"
         yield (*loc, "reverse_replication", "duplicates"), message
+    if (
+        reverse is not None
+        and reverse.earlier_landing
+        and (not original.exists or body.lineage is not None)
+    ):
+        message = "an earlier landing is a launch into the original, in its own account and region"
+        yield (*loc, "reverse_replication", "earlier_landing"), message
     if body.lineage is not None and original.private_ip is not None:
         message = "an original recorded elsewhere (lineage) gets an allocated IP: drop it"
         yield (*loc, "original", "private_ip"), message

@@ -106,6 +106,13 @@ class ReverseReplication(EstateModel):
         le=3,
         description="Extra FAILBACK-direction servers replicating the same recovery instance.",
     )
+    earlier_landing: bool = Field(
+        False,
+        description="T10: an earlier round trip's failback of this server, never retired: its"
+        " FAILBACK server (replication stopped, unless started again) and that server's record"
+        " of a launch into the original, by a job DRS completed 40 days ago. Also with"
+        " started: false.",
+    )
 
 
 class Disk(EstateModel):

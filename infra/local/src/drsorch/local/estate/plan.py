@@ -128,6 +128,8 @@ class PlannedServer:
     expect: Expectation
     staging_account: str | None = None
     """The staging account it replicates in (extended into its own account), if any."""
+    earlier_landing: bool = False
+    """T10: an earlier round trip's failback into the original, never retired."""
 
 
 @dataclass(frozen=True)
@@ -325,6 +327,7 @@ def _plan_server(
         target=instance(server.target, "target", "stopped") if server.target else None,
         recovery=recovery if failed_over else None,
         reverse=reverse if failed_over and reverse is not None and reverse.started else None,
+        earlier_landing=failed_over and reverse is not None and reverse.earlier_landing,
         origin=origin,
         presets=presets,
         expect=expectation(server, phase, origin, original, own_account, estate.regions.primary),

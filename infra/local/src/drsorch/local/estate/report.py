@@ -43,6 +43,10 @@ class SeededServer:
     failback_source_server_id: str | None = None
     failback_duplicate_ids: tuple[str, ...] = ()
     """Extra FAILBACK-direction servers replicating the same recovery instance."""
+    earlier_landing_id: str | None = None
+    """T10: the recovery instance of an earlier round trip's launch into the original."""
+    earlier_failback_server_id: str | None = None
+    """T10: the FAILBACK server of that earlier round trip."""
     origin_account_id: str | None = None
     """sourceCloudProperties.originAccountID (None: not recorded by this seeding)."""
     origin_region: str | None = None

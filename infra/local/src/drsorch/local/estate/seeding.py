@@ -131,6 +131,7 @@ def _seed_server(
         counts[account_id, recovery, "DRS source server (FAILOVER, extended)"] += 1
     launched = made.get("recovery", account_id, server.name)
     recovery_instance_id = failback_id = None
+    earlier: tuple[str, str] | None = None
     duplicates: list[str] = []
     if launched is not None:
         recovery_instance_id = drs.add_recovery_instance(
@@ -157,6 +158,9 @@ def _seed_server(
                     )
                 )
                 counts[account_id, server.origin.region, "DRS source server (FAILBACK)"] += 1
+        if server.earlier_landing:
+            earlier = drs.add_earlier_landing(account_id, recovery, recovery_instance_id)
+            counts[account_id, server.origin.region, "DRS recovery instance (earlier landing)"] += 1
     presets = server.presets
     failover_into = _resolve(presets.failover_launch_into, account, made)
     if failover_into is not None:
@@ -184,6 +188,8 @@ def _seed_server(
         recovery_instance_id=recovery_instance_id,
         failback_source_server_id=failback_id,
         failback_duplicate_ids=tuple(duplicates),
+        earlier_failback_server_id=earlier[0] if earlier else None,
+        earlier_landing_id=earlier[1] if earlier else None,
         origin_account_id=server.origin.account_id,
         origin_region=server.origin.region,
         original_exists=original is not None,
