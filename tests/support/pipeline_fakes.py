@@ -26,6 +26,8 @@ from support.configurator_fakes import FakeClock, FakeCloud, MemoryStore
 from support.configurator_scenario import HUB, PRIMARY, RECOVERY, spec
 
 PLACE = Place(HUB, PRIMARY)
+BEGAN = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+"""When every FAILBACK server's current replication began, as DRS lists it."""
 _ids = itertools.count(1)
 
 
@@ -67,7 +69,13 @@ class FakePipeline:
             raise RuntimeError("crashed before StopReplication")
         self.stopped.append(server_id)
         self.held = [
-            Held(h.source_server_id, h.direction, h.aws_instance_id, "STOPPED")
+            Held(
+                h.source_server_id,
+                h.direction,
+                h.aws_instance_id,
+                "STOPPED",
+                replicating_since=h.replicating_since,
+            )
             if h.source_server_id == server_id
             else h
             for h in self.held
@@ -75,24 +83,33 @@ class FakePipeline:
 
     def replicate(self, record: PairRecord, server_id: str, state: str = "CONTINUOUS") -> None:
         """The FAILBACK server of a pair, replicating."""
-        self.held.append(Held(server_id, "FAILBACK", record.pair.recovery_ec2_instance_id, state))
+        ec2 = record.pair.recovery_ec2_instance_id
+        self.held.append(Held(server_id, "FAILBACK", ec2, state, replicating_since=BEGAN))
 
     def outside(self, count: int) -> None:
         """Servers outside the request, replicating in the place."""
         for _ in range(count):
             self.held.append(Held(_id("s"), "FAILBACK", _id("i"), "CONTINUOUS"))
 
-    def land(self, record: PairRecord, *, launch_status: str = "LAUNCHED") -> None:
-        """A job that launched the pair's FAILBACK server into its target."""
+    def land(
+        self,
+        record: PairRecord,
+        *,
+        launch_status: str = "LAUNCHED",
+        created: datetime = BEGAN + timedelta(minutes=30),
+        state: str = "running",
+    ) -> None:
+        """A job that launched the pair's FAILBACK server into its target: by default
+        this replication's, created after it began (`created`: when DRS made the job)."""
         assert record.result is not None and record.result.launching_server_id
         assert record.result.target_instance_id is not None
         job = _id("drsjob")
         server = record.result.launching_server_id
         target = record.result.target_instance_id
-        self.launched.append(Launched(_id("i"), server, target, "RUNNING", False, job))
+        self.launched.append(Launched(_id("i"), server, target, state.upper(), False, job))
         launched = frozenset({server}) if launch_status == "LAUNCHED" else frozenset()
-        self.jobs_by_id[job] = JobOutcome(job, "COMPLETED", launched)
-        self.states[target] = "running"
+        self.jobs_by_id[job] = JobOutcome(job, "COMPLETED", launched, created=created)
+        self.states[target] = state
 
 
 def record(wave: int) -> PairRecord:

@@ -4,6 +4,8 @@ first; a slot freed only by stopping the FAILBACK server of a server DRS shows l
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 
@@ -13,7 +15,7 @@ from drsorch.configurator.pipeline.plan import pipeline, plan_slots
 from drsorch.configurator.records import PairRecord
 from drsorch.contracts import ConfigurationResult, RequestOptions
 from support.configurator_scenario import HUB, PRIMARY
-from support.pipeline_fakes import World, configured, record
+from support.pipeline_fakes import BEGAN, World, configured, record
 
 
 async def step(
@@ -70,13 +72,30 @@ async def test_a_landed_server_frees_its_slot_for_the_next_one() -> None:
 
 
 @pytest.mark.parametrize(
-    "unlanded", ["launch failed", "job still running", "landed elsewhere", "instance gone"]
+    "unlanded",
+    [
+        "launch failed",
+        "job still running",
+        "landed elsewhere",
+        "instance gone",
+        "an earlier round trip's landing",
+        "replication start unknown",
+    ],
 )
 async def test_a_server_that_has_not_landed_keeps_its_slot(unlanded: str) -> None:
     world = World()
     now = world.clock.now()
     done = [configured(record(1), world.fake, now) for _ in range(10)]
-    world.fake.land(done[0], launch_status="FAILED" if unlanded == "launch failed" else "LAUNCHED")
+    if unlanded == "an earlier round trip's landing":
+        # DRS still lists the launch of an earlier failback into the same original, never
+        # retired; the original is stopped again, as a launch-into target must be. This
+        # failback has not launched yet.
+        world.fake.land(done[0], created=BEGAN - timedelta(days=40), state="stopped")
+    else:
+        status = "FAILED" if unlanded == "launch failed" else "LAUNCHED"
+        world.fake.land(done[0], launch_status=status)
+    if unlanded == "replication start unknown":
+        world.fake.held = [replace(h, replicating_since=None) for h in world.fake.held]
     [instance] = world.fake.launched
     job = world.fake.jobs_by_id[instance.job_id or ""]
     if unlanded == "job still running":

@@ -8,6 +8,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from drsorch.configurator.adapters.drs import parse_time
 from drsorch.configurator.adapters.errors import translate
 from drsorch.configurator.adapters.roundtrip import RoundTripDrsAdapter
 from drsorch.configurator.drill.ports import DrillRecord, InstanceFacts, LaunchJob, Participant
@@ -17,19 +18,6 @@ MAX_JOB_IDS = 1000  # DescribeJobs filters.jobIDs
 MAX_SERVER_IDS = 200  # DescribeRecoveryInstances, as the other filters
 MAX_INSTANCE_IDS = 100  # DescribeInstanceStatus per call (EC2 caps it at 100)
 ISO = "%Y-%m-%dT%H:%M:%S.%f"
-
-
-def parse_time(text: object) -> datetime | None:
-    """A DRS timestamp (ISO-8601, ending in Z) or EC2's datetime, as an aware datetime."""
-    if isinstance(text, datetime):
-        return text if text.tzinfo else text.replace(tzinfo=UTC)
-    if not isinstance(text, str) or not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def drs_time(moment: datetime) -> str:

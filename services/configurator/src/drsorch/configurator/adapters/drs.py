@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -21,6 +22,19 @@ if TYPE_CHECKING:
 ClientFor = Callable[[str, Place], Awaitable[Any]]
 # Servers that no longer replicate cannot be the live FAILBACK server of an instance.
 _GONE = frozenset({"DISCONNECTED"})
+
+
+def parse_time(text: object) -> datetime | None:
+    """A DRS timestamp (ISO-8601, ending in Z) or EC2's datetime, as an aware datetime."""
+    if isinstance(text, datetime):
+        return text if text.tzinfo else text.replace(tzinfo=UTC)
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def source_server(item: dict[str, Any], place: Place) -> SourceServer:

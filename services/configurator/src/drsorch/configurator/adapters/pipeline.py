@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from drsorch.configurator.adapters.drs import PAGE, ClientFor, CountedDrs
+from drsorch.configurator.adapters.drs import PAGE, ClientFor, CountedDrs, parse_time
 from drsorch.configurator.adapters.ec2 import Ec2Adapter
 from drsorch.configurator.pipeline.ports import Held, JobOutcome, Launched
 from drsorch.contracts.types import Place
@@ -18,12 +18,16 @@ def held(item: dict[str, Any]) -> Held:
     """A DescribeSourceServers item as the pipeline reads it."""
     hints = (item.get("sourceProperties") or {}).get("identificationHints") or {}
     staging = item.get("stagingArea") or {}
+    replication = item.get("dataReplicationInfo") or {}
     return Held(
         source_server_id=str(item["sourceServerID"]),
         direction=item.get("replicationDirection"),
         aws_instance_id=hints.get("awsInstanceID"),
-        state=(item.get("dataReplicationInfo") or {}).get("dataReplicationState"),
+        state=replication.get("dataReplicationState"),
         extended=staging.get("status") == "EXTENDED",
+        replicating_since=parse_time(
+            (replication.get("dataReplicationInitiation") or {}).get("startDateTime")
+        ),
     )
 
 
@@ -48,6 +52,7 @@ def job_outcome(item: dict[str, Any]) -> JobOutcome:
             for p in item.get("participatingServers") or []
             if p.get("launchStatus") == "LAUNCHED"
         ),
+        created=parse_time(item.get("creationDateTime")),
     )
 
 

@@ -12,7 +12,7 @@ finished after a crash. A server DRS and EC2 do not show landed keeps its slot.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -293,7 +293,8 @@ class _Step:
         ]
         if not candidates:
             return 0
-        proofs = await self._landed(place, candidates)
+        since = {h.source_server_id: h.replicating_since for h in listing}
+        proofs = await self._landed(place, candidates, since)
         freed = 0
         for record in domain.queue(candidates):
             proof = proofs.get(record.server_id)
@@ -309,8 +310,14 @@ class _Step:
             freed += 1
         return freed
 
-    async def _landed(self, place: Place, candidates: Sequence[PairRecord]) -> dict[str, str]:
-        """The candidates DRS and EC2 show landed, with the facts that show it."""
+    async def _landed(
+        self,
+        place: Place,
+        candidates: Sequence[PairRecord],
+        since: Mapping[str, datetime | None],
+    ) -> dict[str, str]:
+        """The candidates DRS and EC2 show landed, with the facts that show it (`since`:
+        when each FAILBACK server's current replication began, as DRS lists it)."""
         ids = [r.result.launching_server_id for r in candidates if r.result]
         launched = await self.cloud.recovery_instances(place, [i for i in ids if i])
         jobs = await self.cloud.jobs(place, sorted({i.job_id for i in launched if i.job_id}))
@@ -318,7 +325,14 @@ class _Step:
         states = await self.cloud.instance_states(place, ec2_ids) if ec2_ids else {}
         drill = self.request.spec.drill
         proofs = {
-            r.server_id: domain.landing_proof(r, launched, jobs, states, drill=drill)
+            r.server_id: domain.landing_proof(
+                r,
+                launched,
+                jobs,
+                states,
+                drill=drill,
+                since=since.get(r.result.launching_server_id or "") if r.result else None,
+            )
             for r in candidates
         }
         return {k: v for k, v in proofs.items() if v is not None}

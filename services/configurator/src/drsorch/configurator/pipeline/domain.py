@@ -134,16 +134,19 @@ def landing_proof(
     ec2_states: Mapping[str, str],
     *,
     drill: bool,
+    since: datetime | None,
 ) -> str | None:
     """The DRS and EC2 facts that show the pair's server landed; None when they do not.
 
     Landed means: a recovery instance of its FAILBACK server (of the request's kind, drill
     or not) in the approved target (any instance for a standard launch), made by a job DRS
-    reports COMPLETED with the server LAUNCHED, and EC2 shows that instance running or
-    stopped. Anything less, and its slot is not freed.
+    reports COMPLETED with the server LAUNCHED and created no earlier than the server's
+    current replication began (`since`, both DRS's own times: an earlier round trip's
+    landing in the same target, never retired, is not this one), and EC2 shows that
+    instance running or stopped. Anything less, and its slot is not freed.
     """
     result = record.result
-    if result is None or result.outcome not in LANDED_OUTCOMES:
+    if result is None or result.outcome not in LANDED_OUTCOMES or since is None:
         return None
     server_id = result.launching_server_id
     expected = result.target_instance_id
@@ -157,13 +160,16 @@ def landing_proof(
         job = jobs.get(instance.job_id or "")
         if job is None or job.status != "COMPLETED" or server_id not in job.launched:
             continue
+        if job.created is None or job.created < since:
+            continue
         state = ec2_states.get(instance.ec2_instance_id)
         if state not in LANDED_EC2_STATES:
             continue
         return (
             f"DRS: recovery instance {instance.recovery_instance_id} of {server_id} is EC2 "
-            f"{instance.ec2_instance_id}, launched by job {job.job_id} (COMPLETED, LAUNCHED); "
-            f"EC2: {instance.ec2_instance_id} is {state}"
+            f"{instance.ec2_instance_id}, launched by job {job.job_id} (COMPLETED, LAUNCHED; "
+            f"created {job.created.isoformat()}, replication began "
+            f"{since.isoformat()}); EC2: {instance.ec2_instance_id} is {state}"
         )[:1024]
     return None
 

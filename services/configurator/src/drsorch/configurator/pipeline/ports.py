@@ -26,6 +26,9 @@ class Held:
     """`dataReplicationInfo.dataReplicationState`."""
     extended: bool = False
     """Extended from a staging account: it replicates (and takes its slot) there."""
+    replicating_since: datetime | None = None
+    """`dataReplicationInfo.dataReplicationInitiation.startDateTime`: when its current
+    replication began (a ReverseReplication starts it afresh)."""
 
     @property
     def replicating(self) -> bool:
@@ -51,6 +54,8 @@ class JobOutcome:
     job_id: str
     status: str
     launched: frozenset[str]
+    created: datetime | None = None
+    """DRS `creationDateTime`."""
 
 
 class PipelineCloud(Protocol):
