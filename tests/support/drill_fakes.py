@@ -76,7 +76,7 @@ class FakeDrillAws:
     async def jobs_since(self, place: Place, since: datetime) -> list[JobView]:
         self.calls.append(("DescribeJobs", since))
         return [
-            JobView(job_id, "TERMINATE", "COMPLETED", at.isoformat(), frozenset(ids))
+            JobView(job_id, "TERMINATE", "COMPLETED", at, frozenset(ids))
             for job_id, ids, at in self.terminate_jobs
             if at >= since
         ]

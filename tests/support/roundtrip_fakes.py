@@ -91,7 +91,7 @@ class FakeDrs:
 
     async def terminate_recovery_instances(self, place: Place, ids: Sequence[str]) -> str:
         self.calls.append(("TerminateRecoveryInstances", ",".join(ids)))
-        job = JobView(f"drsjob-{len(self.jobs)}", "TERMINATE", "COMPLETED", "", frozenset(ids))
+        job = JobView(f"drsjob-{len(self.jobs)}", "TERMINATE", "COMPLETED", None, frozenset(ids))
         self.jobs.append(job)
         self.instances_by_place[place] = [
             replace(v, ec2_state="TERMINATED") if v.recovery_instance_id in ids else v
@@ -100,7 +100,7 @@ class FakeDrs:
         return job.job_id
 
     async def jobs_since(self, place: Place, since: datetime) -> list[JobView]:
-        return list(self.jobs)
+        return [j for j in self.jobs if j.created is None or j.created >= since]
 
     async def delete_recovery_instance(self, place: Place, recovery_instance_id: str) -> None:
         self.calls.append(("DeleteRecoveryInstance", recovery_instance_id))

@@ -13,7 +13,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from drsorch.configurator.domain import TargetInstance
 from drsorch.configurator.records import PairRecord, PreviousSettings
@@ -67,19 +70,32 @@ def _pairs() -> list[PairRecord]:
     return [PairRecord(pair=pair, result=result)]
 
 
+REVERSED_AT = NOW - timedelta(hours=6)
+"""When the failback's reverse replication began: A2's current replication."""
+LANDING_JOB = "drsjob-landed"
+
+
 def _estate(*, reprotected: bool) -> FakeDrs:
     state = "CONTINUOUS" if reprotected else "STALLED"
+    landed = REVERSED_AT + timedelta(hours=1)
     return FakeDrs(
         servers_by_place={
-            PRIMARY: {A2: server(A2, B3, direction="FAILBACK")},
+            PRIMARY: {A2: server(A2, B3, direction="FAILBACK", replicating_since=REVERSED_AT)},
             RECOVERY: {B1: server(B1, A1, state=state)},
         },
         instances_by_place={
             PRIMARY: [
-                instance(A3, A2, A1, replication_state="CONTINUOUS" if reprotected else None)
+                instance(
+                    A3,
+                    A2,
+                    A1,
+                    replication_state="CONTINUOUS" if reprotected else None,
+                    job_id=LANDING_JOB,
+                )
             ],
             RECOVERY: [instance(B2, B1, B3, failback_state="FAILBACK_COMPLETED")],
         },
+        jobs=[JobView(LANDING_JOB, "LAUNCH", "COMPLETED", landed, frozenset({A3}))],
     )
 
 
@@ -109,6 +125,24 @@ async def test_nothing_is_touched_while_the_server_is_not_re_protected() -> None
     await _apply(drs, FakeTable(), actions)
 
     assert actions and all(a.held and "not re-protected" in a.held for a in actions)
+    assert drs.calls == []
+
+
+async def test_nothing_is_touched_when_the_record_in_the_original_is_an_earlier_round_trip_s() -> (
+    None
+):
+    # B1 replicates A1 again, CONTINUOUS: A1 ran again and its agent resumed, with A1's old
+    # data. This failback never launched A2; the record of A2 in A1 is an earlier round
+    # trip's. Retiring would terminate B3, which holds the newest data.
+    drs = _estate(reprotected=True)
+    drs.jobs = [replace(drs.jobs[0], created=REVERSED_AT - timedelta(days=40))]
+    actions = await _plan(drs)
+
+    await _apply(drs, FakeTable(), actions)
+
+    taken = [a for a in actions if a.kind != "leave"]
+    assert taken and all(a.held and "not this failback's landing" in a.held for a in taken)
+    assert all("earlier round trip's" in (a.held or "") for a in taken)
     assert drs.calls == []
 
 
@@ -154,7 +188,7 @@ async def test_a_recorded_terminate_intent_is_reconciled_not_called_again() -> N
     actions = await _plan(drs)
     table = FakeTable()
     # A first attempt recorded its intent and called DRS, then crashed before saving the job.
-    drs.jobs.append(JobView("drsjob-x", "TERMINATE", "STARTED", "", frozenset({B2})))
+    drs.jobs.append(JobView("drsjob-x", "TERMINATE", "STARTED", None, frozenset({B2})))
     intent = TerminateIntent(
         account_id=HUB, region=RECOVERY.region, recovery_instance_ids=[B2], recorded_at=NOW
     )
@@ -193,6 +227,31 @@ async def test_re_protection_through_another_server_than_the_same_failover_one_f
     [track] = record.tracks
     assert track.outcome == "failed"
     assert "not with the same FAILOVER server" in (track.reason or "")
+
+
+@pytest.mark.parametrize("known", [True, False])
+async def test_an_earlier_round_trip_s_landing_in_the_original_is_never_re_protected(
+    known: bool,
+) -> None:
+    # This failback never launched A2 (its job was refused, or the request stopped); DRS
+    # still lists A3, the launch of an earlier round trip into the same original A1, never
+    # retired. Reversing it would replicate A1's old data over the newest, still in B3.
+    drs = _estate(reprotected=False)
+    drs.jobs = [replace(drs.jobs[0], created=REVERSED_AT - timedelta(days=40))]
+    if not known:  # DRS does not say when A2's replication began: nothing to tell them apart
+        drs.jobs = []
+        drs.servers_by_place[PRIMARY][A2] = server(A2, B3, direction="FAILBACK")
+    drs.reversed_into[A3] = B1
+    record = _reprotect()
+
+    await reverse.advance(record, drs, NOW)
+
+    [track] = record.tracks
+    assert track.outcome == "failed"
+    assert ("ReverseReplication", A3) not in drs.calls
+    assert A3 in (track.reason or "")
+    expected = "an earlier round trip's" if known else "cannot be told from an earlier"
+    assert expected in (track.reason or "")
 
 
 async def test_a_server_not_healthy_by_its_deadline_fails_with_drs_s_error() -> None:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from drsorch.configurator.adapters.drs import PAGE, CountedDrs
+from drsorch.configurator.adapters.drs import PAGE, CountedDrs, parse_time
 from drsorch.configurator.adapters.errors import code_of, translate
 from drsorch.configurator.roundtrip.ports import (
     JobView,
@@ -48,6 +48,9 @@ def server_view(item: dict[str, Any]) -> ServerView:
         ),
         error=text or None,
         reversed_arn=item.get("reversedDirectionSourceServerArn"),
+        replicating_since=parse_time(
+            (info.get("dataReplicationInitiation") or {}).get("startDateTime")
+        ),
     )
 
 
@@ -61,6 +64,7 @@ def recovery_view(item: dict[str, Any]) -> RecoveryView:
         is_drill=bool(item.get("isDrill")),
         replication_state=info.get("dataReplicationState"),
         failback_state=(item.get("failback") or {}).get("state"),
+        job_id=item.get("jobID"),
     )
 
 
@@ -138,7 +142,7 @@ class RoundTripDrsAdapter(CountedDrs):
                 job_id=item["jobID"],
                 job_type=str(item.get("type", "")),
                 status=str(item.get("status", "")),
-                created=str(item.get("creationDateTime", "")),
+                created=parse_time(item.get("creationDateTime")),
                 recovery_instance_ids=frozenset(
                     str(s.get("recoveryInstanceID"))
                     for s in item.get("participatingServers") or []

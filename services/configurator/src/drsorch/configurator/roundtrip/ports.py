@@ -44,6 +44,8 @@ class ServerView:
     error: str | None
     """`dataReplicationError.error` and its raw error, as DRS wrote them."""
     reversed_arn: str | None
+    replicating_since: datetime | None = None
+    """`dataReplicationInitiation.startDateTime`: when its current replication began."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,8 @@ class RecoveryView:
     replication_state: str | None
     """Its own dataReplicationInfo: NOT_STARTED until reverse replication starts on it."""
     failback_state: str | None
+    job_id: str | None = None
+    """The job that launched it."""
 
 
 @dataclass(frozen=True)
@@ -67,7 +71,8 @@ class JobView:
     job_id: str
     job_type: str
     status: str
-    created: str
+    created: datetime | None
+    """DRS `creationDateTime`."""
     recovery_instance_ids: frozenset[str]
 
 

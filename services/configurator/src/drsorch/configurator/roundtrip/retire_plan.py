@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from drsorch.configurator.records import PairRecord
+from drsorch.configurator.roundtrip.landing import Landings, landings
 from drsorch.configurator.roundtrip.ports import RecoveryView, RoundTripDrs, ServerView
 from drsorch.contracts import RequestSpec, RetireAction
 from drsorch.contracts.events.roundtrip import RetireKind
@@ -69,6 +70,8 @@ class Facts:
     recovery_servers: dict[str, ServerView]
     primary_instances: list[RecoveryView]
     recovery_instances: list[RecoveryView]
+    landings: Landings
+    """Which of A2's records are this failback's landing (`roundtrip.landing`)."""
 
 
 def lineages(spec: RequestSpec, pairs: Sequence[PairRecord]) -> list[Lineage]:
@@ -105,11 +108,14 @@ async def gather(
         )
         a2 = [item.failback_server_id for item in mine]
         b1 = [item.source_server_id for item in mine]
+        primary_servers = await drs.servers(primary, a2)
+        primary_instances = await drs.recovery_instances(primary, a2)
         facts[account] = Facts(
-            primary_servers=await drs.servers(primary, a2),
+            primary_servers=primary_servers,
             recovery_servers=await drs.servers(recovery, b1),
-            primary_instances=await drs.recovery_instances(primary, a2),
+            primary_instances=primary_instances,
             recovery_instances=await drs.recovery_instances(recovery, b1),
+            landings=await landings(drs, primary, primary_servers, primary_instances),
         )
     return facts
 
@@ -177,7 +183,8 @@ def _server_actions(
     a3 = [v for v in facts.primary_instances if v.source_server_id == item.failback_server_id]
     b2 = [v for v in facts.recovery_instances if v.source_server_id == item.source_server_id]
     landed = next((v for v in a3 if v.ec2_instance_id == item.original_id), None)
-    server = _Server(spec, item, _not_reprotected(item, b1, landed, max_lag), [])
+    held = _not_landed(landed, facts.landings) or _not_reprotected(item, b1, landed, max_lag)
+    server = _Server(spec, item, held, [])
     a2 = _failback_server(server, a2, b3)
     _recovery_region(server, b2, b3)
     _primary_records(server, a3)
@@ -253,6 +260,17 @@ def _primary_records(server: _Server, a3: Sequence[RecoveryView]) -> None:
             f"{item.original_id}: its record is deleted, the instance kept"
         )
         server.add("delete_recovery_instance", region, ri, item.original_id, why)
+
+
+def _not_landed(landed: RecoveryView | None, facts: Landings) -> str | None:
+    """Why A2's record in the original is not this failback's landing; None when it is (or
+    there is none). B1 replicating the original again is no proof on its own: the original's
+    agent resumes replicating its old data whenever it runs again, and retiring would then
+    terminate B3, which holds the newest."""
+    if landed is None:
+        return None
+    why = facts.why_not(landed)
+    return None if why is None else f"not this failback's landing: {why}"
 
 
 def _not_reprotected(

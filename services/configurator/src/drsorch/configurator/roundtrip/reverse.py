@@ -24,6 +24,7 @@ from pydantic import AwareDatetime, BaseModel
 
 from drsorch.configurator.errors import Refused
 from drsorch.configurator.records import PairRecord
+from drsorch.configurator.roundtrip.landing import Landings, landings
 from drsorch.configurator.roundtrip.ports import (
     RecoveryView,
     ReverseBusy,
@@ -169,12 +170,14 @@ async def _find_instances(drs: RoundTripDrs, tracks: Sequence[Track]) -> None:
     for track in tracks:
         by_place[track.instance_place].append(track)
     for place, group in by_place.items():
-        found = await drs.recovery_instances(place, [t.launching_server_id for t in group])
+        launching = [t.launching_server_id for t in group]
+        found = await drs.recovery_instances(place, launching)
+        landed = await _launched_since(drs, place, group, found)
         for track in group:
-            chosen = _instance_of(track, found)
+            chosen = _instance_of(track, found, landed)
             if chosen is None:
                 track.outcome = "failed"
-                track.reason = _no_instance(track, place)
+                track.reason = _no_instance(track, place, found, landed)
                 continue
             track.recovery_instance_id = chosen.recovery_instance_id
             track.ec2_instance_id = chosen.ec2_instance_id
@@ -182,7 +185,21 @@ async def _find_instances(drs: RoundTripDrs, tracks: Sequence[Track]) -> None:
             track.reverse_called = chosen.replication_state not in (None, "NOT_STARTED")
 
 
-def _instance_of(track: Track, found: Sequence[RecoveryView]) -> RecoveryView | None:
+async def _launched_since(
+    drs: RoundTripDrs, place: Place, tracks: Sequence[Track], found: Sequence[RecoveryView]
+) -> Landings | None:
+    """For a re-protect, the facts that tell this failback's landing from an earlier round
+    trip's (`roundtrip.landing`). None for a failover's servers: their replication restarts whenever
+    the original's agent is seen again, so it says nothing about their launch."""
+    if not any(t.expected_ec2 is not None for t in tracks):
+        return None
+    servers = await drs.servers(place, [t.launching_server_id for t in tracks])
+    return await landings(drs, place, servers, found)
+
+
+def _instance_of(
+    track: Track, found: Sequence[RecoveryView], landed: Landings | None
+) -> RecoveryView | None:
     """The recovery instance of the launching server that the earlier request landed."""
     for view in found:  # newest first
         if view.source_server_id != track.launching_server_id or view.is_drill:
@@ -191,17 +208,31 @@ def _instance_of(track: Track, found: Sequence[RecoveryView]) -> RecoveryView | 
             continue
         if track.expected_ec2 is not None and view.ec2_instance_id != track.expected_ec2:
             continue
+        if landed is not None and not landed.fresh(view):
+            continue
         return view
     return None
 
 
-def _no_instance(track: Track, place: Place) -> str:
-    if track.expected_ec2 is not None:
-        return (
-            f"no recovery instance of FAILBACK server {track.launching_server_id} in "
-            f"{track.expected_ec2} in {place}: the failback did not land there"
-        )
-    return f"no running recovery instance of {track.launching_server_id} in {place}"
+def _no_instance(
+    track: Track, place: Place, found: Sequence[RecoveryView], landed: Landings | None
+) -> str:
+    if track.expected_ec2 is None:
+        return f"no running recovery instance of {track.launching_server_id} in {place}"
+    reason = (
+        f"no recovery instance of FAILBACK server {track.launching_server_id} in "
+        f"{track.expected_ec2} in {place}: the failback did not land there"
+    )
+    older = [
+        v
+        for v in found
+        if v.source_server_id == track.launching_server_id
+        and v.ec2_instance_id == track.expected_ec2
+        and not v.is_drill
+        and v.ec2_state not in GONE
+    ]
+    why = [landed.why_not(v) for v in older] if landed is not None else []
+    return "; ".join([reason, *(w for w in why if w)])
 
 
 async def _reverse(drs: RoundTripDrs, track: Track) -> None:
