@@ -374,6 +374,8 @@ class FakeStore:
     reads: list[str] = field(default_factory=list)
     """`summary:<id>` per read of a summary, `load:<id>` per load of a whole request."""
     armed: dict[str, Armed] = field(default_factory=dict)
+    on_intent: Callable[[], None] | None = None
+    """Runs as each batch intent is written (a slow write, an operator meanwhile)."""
     _order: itertools.count[int] = field(default_factory=itertools.count)
 
     def _put(self, item: dict[str, Any]) -> None:
@@ -460,6 +462,8 @@ class FakeStore:
         return kept
 
     async def record_intent(self, request_id: str, batch: BatchRecord) -> bool:
+        if self.on_intent is not None:
+            self.on_intent()
         item = self._layout(request_id).batch(batch)
         if (item["pk"]["S"], item["sk"]["S"]) in self.items:
             return False

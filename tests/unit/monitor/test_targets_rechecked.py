@@ -54,6 +54,30 @@ async def test_a_target_started_during_a_throttled_start_s_pause_is_never_launch
     assert [lines[s.source_server_id].outcome for s in (plan[0], plan[2])] == ["recovered"] * 2
 
 
+async def test_a_check_grown_old_while_the_intents_were_written_is_made_again() -> None:
+    bus = Bus()
+    plan = servers(3)
+    submit(bus, plan, spec(wave_success_ratio=0.0))
+
+    def slow_write() -> None:
+        # The intents' writes take 6 s (a throttled table); meanwhile, someone starts
+        # server 2's target. The planning check's answer is older than 5 s at the call.
+        bus.store.on_intent = None
+        bus.clock.advance(6)
+        _started_by_hand(bus, plan[1])
+
+    bus.store.on_intent = slow_write
+    await bus.run(bus.ended)
+
+    assert plan[1].launching_server_id not in _launched(bus)
+    lines = {line.server.source_server_id: line for line in _report(bus).servers}
+    assert lines[plan[1].source_server_id].outcome == "rejected"
+    assert (lines[plan[1].source_server_id].reason or "").startswith(
+        "checked right before StartRecovery"
+    )
+    assert [lines[s.source_server_id].outcome for s in (plan[0], plan[2])] == ["recovered"] * 2
+
+
 async def test_when_ec2_cannot_be_read_before_a_retried_start_drs_is_not_called() -> None:
     bus = Bus()
     bus.world.retry_after = 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from drsorch.contracts.types import Place
 from drsorch.monitor.domain import planning
@@ -97,8 +97,9 @@ async def _start_in(run: Run, place: Place, candidates: list[Candidate], flush: 
     capacity = Capacity.observe(jobs, ours)
     limits, size = _limits(run)
     planned = planning.plan_batches(candidates, capacity, limits, size, flush=flush)
+    asked = run.deps.clock.now()
     if planned:
-        verified = await _verified(run, place, [c for batch in planned for c in batch])
+        verified, asked = await _verified(run, place, [c for batch in planned for c in batch])
         planned = planning.plan_batches(verified, capacity, limits, size, flush=flush)
     if not planned:
         if flush:  # ready, and nothing more to wait for but capacity
@@ -108,15 +109,20 @@ async def _start_in(run: Run, place: Place, candidates: list[Candidate], flush: 
     # next job starts as soon as DRS answers, not after the writes of the one before.
     batches = await intend(run, place, planned, jobs)
     await run.flush()
-    await call_all(run, batches, checked=True)
+    # Slow writes must not stretch the check's age: past `READ_AHEAD_FRESH`, read again.
+    await call_all(run, batches, checked=run.still_fresh(asked))
 
 
-async def _verified(run: Run, place: Place, candidates: list[Candidate]) -> list[Candidate]:
+async def _verified(
+    run: Run, place: Place, candidates: list[Candidate]
+) -> tuple[list[Candidate], datetime]:
     """The candidates whose launch-into target is still safe to launch into, by EC2's
-    answer in this run (asked beside its job polls, or now); the others are rejected,
-    and never launched."""
+    answer in this run (asked beside its job polls, or now), and when EC2 was asked; the
+    others are rejected, and never launched."""
     targets = sorted({c.expected_instance_id for c in candidates if c.expected_instance_id})
-    seen = await run.instances(place, targets) if targets else {}
+    seen, asked = (
+        await run.instances_asked(place, targets) if targets else ({}, run.deps.clock.now())
+    )
     kept = []
     for candidate in candidates:
         expected = candidate.expected_instance_id
@@ -128,4 +134,4 @@ async def _verified(run: Run, place: Place, candidates: list[Candidate]) -> list
             continue
         record = run.state.servers[candidate.source_server_id]
         run.state.put_server(record.decide("rejected", refusal, run.now))
-    return kept
+    return kept, asked

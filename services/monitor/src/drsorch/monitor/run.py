@@ -97,11 +97,20 @@ class Run:
             self.read_ahead[place] = ReadAhead(frozenset(ids), answer, self.deps.clock.now())
 
     async def instances(self, place: Place, instance_ids: Sequence[str]) -> dict[str, Instance]:
-        """EC2's facts of these instances, read in this run: the place's read-ahead answers
-        for what it asked (once, and only within `READ_AHEAD_FRESH` of asking), EC2 is
-        asked now for the rest (or for all, had the read-ahead failed or aged)."""
+        """EC2's facts of these instances, read in this run (`instances_asked`)."""
+        found, _ = await self.instances_asked(place, instance_ids)
+        return found
+
+    async def instances_asked(
+        self, place: Place, instance_ids: Sequence[str]
+    ) -> tuple[dict[str, Instance], datetime]:
+        """EC2's facts of these instances, read in this run, and when EC2 was asked for the
+        oldest of them: the place's read-ahead answers for what it asked (once, and only
+        within `READ_AHEAD_FRESH` of asking), EC2 is asked now for the rest (or for all,
+        had the read-ahead failed or aged)."""
         missing = list(dict.fromkeys(instance_ids))
         found: dict[str, Instance] = {}
+        asked = self.deps.clock.now()
         ahead = self.read_ahead.pop(place, None)
         if ahead is not None:
             try:
@@ -113,9 +122,14 @@ class Run:
             if answer is not None and self.deps.clock.now() - ahead.asked_at <= READ_AHEAD_FRESH:
                 found = {i: answer[i] for i in missing if i in answer}
                 missing = [i for i in missing if i not in ahead.instance_ids]
+                asked = ahead.asked_at
         if missing:
             found.update(await self.ec2(place).instances(missing))
-        return found
+        return found, asked
+
+    def still_fresh(self, asked: datetime) -> bool:
+        """Whether EC2's answer asked at `asked` may still stand for a launch-into check."""
+        return self.deps.clock.now() - asked <= READ_AHEAD_FRESH
 
     async def drop_read_ahead(self) -> None:
         """Cancel what nothing in the run used: a later run asks EC2 anew."""
