@@ -212,12 +212,12 @@ def test_reverse_replication_re_points_the_failback_server_an_earlier_round_trip
 ) -> None:
     # Changes web-13 only, which no other test here reads.
     web = seeded.server("web-13")
-    answer = aws.drs(RECOVERY).reverse_replication(recoveryInstanceID=web.recovery_instance_id)
+    answer = aws.drs(RECOVERY).reverse_replication(recoveryInstanceID=str(web.recovery_instance_id))
     assert answer["reversedDirectionSourceServerArn"].endswith(str(web.earlier_failback_server_id))
     [server] = aws.drs(PRIMARY).describe_source_servers(
         filters={"sourceServerIDs": [str(web.earlier_failback_server_id)]}
     )["items"]
-    assert hint(server) == web.recovery_ec2_instance_id
+    assert hint(dict(server)) == web.recovery_ec2_instance_id
     began = server["dataReplicationInfo"]["dataReplicationInitiation"]["startDateTime"]
     landing = aws.drs(PRIMARY).describe_recovery_instances(
         filters={"recoveryInstanceIDs": [str(web.earlier_landing_id)]}
