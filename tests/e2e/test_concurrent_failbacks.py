@@ -17,10 +17,9 @@ import pytest
 
 from drsorch.contracts import Accounts, RequestCompleted, RequestSpec, Scope
 from drsorch.local.server import LocalEndpoint
-from support.approving import sign
 from support.aws import deploy
 from support.discovery_estates import PRIMARY, RECOVERY, fresh
-from support.hostile import run_request, workers_running
+from support.hostile import approved, run_request, workers_running
 from support.monitor_world import calls
 from support.observer import observer_queue
 
@@ -84,15 +83,12 @@ async def outcome(
     with workers_running(endpoint, "x14two", tmp_path_factory.mktemp("x14two"), **env):
         applies = {}
         for app in APPS:
-            plan_only = _spec(app).model_copy(update={"plan_only": True})
-            planned = await run_request(
-                stack, observers[app], plan_only, f"req-x14two-{app}-plan", within=120
-            )
-            plan_hash = planned[0].plan_hash
-            assert plan_hash is not None, planned[0].reason
-            approval = await sign(stack, f"req-x14two-{app}", plan_hash)
-            applies[app] = _spec(app).model_copy(
-                update={"approved_plan_hash": plan_hash, "approvals": (approval,)}
+            applies[app] = await approved(
+                stack,
+                observers[app],
+                _spec(app),
+                plan_id=f"req-x14two-{app}-plan",
+                apply_id=f"req-x14two-{app}",
             )
         done = await asyncio.gather(
             *(

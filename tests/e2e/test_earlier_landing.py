@@ -28,10 +28,9 @@ from drsorch.contracts import (
     Scope,
 )
 from drsorch.local.server import LocalEndpoint
-from support.approving import sign
 from support.aws import FAST, deploy
 from support.discovery_estates import PRIMARY, RECOVERY, fresh
-from support.hostile import run_request, workers_running
+from support.hostile import approved, run_request, workers_running
 from support.monitor_world import calls
 from support.observer import observer_queue
 
@@ -90,16 +89,10 @@ async def outcome(
     )
     env = {"DRSORCH_CONFIGURATOR_REPLICATING_SERVERS_QUOTA": str(QUOTA)}
     with workers_running(endpoint, "t10earl", tmp_path_factory.mktemp("t10earl"), **env):
-        planned = await run_request(
-            stack, observer, spec.model_copy(update={"plan_only": True}), "req-t10-plan", within=120
+        apply = await approved(
+            stack, observer, spec, plan_id="req-t10-plan", apply_id="req-t10-apply"
         )
-        plan_hash = planned[0].plan_hash
-        assert plan_hash is not None, planned[0].reason
-        approval = await sign(stack, "req-t10-apply", plan_hash)
-        update = {"approved_plan_hash": plan_hash, "approvals": (approval,)}
-        applied = await run_request(
-            stack, observer, spec.model_copy(update=update), "req-t10-apply", within=120
-        )
+        applied = await run_request(stack, observer, apply, "req-t10-apply", within=120)
     return {"report": report, "applied": applied}
 
 

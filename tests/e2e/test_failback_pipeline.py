@@ -33,10 +33,9 @@ from drsorch.contracts import (
     TargetConfigured,
 )
 from drsorch.local.server import LocalEndpoint
-from support.approving import sign
 from support.aws import FAST, deploy
 from support.discovery_estates import PRIMARY, RECOVERY, fresh
-from support.hostile import run_request, workers_running
+from support.hostile import approved, run_request, workers_running
 from support.monitor_world import calls
 from support.observer import observer_queue
 
@@ -106,21 +105,15 @@ async def outcome(
     env = {"DRSORCH_CONFIGURATOR_REPLICATING_SERVERS_QUOTA": str(QUOTA)}
     plan_events: list[Envelope[Event]] = []
     with workers_running(endpoint, "x14pipe", tmp_path_factory.mktemp("x14pipe"), **env):
-        planned = await run_request(
+        apply = await approved(
             stack,
             observer,
-            spec.model_copy(update={"plan_only": True}),
-            "req-x14p-plan",
-            within=120,
+            spec,
+            plan_id="req-x14p-plan",
+            apply_id="req-x14p-apply",
             seen=plan_events,
         )
-        plan_hash = planned[0].plan_hash
-        assert plan_hash is not None, planned[0].reason
-        approval = await sign(stack, "req-x14p-apply", plan_hash)
-        update = {"approved_plan_hash": plan_hash, "approvals": (approval,)}
-        applied = await run_request(
-            stack, observer, spec.model_copy(update=update), "req-x14p-apply", within=300
-        )
+        applied = await run_request(stack, observer, apply, "req-x14p-apply", within=300)
     return {"report": report, "applied": applied, "plan_events": plan_events}
 
 

@@ -19,10 +19,9 @@ import pytest
 
 from drsorch.contracts import Accounts, RequestCompleted, RequestSpec, Scope
 from drsorch.local.server import LocalEndpoint
-from support.approving import sign
 from support.aws import FAST, deploy
 from support.discovery_estates import PRIMARY, RECOVERY, fresh
-from support.hostile import run_request, workers_running
+from support.hostile import approved, run_request, workers_running
 from support.monitor_world import calls
 from support.observer import observer_queue
 
@@ -69,17 +68,11 @@ async def outcome(
         requested_by="e2e-staging",
     )
     with workers_running(endpoint, "x14stage", tmp_path_factory.mktemp("x14stage")):
-        planned = await run_request(
-            stack, observer, spec.model_copy(update={"plan_only": True}), "req-x14-plan", within=180
+        apply = await approved(
+            stack, observer, spec, plan_id="req-x14-plan", apply_id="req-x14-apply", within=180
         )
-        plan_hash = planned[0].plan_hash
-        assert plan_hash is not None, planned[0].reason
-        approval = await sign(stack, "req-x14-apply", plan_hash)
-        update = {"approved_plan_hash": plan_hash, "approvals": (approval,)}
-        applied = await run_request(
-            stack, observer, spec.model_copy(update=update), "req-x14-apply", within=300
-        )
-    return {"report": report, "planned": planned, "applied": applied}
+        applied = await run_request(stack, observer, apply, "req-x14-apply", within=300)
+    return {"report": report, "applied": applied}
 
 
 def _lines(chunks: list[RequestCompleted]) -> dict[str, Any]:

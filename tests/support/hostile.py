@@ -27,6 +27,7 @@ from drsorch.contracts import EVENTS, Envelope, Event, RequestCompleted, Request
 from drsorch.local.deploy import StackOutputs
 from drsorch.local.estate import SeededServer, SeedReport
 from drsorch.local.server import LocalEndpoint
+from support.approving import sign
 from support.aws import FAST, client
 from support.observer import publish_request
 
@@ -228,6 +229,26 @@ async def run_request(
     every event of the request read on the way is added to `seen`."""
     await publish_request(stack, spec, request_id)
     return await completed(observer, request_id, within=within, seen=seen)
+
+
+async def approved(
+    stack: StackOutputs,
+    observer: str,
+    spec: RequestSpec,
+    *,
+    plan_id: str,
+    apply_id: str,
+    within: float = 120,
+    seen: list[Envelope[Event]] | None = None,
+) -> RequestSpec:
+    """The request planned (as `plan_id`), and its plan's hash signed as an approver signs
+    it: the spec to send as `apply_id`. The plan's events are added to `seen`."""
+    plan_only = spec.model_copy(update={"plan_only": True})
+    planned = await run_request(stack, observer, plan_only, plan_id, within=within, seen=seen)
+    plan_hash = planned[0].plan_hash
+    assert plan_hash is not None, planned[0].reason
+    approval = await sign(stack, apply_id, plan_hash)
+    return spec.model_copy(update={"approved_plan_hash": plan_hash, "approvals": (approval,)})
 
 
 async def completed(

@@ -121,6 +121,18 @@ def add_recovery_instance(
         return instance_id
 
 
+def _recovery_instance(
+    emu: Emulator, account_id: str, region: str, recovery_instance_id: str
+) -> tuple[RegionState, RecoveryInstance]:
+    """The region's state (due work applied) and the recovery instance the seed names."""
+    emu.run_due()
+    state = emu.region(account_id, region)
+    instance = state.recovery_instances.get(recovery_instance_id)
+    if instance is None:
+        raise SeedError(str(not_found("recovery_instance", recovery_instance_id)))
+    return state, instance
+
+
 def start_reverse_replication(
     emu: Emulator,
     account_id: str,
@@ -132,11 +144,7 @@ def start_reverse_replication(
 ) -> str:
     """As ReverseReplication with the reversed server placed in a state; returns its ID."""
     with emu.lock:
-        emu.run_due()
-        state = emu.region(account_id, region)
-        instance = state.recovery_instances.get(recovery_instance_id)
-        if instance is None:
-            raise SeedError(str(not_found("recovery_instance", recovery_instance_id)))
+        state, instance = _recovery_instance(emu, account_id, region, recovery_instance_id)
         try:
             server = reverse(
                 emu, state, instance, emu.now_ms(), phase=replication_state, lag_seconds=lag_seconds
@@ -159,11 +167,7 @@ def add_earlier_landing(
     Returns (FAILBACK server ID, recovery instance ID of the earlier landing).
     """
     with emu.lock:
-        emu.run_due()
-        state = emu.region(account_id, region)
-        instance = state.recovery_instances.get(recovery_instance_id)
-        if instance is None:
-            raise SeedError(str(not_found("recovery_instance", recovery_instance_id)))
+        state, instance = _recovery_instance(emu, account_id, region, recovery_instance_id)
         source = state.servers[instance.source_server_id]
         home = emu.region(account_id, source.origin.region)
         original = emu.ec2.describe(account_id, home.region, [source.origin.instance_id])
