@@ -175,7 +175,9 @@ def add_earlier_landing(
         if ec2 is None or source.origin.account_id != account_id:
             raise SeedError(f"the original of {source.source_server_id} is not in {account_id}")
         then = emu.now_ms() - days_ago * 86_400_000
-        failback = find_reversed(emu, state, instance) or _stopped_failback(emu, state, source)
+        failback = find_reversed(emu, state, instance) or _stopped_failback(
+            emu, state, source, then
+        )
         job_id = emu.ids.job(account_id, home.region)
         landing_id = emu.ids.recovery_instance(account_id, home.region)
         ended = then + 3_600_000
@@ -224,9 +226,11 @@ def add_earlier_landing(
         return failback.source_server_id, landing_id
 
 
-def _stopped_failback(emu: Emulator, state: RegionState, source: SourceServer) -> SourceServer:
+def _stopped_failback(
+    emu: Emulator, state: RegionState, source: SourceServer, landed_ms: int
+) -> SourceServer:
     """The FAILBACK server an earlier round trip left, its replication stopped; it replicated
-    that round trip's recovery instance, long terminated."""
+    that round trip's recovery instance, long terminated, from a day before its landing."""
     home = emu.region(state.account_id, source.origin.region)
     earlier = "i-0" + hashlib.sha256(source.arn.encode()).hexdigest()[:16]
     server = add_source_server(
@@ -244,8 +248,9 @@ def _stopped_failback(emu: Emulator, state: RegionState, source: SourceServer) -
         disks=[Disk(disk.device_name, disk.size_bytes) for disk in source.disks],
         private_ip=None,
         tags={},
-        replication=Replication(state="STOPPED"),
+        replication=Replication(state="STOPPED", initiation_started_ms=landed_ms - 86_400_000),
     )
+    server.added_ms = landed_ms - 86_400_000
     server.reversed_arn, source.reversed_arn = source.arn, server.arn
     return server
 

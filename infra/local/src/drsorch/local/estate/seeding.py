@@ -91,6 +91,24 @@ def _seed_access(
         counts[staging, estate.regions.recovery, "DRS initialised (staging account)"] += 1
 
 
+def _earlier_landing(
+    account_id: str,
+    recovery: str,
+    server: PlannedServer,
+    recovery_instance_id: str,
+    counts: Counter[CountKey],
+    *,
+    replicating: bool,
+) -> tuple[str, str]:
+    """T10: an earlier round trip's landing; and its FAILBACK server, replication stopped,
+    when none replicates the recovery instance back now."""
+    earlier = drs.add_earlier_landing(account_id, recovery, recovery_instance_id)
+    counts[account_id, server.origin.region, "DRS recovery instance (earlier landing)"] += 1
+    if not replicating:
+        counts[account_id, server.origin.region, "DRS source server (FAILBACK)"] += 1
+    return earlier
+
+
 def _seed_server(
     estate: Estate,
     account: PlannedAccount,
@@ -159,8 +177,14 @@ def _seed_server(
                 )
                 counts[account_id, server.origin.region, "DRS source server (FAILBACK)"] += 1
         if server.earlier_landing:
-            earlier = drs.add_earlier_landing(account_id, recovery, recovery_instance_id)
-            counts[account_id, server.origin.region, "DRS recovery instance (earlier landing)"] += 1
+            earlier = _earlier_landing(
+                account_id,
+                recovery,
+                server,
+                recovery_instance_id,
+                counts,
+                replicating=failback_id is not None,
+            )
     presets = server.presets
     failover_into = _resolve(presets.failover_launch_into, account, made)
     if failover_into is not None:
