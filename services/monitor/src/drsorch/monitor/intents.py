@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from drsorch.contracts.types import Place
 from drsorch.monitor.domain import cancel, pacing, planning, report
@@ -133,21 +133,22 @@ async def intend(
     return batches
 
 
-async def _start_recovery(run: Run, batch: BatchRecord, *, checked: bool) -> RecoveryJob:
+async def _start_recovery(run: Run, batch: BatchRecord, *, checked: datetime | None) -> RecoveryJob:
     """StartRecovery, retried while DRS throttles it: a 429 is a refusal DRS answered
     before acting, so no job exists and calling again cannot make a second one. Any
     other failure is left to the intent's reconciliation, never retried blindly.
 
-    Unless `checked` (its targets were read for this run's own plan of it), and after
-    every pause, the batch's targets are read from EC2 again before the call."""
+    Right before each call, unless EC2's answer of this run's own plan of it (asked at
+    `checked`) is still fresh (`Run.still_fresh`), the batch's targets are read from EC2
+    again; after a pause, always."""
     settings = run.deps.settings
     ids = sorted(batch.launching_ids)
     snapshots = await _recovery_snapshots(run, batch, ids)
     attempt = 1
     while True:
-        if not checked:
-            await _check_targets(run, batch)
         await run.session.renew()
+        if checked is None or not run.still_fresh(checked):
+            await _check_targets(run, batch)
         try:
             return await run.drs(batch.place).start_recovery(
                 ids, drill=batch.drill, snapshots=snapshots
@@ -164,7 +165,7 @@ async def _start_recovery(run: Run, batch: BatchRecord, *, checked: bool) -> Rec
             )
             await run.deps.pause(pause)
             attempt += 1
-            checked = False
+            checked = None
 
 
 async def _check_targets(run: Run, batch: BatchRecord) -> None:
@@ -213,14 +214,14 @@ async def _recovery_snapshots(run: Run, batch: BatchRecord, ids: Sequence[str]) 
 async def call(run: Run, batch: BatchRecord) -> None:
     """StartRecovery for an intended batch of an earlier run, once, its targets read
     again first; what DRS says decides what follows."""
-    await call_all(run, [batch], checked=False)
+    await call_all(run, [batch], checked=None)
 
 
-async def call_all(run: Run, batches: Sequence[BatchRecord], *, checked: bool) -> None:
+async def call_all(run: Run, batches: Sequence[BatchRecord], *, checked: datetime | None) -> None:
     """StartRecovery for intended batches (their intents and servers already written), all
     at once: each batch's call is its own, once. What DRS said to each is then settled in
     the batches' order and written together; a throttled one stops the run after that.
-    `checked`: the batches' targets were just read for this run's plan of them."""
+    `checked`: when EC2 was asked for the batches' targets for this run's plan of them."""
     outcomes = await asyncio.gather(
         *(_attempt(run, batch, checked=checked) for batch in batches), return_exceptions=True
     )
@@ -258,7 +259,7 @@ def _not_started(run: Run, batch: BatchRecord, outcome: BaseException) -> None:
         _unknown(run, batch, outcome)
 
 
-async def _attempt(run: Run, batch: BatchRecord, *, checked: bool) -> RecoveryJob:
+async def _attempt(run: Run, batch: BatchRecord, *, checked: datetime | None) -> RecoveryJob:
     try:
         return await _start_recovery(run, batch, checked=checked)
     finally:

@@ -109,8 +109,9 @@ async def _start_in(run: Run, place: Place, candidates: list[Candidate], flush: 
     # next job starts as soon as DRS answers, not after the writes of the one before.
     batches = await intend(run, place, planned, jobs)
     await run.flush()
-    # Slow writes must not stretch the check's age: past `READ_AHEAD_FRESH`, read again.
-    await call_all(run, batches, checked=run.still_fresh(asked))
+    # Slow writes must not stretch the check's age: past `READ_AHEAD_FRESH` at the call,
+    # the targets are read again (`intents._start_recovery`).
+    await call_all(run, batches, checked=asked)
 
 
 async def _verified(
