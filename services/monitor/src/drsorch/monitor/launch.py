@@ -121,9 +121,7 @@ async def _verified(
     answer in this run (asked beside its job polls, or now), and when EC2 was asked; the
     others are rejected, and never launched."""
     targets = sorted({c.expected_instance_id for c in candidates if c.expected_instance_id})
-    seen, asked = (
-        await run.instances_asked(place, targets) if targets else ({}, run.deps.clock.now())
-    )
+    seen, asked = await run.instances(place, targets) if targets else ({}, run.deps.clock.now())
     kept = []
     for candidate in candidates:
         expected = candidate.expected_instance_id

@@ -96,12 +96,7 @@ class Run:
             answer = asyncio.create_task(self.ec2(place).instances(ids))
             self.read_ahead[place] = ReadAhead(frozenset(ids), answer, self.deps.clock.now())
 
-    async def instances(self, place: Place, instance_ids: Sequence[str]) -> dict[str, Instance]:
-        """EC2's facts of these instances, read in this run (`instances_asked`)."""
-        found, _ = await self.instances_asked(place, instance_ids)
-        return found
-
-    async def instances_asked(
+    async def instances(
         self, place: Place, instance_ids: Sequence[str]
     ) -> tuple[dict[str, Instance], datetime]:
         """EC2's facts of these instances, read in this run, and when EC2 was asked for the

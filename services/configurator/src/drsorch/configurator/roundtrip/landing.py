@@ -7,7 +7,8 @@ stopped before every launch, so neither the record nor EC2's state tells the two
 DRS's own times do: a landing of this failback was made by a job DRS created no earlier
 than A2's current replication began (`dataReplicationInitiation.startDateTime`, which a
 ReverseReplication starts afresh). Re-protecting or retiring on an older one would
-protect, or keep, the original's old data and let the newest go.
+protect, or keep, the original's old data and let the newest go. The failback pipeline
+frees a slot by the same rule (`pipeline.domain.landing_proof`).
 """
 
 from __future__ import annotations
